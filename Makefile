@@ -1,0 +1,38 @@
+# Everything a bare machine (python3 + make) needs; the project's own virtual environment in .venv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.homekit-installed
+DEMO_DATA ?= example_data
+REPORTS   ?= reports
+JOBS      ?= 2
+
+.PHONY: venv demo test lab templates clean bench
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name homekit --display-name "homekit" >/dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/homekit example-data $(DEMO_DATA) --overwrite
+	$(BIN)/homekit validate $(DEMO_DATA)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+templates: $(STAMP)
+	$(BIN)/homekit templates data_templates
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(REPORTS) $(DEMO_DATA) .pytest_cache

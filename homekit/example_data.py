@@ -1,0 +1,689 @@
+"""Deterministic synthetic example data, calibrated to the published Home Truths figures.
+
+The 11 named sites of the seeds (wave 1: Barnsley, Croydon, Hertfordshire, Redcar & Cleveland,
+Wiltshire, Wolverhampton; wave 2: Birmingham, Havering, Medway, North Ayrshire, Oxfordshire) get
+every instrument. Each survey item is drawn site by site around a site-specific share (sites
+differ), then the pooled answer counts of each wave are repaired, one respondent at a time, to the
+published national distribution, so that pooled shares land on the seed figures while sites keep
+their own profile. Answers carry blanks and Don't knows. Nothing here is real data.
+
+The published figures this data is calibrated to (see ``CALIBRATION``) come from the seeds:
+Home Truths July 2013 update (GP and older people surveys, wave 1: 154 GP and 225 older people
+responses), the LGA/Newton 2017 case review study (about 2,000 cases in five systems; 45%
+improvable, over 90% of those with the alternative available; teams judging 70% vs 10% suitable
+for reablement; a third of packages reduced after review) and the IMPOWER 2019 interface survey
+(210 responses; lowest relationships ASC<->GP and hospital discharge->ASC).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .instruments import (
+    ADMISSION_FACTORS,
+    CHOICES,
+    DELAY_FACTORS,
+    INSTRUMENTS,
+    PATHWAYS,
+    PROFESSIONS,
+    RATED_PROFESSIONS,
+    SCALES,
+    SERVICES,
+    WRONG_PATHWAY_FACTORS,
+)
+
+__all__ = ["make_example_data", "write_example_data", "CALIBRATION", "SITES"]
+
+SEED = 20130701
+
+#: The 11 named sites (2013 populations, rounded; GP headcounts sum to about 3,400).
+SITES = pd.DataFrame(
+    [
+        ("barnsley", "Barnsley", 1, "England", 233_000, 44_100, 175, "South Yorkshire"),
+        ("croydon", "Croydon", 1, "England", 368_000, 47_300, 255, "South West London"),
+        ("hertfordshire", "Hertfordshire", 1, "England", 1_130_000, 194_600, 760, "Hertfordshire and West Essex"),
+        ("redcar_cleveland", "Redcar & Cleveland", 1, "England", 135_000, 27_900, 90, "North East and North Cumbria"),
+        ("wiltshire", "Wiltshire", 1, "England", 476_000, 92_800, 320, "Bath, Swindon and Wiltshire"),
+        ("wolverhampton", "Wolverhampton", 1, "England", 250_000, 40_500, 165, "Black Country"),
+        ("birmingham", "Birmingham", 2, "England", 1_090_000, 140_100, 720, "Birmingham and Solihull"),
+        ("havering", "Havering", 2, "England", 242_000, 44_400, 160, "North East London"),
+        ("medway", "Medway", 2, "England", 268_000, 39_600, 170, "Kent and Medway"),
+        ("north_ayrshire", "North Ayrshire", 2, "Scotland", 137_000, 27_200, 95, "NHS Ayrshire and Arran"),
+        ("oxfordshire", "Oxfordshire", 2, "England", 666_000, 111_800, 490, "Buckinghamshire, Oxfordshire and Berkshire West"),
+    ],
+    columns=["site_id", "site_name", "wave", "nation", "population", "population_65plus", "gp_count", "icb"],
+)
+
+#: GP survey responses per site (wave 1 sums to 154, as published).
+GP_RESPONSES = {
+    "barnsley": 22, "croydon": 24, "hertfordshire": 42, "redcar_cleveland": 14, "wiltshire": 32,
+    "wolverhampton": 20, "birmingham": 38, "havering": 16, "medway": 18, "north_ayrshire": 12, "oxfordshire": 30,
+}
+#: Older people survey responses (wave 1: 225 in 5 sites, as published).
+OP_RESPONSES = {
+    "barnsley": 40, "croydon": 45, "hertfordshire": 60, "wiltshire": 45, "wolverhampton": 35,
+    "birmingham": 50, "medway": 40, "oxfordshire": 45,
+}
+#: Interface survey responses (210 in all, as published).
+PROF_RESPONSES = {
+    "barnsley": 18, "croydon": 20, "hertfordshire": 30, "redcar_cleveland": 14, "wiltshire": 22,
+    "wolverhampton": 16, "birmingham": 28, "havering": 16, "medway": 16, "north_ayrshire": 12, "oxfordshire": 18,
+}
+#: Case reviews in five systems (about 2,000, as published).
+CASE_REVIEWS = {"hertfordshire": 420, "wiltshire": 400, "birmingham": 440, "medway": 360, "oxfordshire": 380}
+#: Services a site does not provide (all others are provided).
+NOT_PROVIDED = {
+    "redcar_cleveland": ["extra_care_housing"], "croydon": ["falls_prevention"], "medway": ["day_care"],
+    "north_ayrshire": ["extra_care_housing", "day_care"],
+}
+SURVEY_YEAR = {1: 2013, 2: 2014}
+
+#: Published national figures the example data reproduces (seed documents).
+CALIBRATION = {
+    "gp_relationship_poor": 0.56,
+    "gp_value_closer_links": 0.92,
+    "gp_strongly_value_closer_links": 0.56,
+    "gp_trust_asc": 0.73,
+    "gp_trust_discharge_team": 0.41,
+    "gp_social_care_better_assessor": 0.57,
+    "gp_gp_better_assessor": 0.41,
+    "gp_reablement_rated_poor": 0.46,
+    "gp_unaware_telecare": 0.59,
+    "gp_motivated_fewer_home_visits": 0.68,
+    "gp_motivated_financial_incentive": 0.50,
+    "case_decision_improvable": 0.45,
+    "case_alternative_available": 0.93,
+}
+
+# Distributions over each scale's levels (low to high), chosen to give the published shares.
+_GP_ITEMS = {
+    "relationship_social_care": [0.20, 0.36, 0.22, 0.18, 0.04],
+    "trust_asc": [0.07, 0.20, 0.52, 0.21],
+    "trust_discharge_team": [0.22, 0.37, 0.33, 0.08],
+    "better_assessor_residential": [0.41, 0.57, 0.02],
+    "value_closer_links": [0.02, 0.06, 0.36, 0.56],
+    "motivator_fewer_home_visits": [0.32, 0.68],
+    "motivator_financial_incentive": [0.50, 0.50],
+    "referral_feedback": [0.25, 0.35, 0.25, 0.12, 0.03],
+}
+_AWARE = {  # share aware (Yes) of each service among GPs
+    "reablement": 0.80, "telecare": 0.41, "intermediate_care": 0.75, "home_care": 0.92, "day_care": 0.70,
+    "carers_support": 0.55, "extra_care_housing": 0.45, "falls_prevention": 0.60,
+}
+_QUALITY = {  # quality among the aware
+    "reablement": [0.14, 0.32, 0.26, 0.23, 0.05],
+    "default": [0.07, 0.21, 0.33, 0.32, 0.07],
+}
+_GP_COMMENTS = [
+    "I don't feel confident that care packages can be relied on at short notice, especially on Friday afternoons.",
+    "Social care is perceived as inaccessible and remote.",
+    "I can make a referral but often there is no feedback until there is a crisis.",
+    "GPs aren't told when home care services start.",
+    "I am not aware and up to date with what is available.",
+    "'Urgent' seems to mean a different thing to us and to social services.",
+    "The big concern for me is that cuts will lead to cost shunting.",
+    "Clearly they could have been managed at home with the right support.",
+]
+_GP_ROLES = ["Partner", "Salaried GP", "Locum", "GP registrar"]
+
+_OP_YESNO = {  # share Yes
+    "influence_gp": 0.45, "influence_family": 0.70, "influence_social_worker": 0.35,
+    "influence_hospital_staff": 0.30, "influence_friends": 0.20, "influence_self": 0.50,
+    "planned_ahead": 0.14, "lives_alone": 0.55,
+}
+_OP_MOST = [0.24, 0.38, 0.10, 0.08, 0.03, 0.14, 0.03]  # GP, Family, Social worker, Hospital, Friends, Self, Other
+_OP_TRUST_GP = [0.03, 0.09, 0.48, 0.40]
+_OP_AGE = [0.25, 0.40, 0.35]
+
+_PROF_MIX = [0.34, 0.12, 0.14, 0.18, 0.14, 0.08]  # asc, gp, hospital_discharge, hospital_clinical, community, other
+_FACTOR_MEANS = {  # mean frequency (1-5) by profession group: asc, hospital (discharge/clinical), other
+    "admission_factor_risk_aversion": (3.4, 3.9, 3.4),
+    "admission_factor_alternatives_not_known": (3.9, 3.1, 3.3),
+    "admission_factor_alternatives_not_considered": (3.8, 3.0, 3.3),
+    "admission_factor_community_capacity": (3.1, 3.5, 3.4),
+    "admission_factor_family_pressure": (2.9, 3.2, 3.0),
+    "admission_factor_out_of_hours_access": (3.3, 3.4, 3.3),
+    "delay_factor_stabilise_in_hospital": (4.0, 2.6, 3.7),
+    "delay_factor_awaiting_assessment": (3.1, 3.7, 3.4),
+    "delay_factor_awaiting_care_package": (3.2, 3.9, 3.5),
+    "delay_factor_risk_aversion": (3.8, 2.8, 3.4),
+    "delay_factor_family_choice": (2.9, 3.3, 3.0),
+    "wrong_pathway_factor_free_up_beds": (4.0, 3.7, 3.8),
+    "wrong_pathway_factor_what_is_available": (3.8, 3.8, 3.8),
+    "wrong_pathway_factor_time_pressure": (3.5, 3.7, 3.6),
+    "wrong_pathway_factor_incomplete_assessment": (3.5, 3.0, 3.2),
+}
+# Mean relationship score (1-5), rater -> ratee. Lowest: asc<->gp and hospital_discharge->asc;
+# highest: asc->hospital_discharge (IMPOWER 2019, finding 5).
+_REL = {
+    ("asc", "gp"): 2.2, ("gp", "asc"): 2.3, ("hospital_discharge", "asc"): 2.45, ("asc", "hospital_discharge"): 4.1,
+    ("asc", "hospital_clinical"): 2.9, ("asc", "community_health"): 3.5, ("hospital_clinical", "asc"): 2.8,
+    ("community_health", "asc"): 3.3, ("gp", "hospital_discharge"): 2.9, ("gp", "hospital_clinical"): 3.1,
+    ("gp", "community_health"): 3.6, ("hospital_discharge", "gp"): 3.0, ("hospital_clinical", "gp"): 3.1,
+    ("community_health", "gp"): 3.5, ("other", "asc"): 3.0, ("other", "gp"): 3.2,
+}
+# Share agreeing they trust the ratee (trust gap between hospital and ASC staff, finding 4).
+_TRUST = {
+    ("asc", "hospital_discharge"): 0.62, ("asc", "hospital_clinical"): 0.44, ("asc", "gp"): 0.50,
+    ("hospital_discharge", "asc"): 0.38, ("hospital_clinical", "asc"): 0.36, ("gp", "asc"): 0.52,
+    ("community_health", "asc"): 0.66,
+}
+
+_DECISION = {"admission": 0.35, "discharge": 0.40, "community": 0.15, "review": 0.10}
+_ACTUAL = {  # actual pathway by decision point, over PATHWAYS
+    "admission": [0.0, 0.08, 0.02, 0.10, 0.05, 0.0, 0.75],
+    "discharge": [0.12, 0.30, 0.15, 0.15, 0.20, 0.08, 0.0],
+    "community": [0.0, 0.40, 0.20, 0.10, 0.25, 0.05, 0.0],
+    "review": [0.0, 0.60, 0.0, 0.0, 0.25, 0.15, 0.0],
+}
+_REASONS = ["behaviour_culture", "process", "capacity", "clinical", "patient_choice", "other"]
+_REASON_IMPROVABLE = [0.38, 0.24, 0.14, 0.06, 0.10, 0.08]
+_REASON_OK = [0.05, 0.05, 0.10, 0.45, 0.30, 0.05]
+_WEEKLY_COST = dict(zip(PATHWAYS, [0, 260, 420, 1250, 720, 910, 2900]))
+
+_METRIC_RATES = {  # monthly expected value per person aged 65+
+    "permanent_admissions_care_homes_65plus": 650 / 1e5 / 12,
+    "reablement_discharges_65plus": 0.030 / 12,
+    "non_elective_admissions_65plus": 0.24 / 12,
+    "delayed_days_total": 0.010,
+}
+_PERIODS = pd.period_range("2012-04", "2016-03", freq="M")
+#: Interventions: (site, id, name, start, metric, direction, relative shift after the start).
+_INTERVENTIONS = [
+    ("barnsley", "brn01", "GP link social workers", "2014-01", "permanent_admissions_care_homes_65plus", "down", -0.40),
+    ("croydon", "cro01", "Referral feedback letters", "2014-01", "permanent_admissions_care_homes_65plus", "down", 0.0),
+    ("hertfordshire", "her01", "Reablement first at discharge", "2014-04", "reablement_discharges_65plus", "up", 0.45),
+    ("redcar_cleveland", "rcc01", "Service directory for GPs", "2014-01", "non_elective_admissions_65plus", "down", 0.0),
+    ("wiltshire", "wil01", "Trusted assessor at the hospital front door", "2014-02", "delayed_days_social_care", "down", -0.45),
+    ("wolverhampton", "wol01", "Joint GP and social care huddles", "2014-03", "permanent_admissions_care_homes_65plus", "down", 0.0),
+    ("birmingham", "bir01", "Home first discharge", "2014-10", "delayed_days_nhs", "down", -0.40),
+    ("havering", "hav01", "Influencing the influencers campaign", "2014-10", "permanent_admissions_care_homes_65plus", "down", 0.0),
+    ("medway", "med01", "Care package review at two weeks", "2014-09", "reablement_at_home_91days_65plus", "up", 0.0),
+    ("north_ayrshire", "nay01", "Community alternatives training", "2014-10", "non_elective_admissions_65plus", "down", 0.0),
+    ("oxfordshire", "oxf01", "Discharge to assess", "2014-08", "delayed_days_joint", "down", -0.50),
+]
+
+_STAKEHOLDERS = ["GP", "Social worker", "Hospital discharge team", "Acute staff", "Older person", "Third sector", "CCG"]
+_THEMES = {
+    "trust": ["GPs don't trust that a package will actually start when we say it will.", -1],
+    "feedback": ["Once we refer we hear nothing back until there is a crisis.", -1],
+    "awareness_of_services": ["Most GPs have never heard of our telecare offer.", -1],
+    "risk_aversion": ["It always feels safer to keep them in another night.", -1],
+    "communication": ["The huddles have made it much easier to pick up the phone.", 1],
+    "capacity": ["There simply aren't enough home care hours on a Friday.", -1],
+    "referral_process": ["The referral form is long but it works once you know it.", 0],
+    "relationships": ["We know each other by name now and that changes everything.", 1],
+}
+
+
+def _rng(*keys) -> np.random.Generator:
+    return np.random.default_rng([SEED, *[abs(hash_str(k)) for k in keys]])
+
+
+def hash_str(text: str) -> int:
+    """A stable (process-independent) integer hash of a string."""
+    h = 2166136261
+    for ch in str(text).encode():
+        h = ((h ^ ch) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def _largest_remainder(p: np.ndarray, n: int) -> np.ndarray:
+    raw = np.asarray(p, float) / np.sum(p) * n
+    out = np.floor(raw).astype(int)
+    rest = n - out.sum()
+    if rest > 0:
+        out[np.argsort(-(raw - out), kind="stable")[:rest]] += 1
+    return out
+
+
+def _shift(p: list[float], top: list[int], delta: float) -> np.ndarray:
+    """Move ``delta`` of probability onto the levels ``top``, keeping proportions within groups."""
+    p = np.asarray(p, float)
+    mask = np.zeros(len(p), bool)
+    mask[top] = True
+    share = np.clip(p[mask].sum() + delta, 0.03, 0.97)
+    out = p.copy()
+    out[mask] = p[mask] / p[mask].sum() * share
+    if (~mask).any():
+        out[~mask] = p[~mask] / max(p[~mask].sum(), 1e-12) * (1 - share)
+    return out
+
+
+def _draw_item(
+    rng, levels, probs, groups: pd.Series, answered: np.ndarray, top: list[int], sd: float = 0.08
+) -> np.ndarray:
+    """Draw answers site by site around site-shifted shares, then repair pooled counts per wave.
+
+    ``groups`` gives each respondent's site; ``answered`` masks who answers. Returns an object
+    array of labels ('' where not answered). Pooled counts equal the published distribution
+    (largest remainder), so pooled shares match it to within 1/n.
+    """
+    n = len(groups)
+    out = np.full(n, "", dtype=object)
+    idx_answered = np.flatnonzero(answered)
+    sites = groups.to_numpy()
+    site_ids = pd.unique(sites[idx_answered])
+    effects = rng.normal(0, sd, len(site_ids))
+    weights = np.array([(sites[idx_answered] == s).sum() for s in site_ids], float)
+    if weights.sum():
+        effects -= np.average(effects, weights=weights)
+    for s, eff in zip(site_ids, effects):
+        where = idx_answered[sites[idx_answered] == s]
+        out[where] = rng.choice(levels, size=len(where), p=_shift(probs, top, eff))
+    target = _largest_remainder(np.asarray(probs), len(idx_answered))
+    level_idx = {lv: i for i, lv in enumerate(levels)}
+    current = np.bincount([level_idx[v] for v in out[idx_answered]], minlength=len(levels))
+    # Repair: move random respondents from over-filled to under-filled levels.
+    while (current != target).any():
+        over = int(np.flatnonzero(current > target)[0])
+        under = int(np.flatnonzero(current < target)[0])
+        pool = idx_answered[out[idx_answered] == levels[over]]
+        pick = rng.choice(pool)
+        out[pick] = levels[under]
+        current[over] -= 1
+        current[under] += 1
+    return out
+
+
+def _missing(rng, n: int, blank=0.03, dont_know=0.02, not_applicable=0.0) -> np.ndarray:
+    """Missing answers as they arrive in exports: '', "Don't know", 'Not applicable' or None (answered)."""
+    u = rng.random(n)
+    out = np.full(n, None, dtype=object)
+    out[u < blank] = ""
+    out[(u >= blank) & (u < blank + dont_know)] = "Don't know"
+    out[(u >= blank + dont_know) & (u < blank + dont_know + not_applicable)] = "Not applicable"
+    return out
+
+
+def _by_wave(df: pd.DataFrame, sites: pd.DataFrame, fn):
+    """Run ``fn(sub_frame_index)`` for each wave so each wave is calibrated on its own."""
+    wave = df["site_id"].map(sites.set_index("site_id")["wave"])
+    for w in sorted(wave.unique()):
+        fn(np.flatnonzero((wave == w).to_numpy()))
+
+
+def _respondents(counts: dict, sites: pd.DataFrame, prefix: str, scale: int) -> pd.DataFrame:
+    rows = []
+    waves = sites.set_index("site_id")["wave"]
+    for site_id, n in counts.items():
+        if site_id not in waves.index:
+            continue
+        for i in range(n * scale):
+            rows.append((f"{prefix}{i + 1:04d}", site_id, SURVEY_YEAR.get(int(waves[site_id]), 2015)))
+    return pd.DataFrame(rows, columns=["respondent_id", "site_id", "survey_year"])
+
+
+def _answer_column(df, sites, rng, name, levels, probs, top, missing_kw=None, eligible=None, sd=0.08):
+    """Fill one answer column: missing answers first, then calibrated labels for the rest."""
+    n = len(df)
+    values = np.full(n, "", dtype=object)
+    miss = _missing(rng, n, **(missing_kw or {}))
+    eligible = np.ones(n, bool) if eligible is None else eligible
+    answered = (miss == None) & eligible  # noqa: E711 - elementwise comparison on object array
+
+    def fill(idx):
+        mask = np.zeros(n, bool)
+        mask[idx] = True
+        drawn = _draw_item(rng, list(levels), probs, df["site_id"], answered & mask, top, sd)
+        values[idx] = np.where(answered[idx], drawn[idx], values[idx])
+
+    _by_wave(df, sites, fill)
+    values[~answered & eligible] = miss[~answered & eligible]
+    df[name] = values
+
+
+def _gp_survey(sites, scale) -> pd.DataFrame:
+    rng = _rng("gp")
+    df = _respondents(GP_RESPONSES, sites, "gp", scale)
+    for item, probs in _GP_ITEMS.items():
+        col = INSTRUMENTS["gp_survey"].column(item)
+        levels = col.choices.levels
+        top = {
+            "relationship_social_care": [0, 1],
+            "trust_asc": [2, 3],
+            "trust_discharge_team": [2, 3],
+            "better_assessor_residential": [1],
+            "value_closer_links": [2, 3],
+            "motivator_fewer_home_visits": [1],
+            "motivator_financial_incentive": [1],
+            "referral_feedback": [3, 4],
+        }[item]
+        kw = {"dont_know": 0.0} if item == "better_assessor_residential" else None
+        _answer_column(df, sites, rng, item, levels, probs, top, kw)
+    for s in SERVICES:
+        p_aware = _AWARE[s]
+        _answer_column(df, sites, rng, f"aware_{s}", ["No", "Yes"], [1 - p_aware, p_aware], [1], sd=0.10)
+        aware = (df[f"aware_{s}"] == "Yes").to_numpy()
+        q = _QUALITY.get(s, _QUALITY["default"])
+        _answer_column(
+            df, sites, rng, f"quality_{s}", SCALES["quality5"].levels, q, [0, 1],
+            {"blank": 0.04, "dont_know": 0.03, "not_applicable": 0.0}, eligible=aware,
+        )
+        # Not aware: quality not asked; exports show a blank or "Not applicable".
+        na = rng.random(len(df)) < 0.3
+        df.loc[~aware, f"quality_{s}"] = np.where(na[~aware], "Not applicable", "")
+    df["gp_role"] = rng.choice(_GP_ROLES, size=len(df), p=[0.5, 0.3, 0.15, 0.05])
+    comment = np.where(rng.random(len(df)) < 0.15, rng.choice(_GP_COMMENTS, size=len(df)), "")
+    df["comment"] = comment
+    cols = INSTRUMENTS["gp_survey"].names
+    return df[cols]
+
+
+def _older_people(sites, scale) -> pd.DataFrame:
+    rng = _rng("older")
+    df = _respondents(OP_RESPONSES, sites, "op", scale)
+    _answer_column(df, sites, rng, "age_band", CHOICES["age_band"].levels, _OP_AGE, [2], {"blank": 0.01, "dont_know": 0.0})
+    for item, p in _OP_YESNO.items():
+        _answer_column(df, sites, rng, item, ["No", "Yes"], [1 - p, p], [1], {"blank": 0.03, "dont_know": 0.01})
+    _answer_column(df, sites, rng, "most_influential", CHOICES["influencer"].levels, _OP_MOST, [0])
+    _answer_column(df, sites, rng, "trust_gp_advice", SCALES["agree4"].levels, _OP_TRUST_GP, [2, 3])
+    df["care_status"] = rng.choice(
+        ["Living at home", "Home care", "Extra care housing", "Residential care", "Nursing care"],
+        size=len(df), p=[0.35, 0.25, 0.05, 0.25, 0.10],
+    )
+    for s in ("reablement", "telecare", "home_care"):
+        p = {"reablement": 0.30, "telecare": 0.35, "home_care": 0.80}[s]
+        _answer_column(df, sites, rng, f"aware_{s}", ["No", "Yes"], [1 - p, p], [1])
+    df["comment"] = ""
+    cols = [c for c in INSTRUMENTS["older_people_survey"].names if c in df.columns]
+    return df[cols]
+
+
+def _discrete(rng, mean, size: int, sd: float = 0.95, lo: int = 1, hi: int = 5) -> np.ndarray:
+    return np.clip(np.rint(rng.normal(mean, sd, size)), lo, hi).astype(int)
+
+
+def _professional(sites, scale) -> pd.DataFrame:
+    rng = _rng("prof")
+    df = _respondents(PROF_RESPONSES, sites, "pr", scale)
+    df["survey_year"] = 2019
+    n = len(df)
+    # Profession mix allocated exactly over the whole survey, then shuffled.
+    prof = np.repeat(PROFESSIONS, _largest_remainder(np.array(_PROF_MIX), n))
+    rng.shuffle(prof)
+    df["profession"] = prof
+    group = np.where(prof == "asc", 0, np.where(np.isin(prof, ["hospital_discharge", "hospital_clinical"]), 1, 2))
+    freq = SCALES["frequency5"].levels
+    for item, means in _FACTOR_MEANS.items():
+        mean = np.array(means)[group] + rng.normal(0, 0.15, len(df.site_id.unique()))[pd.factorize(df.site_id)[0]]
+        codes = _discrete(rng, mean, n)
+        vals = np.array(freq, dtype=object)[codes - 1]
+        miss = _missing(rng, n, blank=0.03, dont_know=0.02)
+        df[item] = np.where(miss == None, vals, miss)  # noqa: E711
+    agree = SCALES["agree4"].levels
+    for ratee in RATED_PROFESSIONS:
+        p_trust = np.array([_TRUST.get((r, ratee), 0.62) for r in prof])
+        agreed = rng.random(n) < p_trust
+        strong = rng.random(n) < 0.3
+        trust = np.where(agreed, np.where(strong, agree[3], agree[2]), np.where(strong, agree[0], agree[1]))
+        miss = _missing(rng, n, blank=0.03, dont_know=0.03)
+        trust = np.where(miss == None, trust, miss)  # noqa: E711
+        rel_mean = np.array([_REL.get((r, ratee), 3.3) for r in prof])
+        rel = np.clip(np.rint(rng.normal(rel_mean, 0.8)), 1, 5).astype(int).astype(object)
+        miss = _missing(rng, n, blank=0.03, dont_know=0.02)
+        rel = np.where(miss == None, rel.astype(str), miss)  # noqa: E711
+        own = prof == ratee
+        df[f"trust_{ratee}"] = np.where(own, "", trust)
+        df[f"relationship_{ratee}"] = np.where(own, "", rel)
+    df["comment"] = ""
+    return df[INSTRUMENTS["professional_survey"].names]
+
+
+def _case_reviews(sites, scale) -> pd.DataFrame:
+    rng = _rng("cases")
+    frames = []
+    available_sites = [s for s in CASE_REVIEWS if s in set(sites.site_id)]
+    site_improvable = dict(zip(available_sites, 0.45 + rng.normal(0, 0.05, len(available_sites))))
+    for site_id in available_sites:
+        n = CASE_REVIEWS[site_id] * scale
+        dp = rng.choice(list(_DECISION), size=n, p=list(_DECISION.values()))
+        actual = np.array([rng.choice(PATHWAYS, p=_ACTUAL[d]) for d in dp], dtype=object)
+        df = pd.DataFrame(
+            {
+                "case_id": [f"{site_id[:3]}-{i + 1:05d}" for i in range(n)],
+                "site_id": site_id,
+                "review_date": (pd.Timestamp("2016-09-01") + pd.to_timedelta(rng.integers(0, 180, n), unit="D")).strftime("%Y-%m-%d"),
+                "decision_point": dp,
+                "actual_pathway": actual,
+            }
+        )
+        df["_improvable"] = rng.random(n) < site_improvable[site_id]
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True)
+    n = len(df)
+    # Calibrate the pooled improvable share exactly (45%), keeping site differences.
+    target = int(round(CALIBRATION["case_decision_improvable"] * n))
+    imp = df["_improvable"].to_numpy().copy()
+    while imp.sum() != target:
+        if imp.sum() > target:
+            imp[rng.choice(np.flatnonzero(imp))] = False
+        else:
+            imp[rng.choice(np.flatnonzero(~imp))] = True
+    order = {p: i for i, p in enumerate(PATHWAYS)}
+    ideal = df["actual_pathway"].to_numpy().copy()
+    for i in np.flatnonzero(imp):
+        a = order[ideal[i]]
+        lower = rng.random() < 0.9 and a > 0
+        if lower:
+            ideal[i] = PATHWAYS[rng.integers(max(0, a - 3), a)]
+        else:
+            ideal[i] = PATHWAYS[min(a + 1 + int(rng.integers(0, 2)), len(PATHWAYS) - 1)] if a < len(PATHWAYS) - 1 else PATHWAYS[a - 1]
+    df["ideal_pathway"] = ideal
+    improvable = df["ideal_pathway"] != df["actual_pathway"]
+    alt = np.where(rng.random(n) < 0.97, "Yes", "No").astype(object)
+    n_imp = int(improvable.sum())
+    alt_imp = np.array(["No"] * n_imp, dtype=object)
+    alt_imp[: int(round(CALIBRATION["case_alternative_available"] * n_imp))] = "Yes"
+    rng.shuffle(alt_imp)
+    alt[improvable.to_numpy()] = alt_imp
+    df["alternative_available"] = alt
+    df["primary_reason"] = np.where(
+        improvable,
+        rng.choice(_REASONS, size=n, p=_REASON_IMPROVABLE),
+        rng.choice(_REASONS, size=n, p=_REASON_OK),
+    )
+    df["team"] = ""
+    df["actual_weekly_cost"] = ""
+    df["ideal_weekly_cost"] = ""
+    df["reablement_suitable"] = ""
+    df["care_hours_start"] = ""
+    df["care_hours_after_review"] = ""
+    for site_id, teams in {"hertfordshire": ["East", "West"], "birmingham": ["North", "South", "Central"], "medway": ["Medway"], "oxfordshire": ["City", "County"]}.items():
+        m = (df.site_id == site_id).to_numpy()
+        df.loc[m, "team"] = rng.choice(teams, size=m.sum())
+    # Costs known in two sites (GBP per week, with local variation).
+    for site_id in ("hertfordshire", "birmingham"):
+        m = (df.site_id == site_id).to_numpy()
+        for side in ("actual", "ideal"):
+            base = df.loc[m, f"{side}_pathway"].map(_WEEKLY_COST).to_numpy(float)
+            df.loc[m, f"{side}_weekly_cost"] = np.round(base * rng.uniform(0.85, 1.15, m.sum()), 0).astype(int).astype(str)
+    # Wiltshire: two teams judge reablement suitability very differently (70% vs 10%).
+    m = (df.site_id == "wiltshire").to_numpy()
+    if m.any():
+        team = np.where(rng.random(m.sum()) < 0.5, "North locality", "South locality")
+        df.loc[m, "team"] = team
+        for t, p in (("North locality", 0.70), ("South locality", 0.10)):
+            tm = m.copy()
+            tm[m] = team == t
+            k = int(tm.sum())
+            yes = np.array(["No"] * k, dtype=object)
+            yes[: int(round(p * k))] = "Yes"
+            rng.shuffle(yes)
+            df.loc[tm, "reablement_suitable"] = yes
+    # Oxfordshire: packages reviewed after two weeks; a third need fewer hours.
+    m = ((df.site_id == "oxfordshire") & df.decision_point.isin(["review", "community", "discharge"])).to_numpy()
+    k = int(m.sum())
+    start = rng.integers(4, 30, k).astype(float)
+    fell = np.zeros(k, bool)
+    fell[: int(round(k / 3))] = True
+    rng.shuffle(fell)
+    after = np.where(fell, np.round(start * rng.uniform(0.4, 0.85, k)), start + rng.integers(0, 3, k))
+    df.loc[m, "care_hours_start"] = start.astype(int).astype(str)
+    df.loc[m, "care_hours_after_review"] = after.astype(int).astype(str)
+    return df[INSTRUMENTS["case_reviews"].names]
+
+
+def _flow(sites) -> pd.DataFrame:
+    rng = _rng("flow")
+    rows = []
+    shifts = {(s, m): (start, shift) for s, _i, _n, start, m, _d, shift in _INTERVENTIONS}
+    for site in sites.itertuples():
+        pop = site.population_65plus
+        level = rng.normal(1.0, 0.12)  # the site's own level
+        after = {}
+        for (s, m), (start, shift) in shifts.items():
+            if s == site.site_id:
+                after[m] = (pd.Period(start, "M"), shift)
+
+        def factor(metric, period):
+            if metric in after and period >= after[metric][0]:
+                return 1 + after[metric][1]
+            return 1.0
+
+        for period in _PERIODS:
+            season = 1 + 0.06 * np.cos(2 * np.pi * (period.month - 1) / 12)
+            adm = rng.poisson(pop * _METRIC_RATES["permanent_admissions_care_homes_65plus"] * level * season * factor("permanent_admissions_care_homes_65plus", period))
+            reab = rng.poisson(pop * _METRIC_RATES["reablement_discharges_65plus"] * level * factor("reablement_discharges_65plus", period))
+            home91 = rng.binomial(reab, min(0.97, 0.80 * factor("reablement_at_home_91days_65plus", period)))
+            nel = rng.poisson(pop * _METRIC_RATES["non_elective_admissions_65plus"] * season * factor("non_elective_admissions_65plus", period))
+            delayed = pop * _METRIC_RATES["delayed_days_total"] * level * season
+            d_nhs = rng.poisson(delayed * 0.58 * factor("delayed_days_nhs", period))
+            d_sc = rng.poisson(delayed * 0.34 * factor("delayed_days_social_care", period))
+            d_joint = rng.poisson(delayed * 0.08 * factor("delayed_days_joint", period))
+            disch = rng.multinomial(int(nel * 0.9), [0.70, 0.20, 0.07, 0.03])
+            values = {
+                "permanent_admissions_care_homes_65plus": adm,
+                "reablement_discharges_65plus": reab,
+                "reablement_at_home_91days_65plus": home91,
+                "non_elective_admissions_65plus": nel,
+                "delayed_days_nhs": d_nhs,
+                "delayed_days_social_care": d_sc,
+                "delayed_days_joint": d_joint,
+                "discharges_pathway_0": disch[0],
+                "discharges_pathway_1": disch[1],
+                "discharges_pathway_2": disch[2],
+                "discharges_pathway_3": disch[3],
+            }
+            for metric, value in values.items():
+                rows.append((site.site_id, str(period), metric, int(value)))
+    return pd.DataFrame(rows, columns=["site_id", "period", "metric", "value"])
+
+
+def _interventions(sites) -> pd.DataFrame:
+    keep = set(sites.site_id)
+    rows = [(i, s, n, start, m, d, "") for s, i, n, start, m, d, _shift in _INTERVENTIONS if s in keep]
+    return pd.DataFrame(rows, columns=INSTRUMENTS["interventions"].names)
+
+
+def _interviews(sites) -> pd.DataFrame:
+    rng = _rng("interviews")
+    rows = []
+    themes = list(_THEMES)
+    for site in sites.itertuples():
+        for i in range(int(rng.integers(10, 18))):
+            group = rng.choice(_STAKEHOLDERS)
+            for theme in rng.choice(themes, size=int(rng.integers(1, 4)), replace=False):
+                quote, sentiment = _THEMES[theme]
+                sentiment = int(np.clip(sentiment + rng.choice([-1, 0, 0, 0, 1]), -1, 1))
+                has_quote = rng.random() < 0.35
+                approved = ("Yes" if rng.random() < 0.6 else "No") if has_quote else ""
+                rows.append((f"{site.site_id[:3]}-int{i + 1:02d}", site.site_id, group, theme, str(sentiment), quote if has_quote else "", approved))
+    return pd.DataFrame(rows, columns=INSTRUMENTS["interviews"].names)
+
+
+def _services(sites) -> pd.DataFrame:
+    rows = []
+    for site_id in sites.site_id:
+        for s in SERVICES:
+            rows.append((site_id, s, "No" if s in NOT_PROVIDED.get(site_id, []) else "Yes"))
+    return pd.DataFrame(rows, columns=INSTRUMENTS["services"].names)
+
+
+def make_example_data(scale: int = 1) -> dict[str, pd.DataFrame]:
+    """The example data set as raw text tables (as they would arrive in CSV exports).
+
+    Parameters
+    ----------
+    scale : int
+        Multiply every survey and case review count (for benchmarks); 1 reproduces the
+        published sample sizes.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        One table per instrument, every cell as text as it would be exported.
+
+    Examples
+    --------
+    >>> tables = make_example_data()
+    >>> len(tables["gp_survey"].query("site_id in ['barnsley','croydon','hertfordshire','redcar_cleveland','wiltshire','wolverhampton']"))
+    154
+    """
+    if int(scale) < 1:
+        raise ValueError("scale must be a whole number >= 1")
+    sites = SITES.copy()
+    tables = {
+        "sites": sites.astype(str),
+        "services": _services(sites),
+        "gp_survey": _gp_survey(sites, scale),
+        "older_people_survey": _older_people(sites, scale),
+        "professional_survey": _professional(sites, scale),
+        "case_reviews": _case_reviews(sites, scale),
+        "flow_metrics": _flow(sites),
+        "interventions": _interventions(sites),
+        "interviews": _interviews(sites),
+    }
+    return {k: v.astype(str).reset_index(drop=True) for k, v in tables.items()}
+
+
+def write_example_data(
+    directory: str | os.PathLike, *, fmt: str = "csv", scale: int = 1, overwrite: bool = False
+) -> list[Path]:
+    """Write the example data set into ``directory`` (one file per instrument).
+
+    Parameters
+    ----------
+    directory : path-like
+        Created if needed. An existing non-empty folder is refused unless ``overwrite``.
+    fmt : {"csv", "xlsx", "sav"}
+        File type to write.
+    scale : int
+        See :func:`make_example_data`.
+    overwrite : bool
+        Replace the instrument files of an existing folder.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from .io import write_table
+
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()) and not overwrite:
+        raise FileExistsError(f"{directory} is not empty; pass overwrite=True (--overwrite) to replace its files")
+    tables = make_example_data(scale)
+    tmp = directory.with_name(directory.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    written = []
+    for name, df in tables.items():
+        written.append(write_table(df, tmp / f"{name}.{fmt}", name))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in (directory / f"{n}.{s}" for n in tables for s in ("csv", "xlsx", "sav")):
+        if stale.exists():
+            stale.unlink()
+    final = []
+    for path in written:
+        target = directory / path.name
+        os.replace(path, target)
+        final.append(target)
+    shutil.rmtree(tmp)
+    return final

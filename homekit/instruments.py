@@ -1,0 +1,646 @@
+"""The data dictionary: one machine-readable description per instrument.
+
+This module is the single place that says what a column holds, what its answers mean and which
+rules apply. Validation (:mod:`homekit.validate`), the data templates (:mod:`homekit.templates`),
+the example data and the indicators all read it; none of them spells a label again.
+
+The contract comes from ``shared/spec/instruments.md``; extra optional columns here extend it and
+never contradict it.
+
+Examples
+--------
+>>> from homekit.instruments import INSTRUMENTS, SCALES
+>>> INSTRUMENTS["gp_survey"].column("trust_asc").choices.name
+'agree4'
+>>> SCALES["quality5"].normalise("  very   POOR ")
+'Very poor'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = [
+    "Choice",
+    "Column",
+    "Instrument",
+    "SCALES",
+    "CHOICES",
+    "INSTRUMENTS",
+    "SERVICES",
+    "PROFESSIONS",
+    "RATED_PROFESSIONS",
+    "ADMISSION_FACTORS",
+    "DELAY_FACTORS",
+    "WRONG_PATHWAY_FACTORS",
+    "PATHWAYS",
+    "FLOW_METRICS",
+    "MISSING_REASONS",
+    "normalise_token",
+    "dictionary_frame",
+]
+
+# --------------------------------------------------------------------------------------------
+# Answer normalisation
+# --------------------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00a0": " "})
+
+#: Why an answer is missing. Every missing answer keeps one of these reasons.
+MISSING_REASONS = ("blank", "dont_know", "not_applicable")
+
+_MISSING_TOKENS = {
+    "": "blank",
+    "don't know": "dont_know",
+    "dont know": "dont_know",
+    "do not know": "dont_know",
+    "not applicable": "not_applicable",
+    "n/a": "not_applicable",
+}
+
+
+def normalise_token(value: object) -> str:
+    """Lower-case, trim and fold repeated spaces (and typographic apostrophes) of one answer."""
+    if value is None:
+        return ""
+    return _SPACES.sub(" ", str(value).translate(_QUOTES)).strip().lower()
+
+
+def missing_reason(token: str) -> str | None:
+    """The missing reason of a normalised token, or ``None`` when it is not a missing answer."""
+    return _MISSING_TOKENS.get(token)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A closed set of answers: an answer scale or a list of allowed ids.
+
+    Parameters
+    ----------
+    name : str
+        Identifier, e.g. ``quality5``.
+    levels : tuple of str
+        The canonical labels, low to high where ``ordered``.
+    codes : tuple of int, optional
+        Numeric codes accepted in place of the labels (same order as ``levels``).
+    aliases : dict, optional
+        Extra accepted spellings (normalised) mapped to a canonical label.
+    ordered : bool
+        Whether the levels have an order (scales, pathways).
+    """
+
+    name: str
+    levels: tuple[str, ...]
+    codes: tuple[int, ...] | None = None
+    aliases: dict[str, str] = field(default_factory=dict)
+    ordered: bool = True
+
+    def __post_init__(self):
+        if self.codes is not None and len(self.codes) != len(self.levels):
+            raise ValueError(f"choice {self.name}: codes and levels differ in length")
+
+    @property
+    def lookup(self) -> dict[str, str]:
+        """Every accepted normalised token mapped to its canonical label."""
+        table = {normalise_token(level): level for level in self.levels}
+        if self.codes is not None:
+            table.update({str(code): level for code, level in zip(self.codes, self.levels)})
+        table.update({normalise_token(k): v for k, v in self.aliases.items()})
+        return table
+
+    def code_of(self, label: str) -> int:
+        """The numeric code of a canonical label."""
+        codes = self.codes if self.codes is not None else tuple(range(1, len(self.levels) + 1))
+        return codes[self.levels.index(label)]
+
+    def normalise(self, value: object) -> str | None:
+        """The canonical label for one raw answer, or ``None`` when it is not an accepted answer."""
+        return self.lookup.get(normalise_token(value))
+
+    def describe(self) -> str:
+        """Human-readable list of accepted answers, for error messages and templates."""
+        if self.name == "yesno":
+            return "Yes or No (also Y/N, true/false, 1/0)"
+        if self.codes is not None:
+            return "; ".join(f"{c} {lv}" for c, lv in zip(self.codes, self.levels))
+        return ", ".join(self.levels)
+
+    def dtype(self) -> pd.CategoricalDtype:
+        return pd.CategoricalDtype(list(self.levels), ordered=self.ordered)
+
+
+def _choice(name, levels, codes=None, ordered=True, **aliases):
+    return Choice(name, tuple(levels), None if codes is None else tuple(codes), dict(aliases), ordered)
+
+
+SCALES: dict[str, Choice] = {
+    "quality5": _choice("quality5", ["Very poor", "Poor", "Neither good nor poor", "Good", "Very good"], range(1, 6)),
+    "agree4": _choice("agree4", ["Strongly disagree", "Disagree", "Agree", "Strongly agree"], range(1, 5)),
+    "frequency5": _choice(
+        "frequency5", ["Never", "Infrequently", "Sometimes", "Frequently", "Very frequently"], range(1, 6)
+    ),
+    "value4": _choice(
+        "value4", ["Would not value at all", "Would not value", "Would value", "Would strongly value"], range(1, 5)
+    ),
+    "yesno": Choice(
+        "yesno", ("No", "Yes"), (0, 1), {"n": "No", "y": "Yes", "false": "No", "true": "Yes"}, ordered=True
+    ),
+}
+
+# --------------------------------------------------------------------------------------------
+# Id lists fixed by the spec
+# --------------------------------------------------------------------------------------------
+
+SERVICES = (
+    "reablement",
+    "telecare",
+    "intermediate_care",
+    "home_care",
+    "day_care",
+    "carers_support",
+    "extra_care_housing",
+    "falls_prevention",
+)
+SERVICE_NAMES = {
+    "reablement": "Reablement",
+    "telecare": "Telecare",
+    "intermediate_care": "Intermediate care",
+    "home_care": "Home care",
+    "day_care": "Day care",
+    "carers_support": "Carers' support",
+    "extra_care_housing": "Extra care housing",
+    "falls_prevention": "Falls prevention",
+}
+PROFESSIONS = ("asc", "gp", "hospital_discharge", "hospital_clinical", "community_health", "other")
+RATED_PROFESSIONS = PROFESSIONS[:-1]
+PROFESSION_NAMES = {
+    "asc": "Adult social care",
+    "gp": "GPs",
+    "hospital_discharge": "Hospital discharge",
+    "hospital_clinical": "Hospital clinical",
+    "community_health": "Community health",
+    "other": "Other",
+}
+ADMISSION_FACTORS = (
+    "risk_aversion",
+    "alternatives_not_known",
+    "alternatives_not_considered",
+    "community_capacity",
+    "family_pressure",
+    "out_of_hours_access",
+)
+DELAY_FACTORS = ("stabilise_in_hospital", "awaiting_assessment", "awaiting_care_package", "risk_aversion", "family_choice")
+WRONG_PATHWAY_FACTORS = ("free_up_beds", "what_is_available", "time_pressure", "incomplete_assessment")
+PATHWAYS = (
+    "home_no_support",
+    "home_with_support",
+    "reablement",
+    "intermediate_care_bed",
+    "residential_care",
+    "nursing_care",
+    "acute_admission",
+)
+FLOW_METRICS = (
+    "permanent_admissions_care_homes_65plus",
+    "reablement_discharges_65plus",
+    "reablement_at_home_91days_65plus",
+    "non_elective_admissions_65plus",
+    "delayed_days_nhs",
+    "delayed_days_social_care",
+    "delayed_days_joint",
+    "discharges_pathway_0",
+    "discharges_pathway_1",
+    "discharges_pathway_2",
+    "discharges_pathway_3",
+)
+
+CHOICES: dict[str, Choice] = {
+    **SCALES,
+    "nation": _choice("nation", ["England", "Scotland", "Wales", "Northern Ireland"], ordered=False),
+    "service": _choice("service", SERVICES, ordered=False),
+    "assessor": _choice("assessor", ["GP", "Social care", "Don't know"], ordered=False),
+    "age_band": _choice("age_band", ["65-74", "75-84", "85+"]),
+    "influencer": _choice(
+        "influencer", ["GP", "Family", "Social worker", "Hospital staff", "Friends", "Self", "Other"], ordered=False
+    ),
+    "profession": _choice("profession", PROFESSIONS, ordered=False),
+    "decision_point": _choice("decision_point", ["admission", "discharge", "community", "review"], ordered=False),
+    "pathway": _choice("pathway", PATHWAYS),
+    "reason": _choice(
+        "reason", ["behaviour_culture", "process", "capacity", "clinical", "patient_choice", "other"], ordered=False
+    ),
+    "metric": _choice("metric", FLOW_METRICS, ordered=False),
+    "direction": _choice("direction", ["up", "down"], ordered=False),
+    "sentiment": _choice("sentiment", ["-1", "0", "1"]),
+}
+
+# --------------------------------------------------------------------------------------------
+# Columns and instruments
+# --------------------------------------------------------------------------------------------
+
+#: Column kinds and what each holds once loaded.
+KINDS = {
+    "id": "identifier text (not blank)",
+    "site": "a site_id listed in sites.csv",
+    "text": "free text",
+    "int": "a whole number",
+    "number": "a number",
+    "date": "a date YYYY-MM-DD",
+    "period": "a month YYYY-MM",
+    "choice": "one of the listed answers",
+    "score": "a whole number score",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an instrument.
+
+    ``answer`` marks survey answers: they may be missing (blank, Don't know, Not applicable) and
+    the reason is kept. Non-answer columns with ``nullable=False`` must hold a value on every row.
+    """
+
+    name: str
+    kind: str
+    question: str
+    required: bool = True
+    choices: Choice | None = None
+    answer: bool = False
+    nullable: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    condition: str | None = None
+    free_text: bool = False
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.name}: unknown kind {self.kind}")
+        if (self.kind == "choice") != (self.choices is not None):
+            raise ValueError(f"column {self.name}: choices go with kind 'choice' only")
+
+    @property
+    def may_be_missing(self) -> bool:
+        return self.answer or self.nullable
+
+    def expected(self) -> str:
+        """What a valid value looks like, in words."""
+        if self.kind == "choice":
+            scale = f"{self.choices.name} answer: " if self.choices.name in SCALES else "one of "
+            text = scale + self.choices.describe()
+        elif self.kind == "score":
+            text = f"a whole number from {self.minimum:g} to {self.maximum:g}"
+        else:
+            text = KINDS[self.kind]
+            if self.minimum is not None and self.maximum is not None:
+                text += f" from {self.minimum:g} to {self.maximum:g}"
+            elif self.minimum is not None:
+                text += f" >= {self.minimum:g}"
+            if self.pattern == "snake":
+                text = "lower snake case (a-z, 0-9, _; starting with a letter)"
+        if self.answer:
+            text += " (or blank, Don't know, Not applicable)"
+        return text
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One instrument: a file in the data folder and its columns."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required_file: bool = False
+    description: str = ""
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def answer_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.answer]
+
+    def columns_of(self, choice: str) -> list[str]:
+        """Names of the columns answered on a given scale or choice list."""
+        return [c.name for c in self.columns if c.choices is not None and c.choices.name == choice]
+
+
+def _ans(name, scale, question, required=True, **kw):
+    return Column(name, "choice", question, required=required, choices=CHOICES[scale], answer=True, **kw)
+
+
+def _site_col():
+    return Column("site_id", "site", "Site identifier (as in sites.csv)")
+
+
+def _respondent_cols():
+    return [
+        Column("respondent_id", "id", "Respondent identifier, unique within the site"),
+        _site_col(),
+        Column("survey_year", "int", "Year the survey was run", minimum=2000, maximum=2100),
+    ]
+
+
+_SITES = Instrument(
+    "sites",
+    "Sites",
+    (
+        Column("site_id", "id", "Site identifier, unique, lower snake case", pattern="snake"),
+        Column("site_name", "id", "Site name as it appears in reports"),
+        Column("wave", "int", "Programme wave the site joined", minimum=1, maximum=99),
+        Column("nation", "choice", "Nation", choices=CHOICES["nation"]),
+        Column("population", "int", "Resident population", minimum=1),
+        Column("population_65plus", "int", "Resident population aged 65 and over", minimum=0),
+        Column("gp_count", "int", "GPs working in the site (headcount)", minimum=0),
+        Column("icb", "text", "Integrated care board or health board (optional)", required=False, nullable=True),
+    ),
+    key=("site_id",),
+    required_file=True,
+    description="One row per site.",
+)
+
+_SERVICES = Instrument(
+    "services",
+    "Services provided",
+    (
+        _site_col(),
+        Column("service", "choice", "Service id", choices=CHOICES["service"]),
+        Column("available", "choice", "Does the site provide this service?", choices=CHOICES["yesno"]),
+    ),
+    key=("site_id", "service"),
+    description="Which services each site actually provides.",
+)
+
+
+def _gp_columns():
+    cols = _respondent_cols() + [
+        _ans("relationship_social_care", "quality5", "How would you rate the quality of your relationship with social care?"),
+        _ans(
+            "trust_asc",
+            "agree4",
+            "I trust adult social care to make decisions in the best interests of my patients",
+        ),
+        _ans(
+            "trust_discharge_team",
+            "agree4",
+            "I trust the hospital discharge team to make decisions in the best interests of my patients",
+        ),
+        _ans(
+            "better_assessor_residential",
+            "assessor",
+            "Who makes the better assessment of an older person's need for residential care?",
+        ),
+        _ans("value_closer_links", "value4", "Would you value closer links with social care?"),
+    ]
+    for s in SERVICES:
+        cols.append(_ans(f"aware_{s}", "yesno", f"Are you aware of a {SERVICE_NAMES[s].lower()} service in your area?"))
+        cols.append(
+            _ans(
+                f"quality_{s}",
+                "quality5",
+                f"How would you rate the quality of the {SERVICE_NAMES[s].lower()} service?",
+                condition=f"asked only when aware_{s} is Yes",
+            )
+        )
+    cols += [
+        _ans(
+            "motivator_fewer_home_visits",
+            "yesno",
+            "Would a reduction in home visits motivate your advice to patients on residential care?",
+        ),
+        _ans(
+            "motivator_financial_incentive",
+            "yesno",
+            "Would a financial incentive motivate your advice to patients on residential care?",
+        ),
+        Column("gp_role", "text", "Role (partner, salaried, locum...)", required=False, nullable=True),
+        _ans(
+            "referral_feedback",
+            "frequency5",
+            "How often do you receive feedback after referring a patient to social care?",
+            required=False,
+        ),
+        Column("comment", "text", "Any other comments (free text)", required=False, nullable=True, free_text=True),
+    ]
+    return tuple(cols)
+
+
+_GP = Instrument(
+    "gp_survey",
+    "GP survey",
+    _gp_columns(),
+    key=("site_id", "respondent_id"),
+    description="Home Truths GP survey: one row per GP respondent.",
+)
+
+_INFLUENCERS = ("gp", "family", "social_worker", "hospital_staff", "friends", "self")
+
+_OLDER = Instrument(
+    "older_people_survey",
+    "Older people survey",
+    tuple(
+        _respondent_cols()
+        + [Column("age_band", "choice", "Age band", choices=CHOICES["age_band"], answer=True)]
+        + [
+            _ans(f"influence_{w}", "yesno", f"Did {w.replace('_', ' ')} influence your decisions about care?")
+            for w in _INFLUENCERS
+        ]
+        + [
+            _ans("most_influential", "influencer", "Who was the most influential in your decisions about care?"),
+            _ans("planned_ahead", "yesno", "Did you plan your move into care before a crisis?"),
+            _ans("trust_gp_advice", "agree4", "I trust my GP's advice about care"),
+            _ans("lives_alone", "yesno", "Do you live alone?", required=False),
+            Column("care_status", "text", "Current care status", required=False, nullable=True),
+        ]
+        + [
+            _ans(f"aware_{s}", "yesno", f"Are you aware of {SERVICE_NAMES[s].lower()} in your area?", required=False)
+            for s in SERVICES
+        ]
+        + [Column("comment", "text", "Any other comments (free text)", required=False, nullable=True, free_text=True)]
+    ),
+    key=("site_id", "respondent_id"),
+    description="One row per older person.",
+)
+
+
+def _prof_columns():
+    cols = _respondent_cols() + [Column("profession", "choice", "Your profession", choices=CHOICES["profession"])]
+    for f in ADMISSION_FACTORS:
+        cols.append(
+            _ans(
+                f"admission_factor_{f}",
+                "frequency5",
+                f"How frequently does {f.replace('_', ' ')} drive unnecessary hospital admissions?",
+            )
+        )
+    for f in DELAY_FACTORS:
+        cols.append(
+            _ans(
+                f"delay_factor_{f}",
+                "frequency5",
+                f"How frequently does {f.replace('_', ' ')} delay a discharge when the patient could go home?",
+            )
+        )
+    for f in WRONG_PATHWAY_FACTORS:
+        cols.append(
+            _ans(
+                f"wrong_pathway_factor_{f}",
+                "frequency5",
+                f"How frequently does {f.replace('_', ' ')} cause a discharge through the wrong pathway?",
+            )
+        )
+    for p in RATED_PROFESSIONS:
+        cols.append(
+            _ans(
+                f"trust_{p}",
+                "agree4",
+                f"I trust {PROFESSION_NAMES[p].lower()} to make decisions in the best interests of my patients",
+                condition="left blank for the respondent's own profession",
+            )
+        )
+    for p in RATED_PROFESSIONS:
+        cols.append(
+            Column(
+                f"relationship_{p}",
+                "score",
+                f"Score your relationship with {PROFESSION_NAMES[p].lower()} from 1 (poor) to 5 (strong)",
+                answer=True,
+                minimum=1,
+                maximum=5,
+                condition="left blank for the respondent's own profession",
+            )
+        )
+    cols.append(Column("comment", "text", "Any other comments (free text)", required=False, nullable=True, free_text=True))
+    return tuple(cols)
+
+
+_PROF = Instrument(
+    "professional_survey",
+    "Interface survey of professionals",
+    _prof_columns(),
+    key=("site_id", "respondent_id"),
+    description="One row per professional (interface survey).",
+)
+
+_CASES = Instrument(
+    "case_reviews",
+    "Multi-agency case reviews",
+    (
+        Column("case_id", "id", "Case identifier, unique within the site"),
+        _site_col(),
+        Column("review_date", "date", "Date of the review"),
+        Column("decision_point", "choice", "Decision point reviewed", choices=CHOICES["decision_point"]),
+        Column("actual_pathway", "choice", "Pathway the person actually took", choices=CHOICES["pathway"]),
+        Column("ideal_pathway", "choice", "Ideal pathway (panel consensus)", choices=CHOICES["pathway"]),
+        _ans("alternative_available", "yesno", "Did the ideal option exist locally?"),
+        Column("primary_reason", "choice", "Primary reason for the decision", choices=CHOICES["reason"]),
+        Column("team", "text", "Team that made the decision", required=False, nullable=True),
+        Column("actual_weekly_cost", "number", "Weekly cost of the actual pathway (GBP)", required=False, nullable=True, minimum=0),
+        Column("ideal_weekly_cost", "number", "Weekly cost of the ideal pathway (GBP)", required=False, nullable=True, minimum=0),
+        _ans("reablement_suitable", "yesno", "Did the team judge the person suitable for reablement?", required=False),
+        Column("care_hours_start", "number", "Weekly care hours when the package started", required=False, nullable=True, minimum=0),
+        Column(
+            "care_hours_after_review",
+            "number",
+            "Weekly care hours after the review",
+            required=False,
+            nullable=True,
+            minimum=0,
+        ),
+    ),
+    key=("site_id", "case_id"),
+    description="One row per reviewed case.",
+)
+
+_FLOW = Instrument(
+    "flow_metrics",
+    "Monthly flow metrics",
+    (
+        _site_col(),
+        Column("period", "period", "Month (YYYY-MM)"),
+        Column("metric", "choice", "Metric id", choices=CHOICES["metric"]),
+        Column("value", "number", "Value for the month", minimum=0),
+    ),
+    key=("site_id", "metric", "period"),
+    description="Tidy monthly metrics.",
+)
+
+_INTERVENTIONS = Instrument(
+    "interventions",
+    "Interventions (test and learn)",
+    (
+        Column("intervention_id", "id", "Intervention identifier"),
+        _site_col(),
+        Column("name", "id", "Name of the intervention"),
+        Column("start_period", "period", "First month of the intervention (YYYY-MM)"),
+        Column("metric", "choice", "Flow metric the intervention targets", choices=CHOICES["metric"]),
+        Column("desired_direction", "choice", "Direction of improvement", choices=CHOICES["direction"]),
+        Column("target", "number", "Target value for the metric (optional)", required=False, nullable=True),
+    ),
+    key=("site_id", "intervention_id"),
+    description="Interventions to track.",
+)
+
+_INTERVIEWS = Instrument(
+    "interviews",
+    "Coded interviews",
+    (
+        Column("interview_id", "id", "Interview identifier"),
+        _site_col(),
+        Column("stakeholder_group", "id", "Stakeholder group interviewed"),
+        Column("theme", "id", "Coded theme"),
+        Column("sentiment", "choice", "Sentiment (-1, 0, 1)", choices=CHOICES["sentiment"]),
+        Column("quote", "text", "Quote (free text)", required=False, nullable=True, free_text=True),
+        _ans("quote_approved", "yesno", "Approved for publication?", required=False),
+    ),
+    key=("site_id", "interview_id", "theme"),
+    description="Coded qualitative evidence.",
+)
+
+#: Every instrument, in the order they are loaded (sites first).
+INSTRUMENTS: dict[str, Instrument] = {
+    i.name: i for i in (_SITES, _SERVICES, _GP, _OLDER, _PROF, _CASES, _FLOW, _INTERVENTIONS, _INTERVIEWS)
+}
+
+
+def dictionary_frame() -> pd.DataFrame:
+    """The whole data dictionary as one tidy table (one row per instrument column).
+
+    Examples
+    --------
+    >>> d = dictionary_frame()
+    >>> list(d.columns)
+    ['instrument', 'column', 'question', 'type', 'scale', 'required', 'allowed_values', 'condition']
+    """
+    rows = []
+    for inst in INSTRUMENTS.values():
+        for c in inst.columns:
+            rows.append(
+                {
+                    "instrument": inst.name,
+                    "column": c.name,
+                    "question": c.question,
+                    "type": c.kind,
+                    "scale": c.choices.name if c.choices is not None else "",
+                    "required": c.required,
+                    "allowed_values": c.expected(),
+                    "condition": c.condition or "",
+                }
+            )
+    return pd.DataFrame(rows)

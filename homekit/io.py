@@ -1,0 +1,382 @@
+"""Readers by file type: CSV, XLSX and SPSS ``.sav`` to raw tables of text.
+
+A reader never interprets answers; it returns every cell as text (blank for empty) together with
+the row number the user sees, so that :mod:`homekit.validate` can point at the exact cell. Files
+are opened read-only and never modified.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import io as _io
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import Problem
+
+__all__ = ["RawTable", "read_raw", "find_instrument_file", "sha256", "SUPPORTED_SUFFIXES", "MAX_FILE_BYTES"]
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".sav")
+#: Files larger than this are refused before reading (a guard against runaway inputs).
+MAX_FILE_BYTES = int(os.environ.get("HOMEKIT_MAX_FILE_BYTES", 2 * 1024**3))
+
+
+@dataclass
+class RawTable:
+    """Cells of one instrument file as text, before validation.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One column per header cell, every cell a ``str`` ("" when empty), index 0..n-1.
+    rows : ndarray
+        The row number the user sees for each frame row.
+    file : str
+        The file name used in messages.
+    problems : list of Problem
+        Problems found while reading (unreadable cells, formulas without a saved value...).
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    file: str
+    problems: list
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def find_instrument_file(data_dir: str | os.PathLike, instrument: str) -> tuple[Path | None, list[Problem]]:
+    """The one file holding ``instrument`` in ``data_dir`` (``.csv``, ``.xlsx`` or ``.sav``)."""
+    data_dir = Path(data_dir)
+    found = [data_dir / f"{instrument}{s}" for s in SUPPORTED_SUFFIXES if (data_dir / f"{instrument}{s}").is_file()]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        return None, [Problem(instrument, None, None, names, "exactly one file per instrument (found several)")]
+    return (found[0] if found else None), []
+
+
+def _cell_text(value) -> str:
+    """Text of one cell read from xlsx or sav, as a person would have typed it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, (pd.Timestamp, _dt.datetime)):
+        if value.hour == value.minute == value.second == 0:
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _empty(file: str, detail: str = "a header row naming the columns") -> RawTable:
+    return RawTable(pd.DataFrame(), np.array([], dtype=int), file, [Problem(file, None, None, "empty file", detail)])
+
+
+def _dedupe_header(header: list[str], file: str, problems: list[Problem], row: int = 1) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        key = name.strip()
+        if key in seen:
+            problems.append(Problem(file, row, key, key, "each column name once (duplicate header)"))
+            seen[key] += 1
+            key = f"{key}.{seen[key]}"
+        else:
+            seen[key] = 0
+        out.append(key)
+    return out
+
+
+def read_csv(path: Path) -> RawTable:
+    """Read a CSV in UTF-8 (with or without BOM) or Windows-1252, every cell as text."""
+    file = path.name
+    data = path.read_bytes()
+    if not data.strip():
+        return _empty(file)
+    if b"\x00" in data:
+        return RawTable(
+            pd.DataFrame(), np.array([], dtype=int), file, [Problem(file, None, None, "binary data", "a text CSV file")]
+        )
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return RawTable(
+            pd.DataFrame(),
+            np.array([], dtype=int),
+            file,
+            [Problem(file, None, None, "undecodable bytes", "text encoded as UTF-8 or Windows-1252")],
+        )
+    problems: list[Problem] = []
+    reader = csv.reader(_io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:  # pragma: no cover - guarded by the empty check
+        return _empty(file, f"a readable header row ({exc})")
+    header = _dedupe_header(header, file, problems)
+    ncol = len(header)
+    # The body: pandas' C parser for speed, every cell as text. Rows with too many fields are
+    # reported (not silently dropped); short rows are padded with blanks as spreadsheets do.
+    body_start = text.find("\n") + 1 if "\n" in text else len(text)
+    try:
+        frame = pd.read_csv(
+            _io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            header=0,
+            names=header,
+            skip_blank_lines=False,
+            on_bad_lines="error",
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        # Locate every malformed line with the csv module so all are reported at once.
+        for lineno, fields in enumerate(csv.reader(_io.StringIO(text[body_start:], newline="")), start=2):
+            if len(fields) > ncol:
+                problems.append(
+                    Problem(file, lineno, None, f"{len(fields)} fields", f"at most {ncol} fields, as in the header")
+                )
+        if not problems:
+            problems.append(Problem(file, None, None, str(exc).splitlines()[0], "a well-formed CSV file"))
+        return RawTable(pd.DataFrame(columns=header), np.array([], dtype=int), file, problems)
+    frame = frame.fillna("")
+    rows = np.arange(2, len(frame) + 2)
+    # Drop wholly blank lines (e.g. a trailing newline pair) but keep row numbers of the rest.
+    if len(frame):
+        blank = (frame == "").all(axis=1).to_numpy()
+        if blank.any():
+            frame = frame.loc[~blank].reset_index(drop=True)
+            rows = rows[~blank]
+    return RawTable(frame, rows, file, problems)
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
+    """Read the sheet named ``sheet`` (else the first sheet) of a workbook, every cell as text.
+
+    Formula cells are read from their saved value; a formula with no saved value is a problem
+    (the file was produced by a program that does not calculate). Macros and external links are
+    never executed: openpyxl only reads stored values.
+    """
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    file = path.name
+    try:
+        wb_values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb_formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except (InvalidFileException, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
+        return RawTable(
+            pd.DataFrame(), np.array([], dtype=int), file, [Problem(file, None, None, type(exc).__name__, "a readable .xlsx workbook")]
+        )
+    except Exception as exc:  # zipfile.BadZipFile and friends from corrupted files
+        return RawTable(
+            pd.DataFrame(), np.array([], dtype=int), file, [Problem(file, None, None, type(exc).__name__, "a readable .xlsx workbook")]
+        )
+    try:
+        name = sheet if sheet in wb_values.sheetnames else wb_values.sheetnames[0]
+        ws_v, ws_f = wb_values[name], wb_formulas[name]
+        problems: list[Problem] = []
+        header: list[str] | None = None
+        header_row = 0
+        records: list[list[str]] = []
+        rows: list[int] = []
+        for (r, vals), fvals in zip(
+            enumerate(ws_v.iter_rows(values_only=True), start=1), ws_f.iter_rows(values_only=True)
+        ):
+            texts = [_cell_text(v) for v in vals]
+            for j, (v, f) in enumerate(zip(vals, fvals)):
+                if v is None and isinstance(f, str) and f.startswith("="):
+                    col = header[j] if header and j < len(header) else f"column {j + 1}"
+                    problems.append(Problem(file, r, col, f, "a value (this cell holds a formula with no saved value)"))
+                    texts[j] = ""
+            if header is None:
+                if any(t.strip() for t in texts):
+                    while texts and not texts[-1].strip():
+                        texts.pop()
+                    header = _dedupe_header(texts, file, problems, r)
+                    header_row = r
+                continue
+            if not any(t.strip() for t in texts):
+                continue
+            texts = (texts + [""] * len(header))[: max(len(header), len(texts))]
+            if len(texts) > len(header):
+                extra = [t for t in texts[len(header):] if t.strip()]
+                if extra:
+                    problems.append(
+                        Problem(file, r, None, extra[0], f"no values beyond the {len(header)} named columns")
+                    )
+                texts = texts[: len(header)]
+            records.append(texts)
+            rows.append(r)
+    finally:
+        wb_values.close()
+        wb_formulas.close()
+    if header is None:
+        return _empty(file, f"a header row in sheet {name!r}")
+    del header_row
+    frame = pd.DataFrame(records, columns=header, dtype=object).astype(str) if records else pd.DataFrame(columns=header, dtype=str)
+    return RawTable(frame, np.asarray(rows, dtype=int), file, problems)
+
+
+def read_sav(path: Path) -> RawTable:
+    """Read an SPSS ``.sav`` file, using value labels as answers, every cell as text."""
+    import pyreadstat
+
+    file = path.name
+    try:
+        df, _meta = pyreadstat.read_sav(str(path), apply_value_formats=True, formats_as_category=False)
+    except Exception as exc:  # pyreadstat raises its own ReadstatError and generic errors
+        return RawTable(
+            pd.DataFrame(), np.array([], dtype=int), file, [Problem(file, None, None, type(exc).__name__, "a readable SPSS .sav file")]
+        )
+    if df.shape[1] == 0:
+        return _empty(file, "variables named as the instrument's columns")
+    frame = pd.DataFrame({c: [_cell_text(v) for v in df[c].tolist()] for c in df.columns}, dtype=object).astype(str)
+    if frame.empty:
+        frame = pd.DataFrame(columns=list(df.columns), dtype=str)
+    return RawTable(frame, np.arange(1, len(frame) + 1), file, [])
+
+
+def read_raw(path: str | os.PathLike, instrument: str | None = None) -> RawTable:
+    """Read one instrument file of any supported type into a :class:`RawTable`."""
+    path = Path(path)
+    if not path.is_file():
+        return RawTable(pd.DataFrame(), np.array([], dtype=int), path.name, [Problem(path.name, None, None, str(path), "an existing file")])
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return RawTable(
+            pd.DataFrame(),
+            np.array([], dtype=int),
+            path.name,
+            [Problem(path.name, None, None, f"{size:,} bytes", f"a file of at most {MAX_FILE_BYTES:,} bytes (HOMEKIT_MAX_FILE_BYTES)")],
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix == ".xlsx":
+        return read_xlsx(path, sheet=instrument)
+    if suffix == ".sav":
+        return read_sav(path)
+    return RawTable(
+        pd.DataFrame(), np.array([], dtype=int), path.name, [Problem(path.name, None, None, suffix, "a .csv, .xlsx or .sav file")]
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Writers (example data, templates and exports). Raw inputs are never written.
+# ------------------------------------------------------------------------------------------------
+
+_INT_TEXT = re.compile(r"^-?\d{1,15}$")
+_FLOAT_TEXT = re.compile(r"^-?\d+\.\d+$")
+#: Leading characters that make a spreadsheet treat text as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _excel_value(text: str):
+    """A text cell as a number when it is one, else as text."""
+    if _INT_TEXT.match(text):
+        return int(text)
+    if _FLOAT_TEXT.match(text):
+        return float(text)
+    return text
+
+
+def safe_cell(ws, value):
+    """A write-only openpyxl cell that can never be read as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+    return cell
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike, instrument: str) -> Path:
+    """Write a raw text table as ``.csv``, ``.xlsx`` (sheet named after the instrument) or ``.sav``.
+
+    For ``.sav`` the answer scales are stored as numeric codes with value labels (Don't know 98,
+    Not applicable 99), as survey tools export them.
+    """
+    from .instruments import INSTRUMENTS
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    elif suffix == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet(instrument)
+        ws.append([safe_cell(ws, c) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([safe_cell(ws, _excel_value(v)) if v != "" else None for v in row])
+        wb.save(path)
+    elif suffix == ".sav":
+        import pyreadstat
+
+        inst = INSTRUMENTS[instrument]
+        out = {}
+        labels = {}
+        for name in df.columns:
+            col = next((c for c in inst.columns if c.name == name), None)
+            text = df[name].astype(str)
+            if col is not None and col.kind == "choice" and col.choices.codes is not None:
+                lookup = col.choices.lookup
+                special = {"don't know": 98, "not applicable": 99}
+                codes = []
+                for v in text:
+                    tok = v.strip().lower()
+                    if tok == "":
+                        codes.append(np.nan)
+                    elif tok in special:
+                        codes.append(special[tok])
+                    else:
+                        codes.append(col.choices.code_of(lookup[tok]))
+                out[name] = np.array(codes, dtype=float)
+                labels[name] = {
+                    **{float(c): lv for c, lv in zip(col.choices.codes, col.choices.levels)},
+                    98.0: "Don't know",
+                    99.0: "Not applicable",
+                }
+            elif col is not None and col.kind in ("int", "number", "score"):
+                special = {"don't know": 98.0, "not applicable": 99.0}
+                vals = [np.nan if v.strip() == "" else special.get(v.strip().lower(), None) for v in text]
+                out[name] = np.array(
+                    [float(v) if s is None else s for v, s in zip(text, vals)], dtype=float
+                )
+                if col.kind == "score":
+                    labels[name] = {98.0: "Don't know", 99.0: "Not applicable"}
+            else:
+                out[name] = text.to_numpy(dtype=object)
+        pyreadstat.write_sav(pd.DataFrame(out), str(path), variable_value_labels=labels)
+    else:
+        raise ValueError(f"cannot write {path.name}: expected a .csv, .xlsx or .sav name")
+    return path
