@@ -94,8 +94,8 @@ class ValidationError(HomekitError):
         fmt = "  ".join("{:<%d}" % w for w in widths)
         lines = [
             f"{self.n_problems} problem{'s' if self.n_problems != 1 else ''} found in the input; nothing was written.",
-            fmt.format(*header),
-            fmt.format(*("-" * w for w in widths)),
+            fmt.format(*header).rstrip(),
+            fmt.format(*("-" * w for w in widths)).rstrip(),
         ]
         lines += [fmt.format(*r).rstrip() for r in rows]
         if len(shown) < self.n_problems:

@@ -1,0 +1,201 @@
+"""Validation reports every problem at once, located by file, row, column and value; writes nothing."""
+
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import homekit
+from homekit.io import sha256
+
+
+def _read(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _write(df, path):
+    df.to_csv(path, index=False)
+
+
+def _snapshot(d):
+    return {p.name: sha256(p) for p in sorted(d.iterdir())}
+
+
+def break_example(d):
+    """Break a copy of the example data in many distinct ways; returns the problems expected."""
+    expected = []  # (file, row, column, value or None)
+
+    gp = _read(d / "gp_survey.csv")
+    gp.loc[3, "trust_asc"] = "Maybe"  # 1 unknown label
+    expected.append(("gp_survey.csv", 5, "trust_asc", "Maybe"))
+    i = gp.index[gp["aware_telecare"] == "No"][0]
+    gp.loc[i, "quality_telecare"] = "Good"  # 2 quality given while unaware
+    expected.append(("gp_survey.csv", i + 2, "quality_telecare", "Good"))
+    gp.loc[10, "survey_year"] = "twenty"  # 3 wrong type
+    expected.append(("gp_survey.csv", 12, "survey_year", "twenty"))
+    _write(gp, d / "gp_survey.csv")
+
+    case = _read(d / "case_reviews.csv").drop(columns=["primary_reason"])  # 4 missing required column
+    expected.append(("case_reviews.csv", None, "primary_reason", None))
+    _write(case, d / "case_reviews.csv")
+
+    prof = _read(d / "professional_survey.csv")
+    prof.loc[20, "respondent_id"] = prof.loc[19, "respondent_id"]  # 5 duplicate respondent
+    prof.loc[20, "site_id"] = prof.loc[19, "site_id"]
+    expected.append(("professional_survey.csv", 22, "respondent_id", prof.loc[19, "respondent_id"]))
+    j = prof.index[prof["profession"] != "gp"][0]
+    prof.loc[j, "relationship_gp"] = "7"  # 6 out-of-range score
+    expected.append(("professional_survey.csv", j + 2, "relationship_gp", "7"))
+    k = prof.index[prof["profession"] == "asc"][3]
+    prof.loc[k, "trust_asc"] = "Agree"  # 7 rating one's own profession
+    expected.append(("professional_survey.csv", k + 2, "trust_asc", "Agree"))
+    _write(prof, d / "professional_survey.csv")
+
+    services = _read(d / "services.csv")
+    services.loc[2, "site_id"] = "atlantis"  # 8 unknown site
+    expected.append(("services.csv", 4, "site_id", "atlantis"))
+    _write(services, d / "services.csv")
+
+    flow = _read(d / "flow_metrics.csv")
+    flow.loc[5, "period"] = "2014-13"  # 9 bad period
+    expected.append(("flow_metrics.csv", 7, "period", "2014-13"))
+    flow.loc[6, "value"] = "-3"  # 10 negative metric value
+    expected.append(("flow_metrics.csv", 8, "value", "-3"))
+    _write(flow, d / "flow_metrics.csv")
+
+    (d / "interventions.csv").write_text("")  # 11 empty file
+    expected.append(("interventions.csv", None, None, "empty file"))
+
+    # 12 an xlsx cell holding a formula with no saved value (as written by a non-calculating tool)
+    op = _read(d / "older_people_survey.csv")
+    (d / "older_people_survey.csv").unlink()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "older_people_survey"
+    ws.append(list(op.columns))
+    for row in op.itertuples(index=False):
+        ws.append(list(row))
+    col = list(op.columns).index("planned_ahead") + 1
+    ws.cell(row=6, column=col, value='=IF(A6="","Yes","No")')
+    wb.save(d / "older_people_survey.xlsx")
+    expected.append(("older_people_survey.xlsx", 6, "planned_ahead", '=IF(A6="","Yes","No")'))
+
+    sites = _read(d / "sites.csv")
+    sites.loc[1, "nation"] = "Atlantis"  # 13 unknown nation
+    expected.append(("sites.csv", 3, "nation", "Atlantis"))
+    _write(sites, d / "sites.csv")
+
+    cases_dates = None  # review dates are checked in test_bad_date below
+    del cases_dates
+    return expected
+
+
+def test_every_problem_reported_at_once(example_copy):
+    expected = break_example(example_copy)
+    with pytest.raises(homekit.ValidationError) as info:
+        homekit.load_data_dir(example_copy)
+    err = info.value
+    found = {(p.file, p.row, p.column, p.value) for p in err.problems}
+    for file, row, column, value in expected:
+        matches = [f for f in found if f[0] == file and f[1] == row and f[2] == column and (value is None or f[3] == value)]
+        assert matches, f"not reported: {file} row {row} column {column} value {value!r}\n{err.table()}"
+    # Nothing else is reported: each breakage gives exactly the problems it should.
+    assert len(err.problems) == len(expected), err.table()
+    text = str(err)
+    assert "gp_survey.csv" in text and "Maybe" in text and "agree4" in text
+    frame = err.to_frame()
+    assert list(frame.columns) == ["file", "row", "column", "value", "expected"]
+
+
+def test_validate_cli_prints_table_exits_1_and_writes_nothing(example_copy):
+    break_example(example_copy)
+    before = _snapshot(example_copy)
+    res = subprocess.run([sys.executable, "-m", "homekit.cli", "validate", str(example_copy)], capture_output=True, text=True)
+    assert res.returncode == 1
+    assert "13 problems found" in res.stdout
+    assert "atlantis" in res.stdout and "quality_telecare" in res.stdout
+    assert _snapshot(example_copy) == before
+
+
+def test_validate_cli_summary_on_valid_data(example_dir):
+    res = subprocess.run([sys.executable, "-m", "homekit.cli", "validate", str(example_dir)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout
+    assert "gp_survey" in res.stdout and "268" in res.stdout
+
+
+def _services(tmp_path, body):
+    p = tmp_path / "services.csv"
+    p.write_text("site_id,service,available\n" + body)
+    return p
+
+
+def test_labels_case_and_spaces_ignored_codes_accepted(tmp_path):
+    p = tmp_path / "gp.csv"
+    df = homekit.load("services", _services(tmp_path, "a,  TELECARE ,  yes \nb,reablement,0\n"))
+    assert df["service"].tolist() == ["telecare", "reablement"]
+    assert df["available"].tolist() == ["Yes", "No"]
+    del p
+
+
+def test_missing_reasons_kept(tmp_path):
+    p = tmp_path / "older.csv"
+    header = ("respondent_id,site_id,survey_year,age_band,influence_gp,influence_family,influence_social_worker,"
+              "influence_hospital_staff,influence_friends,influence_self,most_influential,planned_ahead,trust_gp_advice\n")
+    p.write_text(header + "1,a,2013,85+,Yes,,Don't know,n/a,Not Applicable,No,Family,No,Agree\n")
+    df = homekit.load("older_people_survey", p)
+    assert pd.isna(df.at[0, "influence_family"]) and df.at[0, "influence_family__missing"] == "blank"
+    assert df.at[0, "influence_social_worker__missing"] == "dont_know"
+    assert df.at[0, "influence_hospital_staff__missing"] == "not_applicable"
+    assert df.at[0, "influence_friends__missing"] == "not_applicable"
+    assert pd.isna(df.at[0, "influence_gp__missing"])
+    assert df["trust_gp_advice"].cat.ordered and list(df["trust_gp_advice"].cat.categories)[0] == "Strongly disagree"
+
+
+def test_dont_know_is_an_answer_for_better_assessor(tmp_path):
+    from homekit.example_data import make_example_data
+
+    gp = make_example_data()["gp_survey"].head(3).copy()
+    gp.loc[0, "better_assessor_residential"] = "don't know"
+    p = tmp_path / "gp_survey.csv"
+    gp.to_csv(p, index=False)
+    df = homekit.load("gp_survey", p)
+    assert df.at[0, "better_assessor_residential"] == "Don't know"
+    assert pd.isna(df.at[0, "better_assessor_residential__missing"])
+
+
+def test_bad_date_and_extra_columns(tmp_path):
+    from homekit.example_data import make_example_data
+
+    cases = make_example_data()["case_reviews"].head(4).copy()
+    cases["panel_notes"] = "kept"
+    cases.loc[1, "review_date"] = "2016-02-30"
+    p = tmp_path / "case_reviews.csv"
+    cases.to_csv(p, index=False)
+    with pytest.raises(homekit.ValidationError) as info:
+        homekit.load("case_reviews", p)
+    assert [(q.row, q.column, q.value) for q in info.value.problems] == [(3, "review_date", "2016-02-30")]
+    cases.loc[1, "review_date"] = "2016-02-28"
+    cases.to_csv(p, index=False)
+    df = homekit.load("case_reviews", p)
+    assert df["panel_notes"].tolist() == ["kept"] * 4
+    assert str(df["review_date"].dtype).startswith("datetime64")
+
+
+def test_missing_sites_file_is_a_problem(tmp_path):
+    _services(tmp_path, "a,telecare,Yes\n")
+    with pytest.raises(homekit.ValidationError) as info:
+        homekit.load_data_dir(tmp_path)
+    assert any(p.file == "sites.csv" for p in info.value.problems)
+
+
+def test_long_view(example_dir):
+    gp = homekit.load("gp_survey", example_dir / "gp_survey.csv")
+    lv = homekit.long_view(gp.head(5), "gp_survey", items=["trust_asc", "value_closer_links"])
+    assert list(lv.columns) == ["site_id", "respondent_id", "item", "code", "label", "missing_reason"]
+    assert len(lv) == 10
+    row = lv[(lv.item == "trust_asc")].iloc[0]
+    labels = {"Strongly disagree": 1, "Disagree": 2, "Agree": 3, "Strongly agree": 4}
+    if pd.notna(row["label"]):
+        assert row["code"] == labels[row["label"]]
