@@ -1,0 +1,476 @@
+"""Intervals, funnels, pooling and change: thin over statsmodels, scipy and pingouin.
+
+Conventions follow PHEindicatormethods (Fingertips technical guidance) so that figures match
+what public health analysts already publish:
+
+* proportions: Wilson score interval (statsmodels ``proportion_confint(method="wilson")``);
+  Clopper-Pearson on request (``method="exact"``);
+* counts and rates: Byar's approximation, exact (chi-square) limits below 10 events;
+* means: Student's t interval;
+* funnel plots for proportions: control limits from the closed-form inversion of the Wilson
+  interval around the baseline (0.975 and 0.999, i.e. about 2 and 3 sigma), with Spiegelhalter's
+  (2005) multiplicative/additive over-dispersion adjustment available;
+* pooling of site proportions: DerSimonian-Laird random effects (statsmodels
+  ``combine_effects``) on the logit scale, with tau2, I2 and Cochran's Q.
+
+Every function takes scalars or arrays; the table-returning ones give tidy DataFrames with the
+columns ``estimate, lower, upper, numerator, denominator, method``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+from statsmodels.stats.meta_analysis import combine_effects
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, test_proportions_2indep
+
+__all__ = [
+    "proportion_ci",
+    "rate_ci",
+    "mean_ci",
+    "proportions",
+    "rates",
+    "funnel_limits",
+    "funnel_points",
+    "funnel_significance",
+    "overdispersion",
+    "pool_proportions",
+    "change_in_proportion",
+]
+
+_PROPORTION_METHODS = {"wilson": "wilson", "exact": "beta", "clopper-pearson": "beta"}
+
+
+def _z(confidence: float) -> float:
+    _check_confidence(confidence)
+    return float(_st.norm.ppf(0.5 + confidence / 2))
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+
+
+def proportion_ci(numerator, denominator, *, confidence: float = 0.95, method: str = "wilson"):
+    """Confidence limits of a proportion ``numerator / denominator``.
+
+    Parameters
+    ----------
+    numerator, denominator : float or array-like
+        Counts; non-integer numerators are allowed (Wilson). A zero denominator gives NaN.
+    confidence : float
+        Two-sided confidence level, default 0.95.
+    method : {"wilson", "exact"}
+        Wilson score (default) or Clopper-Pearson exact.
+
+    Returns
+    -------
+    (lower, upper)
+        Floats for scalar input, arrays otherwise; proportions between 0 and 1.
+
+    Examples
+    --------
+    >>> lo, hi = proportion_ci(65, 100)
+    >>> round(lo, 6), round(hi, 6)
+    (0.552544, 0.736358)
+    """
+    if method not in _PROPORTION_METHODS:
+        raise ValueError(f"method must be one of {sorted(_PROPORTION_METHODS)}, got {method!r}")
+    _check_confidence(confidence)
+    scalar = np.ndim(numerator) == 0 and np.ndim(denominator) == 0
+    x = np.atleast_1d(np.asarray(numerator, dtype=float))
+    n = np.atleast_1d(np.asarray(denominator, dtype=float))
+    x, n = np.broadcast_arrays(x, n)
+    bad = ~np.isfinite(x) | ~np.isfinite(n) | (n <= 0)
+    if np.any((x < 0) & ~bad) or np.any((x > n) & ~bad):
+        raise ValueError("numerators must lie between 0 and the denominator")
+    lo = np.full(x.shape, np.nan)
+    hi = np.full(x.shape, np.nan)
+    ok = ~bad
+    if ok.any():
+        lo[ok], hi[ok] = proportion_confint(x[ok], n[ok], alpha=1 - confidence, method=_PROPORTION_METHODS[method])
+    if scalar:
+        return float(lo[0]), float(hi[0])
+    return lo, hi
+
+
+def rate_ci(count, *, confidence: float = 0.95, method: str = "auto"):
+    """Confidence limits for an observed count of events (Poisson).
+
+    ``method="auto"`` (default): Byar's approximation for 10 events or more, exact limits from
+    the chi-square distribution below 10, as PHEindicatormethods' ``phe_rate``. ``"byars"`` or
+    ``"exact"`` force one method (a negative Byar lower limit is returned as NaN). Divide by the
+    denominator (and multiply) for a rate.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in rate_ci(65)]
+    [50.1632, 82.8491]
+    >>> [round(v, 4) for v in rate_ci(5)]
+    [1.6235, 11.6683]
+    """
+    z = _z(confidence)
+    scalar = np.ndim(count) == 0
+    x = np.atleast_1d(np.asarray(count, dtype=float))
+    if np.any(x < 0):
+        raise ValueError("counts must be >= 0")
+    if method not in ("auto", "byars", "exact"):
+        raise ValueError(f"method must be 'auto', 'byars' or 'exact', got {method!r}")
+    alpha = 1 - confidence
+    lo = np.full(x.shape, np.nan)
+    hi = np.full(x.shape, np.nan)
+    small = {"auto": x < 10, "byars": np.zeros(x.shape, bool), "exact": np.ones(x.shape, bool)}[method]
+    xs = x[small]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo[small] = np.where(xs == 0, 0.0, _st.chi2.ppf(alpha / 2, 2 * xs) / 2)
+        hi[small] = _st.chi2.ppf(1 - alpha / 2, 2 * xs + 2) / 2
+        xb = x[~small]
+        byar_lo = xb * (1 - 1 / (9 * xb) - z / (3 * np.sqrt(xb))) ** 3
+        lo[~small] = np.where(byar_lo < 0, np.nan, byar_lo)
+        hi[~small] = (xb + 1) * (1 - 1 / (9 * (xb + 1)) + z / (3 * np.sqrt(xb + 1))) ** 3
+    if scalar:
+        return float(lo[0]), float(hi[0])
+    return lo, hi
+
+
+def mean_ci(values, *, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` (missing dropped) with a Student's t interval: (mean, lower, upper).
+
+    Examples
+    --------
+    >>> m, lo, hi = mean_ci([1, 2, 3, 4, 5])
+    >>> m, round(lo, 4), round(hi, 4)
+    (3.0, 1.0367, 4.9633)
+    """
+    _check_confidence(confidence)
+    v = pd.to_numeric(pd.Series(values, dtype="Float64"), errors="coerce").dropna().to_numpy(float)
+    n = len(v)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    m = float(v.mean())
+    if n < 2:
+        return m, np.nan, np.nan
+    half = _st.t.ppf(0.5 + confidence / 2, n - 1) * v.std(ddof=1) / np.sqrt(n)
+    return m, m - half, m + half
+
+
+def proportions(
+    data: pd.DataFrame | None = None,
+    *,
+    numerator="numerator",
+    denominator="denominator",
+    confidence: float = 0.95,
+    method: str = "wilson",
+) -> pd.DataFrame:
+    """Add ``estimate, lower, upper, method`` to a table of numerators and denominators.
+
+    Parameters
+    ----------
+    data : DataFrame, optional
+        Long-form data; ``numerator`` and ``denominator`` name its columns. Without ``data``,
+        they are arrays.
+
+    Returns
+    -------
+    DataFrame
+        The input columns plus ``numerator, denominator, estimate, lower, upper, method``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"site": ["a", "b"], "x": [65, 1045], "n": [100, 5000]})
+    >>> proportions(df, numerator="x", denominator="n")[["estimate", "lower"]].round(4).values.tolist()
+    [[0.65, 0.5525], [0.209, 0.198]]
+    """
+    if data is None:
+        out = pd.DataFrame({"numerator": np.asarray(numerator, float), "denominator": np.asarray(denominator, float)})
+    else:
+        out = data.copy()
+        out["numerator"] = pd.to_numeric(data[numerator]).astype(float)
+        out["denominator"] = pd.to_numeric(data[denominator]).astype(float)
+    x = out["numerator"].to_numpy(float)
+    n = out["denominator"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["estimate"] = np.where(n > 0, x / n, np.nan)
+    out["lower"], out["upper"] = proportion_ci(x, n, confidence=confidence, method=method)
+    out["method"] = "Wilson" if method == "wilson" else "Clopper-Pearson"
+    return out
+
+
+def rates(
+    data: pd.DataFrame | None = None,
+    *,
+    count="count",
+    population="population",
+    multiplier: float = 100_000,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Crude rates per ``multiplier`` with Byar (exact below 10) limits, as ``phe_rate``.
+
+    Examples
+    --------
+    >>> rates(count=[65], population=[100], multiplier=100)[["estimate", "lower", "upper"]].round(4).values.tolist()
+    [[65.0, 50.1632, 82.8491]]
+    """
+    if data is None:
+        out = pd.DataFrame({"numerator": np.asarray(count, float), "denominator": np.asarray(population, float)})
+    else:
+        out = data.copy()
+        out["numerator"] = pd.to_numeric(data[count]).astype(float)
+        out["denominator"] = pd.to_numeric(data[population]).astype(float)
+    x = out["numerator"].to_numpy(float)
+    n = out["denominator"].to_numpy(float)
+    lo, hi = rate_ci(x, confidence=confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["estimate"] = x / n * multiplier
+        out["lower"] = lo / n * multiplier
+        out["upper"] = hi / n * multiplier
+    out["method"] = np.where(x < 10, "Exact", "Byars")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Funnel plots
+# ---------------------------------------------------------------------------------------------
+
+
+def _wilson_inverse(p: float, population, baseline: float, side: str):
+    """Proportion at which the Wilson interval of ``population`` trials just reaches ``baseline``.
+
+    Closed-form solution of the Wilson score equation for the observed proportion (as
+    PHEindicatormethods' ``sigma_adjustment``); ``p`` is the one-sided probability (0.975, 0.999).
+    """
+    z2 = _st.norm.ppf(p) ** 2
+    n = np.asarray(population, float)
+    first = baseline * (n / z2 + 1)
+    disc = (-8 * baseline * (n / z2 + 1)) ** 2 - 64 * (1 / z2 + 1 / n) * baseline * (
+        n * (baseline * (n / z2 + 2) - 1) + z2 * (baseline - 1)
+    )
+    root = np.sqrt(np.maximum(disc, 0))
+    last = 1 / z2 + 1 / n
+    sign = -1 if side == "low" else 1
+    return (first + sign * root / 8) / last / n
+
+
+def funnel_points(denominator) -> np.ndarray:
+    """The 100 axis points PHEindicatormethods draws funnel limits at, from the denominators."""
+    d = np.asarray(denominator, float)
+    lo, hi = np.nanmin(d), np.nanmax(d)
+
+    def floor_sig(x, down=0.95):
+        digits = len(str(int(np.floor(x * down)))) - 1
+        return np.floor(x * down / 10**digits) * 10**digits if x else 0.0
+
+    def ceil_sig(x, up=1.05):
+        digits = len(str(int(np.ceil(x * up)))) - 2
+        return np.ceil(x * up / 10**digits) * 10**digits if x else 0.0
+
+    axis_min = 0.0 if hi > 2 * lo else floor_sig(lo)
+    axis_max = ceil_sig(hi)
+    pts = np.empty(100)
+    pts[0] = max(1.0, axis_min)
+    for j in range(1, 100):
+        # R's round() is half-to-even, as numpy's.
+        pts[j] = max(np.round((axis_max / pts[j - 1]) ** (1 / (100 - j)) * pts[j - 1]), pts[j - 1] + 1)
+    return pts
+
+
+def funnel_limits(numerator, denominator, *, population=None, multiplier: float = 1.0) -> pd.DataFrame:
+    """Funnel plot control limits for proportions (2 and 3 sigma), as PHEindicatormethods.
+
+    Parameters
+    ----------
+    numerator, denominator : array-like
+        The units' counts; they set the baseline (sum of numerators / sum of denominators) and,
+        unless ``population`` is given, the axis points.
+    population : array-like, optional
+        Denominators at which to compute the limits.
+    multiplier : float
+        1 for proportions (default), 100 for percentages.
+
+    Returns
+    -------
+    DataFrame
+        ``population, lower_2s, upper_2s, lower_3s, upper_3s, baseline``; limits clamped to
+        [0, multiplier].
+    """
+    x = np.asarray(numerator, float)
+    n = np.asarray(denominator, float)
+    baseline = x.sum() / n.sum()
+    pop = funnel_points(n) if population is None else np.asarray(population, float)
+    out = pd.DataFrame({"population": pop})
+    for name, p in (("2s", 0.975), ("3s", 0.999)):
+        out[f"lower_{name}"] = np.maximum(0, _wilson_inverse(p, pop, baseline, "low")) * multiplier
+        out[f"upper_{name}"] = np.minimum(1, _wilson_inverse(p, pop, baseline, "high")) * multiplier
+    out["baseline"] = baseline * multiplier
+    return out
+
+
+def overdispersion(numerator, denominator, *, baseline: float | None = None, winsor: float = 0.10) -> dict:
+    """Spiegelhalter (2005) over-dispersion of proportions around a baseline.
+
+    z-scores are winsorised at ``winsor`` in each tail; phi is their mean square and tau2 the
+    additive random-effects variance (0 when phi <= (k-1)/k, i.e. no over-dispersion).
+
+    Returns
+    -------
+    dict with ``phi``, ``tau2``, ``k``, ``baseline``.
+    """
+    x = np.asarray(numerator, float)
+    n = np.asarray(denominator, float)
+    keep = n > 0
+    x, n = x[keep], n[keep]
+    p0 = x.sum() / n.sum() if baseline is None else baseline
+    se = np.sqrt(p0 * (1 - p0) / n)
+    z = (x / n - p0) / se
+    k = len(z)
+    if k == 0:
+        return {"phi": np.nan, "tau2": np.nan, "k": 0, "baseline": p0}
+    lo_q, hi_q = np.quantile(z, [winsor, 1 - winsor])
+    zw = np.clip(z, lo_q, hi_q)
+    phi = float(np.mean(zw**2))
+    w = 1 / se**2
+    if k * phi > k - 1:
+        tau2 = float((k * phi - (k - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    else:
+        tau2 = 0.0
+    return {"phi": phi, "tau2": tau2, "k": k, "baseline": float(p0)}
+
+
+def funnel_significance(
+    data: pd.DataFrame | None = None,
+    *,
+    numerator="numerator",
+    denominator="denominator",
+    baseline: float | None = None,
+    adjust_overdispersion: bool = False,
+) -> pd.DataFrame:
+    """Flag each unit against the funnel: High/Low (0.001), High/Low (0.025) or Not significant.
+
+    Without over-dispersion the limits are the Wilson inversions of :func:`funnel_limits`
+    (as ``assign_funnel_significance``). With ``adjust_overdispersion=True`` the limits are
+    ``p0 +/- z * sqrt(p0 (1 - p0) / n + tau2)`` (Spiegelhalter 2005, additive random effects).
+    """
+    if data is None:
+        out = pd.DataFrame({"numerator": np.asarray(numerator, float), "denominator": np.asarray(denominator, float)})
+    else:
+        out = data.copy()
+        out["numerator"] = pd.to_numeric(data[numerator]).astype(float)
+        out["denominator"] = pd.to_numeric(data[denominator]).astype(float)
+    x = out["numerator"].to_numpy(float)
+    n = out["denominator"].to_numpy(float)
+    p0 = x.sum() / n.sum() if baseline is None else float(baseline)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = x / n
+    if adjust_overdispersion:
+        tau2 = overdispersion(x, n, baseline=p0)["tau2"]
+        sd = np.sqrt(p0 * (1 - p0) / n + tau2)
+        lim = {(s, p): p0 + (1 if s == "high" else -1) * _st.norm.ppf(p) * sd for s in ("low", "high") for p in (0.975, 0.999)}
+    else:
+        tau2 = 0.0
+        lim = {(s, p): _wilson_inverse(p, n, p0, s) for s in ("low", "high") for p in (0.975, 0.999)}
+    flag = np.select(
+        [value < lim[("low", 0.999)], value < lim[("low", 0.975)], value > lim[("high", 0.999)], value > lim[("high", 0.975)]],
+        ["Low (0.001)", "Low (0.025)", "High (0.001)", "High (0.025)"],
+        default="Not significant",
+    )
+    out["estimate"] = value
+    out["baseline"] = p0
+    out["lower_2s"], out["upper_2s"] = lim[("low", 0.975)], lim[("high", 0.975)]
+    out["lower_3s"], out["upper_3s"] = lim[("low", 0.999)], lim[("high", 0.999)]
+    out["significance"] = np.where(n > 0, flag, "Not applicable")
+    out["tau2"] = tau2
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling and change
+# ---------------------------------------------------------------------------------------------
+
+
+def pool_proportions(numerator, denominator, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Random-effects (DerSimonian-Laird) pooled proportion of several sites.
+
+    Site proportions are pooled on the logit scale (0.5 added to every cell of a site with 0 or
+    all events) with statsmodels ``combine_effects``; the estimate and limits are transformed
+    back. A negative moment estimate of tau2 is truncated at 0 (then the random-effects estimate
+    equals the fixed-effect one), as in DerSimonian and Laird (1986).
+
+    Returns
+    -------
+    DataFrame (one row)
+        ``estimate, lower, upper, numerator, denominator, k, tau2, i2, q, p_heterogeneity,
+        fixed_estimate, method``; ``numerator``/``denominator`` are the sums.
+    """
+    _check_confidence(confidence)
+    x = np.asarray(numerator, float)
+    n = np.asarray(denominator, float)
+    keep = n > 0
+    x, n = x[keep], n[keep]
+    k = len(x)
+    base = {"numerator": x.sum(), "denominator": n.sum(), "k": k, "method": "DerSimonian-Laird (logit)"}
+    if k == 0:
+        return pd.DataFrame([{**base, "estimate": np.nan, "lower": np.nan, "upper": np.nan, "tau2": np.nan, "i2": np.nan,
+                              "q": np.nan, "p_heterogeneity": np.nan, "fixed_estimate": np.nan}])
+    cc = np.where((x == 0) | (x == n), 0.5, 0.0)
+    xa, na = x + cc, n + 2 * cc
+    eff = np.log(xa / (na - xa))
+    var = 1 / xa + 1 / (na - xa)
+    z = _st.norm.ppf(0.5 + confidence / 2)
+    expit = _st.logistic.cdf
+    if k == 1:
+        est, se = eff[0], np.sqrt(var[0])
+        row = {**base, "estimate": expit(est), "lower": expit(est - z * se), "upper": expit(est + z * se), "tau2": 0.0,
+               "i2": 0.0, "q": 0.0, "p_heterogeneity": np.nan, "fixed_estimate": expit(est)}
+        return pd.DataFrame([row])
+    res = combine_effects(eff, var, method_re="dl", alpha=1 - confidence)
+    q = float(res.q)
+    tau2 = max(0.0, float(res.tau2))
+    w = 1 / (var + tau2)
+    est = float(np.sum(w * eff) / w.sum())
+    se = float(np.sqrt(1 / w.sum()))
+    i2 = max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0
+    row = {
+        **base,
+        "estimate": expit(est),
+        "lower": expit(est - z * se),
+        "upper": expit(est + z * se),
+        "tau2": tau2,
+        "i2": i2,
+        "q": q,
+        "p_heterogeneity": float(res.test_homogeneity().pvalue),
+        "fixed_estimate": expit(float(res.mean_effect_fe)),
+    }
+    return pd.DataFrame([row])
+
+
+def change_in_proportion(numerator1, denominator1, numerator2, denominator2, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Change between two independent proportions (second minus first).
+
+    Newcombe's hybrid score interval for the difference and a two-sided score test
+    (statsmodels ``confint_proportions_2indep`` and ``test_proportions_2indep``).
+
+    Examples
+    --------
+    >>> r = change_in_proportion(56, 100, 40, 100)
+    >>> round(r.loc[0, "estimate"], 2)
+    -0.16
+    """
+    _check_confidence(confidence)
+    lo, hi = confint_proportions_2indep(
+        numerator2, denominator2, numerator1, denominator1, method="newcomb", compare="diff", alpha=1 - confidence
+    )
+    test = test_proportions_2indep(numerator2, denominator2, numerator1, denominator1, compare="diff", method="score")
+    return pd.DataFrame(
+        [
+            {
+                "estimate": numerator2 / denominator2 - numerator1 / denominator1,
+                "lower": float(lo),
+                "upper": float(hi),
+                "p_val": float(test.pvalue),
+                "estimate_1": numerator1 / denominator1,
+                "estimate_2": numerator2 / denominator2,
+                "method": "Newcombe hybrid score; score test",
+            }
+        ]
+    )
