@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pingouin as pg
+from scipy import stats as _st
 
 from ..instruments import ADMISSION_FACTORS, DELAY_FACTORS, PROFESSIONS, RATED_PROFESSIONS, WRONG_PATHWAY_FACTORS
 from ._core import Groups, answered, check_data, codes_of, concat, mean_table, normalise_by, proportion_table
@@ -113,7 +114,7 @@ def relationship_matrix(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
 
 def asymmetry(data: pd.DataFrame) -> pd.DataFrame:
     """For each pair of rated professions A, B: mean score A gives B minus mean score B gives A,
-    with a Welch t interval (pingouin ``ttest``), for relationship scores and trust (agree = 1).
+    with a Welch t interval and test, for relationship scores and trust (agree = 1).
 
     Returns
     -------
@@ -135,11 +136,12 @@ def asymmetry(data: pd.DataFrame) -> pd.DataFrame:
                 x, y = x[~np.isnan(x)], y[~np.isnan(y)]
                 if len(x) < 2 or len(y) < 2:
                     continue
-                t = pg.ttest(x, y, correction=True)
-                lo, hi = t["CI95"].iloc[0]
+                # scipy rather than pingouin here: pingouin rounds its CI95 to two decimals.
+                t = _st.ttest_ind(x, y, equal_var=False)
+                ci = t.confidence_interval(0.95)
                 rows.append({"measure": measure, "a": a, "b": b, "a_rates_b": x.mean(), "b_rates_a": y.mean(),
-                             "difference": x.mean() - y.mean(), "lower": float(lo), "upper": float(hi),
-                             "p_val": float(t["p_val"].iloc[0]), "n_a": len(x), "n_b": len(y)})
+                             "difference": x.mean() - y.mean(), "lower": float(ci.low), "upper": float(ci.high),
+                             "p_val": float(t.pvalue), "n_a": len(x), "n_b": len(y)})
     return pd.DataFrame(rows)
 
 
