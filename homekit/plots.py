@@ -1,0 +1,275 @@
+"""Plot helpers in the seaborn style: ``f(data=None, *, x=..., ax=None, **kwargs) -> Axes``.
+
+They draw on the Axes they are given (or the current one), never call ``show()`` or
+``savefig()``, and never draw a value that disclosure control suppressed: rows with
+``suppressed == True`` are left out (heatmap cells read "[c]").
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from . import stats
+from .instruments import PROFESSIONS
+
+__all__ = ["likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "PALETTE"]
+
+#: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
+PALETTE = {
+    2: ["#ca0020", "#0571b0"],
+    3: ["#ca0020", "#bababa", "#0571b0"],
+    4: ["#ca0020", "#f4a582", "#92c5de", "#0571b0"],
+    5: ["#ca0020", "#f4a582", "#d9d9d9", "#92c5de", "#0571b0"],
+}
+_MISSING_LEVELS = ("blank", "dont_know", "not_applicable")
+
+
+def _visible(data: pd.DataFrame) -> pd.DataFrame:
+    if "suppressed" in data.columns:
+        return data.loc[~data["suppressed"].fillna(False).astype(bool)]
+    return data
+
+
+def _ax(ax):
+    return plt.gca() if ax is None else ax
+
+
+def likert_bars(
+    data: pd.DataFrame | None = None,
+    *,
+    y: str = "item",
+    level: str = "level",
+    count: str = "count",
+    order=None,
+    level_order=None,
+    labels: dict | None = None,
+    min_label: float = 0.06,
+    ax=None,
+    **kwargs,
+):
+    """Diverging stacked bars of Likert answers, one bar per ``y`` value.
+
+    Negative levels extend left of zero and positive levels right; a middle (neutral) level is
+    drawn once, centred on zero. Shares are among the answered; missing answers (``blank``,
+    ``dont_know``, ``not_applicable`` levels, as :func:`homekit.indicators.likert_distribution`
+    gives them) are kept outside the percentages and written at the right as ``missing n``.
+    Levels with no answers stay in the legend.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long form: one row per ``y`` and ``level`` with a ``count``.
+    y : str
+        Column naming the bars (an item, a site, a profession...).
+    order : list, optional
+        Order of the bars, top to bottom.
+    level_order : list, optional
+        Answer levels low to high (default: order of first appearance).
+    labels : dict, optional
+        Display names for the ``y`` values.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    d = _visible(data)
+    is_missing = d[level].astype(str).isin(_MISSING_LEVELS)
+    answers = d.loc[~is_missing]
+    levels = list(level_order) if level_order is not None else list(dict.fromkeys(answers[level].astype(str)))
+    per_bar = answers.groupby(answers[y].astype(str))[level].agg(lambda s: frozenset(s.astype(str)))
+    if per_bar.nunique() > 1 or (len(per_bar) and not per_bar.iloc[0] <= set(levels)):
+        raise ValueError(
+            f"likert_bars draws one answer scale at a time; the bars of {y!r} carry different levels "
+            f"({'; '.join(sorted({', '.join(sorted(v)) for v in per_bar}))}): plot each scale separately"
+        )
+    order = list(order) if order is not None else list(dict.fromkeys(d[y].astype(str)))
+    table = answers.assign(**{y: answers[y].astype(str), level: answers[level].astype(str)}).pivot_table(
+        index=y, columns=level, values=count, aggfunc="sum", observed=False
+    )
+    table = table.reindex(index=order, columns=levels).fillna(0)
+    totals = table.sum(axis=1).replace(0, np.nan)
+    shares = table.div(totals, axis=0).fillna(0) * 100
+    missing = d.loc[is_missing].groupby(d.loc[is_missing, y].astype(str))[count].sum().reindex(order).fillna(0)
+    k = len(levels)
+    colours = PALETTE.get(k) or sns.color_palette("RdBu", k).as_hex()
+    half = k // 2
+    mid = k % 2 == 1
+    ypos = np.arange(len(order))[::-1]
+    for i, name in enumerate(order):
+        row = shares.loc[name].to_numpy(float)
+        left_start = -(row[:half].sum() + (row[half] / 2 if mid else 0))
+        x = left_start
+        for j, lv in enumerate(levels):
+            w = row[j]
+            ax.barh(ypos[i], w, left=x, color=colours[j], edgecolor="white", linewidth=0.5, height=0.7,
+                    label=lv if i == 0 else None, **kwargs)
+            if w >= min_label * 100:
+                ax.text(x + w / 2, ypos[i], f"{w:.0f}%", ha="center", va="center", fontsize=8,
+                        color="white" if j in (0, k - 1) else "black")
+            x += w
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(ypos)
+    ax.set_yticklabels([(labels or {}).get(n, n) for n in order])
+    lim = 100
+    ax.set_xlim(-lim, lim + 32)
+    ax.set_xticks([-100, -50, 0, 50, 100])
+    ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"])
+    for i, name in enumerate(order):
+        n_ans = int(table.loc[name].sum())
+        ax.text(lim + 2, ypos[i], f"n={n_ans}; missing {int(missing.loc[name])}", va="center", fontsize=7, color="#444444")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(k, 5), frameon=False, fontsize=8)
+    ax.set_xlabel("")
+    sns.despine(ax=ax, left=True)
+    return ax
+
+
+def matrix_heatmap(
+    data: pd.DataFrame | None = None,
+    *,
+    group: str = "group",
+    value: str = "estimate",
+    row: str | None = None,
+    col: str | None = None,
+    order=None,
+    fmt: str = ".1f",
+    cmap: str = "RdYlBu",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    labels: dict | None = None,
+    ax=None,
+    **kwargs,
+):
+    """Annotated rater x ratee heatmap (e.g. ``prof_relationship_score``, ``prof_trust``).
+
+    Rows are raters and columns ratees, read from ``group`` values ``"rater->ratee"`` (or given
+    as ``row`` and ``col`` columns). The diagonal and suppressed or empty cells are blank, with
+    suppressed cells marked "[c]".
+    """
+    ax = _ax(ax)
+    d = data.copy()
+    if row is None or col is None:
+        parts = d[group].astype(str).str.split("->", expand=True)
+        d["_row"], d["_col"] = parts[0], parts[1]
+        row, col = "_row", "_col"
+    sup = d["suppressed"].fillna(False).astype(bool) if "suppressed" in d.columns else pd.Series(False, index=d.index)
+    seen = list(dict.fromkeys(list(d[row]) + list(d[col])))
+    if order is None:
+        order = [p for p in PROFESSIONS if p in seen] if set(seen) <= set(PROFESSIONS) else seen
+    names = list(order)
+    rows = [n for n in names if n in set(d[row])]
+    cols = [n for n in names if n in set(d[col])]
+    values = d.loc[~sup].pivot_table(index=row, columns=col, values=value, aggfunc="first").reindex(index=rows, columns=cols)
+    annot = values.map(lambda v: "" if pd.isna(v) else format(v, fmt))
+    lab = labels or {}
+    sns.heatmap(values.astype(float), annot=annot.to_numpy(), fmt="", cmap=cmap, vmin=vmin, vmax=vmax, ax=ax,
+                linewidths=0.5, linecolor="white", cbar_kws={"shrink": 0.7}, **kwargs)
+    # seaborn does not annotate empty (masked) cells: mark the suppressed ones by hand.
+    for _, r in d.loc[sup].iterrows():
+        if r[row] in rows and r[col] in cols:
+            ax.text(cols.index(r[col]) + 0.5, rows.index(r[row]) + 0.5, "[c]", ha="center", va="center", fontsize=9, color="#444444")
+    ax.set_xticklabels([lab.get(c, c) for c in cols], rotation=30, ha="right")
+    ax.set_yticklabels([lab.get(r, r) for r in rows], rotation=0)
+    ax.set_xlabel("rated (ratee)")
+    ax.set_ylabel("rating (rater)")
+    return ax
+
+
+def forest_plot(
+    data: pd.DataFrame | None = None,
+    *,
+    y: str = "site_id",
+    estimate: str = "estimate",
+    lower: str = "lower",
+    upper: str = "upper",
+    reference: float | None = None,
+    reference_label: str = "national",
+    pooled: dict | None = None,
+    percent: bool = True,
+    labels: dict | None = None,
+    ax=None,
+    **kwargs,
+):
+    """Point estimates with intervals, one row per ``y``, optional reference line and pooled diamond.
+
+    ``pooled`` is a dict with ``estimate``, ``lower``, ``upper`` (and optional ``label``).
+    """
+    ax = _ax(ax)
+    d = _visible(data).dropna(subset=[estimate]).reset_index(drop=True)
+    scale = 100 if percent else 1
+    ypos = np.arange(len(d))[::-1] + (1.5 if pooled else 0)
+    ax.errorbar(d[estimate] * scale, ypos, xerr=[(d[estimate] - d[lower]) * scale, (d[upper] - d[estimate]) * scale],
+                fmt="o", color=kwargs.pop("color", "#08519c"), ecolor="#6baed6", capsize=3, markersize=5, **kwargs)
+    ticks = list(ypos)
+    ticklabels = [(labels or {}).get(v, v) for v in d[y].astype(str)]
+    if pooled:
+        e, lo, hi = (pooled[k] * scale for k in ("estimate", "lower", "upper"))
+        ax.fill([lo, e, hi, e], [0, 0.3, 0, -0.3], color="#252525")
+        ticks.append(0)
+        ticklabels.append(pooled.get("label", "pooled"))
+    if reference is not None:
+        ax.axvline(reference * scale, color="#d94801", linestyle="--", linewidth=1, label=reference_label)
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(ticklabels)
+    ax.set_xlabel("%" if percent else estimate)
+    sns.despine(ax=ax)
+    return ax
+
+
+def funnel_plot(
+    data: pd.DataFrame | None = None,
+    *,
+    numerator: str = "numerator",
+    denominator: str = "denominator",
+    label: str | None = "site_id",
+    highlight=None,
+    percent: bool = True,
+    ax=None,
+    **kwargs,
+):
+    """Proportions against their denominators with 2 and 3 sigma funnel limits (PHE method)."""
+    ax = _ax(ax)
+    d = _visible(data)
+    d = d.loc[d[denominator] > 0]
+    scale = 100 if percent else 1
+    lim = stats.funnel_limits(d[numerator], d[denominator], multiplier=scale)
+    ax.plot(lim["population"], lim["baseline"], color="black", linewidth=1, label="average")
+    ax.plot(lim["population"], lim["lower_2s"], color="#fd8d3c", linestyle="--", linewidth=1, label="95% (2 sigma)")
+    ax.plot(lim["population"], lim["upper_2s"], color="#fd8d3c", linestyle="--", linewidth=1)
+    ax.plot(lim["population"], lim["lower_3s"], color="#d94801", linestyle=":", linewidth=1.2, label="99.8% (3 sigma)")
+    ax.plot(lim["population"], lim["upper_3s"], color="#d94801", linestyle=":", linewidth=1.2)
+    value = d[numerator] / d[denominator] * scale
+    colours = np.where(d[label].isin(highlight), "#d7301f", "#08519c") if (highlight is not None and label) else "#08519c"
+    ax.scatter(d[denominator], value, color=colours, zorder=3, **kwargs)
+    if label:
+        for x, v, name in zip(d[denominator], value, d[label]):
+            ax.annotate(str(name), (x, v), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    ax.set_xlim(0, lim["population"].max())
+    ax.set_ylim(0, scale)
+    ax.set_xlabel("denominator (respondents)")
+    ax.set_ylabel("%" if percent else "proportion")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    sns.despine(ax=ax)
+    return ax
+
+
+def transition_heatmap(data: pd.DataFrame | None = None, *, normalize: bool = False, labels: dict | None = None, ax=None, **kwargs):
+    """Heatmap of an actual (rows) x ideal (columns) pathway table; the diagonal is outlined."""
+    ax = _ax(ax)
+    t = data.astype(float)
+    shown = t.div(t.sum(axis=1).replace(0, np.nan), axis=0) * 100 if normalize else t
+    fmt = ".0f"
+    sns.heatmap(shown, annot=True, fmt=fmt, cmap="Blues", ax=ax, linewidths=0.5, linecolor="white",
+                cbar_kws={"shrink": 0.7, "label": "% of actual" if normalize else "cases"}, **kwargs)
+    for i in range(min(t.shape)):
+        ax.add_patch(plt.Rectangle((i, i), 1, 1, fill=False, edgecolor="#444444", linewidth=1.2))
+    lab = labels or {}
+    ax.set_xticklabels([lab.get(c, c.replace("_", " ")) for c in t.columns], rotation=35, ha="right")
+    ax.set_yticklabels([lab.get(r, r.replace("_", " ")) for r in t.index], rotation=0)
+    ax.set_xlabel("ideal pathway (panel)")
+    ax.set_ylabel("actual pathway")
+    return ax

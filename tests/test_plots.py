@@ -1,0 +1,73 @@
+"""Plot helpers: return Axes, never draw suppressed values, refuse mixed scales."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from homekit import plots  # noqa: E402
+
+LEVELS = ["Strongly disagree", "Disagree", "Agree", "Strongly agree"]
+
+
+def _dist():
+    rows = []
+    for item, counts in {"trust_asc": [1, 2, 5, 2], "trust_discharge_team": [3, 4, 2, 0]}.items():
+        for lv, c in zip(LEVELS, counts):
+            rows.append({"item": item, "level": lv, "count": c})
+        rows.append({"item": item, "level": "dont_know", "count": 3})
+    return pd.DataFrame(rows)
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_likert_bars_percentages_and_missing_outside():
+    fig, ax = plt.subplots()
+    out = plots.likert_bars(_dist(), level_order=LEVELS, ax=ax)
+    assert out is ax
+    texts = _texts(ax)
+    assert "50%" in texts  # 5 of 10 answered agree for trust_asc (Don't know outside the base)
+    assert "n=10; missing 3" in texts and "n=9; missing 3" in texts
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == LEVELS  # the empty level (Strongly agree, 0 for one item) stays in the legend
+    plt.close(fig)
+
+
+def test_likert_bars_refuses_mixed_scales():
+    d = pd.concat([_dist(), pd.DataFrame([{"item": "x", "level": "Good", "count": 1}])])
+    with pytest.raises(ValueError, match="one answer scale"):
+        plots.likert_bars(d)
+
+
+def test_forest_plot_skips_suppressed():
+    d = pd.DataFrame({"site_id": ["a", "b", "c"], "estimate": [0.5, 0.6, 0.7], "lower": [0.4, 0.5, 0.6],
+                      "upper": [0.6, 0.7, 0.8], "suppressed": [False, True, False]})
+    fig, ax = plt.subplots()
+    plots.forest_plot(d, ax=ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "c"]
+    plt.close(fig)
+
+
+def test_matrix_heatmap_marks_suppressed_cells():
+    d = pd.DataFrame({"group": ["asc->gp", "gp->asc"], "estimate": [2.2, 2.3], "suppressed": [False, True]})
+    fig, ax = plt.subplots()
+    plots.matrix_heatmap(d, ax=ax)
+    texts = _texts(ax)
+    assert "2.2" in texts and "[c]" in texts and "2.3" not in texts
+    plt.close(fig)
+
+
+def test_funnel_and_transition_draw():
+    d = pd.DataFrame({"site_id": list("abcd"), "numerator": [5, 20, 30, 8], "denominator": [10, 40, 50, 30]})
+    fig, ax = plt.subplots()
+    assert plots.funnel_plot(d, ax=ax) is ax
+    plt.close(fig)
+    t = pd.DataFrame([[3, 1], [0, 2]], index=["home_with_support", "reablement"], columns=["home_with_support", "reablement"])
+    fig, ax = plt.subplots()
+    plots.transition_heatmap(t, ax=ax)
+    assert "3" in _texts(ax)
+    plt.close(fig)
