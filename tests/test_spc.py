@@ -1,0 +1,134 @@
+"""XmR limits and Making Data Count rules against NHSRplotthedots v0.2.2 (../shared/oracles/spc),
+with the key figures as literals, and the interventions of the example data."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import homekit
+from homekit import spc
+
+# R: set.seed(123); rnorm(20) (tests/testthat/_snaps/ptd_spc_standard.md)
+RNORM123 = [-0.56047565, -0.23017749, 1.55870831, 0.07050839, 0.12928774, 1.71506499, 0.46091621, -1.26506123,
+            -0.68685285, -0.44566197, 1.2240818, 0.35981383, 0.40077145, 0.11068272, -0.55584113, 1.78691314,
+            0.49785048, -1.96661716, 0.7013559, -0.47279141]
+DEVIATIONS = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
+
+
+@pytest.mark.parametrize(
+    "series, screen, mean, lpl, upl, tol",
+    [
+        (RNORM123, True, 0.1416238, -3.01138, 3.294627, 1e-6),  # snapshot r1
+        ("y15", True, 0.6694159, -2.383666, 3.722497, 1e-6),  # snapshot r2
+        ("y15", False, 0.6694159, -4.596625, 5.935457, 1e-6),  # snapshot r3
+        (DEVIATIONS, True, 1.94, -0.72, 4.6, 0.005),  # vignettes/deviations.Rmd
+        (DEVIATIONS, False, 1.94, -3.06, 6.95, 0.005),  # = MDC Excel output
+    ],
+)
+def test_xmr_limits_literals(series, screen, mean, lpl, upl, tol):
+    if series == "y15":
+        series = list(RNORM123)
+        series[14] = 10
+    c = spc.xmr(series, screen_outliers=screen)
+    assert c["mean"].iloc[0] == pytest.approx(mean, abs=tol)
+    assert c["lpl"].iloc[0] == pytest.approx(lpl, abs=tol)
+    assert c["upl"].iloc[0] == pytest.approx(upl, abs=tol)
+
+
+def test_rnorm123_is_common_cause():
+    # ptd_spc snapshot: 20 common cause, 0 special cause
+    c = spc.xmr(RNORM123, screen_outliers=True, improvement="up")
+    assert (c["point_type"] == "common_cause").all()
+
+
+def test_xmr_matches_oracle_files(shared_dir):
+    s = pd.read_csv(shared_dir / "oracles" / "spc" / "xmr_series.csv")
+    e = pd.read_csv(shared_dir / "oracles" / "spc" / "xmr_expected.csv")
+    for r in e.itertuples():
+        y = s.loc[s.series_id == r.series_id].sort_values("i")["y"]
+        c = spc.xmr(y, screen_outliers=bool(r.screen_outliers))
+        for col, val in (("mean", r.mean), ("lpl", r.lpl), ("upl", r.upl)):
+            assert c[col].iloc[0] == pytest.approx(val, abs=r.abs_tol), (r.series_id, col)
+
+
+# tests/testthat/test-ptd_calculate_point_type.R, as rule_cases.csv
+RULE_CASES = [
+    ("seven_point_trend", "1 2 3 4 5 6 7", None, "0 0 0 0 0 0 1"),
+    ("seven_point_trend", "1 2 3 3 4 5 6", None, "0 0 0 0 0 0 0"),
+    ("seven_point_trend", "2 7 6 5 4 3 2 1 3", None, "0 0 0 0 0 0 0 -1 0"),
+    ("part_of_seven_trend", "0 0 0 0 0 0 0 1 0", None, "0 1 1 1 1 1 1 1 0"),
+    ("seven_point_one_side_mean", "1 1 1 1 1 1 1 1 -1", None, "0 0 0 0 0 0 1 1 0"),
+    ("seven_point_one_side_mean", "1 1 1 1 1 1 -1", None, "0 0 0 0 0 0 0"),
+    ("two_in_three", "0 0 1 1 0 0 0", "1 1 1 1 1 1 1", "0 1 1 1 1 0 0"),
+    ("two_in_three", "1 0 1", "1 -1 1", "0 0 0"),
+    ("part_of_two_in_three", "1 0 0 1 1", "1 1 1 1 1", "0 0 0 1 1"),
+]
+
+
+def _apply(rule, a, b):
+    return {
+        "seven_point_trend": lambda: spc.seven_point_trend(a),
+        "part_of_seven_trend": lambda: spc.part_of_run(a),
+        "seven_point_one_side_mean": lambda: spc.seven_point_one_side_mean(a),
+        "two_in_three": lambda: spc.two_in_three(a, b),
+        "part_of_two_in_three": lambda: spc.part_of_two_in_three(spc.two_in_three(a, b), a),
+    }[rule]()
+
+
+def _vec(s):
+    return [float(v) for v in s.split()]
+
+
+@pytest.mark.parametrize("rule, inp, rtm, expected", RULE_CASES)
+def test_rule_literals(rule, inp, rtm, expected):
+    assert list(_apply(rule, _vec(inp), None if rtm is None else _vec(rtm))) == _vec(expected)
+
+
+def test_rule_cases_file(shared_dir):
+    rc = pd.read_csv(shared_dir / "oracles" / "spc" / "rule_cases.csv")
+    for r in rc.itertuples():
+        b = _vec(r.relative_to_mean) if isinstance(r.relative_to_mean, str) else None
+        assert list(_apply(r.rule, _vec(r.input), b)) == _vec(r.expected), (r.rule, r.input)
+
+
+def test_precedence_and_direction():
+    # Baseline 8, 12 alternating: mean 10, mean MR 4, limits 10 -/+ 10.64 (by hand).
+    y = [8, 12] * 6 + [10.5, 11, 11.5, 12, 12.5, 13, 13.5] + [40]
+    c = spc.xmr(y, improvement="down", fix_after_n_points=12)
+    assert c["upl"].iloc[0] == pytest.approx(20.64)
+    assert c["rule"].iloc[-1] == "outside_limits"
+    assert c["point_type"].iloc[-1] == "special_cause_concern"  # up is bad when improvement is down
+    # 7 rising points, all above the mean: both the trend and one-side rules hold; trend wins.
+    assert list(c["rule"].iloc[12:19]) == ["trend"] * 7
+    assert (c["rule"].iloc[:12] == "").all()
+
+
+def test_trial_limits_warning_and_rebase():
+    with pytest.warns(spc.SPCWarning, match="fewer than 12"):
+        c = spc.xmr([1, 2, 3, 2, 1, 2, 3, 2], rebase=[4])
+    assert c["trial_limits"].all()
+    assert c["mean"].iloc[0] == 2 and c["mean"].iloc[-1] == 2
+    assert np.isnan(c["mr"].iloc[4])  # the moving range restarts at a rebase
+
+
+def test_assurance():
+    c = spc.xmr(DEVIATIONS)  # limits -3.06 .. 6.95
+    assert spc.assurance(c, 8, "up") == "consistent_fail"
+    assert spc.assurance(c, -4, "up") == "consistent_pass"
+    assert spc.assurance(c, 8, "down") == "consistent_pass"
+    assert spc.assurance(c, 2, "up") == "inconsistent"
+    assert spc.assurance(c, None, "up") is None
+
+
+def test_example_interventions_called_correctly(example_dir):
+    from homekit.example_data import _INTERVENTIONS
+
+    data = homekit.load_data_dir(example_dir)
+    table, tracked = spc.track_interventions(data["flow_metrics"], data["interventions"])
+    truth = {iid: shift for _s, iid, _n, _st, _m, _d, shift in _INTERVENTIONS}
+    for r in table.itertuples():
+        expected = "special_cause_improvement" if truth[r.intervention_id] != 0 else "common_cause"
+        assert r.verdict == expected, (r.site_id, r.verdict)
+    assert len(tracked) == len(table)
