@@ -102,7 +102,9 @@ def test_precedence_and_direction():
     assert c["point_type"].iloc[-1] == "special_cause_concern"  # up is bad when improvement is down
     # 7 rising points, all above the mean: both the trend and one-side rules hold; trend wins.
     assert list(c["rule"].iloc[12:19]) == ["trend"] * 7
-    assert (c["rule"].iloc[:12] == "").all()
+    # The last baseline point (12) is above the mean too, so it starts the 8-point run on one side.
+    assert c["rule"].iloc[11] == "one_side_of_mean"
+    assert (c["rule"].iloc[:11] == "").all()
 
 
 def test_trial_limits_warning_and_rebase():
