@@ -47,6 +47,7 @@ def likert_bars(
     level_order=None,
     labels: dict | None = None,
     min_label: float = 0.06,
+    count_format=None,
     ax=None,
     **kwargs,
 ):
@@ -70,6 +71,8 @@ def likert_bars(
         Answer levels low to high (default: order of first appearance).
     labels : dict, optional
         Display names for the ``y`` values.
+    count_format : callable, optional
+        Formats the counts written beside the bars (e.g. disclosure rounding); default: as is.
 
     Returns
     -------
@@ -118,9 +121,10 @@ def likert_bars(
     ax.set_xlim(-lim, lim + 32)
     ax.set_xticks([-100, -50, 0, 50, 100])
     ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"])
+    fmt = count_format or (lambda v: f"{int(v)}")
     for i, name in enumerate(order):
-        n_ans = int(table.loc[name].sum())
-        ax.text(lim + 2, ypos[i], f"n={n_ans}; missing {int(missing.loc[name])}", va="center", fontsize=7, color="#444444")
+        n_ans = table.loc[name].sum()
+        ax.text(lim + 2, ypos[i], f"n={fmt(n_ans)}; missing {fmt(missing.loc[name])}", va="center", fontsize=7, color="#444444")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(k, 5), frameon=False, fontsize=8)
     ax.set_xlabel("")
     sns.despine(ax=ax, left=True)

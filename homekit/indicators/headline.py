@@ -33,3 +33,39 @@ def headline_table() -> pd.DataFrame:
             for k, v in HEADLINES.items()
         ]
     )
+
+
+#: Readable names of every indicator id homekit produces (headlines included).
+INDICATOR_LABELS: dict[str, str] = {
+    **{k: v[1] for k, v in HEADLINES.items()},
+    "gp_gp_better_assessor": "GPs saying GPs assess need for residential care better",
+    "gp_response_rate": "GP survey response rate (of GP headcount)",
+    "gp_unaware_service": "GPs unaware of the service where the site provides it",
+    "gp_service_rated_poor": "GPs aware of the service rating it poor or very poor",
+    "gp_service_rated_good": "GPs aware of the service rating it good or very good",
+    "gp_likert_top2": "GP survey item: top-two answers",
+    "gp_likert_bottom2": "GP survey item: bottom-two answers",
+    "gp_likert_net": "GP survey item: net score (top-two minus bottom-two)",
+    "gp_likert_mean": "GP survey item: mean answer code",
+    "gp_likert_missing": "GP survey item: missing answers",
+    "op_influenced_by": "Older people influenced by",
+    "op_most_influential": "Older people naming as most influential",
+    "op_trust_gp_advice": "Older people trusting their GP's advice about care",
+    "op_likert_top2": "Older people survey item: top-two answers",
+    "op_likert_bottom2": "Older people survey item: bottom-two answers",
+    "op_likert_net": "Older people survey item: net score",
+    "op_likert_mean": "Older people survey item: mean answer code",
+    "op_likert_missing": "Older people survey item: missing answers",
+    "prof_admission_factor_frequent": "Unnecessary admissions: factor cited frequently or very frequently",
+    "prof_delay_factor_frequent": "Delayed discharges: factor cited frequently or very frequently",
+    "prof_wrong_pathway_factor_frequent": "Wrong-pathway discharges: factor cited frequently or very frequently",
+    "case_ideal_less_intensive": "Improvable decisions where the ideal pathway was less intensive",
+    "case_weekly_cost_difference": "Weekly cost of actual minus ideal pathway, improvable cases (GBP)",
+    "case_care_hours_fell": "Reviewed packages whose weekly care hours fell after review",
+    "case_reablement_suitable": "Cases the team judged suitable for reablement",
+    "flow_care_home_admissions_rate": "Permanent care home admissions 65+ per 100,000 population 65+",
+    "flow_reablement_at_home_91days": "At home 91 days after reablement",
+    "flow_delayed_days_share": "Share of delayed days by attribution",
+    "flow_discharge_pathway_share": "Share of discharges by pathway",
+    "interview_theme_share": "Interviews raising the theme",
+}
