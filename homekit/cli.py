@@ -49,6 +49,51 @@ def _cmd_templates(args) -> int:
     return 0
 
 
+def _cmd_run(args) -> int:
+    from .exceptions import ValidationError as VErr
+    from .pipeline import OutputExistsError, run
+
+    sites = [s.strip() for s in args.sites.split(",") if s.strip()] if args.sites else None
+    names = []
+    if args.redact_names:
+        names = [n.strip() for n in open(args.redact_names, encoding="utf-8").read().splitlines() if n.strip()]
+    try:
+        result = run(args.data_dir, args.output_dir, sites=sites, jobs=args.jobs, timeout=args.timeout, overwrite=args.overwrite,
+                     executor=args.executor, scheduler=args.scheduler, parameters_dir=args.parameters, work_dir=args.work_dir,
+                     progress=not args.quiet, redact_names=names)
+    except VErr as err:
+        print(err.table(limit=None if args.all else 200))
+        print("homekit run: the data has problems; nothing was written.", file=sys.stderr)
+        return 2
+    except OutputExistsError as exc:
+        print(f"homekit run: {exc}", file=sys.stderr)
+        return 2
+    for s in result.failed:
+        print(f"FAILED {s.site_id}: {s.error}")
+    if result.national.status != "ok":
+        print(f"FAILED national synthesis: {result.national.error}")
+    ok = len(result.sites) - len(result.failed)
+    print(f"{ok} of {len(result.sites)} sites succeeded; national synthesis: {result.national.status}")
+    print(result.output_dir / "index.html")
+    return result.exit_code
+
+
+def _cmd_redact_check(args) -> int:
+    from .redact import redact_check
+
+    names = []
+    if args.names:
+        names = [n.strip() for n in open(args.names, encoding="utf-8").read().splitlines() if n.strip()]
+    findings = redact_check(args.output_dir, data_dir=args.data_dir, names=names)
+    for f in findings:
+        print(f)
+    if findings:
+        print(f"{len(findings)} finding(s): personal data or unpublished text in {args.output_dir}")
+        return 1
+    print(f"{args.output_dir}: no personal data, raw rows or unapproved text found")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="homekit", description="Home Truths site data: validate, analyse, report.")
     parser.add_argument("--version", action="version", version=f"homekit {__version__}")
@@ -65,6 +110,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=1, help="multiply respondent and case counts")
     p.add_argument("--overwrite", action="store_true", help="replace the files of an existing folder")
     p.set_defaults(func=_cmd_example_data)
+
+    p = sub.add_parser("run", help="validate, then build every site report and the national synthesis")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--output-dir", required=True)
+    p.add_argument("--sites", help="comma-separated site ids (default: all)")
+    p.add_argument("--jobs", type=int, default=2, help="site notebooks run at once (local executor)")
+    p.add_argument("--timeout", type=float, default=900, help="time limit per notebook, seconds")
+    p.add_argument("--overwrite", action="store_true", help="replace a previous run in the output folder")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask), e.g. tcp://host:8786")
+    p.add_argument("--parameters", help="parameters folder (default: the repository's parameters/)")
+    p.add_argument("--work-dir", help="folder for the run's private working files (must be shared with Dask workers)")
+    p.add_argument("--redact-names", help="file of names (one per line) to remove from published quotes")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--all", action="store_true", help="print every validation problem")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("redact-check", help="scan an output folder for personal data and raw rows (exit 1 when found)")
+    p.add_argument("output_dir")
+    p.add_argument("--data-dir", help="the run's data folder: also look for unapproved text and raw rows")
+    p.add_argument("--names", help="file of names (one per line) that must not appear")
+    p.set_defaults(func=_cmd_redact_check)
 
     p = sub.add_parser("templates", help="write empty CSV templates, the dictionary and the data-entry workbook")
     p.add_argument("directory")

@@ -239,6 +239,10 @@ def funnel_plot(
     ax = _ax(ax)
     d = _visible(data)
     d = d.loc[d[denominator] > 0]
+    if d.empty:
+        ax.text(0.5, 0.5, "no unit to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
     scale = 100 if percent else 1
     lim = stats.funnel_limits(d[numerator], d[denominator], multiplier=scale)
     ax.plot(lim["population"], lim["baseline"], color="black", linewidth=1, label="average")

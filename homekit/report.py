@@ -154,6 +154,12 @@ def _indicator_label(ind: str, group: str = "") -> str:
     return f"{text}: {group.replace('_', ' ')}" if group else text
 
 
+def _points(x: float) -> str:
+    """A difference of proportions in percentage points, signed, without a negative zero."""
+    v = round(100 * x) + 0
+    return f"{v:+d}"
+
+
 def _estimate_text(row) -> str:
     if row is None or bool(row.get("suppressed", False)) or pd.isna(row.get("estimate")):
         return "[c]"
@@ -882,9 +888,13 @@ class NationalReport:
         import matplotlib.pyplot as plt
 
         ids = [i for i in (self.params.get("forest_indicators") or [])[:4] if self._nat(i) is not None] or ["gp_relationship_poor"]
-        fig, axes = plt.subplots(1, len(ids), figsize=(5 * len(ids), 4.2), squeeze=False)
+        ncol = 2
+        nrow = int(np.ceil(len(ids) / ncol))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(12, 5 * nrow), squeeze=False)
+        for ax in list(axes.flat)[len(ids):]:
+            ax.axis("off")
         names = self.data.sites.set_index("site_id")["site_name"].to_dict()
-        for ax, ind in zip(axes[0], ids):
+        for ax, ind in zip(axes.flat, ids):
             d = self._site_counts(ind).copy()
             pub = self.site_indicators[(self.site_indicators.indicator == ind) & (self.site_indicators.group == "")]
             d = d[d.site_id.isin(set(pub.loc[~pub.suppressed, "site_id"]))]
@@ -927,7 +937,7 @@ class NationalReport:
                 continue
             c = stats.change_in_proportion(a.numerator.iloc[0], a.denominator.iloc[0], b.numerator.iloc[0], b.denominator.iloc[0]).iloc[0]
             rows.append({"indicator": HEADLINES[ind][1], f"{years[0]}": _pct(c["estimate_1"]), f"{years[-1]}": _pct(c["estimate_2"]),
-                         "change (95% CI)": f"{100 * c['estimate']:+.0f} points ({100 * c['lower']:+.0f} to {100 * c['upper']:+.0f})",
+                         "change (95% CI)": f"{_points(c['estimate'])} points ({_points(c['lower'])} to {_points(c['upper'])})",
                          "p": f"{c['p_val']:.3f}"})
         return Block("Change between survey years", f"Between {years[0]} and {years[-1]} (different sites may have surveyed in each year).",
                      table=pd.DataFrame(rows),

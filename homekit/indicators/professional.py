@@ -70,6 +70,8 @@ def factor_tests(data: pd.DataFrame, *, between: str = "profession") -> tuple[pd
             omnibus.append({"item": item, "h": float(kw["H"].iloc[0]), "ddof1": int(kw["ddof1"].iloc[0]),
                             "p_val": float(kw["p_unc"].iloc[0]), "n": len(d)})
             pw = pg.pairwise_tests(d, dv="y", between="g", parametric=False, padjust="holm")
+            if "p_corr" not in pw.columns:  # a single comparison: pingouin applies no correction
+                pw["p_corr"] = pw["p_unc"]
             for r in pw.itertuples(index=False):
                 pairwise.append({"item": item, "a": r.A, "b": r.B, "u_val": float(r.U_val), "p_unc": float(r.p_unc),
                                  "p_holm": float(r.p_corr), "hedges": float(r.hedges)})

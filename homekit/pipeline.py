@@ -1,0 +1,349 @@
+"""The batch: validate, run every site notebook in parallel, then the national synthesis.
+
+``run()`` is what ``homekit run`` calls:
+
+1. validate the whole data folder (a :class:`ValidationError` stops the run; nothing is written);
+2. read the data once and hand each site notebook its own slice (a private work folder, outside
+   the output folder, removed at the end: raw rows never land in the outputs);
+3. execute the site notebooks through papermill in worker processes (local, or on a Dask
+   cluster), each under a whole-notebook time limit, with a progress bar; a site that fails is
+   reported and the others go on;
+4. run the national synthesis over the sites that succeeded;
+5. convert every executed notebook to HTML without code, write ``index.html`` and a JSON
+   manifest (inputs with SHA-256 before and after the run, parameters, timings, outputs).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import html
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import __version__
+from .exceptions import HomekitError
+from .io import sha256
+from .loaders import load_data_dir
+
+__all__ = ["run", "RunResult", "OutputExistsError", "NOTEBOOKS", "PARAMETERS"]
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
+NOTEBOOKS = Path(os.environ.get("HOMEKIT_NOTEBOOKS", REPO_ROOT / "notebooks"))
+PARAMETERS = Path(os.environ.get("HOMEKIT_PARAMETERS", REPO_ROOT / "parameters"))
+MANIFEST = "manifest.json"
+
+
+class OutputExistsError(HomekitError):
+    """The output folder holds a previous run (or other files) and --overwrite was not given."""
+
+
+@dataclass
+class SiteRun:
+    site_id: str
+    status: str = "pending"
+    error: str | None = None
+    seconds: float = 0.0
+    attempts: int = 0
+    outputs: list = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    output_dir: Path
+    sites: list[SiteRun]
+    national: SiteRun | None
+    manifest: dict
+
+    @property
+    def failed(self) -> list[SiteRun]:
+        return [s for s in self.sites if s.status != "ok"]
+
+    @property
+    def exit_code(self) -> int:
+        national_ok = self.national is not None and self.national.status == "ok"
+        return 0 if not self.failed and national_ok else 1
+
+
+def _prepare_output(out: Path, overwrite: bool) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise OutputExistsError(f"{out} is not empty; choose a new folder or pass --overwrite to replace a previous run")
+        if not (out / MANIFEST).exists():
+            raise OutputExistsError(f"{out} is not empty and holds no homekit run ({MANIFEST}); refusing to overwrite it")
+        for child in out.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _site_parameters(site_id: str, parameters_dir: Path) -> dict:
+    path = parameters_dir / "sites" / f"{site_id}.yaml"
+    if not path.exists():
+        return {}
+    params = yaml.safe_load(path.read_text()) or {}
+    params.pop("site_id", None)
+    return params
+
+
+class LocalExecutor:
+    """Each task in its own process (a new session, so a time-out kills its kernel too)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, int(jobs))
+
+    def map(self, tasks: list[dict]):
+        with cf.ThreadPoolExecutor(self.jobs) as pool:
+            futures = {pool.submit(execute_task, t): t for t in tasks}
+            for f in cf.as_completed(futures):
+                yield futures[f], f.result()
+
+
+class DaskExecutor:
+    """Tasks sent to a Dask distributed cluster; inputs and outputs on a path the workers share."""
+
+    def __init__(self, scheduler: str | None = None, client=None):
+        from distributed import Client
+
+        self.client = client or Client(scheduler)
+        self._own = client is None
+
+    def map(self, tasks: list[dict]):
+        from distributed import as_completed
+
+        futures = {self.client.submit(execute_task, t, key=f"homekit-{t['name']}-{time.time_ns()}", pure=False): t for t in tasks}
+        for f in as_completed(list(futures)):
+            try:
+                yield futures[f], f.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker fails the site, not the batch
+                yield futures[f], {"status": "failed", "error": f"worker error: {exc}", "seconds": 0, "attempts": 1}
+
+    def close(self):
+        if self._own:
+            self.client.close()
+
+
+def execute_task(task: dict) -> dict:
+    """Run one notebook task in a fresh process under the task's time limit."""
+    task_file = Path(task["task_file"])
+    task_file.write_text(json.dumps(task))
+    cmd = [sys.executable, "-m", "homekit.worker", str(task_file)]
+    env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env, text=True)
+    try:
+        _, err = proc.communicate(timeout=task["timeout"])
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+        return {"status": "failed", "error": f"time limit of {task['timeout']} s reached; the notebook was stopped",
+                "seconds": round(time.time() - start, 2), "attempts": 1}
+    result_file = Path(task["result"])
+    if result_file.exists():
+        return json.loads(result_file.read_text())
+    tail = (err or "").strip().splitlines()[-3:]
+    return {"status": "failed", "error": "worker exited without a result: " + " | ".join(tail), "seconds": round(time.time() - start, 2),
+            "attempts": 1}
+
+
+def run(
+    data_dir: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    sites: list[str] | None = None,
+    jobs: int = 2,
+    timeout: float = 900,
+    overwrite: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    client=None,
+    parameters_dir: str | os.PathLike | None = None,
+    work_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    redact_names: list[str] | None = None,
+) -> RunResult:
+    """Run the whole batch. See the module docstring; raises ValidationError before writing anything."""
+    from tqdm.auto import tqdm
+
+    from .indicators import compute_indicators
+
+    data_dir = Path(data_dir).resolve()
+    out = Path(output_dir).resolve()
+    params_dir = Path(parameters_dir or PARAMETERS).resolve()
+    started = dt.datetime.now(dt.timezone.utc)
+    data = load_data_dir(data_dir)  # raises ValidationError: nothing written yet
+    chosen = list(sites) if sites else data.site_ids
+    unknown = [s for s in chosen if s not in set(data.site_ids)]
+    if unknown:
+        raise HomekitError(f"unknown site(s) {', '.join(unknown)}; sites are {', '.join(data.site_ids)}")
+    if data_dir == out or data_dir in out.parents:
+        raise HomekitError("the output folder must not be inside the data folder (raw data is never written to)")
+    inputs_before = {s.path: s.sha256 for s in data.sources}
+    _prepare_output(out, overwrite)
+    own_work = work_dir is None
+    work = Path(work_dir or tempfile.mkdtemp(prefix="homekit-run-")).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    disclosure_file = params_dir / "disclosure.yaml"
+    benefits_file = params_dir / "benefits.yaml"
+    try:
+        national_ind = compute_indicators(data, level="national")
+        national_file = work / "national_indicators.csv"
+        national_ind.to_csv(national_file, index=False)
+        tasks = []
+        for site_id in chosen:
+            part = data.site(site_id)
+            slice_file = work / f"slice_{site_id}.pkl"
+            pd.to_pickle({"data": part, "sources": data.sources}, slice_file)
+            site_out = out / "sites" / site_id
+            site_out.mkdir(parents=True, exist_ok=True)
+            params = {
+                "site_id": site_id, "data_slice": str(slice_file), "national_file": str(national_file), "output_dir": str(site_out),
+                "disclosure_file": str(disclosure_file) if disclosure_file.exists() else "",
+                "benefits_file": str(benefits_file) if benefits_file.exists() else "",
+                "redact_names": list(redact_names or []), **_site_parameters(site_id, params_dir),
+            }
+            name = str(data.sites.set_index("site_id").loc[site_id, "site_name"])
+            tasks.append({"name": site_id, "notebook": str(NOTEBOOKS / "site_analysis.ipynb"),
+                          "output_notebook": str(site_out / "site_analysis.ipynb"), "html": str(site_out / "report.html"),
+                          "title": f"{name}: Home Truths site report", "parameters": params, "cwd": str(NOTEBOOKS),
+                          "timeout": timeout, "task_file": str(work / f"task_{site_id}.json"), "result": str(work / f"result_{site_id}.json")})
+        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs)
+        results: dict[str, SiteRun] = {}
+        try:
+            bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
+            for task, res in runner.map(tasks):
+                results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+                bar.set_postfix_str(f"{task['name']}: {res['status']}")
+                bar.update(1)
+            bar.close()
+            ok_sites = [s for s in chosen if results[s].status == "ok"]
+            full_file = work / "data.pkl"
+            pd.to_pickle({"data": data}, full_file)
+            nat_out = out / "national"
+            nat_out.mkdir(parents=True, exist_ok=True)
+            nat_params = {"data_file": str(full_file), "sites": ok_sites, "site_dirs": str(out / "sites"), "output_dir": str(nat_out),
+                          "disclosure_file": str(disclosure_file) if disclosure_file.exists() else "",
+                          "benefits_file": str(benefits_file) if benefits_file.exists() else ""}
+            nat_yaml = params_dir / "national.yaml"
+            if nat_yaml.exists():
+                nat_params.update(yaml.safe_load(nat_yaml.read_text()) or {})
+            nat_task = {"name": "national", "notebook": str(NOTEBOOKS / "national_synthesis.ipynb"),
+                        "output_notebook": str(nat_out / "national_synthesis.ipynb"), "html": str(nat_out / "report.html"),
+                        "title": "Home Truths: national synthesis", "parameters": nat_params, "cwd": str(NOTEBOOKS),
+                        "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
+            if ok_sites:
+                res = next(iter(runner.map([nat_task])))[1]
+                national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+            else:
+                national = SiteRun("national", "failed", "no site succeeded", 0, 0)
+        finally:
+            if isinstance(runner, DaskExecutor):
+                runner.close()
+    finally:
+        if own_work:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            for f in work.glob("slice_*.pkl"):
+                f.unlink()
+            (work / "data.pkl").unlink(missing_ok=True)
+    inputs_after = {p: sha256(p) for p in inputs_before}
+    site_runs = [results[s] for s in chosen]
+    manifest = _manifest(data, data_dir, out, params_dir, site_runs, national, inputs_before, inputs_after, started,
+                         {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen})
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    write_index(out, data, site_runs, national, manifest)
+    if inputs_before != inputs_after:
+        raise HomekitError("input files changed during the run (SHA-256 differs); see manifest.json")
+    return RunResult(out, site_runs, national, manifest)
+
+
+def _outputs(folder: Path, root: Path) -> list[dict]:
+    return [{"path": str(p.relative_to(root)), "sha256": sha256(p), "bytes": p.stat().st_size}
+            for p in sorted(folder.rglob("*")) if p.is_file()]
+
+
+def _manifest(data, data_dir, out, params_dir, site_runs, national, before, after, started, options) -> dict:
+    import platform
+
+    finished = dt.datetime.now(dt.timezone.utc)
+    param_files = {str(p.relative_to(params_dir)): sha256(p) for p in sorted(params_dir.rglob("*.yaml"))} if params_dir.exists() else {}
+    return {
+        "homekit_version": __version__,
+        "python": platform.python_version(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "data_dir": str(data_dir),
+        "options": options,
+        "inputs": [{"instrument": s.instrument, "file": Path(s.path).name, "rows": s.rows, "sha256_before": before[s.path],
+                    "sha256_after": after[s.path], "unchanged": before[s.path] == after[s.path]} for s in data.sources],
+        "parameters": param_files,
+        "sites": [{"site_id": s.site_id, "status": s.status, "error": s.error, "seconds": s.seconds, "attempts": s.attempts}
+                  for s in site_runs],
+        "national": {"status": national.status, "error": national.error, "seconds": national.seconds},
+        "outputs": _outputs(out, out),
+    }
+
+
+_INDEX_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;max-width:1000px;margin:2em auto;color:#212b32;padding:0 1em}
+h1{color:#005eb8} table{border-collapse:collapse;width:100%;margin:1em 0} th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #d8dde0}
+th{background:#f0f4f5} .ok{color:#007f3b;font-weight:600} .failed{color:#d5281b;font-weight:600} .err{font-family:monospace;font-size:12px;color:#425563}
+a{color:#005eb8} .meta{color:#425563;font-size:14px}
+"""
+
+
+def write_index(out: Path, data, site_runs, national, manifest) -> Path:
+    """``index.html``: the status of every site with links to its report, indicators and summary."""
+    names = data.sites.set_index("site_id")
+    rows = []
+    for s in site_runs:
+        rel = f"sites/{s.site_id}"
+        links = []
+        for f, label in (("report.html", "report"), ("indicators.csv", "indicators.csv"), ("summary.xlsx", "summary.xlsx"),
+                         ("site_analysis.ipynb", "notebook")):
+            if (out / rel / f).exists():
+                links.append(f'<a href="{rel}/{f}">{label}</a>')
+        err = f'<div class="err">{html.escape(s.error or "")}</div>' if s.error else ""
+        rows.append(f"<tr><td>{html.escape(str(names.loc[s.site_id, 'site_name']))}</td><td>{int(names.loc[s.site_id, 'wave'])}</td>"
+                    f'<td class="{s.status}">{s.status}</td><td>{" · ".join(links)}{err}</td><td>{s.seconds:.0f} s</td></tr>')
+    nat_links = " · ".join(f'<a href="national/{f}">{label}</a>' for f, label in
+                           (("report.html", "national report"), ("indicators.csv", "indicators.csv"), ("summary.xlsx", "summary.xlsx"))
+                           if (out / "national" / f).exists())
+    n_ok = sum(s.status == "ok" for s in site_runs)
+    nat_err = f'<div class="err">{html.escape(national.error or "")}</div>' if national.error else ""
+    doc = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Home Truths reports</title><style>{_INDEX_CSS}</style></head>
+<body><h1>Home Truths reports</h1>
+<p class="meta">homekit {html.escape(manifest['homekit_version'])} · run finished {html.escape(manifest['finished'])} ·
+{n_ok} of {len(site_runs)} sites succeeded · inputs unchanged: {all(i['unchanged'] for i in manifest['inputs'])}</p>
+<h2>National synthesis</h2>
+<p class="{national.status}">{national.status}</p><p>{nat_links}</p>{nat_err}
+<h2>Sites</h2>
+<table><thead><tr><th>site</th><th>wave</th><th>status</th><th>outputs</th><th>time</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+<p class="meta">Figures in site reports have passed disclosure control: counts from 1 to 7 read [c], other counts are rounded to 5.
+Run details: <a href="{MANIFEST}">{MANIFEST}</a>.</p>
+</body></html>
+"""
+    path = out / "index.html"
+    path.write_text(doc, encoding="utf-8")
+    return path

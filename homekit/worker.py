@@ -1,0 +1,115 @@
+"""Execute one notebook task in its own process: ``python -m homekit.worker TASK.json``.
+
+The task names the notebook, where the executed copy and its HTML go, and the parameters. The
+kernel is this process's own Python (a kernel spec written to a private folder), so a plain
+``pip install homekit`` needs no kernel set-up. A kernel that fails to start is retried; a cell
+that fails is not (the executed notebook with the error is kept). The result is written as JSON
+beside the task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+KERNEL_NAME = "homekit-run"
+
+
+def _kernel_spec_dir() -> str:
+    """A private Jupyter data folder whose only kernel runs this interpreter."""
+    root = tempfile.mkdtemp(prefix="homekit-kernel-")
+    spec = Path(root) / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "homekit (this environment)",
+        "language": "python",
+        "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYTHONHASHSEED": "0"},
+    }))
+    return root
+
+
+def to_html(notebook: str | os.PathLike, html_path: str | os.PathLike, title: str) -> None:
+    """Convert an executed notebook to HTML without code, prompts, parameters or output cells."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    remove = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "outputs"})
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(remove, enabled=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    Path(html_path).write_text(body, encoding="utf-8")
+
+
+def is_kernel_start_failure(exc: BaseException) -> bool:
+    """Errors raised before any cell ran: the kernel did not start or did not answer."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return False
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(k in text for k in ("kernel died", "kernel didn't respond", "timeout waiting for kernel", "no such kernel",
+                                   "kernel failed to start", "timeouterror", "zmq", "deadkernel", "runtimeerror: kernel"))
+
+
+def run_task(task: dict) -> dict:
+    """Execute the notebook of ``task``; returns the result (status, error, seconds, attempts)."""
+    import papermill as pm
+
+    start = time.time()
+    os.environ["JUPYTER_PATH"] = _kernel_spec_dir()
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    retries = int(task.get("kernel_retries", 2))
+    attempts = 0
+    error = None
+    status = "ok"
+    while True:
+        attempts += 1
+        try:
+            pm.execute_notebook(
+                task["notebook"], task["output_notebook"], parameters=task["parameters"], kernel_name=KERNEL_NAME,
+                cwd=task.get("cwd"), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                start_timeout=int(task.get("start_timeout", 60)),
+            )
+            break
+        except Exception as exc:  # noqa: BLE001 - everything is reported in the result
+            if attempts <= retries and is_kernel_start_failure(exc):
+                time.sleep(1.0 * attempts)
+                continue
+            status = "failed"
+            error = _summarise(exc)
+            break
+    if status == "ok" and task.get("html"):
+        try:
+            to_html(task["output_notebook"], task["html"], task.get("title", "report"))
+        except Exception as exc:  # noqa: BLE001
+            status, error = "failed", "HTML conversion failed: " + _summarise(exc)
+    return {"status": status, "error": error, "seconds": round(time.time() - start, 2), "attempts": attempts}
+
+
+def _summarise(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"[:2000]
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    task_file = Path(argv[0])
+    task = json.loads(task_file.read_text())
+    result = run_task(task)
+    Path(task["result"]).write_text(json.dumps(result))
+    return 0 if result["status"] == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
