@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/homekit example-data $(DEMO_DATA) --overwrite
 	$(BIN)/homekit validate $(DEMO_DATA)
+	$(BIN)/homekit run --data-dir $(DEMO_DATA) --output-dir $(REPORTS) --jobs $(JOBS) --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

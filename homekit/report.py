@@ -196,6 +196,8 @@ class SiteReport:
         self.site = site_row.iloc[0]
         self.name = self.params.get("site_name") or str(self.site["site_name"])
         wanted = self.params.get("instruments") or []
+        if not isinstance(wanted, (list, tuple)) or any(w not in INSTRUMENTS for w in wanted):
+            raise ValueError(f"site parameter 'instruments' must be a list of instrument names ({', '.join(INSTRUMENTS)}); got {wanted!r}")
         self.tables = {k: v for k, v in data.tables.items() if (not wanted or k in wanted or k in ("sites", "services"))}
         self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.tables, data.sources))
         self.indicators = disclose_indicators(self.raw_indicators, self.rules)

@@ -1,0 +1,125 @@
+"""End to end: the batch through papermill on example sites, a broken site failing alone,
+the indicators.csv contract, HTML without code, byte-identical reruns, and the CLI's refusals."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT
+from homekit import pipeline
+
+CONTRACT = ["site_id", "indicator", "group", "numerator", "denominator", "estimate", "lower", "upper", "method", "suppressed"]
+
+
+@pytest.fixture(scope="module")
+def broken_parameters(tmp_path_factory):
+    """A copy of parameters/ where croydon's site file makes its notebook fail."""
+    d = tmp_path_factory.mktemp("params") / "parameters"
+    shutil.copytree(ROOT / "parameters", d)
+    y = yaml.safe_load((d / "sites" / "croydon.yaml").read_text())
+    y["instruments"] = ["no_such_instrument"]
+    (d / "sites" / "croydon.yaml").write_text(yaml.safe_dump(y))
+    return d
+
+
+@pytest.fixture(scope="module")
+def batch(example_dir, broken_parameters, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = pipeline.run(example_dir, out, sites=["barnsley", "wiltshire", "croydon"], jobs=2, timeout=600,
+                          parameters_dir=broken_parameters, progress=False)
+    return result
+
+
+def test_broken_site_fails_alone(batch):
+    status = {s.site_id: s.status for s in batch.sites}
+    assert status == {"barnsley": "ok", "wiltshire": "ok", "croydon": "failed"}
+    croydon = next(s for s in batch.sites if s.site_id == "croydon")
+    assert "instruments" in croydon.error
+    assert (batch.output_dir / "sites" / "croydon" / "site_analysis.ipynb").exists()  # executed notebook kept
+    assert batch.national.status == "ok"
+    assert batch.exit_code == 1
+    manifest = json.loads((batch.output_dir / "manifest.json").read_text())
+    assert all(i["unchanged"] for i in manifest["inputs"])
+    assert manifest["national"]["status"] == "ok"
+    index = (batch.output_dir / "index.html").read_text()
+    assert "Croydon" in index and "failed" in index and 'href="sites/barnsley/report.html"' in index
+
+
+@pytest.mark.parametrize("where", ["sites/barnsley", "sites/wiltshire", "national"])
+def test_indicators_contract(batch, where):
+    path = batch.output_dir / where / "indicators.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(df.columns) == CONTRACT
+    assert set(df["suppressed"]) <= {"true", "false"}
+    sup = df[df.suppressed == "true"]
+    assert (sup[["numerator", "estimate", "lower", "upper"]] == "").all().all()
+    shown = df[(df.suppressed == "false") & (df.estimate != "")]
+    est = shown.estimate.astype(float)
+    ok = shown.method.isin(["Wilson"])
+    assert ((est[ok] >= 0) & (est[ok] <= 1)).all()
+    expected_site = where.split("/")[-1]
+    assert set(df.site_id) == {expected_site}
+    headline = {"gp_relationship_poor", "gp_value_closer_links", "gp_trust_asc", "gp_unaware_telecare", "prof_trust",
+                "prof_relationship_score"}
+    assert headline <= set(df.indicator)
+
+
+def test_html_has_figures_and_no_code(batch):
+    for where in ("sites/barnsley", "national"):
+        html = (batch.output_dir / where / "report.html").read_text()
+        assert html.count("<img") >= 3
+        assert "SiteReport.open" not in html and "NationalReport.open" not in html
+        assert "report.provenance()" not in html and "data_slice" not in html
+    site = (batch.output_dir / "sites" / "barnsley" / "report.html").read_text()
+    assert "Provenance" in site and "Barnsley" in site
+
+
+def test_xlsx_summary_written(batch):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(batch.output_dir / "sites" / "barnsley" / "summary.xlsx")
+    assert wb.sheetnames == ["read_me", "headlines", "all_indicators"]
+    cells = [c.value for row in wb["all_indicators"].iter_rows() for c in row]
+    assert "[c]" in cells
+    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+
+
+def test_rerun_is_byte_identical(batch, example_dir, broken_parameters, tmp_path):
+    again = pipeline.run(example_dir, tmp_path / "again", sites=["barnsley", "wiltshire", "croydon"], jobs=2,
+                         parameters_dir=broken_parameters, progress=False)
+    for where in ("sites/barnsley", "sites/wiltshire", "national"):
+        a = (batch.output_dir / where / "indicators.csv").read_bytes()
+        b = (again.output_dir / where / "indicators.csv").read_bytes()
+        assert a == b, where
+
+
+def test_run_refuses_existing_output(batch, example_dir):
+    with pytest.raises(pipeline.OutputExistsError):
+        pipeline.run(example_dir, batch.output_dir, sites=["barnsley"], progress=False)
+
+
+def test_cli_run_with_invalid_data_writes_nothing(example_copy, tmp_path):
+    (example_copy / "services.csv").write_text("site_id,service,available\natlantis,telecare,Yes\n")
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "homekit.cli", "run", "--data-dir", str(example_copy), "--output-dir", str(out)],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    assert "atlantis" in res.stdout
+    assert not out.exists()
+
+
+def test_time_limit_stops_a_notebook(example_dir, tmp_path):
+    task = {"name": "slow", "notebook": str(tmp_path / "slow.ipynb"), "output_notebook": str(tmp_path / "slow_out.ipynb"),
+            "parameters": {}, "timeout": 3, "task_file": str(tmp_path / "task.json"), "result": str(tmp_path / "result.json")}
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(120)")]
+    nbformat.write(nb, task["notebook"])
+    res = pipeline.execute_task(task)
+    assert res["status"] == "failed" and "time limit" in res["error"]
