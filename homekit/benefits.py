@@ -33,7 +33,8 @@ import yaml
 from .exceptions import ParameterError
 from .instruments import PATHWAYS
 
-__all__ = ["BenefitsModel", "SiteBenefits", "site_evidence", "benefits_block", "national_block"]
+__all__ = ["BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "benefits_block", "national_block", "parameter_table",
+           "tornado_plot", "national_estimate"]
 
 STREAMS = ("social_care", "nhs_admissions", "nhs_bed_days")
 STREAM_NAMES = {"social_care": "Social care", "nhs_admissions": "NHS: avoided admissions", "nhs_bed_days": "NHS: excess bed days"}
@@ -122,6 +123,21 @@ class BenefitsModel:
         for p in model.parameters.values():
             model.uprate(1.0, p.price_year, p.name)  # every price year must be in the index
         return model
+
+    def with_values(self, **values) -> "BenefitsModel":
+        """A copy with some central values changed (ranges widened to include them), for what-ifs."""
+        import dataclasses
+
+        params = dict(self.parameters)
+        for name, v in values.items():
+            if name not in params:
+                raise ParameterError(name, f"is not a parameter of the model ({', '.join(sorted(params))})", self.source_file)
+            v = float(v)
+            if not math.isfinite(v) or v < 0:
+                raise ParameterError(name, f"must be a number >= 0, got {v!r}", self.source_file)
+            p = params[name]
+            params[name] = dataclasses.replace(p, value=v, low=min(p.low, v), high=max(p.high, v))
+        return dataclasses.replace(self, parameters=params)
 
     def uprate(self, value, from_year: int, name: str = "") -> float:
         if from_year not in self.index or self.price_year not in self.index:
@@ -339,6 +355,13 @@ def _money(v: float) -> str:
     if abs(v) >= 1e6:
         return f"£{v / 1e6:.1f}m"
     return f"£{v / 1e3:,.0f}k"
+
+
+def parameter_table(model: BenefitsModel) -> pd.DataFrame:
+    """Every parameter with its central value and range (costs uprated), price year and source."""
+    v, lo, hi = model.values("value"), model.values("low"), model.values("high")
+    return pd.DataFrame([{"parameter": n, "value": v[n], "low": lo[n], "high": hi[n], "price year": p.price_year, "source": p.source}
+                         for n, p in model.parameters.items()])
 
 
 def tornado_plot(result: SiteBenefits, ax=None, top: int = 8):

@@ -1,0 +1,164 @@
+"""Benefits model: a hand-worked site for both streams, reproducible Monte Carlo, scaling, errors."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT
+from homekit.benefits import BenefitsModel, Evidence, evaluate
+from homekit.exceptions import ParameterError
+from homekit.loaders import Dataset
+
+
+def _p(value, low=None, high=None, year=2024):
+    return {"value": value, "low": value if low is None else low, "high": value if high is None else high,
+            "price_year": year, "source": "test"}
+
+
+def _config(**over):
+    cfg = {
+        "price_year": 2024,
+        "uprating": {"source": "test", "index": {2013: 80.0, 2024: 100.0}},
+        "england_population_65plus": _p(10_000_000),
+        "published_social_care_saving": _p(600e6, year=2013),
+        "published_nhs_saving": _p(1e9, year=2013),
+        "costs": {
+            "week_home_no_support": _p(0), "week_home_with_support": _p(300), "week_reablement": _p(400),
+            "week_intermediate_care_bed": _p(1400), "week_residential_care": _p(1000), "week_nursing_care": _p(1200),
+            "week_acute_admission": _p(3000), "non_elective_admission": _p(4000), "excess_bed_day": _p(500),
+        },
+        "assumptions": {
+            "care_home_stay_weeks": _p(100, 80, 120), "reablement_weeks": _p(6), "intermediate_care_weeks": _p(4),
+            "realisation_rate": _p(0.5, 0.25, 0.75), "avoidable_delay_share_of_improvable": _p(0.6),
+        },
+        "monte_carlo": {"draws": 2000, "seed": 7},
+    }
+    for k, v in over.items():
+        section, name = k.split("__")
+        cfg[section][name] = v
+    return cfg
+
+
+def _site_data():
+    """A hand-made site: 10 reviewed care home placements (4 avoidable), 10 admissions (3 avoidable),
+    10 discharges (5 improvable with the alternative available); flow over 12 months."""
+    rows = []
+    def case(i, dp, actual, ideal, alt="Yes"):
+        rows.append({"case_id": f"c{i}", "site_id": "s", "decision_point": dp, "actual_pathway": actual,
+                     "ideal_pathway": ideal, "alternative_available": alt})
+    i = 0
+    for k in range(10):  # care home placements at discharge, 4 avoidable: 2 -> home with support, 2 -> reablement
+        ideal = ["home_with_support", "home_with_support", "reablement", "reablement"][k] if k < 4 else "residential_care"
+        case(i := i + 1, "discharge", "residential_care", ideal)
+    for k in range(10):  # admissions: 3 avoidable (ideal intermediate care bed)
+        case(i := i + 1, "admission", "acute_admission", "intermediate_care_bed" if k < 3 else "acute_admission")
+    cases = pd.DataFrame(rows)
+    for c in ("decision_point", "actual_pathway", "ideal_pathway", "alternative_available"):
+        cases[c] = cases[c].astype("category")
+    periods = pd.period_range("2015-01", "2015-12", freq="M")
+    flow = pd.DataFrame(
+        [{"site_id": "s", "period": p, "metric": m, "value": v} for p in periods
+         for m, v in (("permanent_admissions_care_homes_65plus", 10), ("non_elective_admissions_65plus", 100),
+                      ("delayed_days_nhs", 50), ("delayed_days_social_care", 30), ("delayed_days_joint", 20))])
+    flow["period"] = flow["period"].astype("period[M]")
+    sites = pd.DataFrame({"site_id": ["s"], "site_name": ["S"], "population_65plus": [20000]})
+    return Dataset("", {"sites": sites, "case_reviews": cases, "flow_metrics": flow})
+
+
+def test_hand_worked_site():
+    model = BenefitsModel.from_dict(_config())
+    r = model.site(_site_data(), "s")
+    ev = r.evidence
+    assert (ev.care_home_cases, ev.care_home_avoidable) == (10, 4)
+    assert (ev.admission_cases, ev.admission_avoidable) == (10, 3)
+    # discharge decisions: the 10 placements, 4 improvable with the alternative available
+    assert (ev.discharge_cases, ev.discharge_improvable) == (10, 4)
+    # Social care, by hand: 120 admissions a year x 4/10 avoidable x 0.5 realised x saving per placement.
+    # Residential 100 weeks at 1000 = 100,000. Home with support 100 weeks at 300 = 30,000 (saving 70,000).
+    # Reablement 6 weeks at 400 then 94 weeks at 300 = 2,400 + 28,200 = 30,600 (saving 69,400).
+    per_placement = (2 * 70_000 + 2 * 69_400) / 4
+    assert r.streams["social_care"] == pytest.approx(120 * 0.4 * 0.5 * per_placement)
+    # NHS admissions: 1,200 a year x 3/10 x 0.5 x 4,000 = 720,000.
+    assert r.streams["nhs_admissions"] == pytest.approx(720_000)
+    # Bed days: 1,200 delayed days x 4/10 x 0.6 x 0.5 x 500 = 72,000.
+    assert r.streams["nhs_bed_days"] == pytest.approx(72_000)
+
+
+def test_same_seed_same_percentiles_and_p10_below_p90():
+    model = BenefitsModel.from_dict(_config())
+    a = model.site(_site_data(), "s").monte_carlo
+    b = model.site(_site_data(), "s").monte_carlo
+    pd.testing.assert_frame_equal(a, b)
+    assert (a.p10 <= a.p50).all() and (a.p50 <= a.p90).all() and (a.p10 < a.p90).all()
+    other = BenefitsModel.from_dict({**_config(), "monte_carlo": {"draws": 2000, "seed": 8}})
+    assert not other.site(_site_data(), "s").monte_carlo.equals(a)
+
+
+def test_doubling_a_cost_doubles_its_stream():
+    base = BenefitsModel.from_dict(_config()).site(_site_data(), "s")
+    cfg = _config(costs__non_elective_admission=_p(8000))
+    doubled = BenefitsModel.from_dict(cfg).site(_site_data(), "s")
+    assert doubled.streams["nhs_admissions"] == pytest.approx(2 * base.streams["nhs_admissions"])
+    assert doubled.streams["social_care"] == pytest.approx(base.streams["social_care"])
+    cfg = _config()
+    for k in list(cfg["costs"]):
+        if k.startswith("week_"):
+            cfg["costs"][k] = _p(2 * cfg["costs"][k]["value"])
+    care = BenefitsModel.from_dict(cfg).site(_site_data(), "s")
+    assert care.streams["social_care"] == pytest.approx(2 * base.streams["social_care"])
+
+
+def test_uprating_to_price_year():
+    cfg = _config(costs__excess_bed_day=_p(400, year=2013))
+    r = BenefitsModel.from_dict(cfg).site(_site_data(), "s")
+    assert r.streams["nhs_bed_days"] == pytest.approx(1200 * 0.4 * 0.6 * 0.5 * 400 * 100 / 80)
+
+
+def test_with_values_overrides_one_parameter():
+    model = BenefitsModel.from_dict(_config())
+    r1 = model.site(_site_data(), "s")
+    r2 = model.with_values(realisation_rate=1.0).site(_site_data(), "s")
+    assert r2.streams["nhs_admissions"] == pytest.approx(2 * r1.streams["nhs_admissions"])
+    with pytest.raises(ParameterError, match="no_such"):
+        model.with_values(no_such=1)
+
+
+def test_tornado_names_the_driver():
+    r = BenefitsModel.from_dict(_config()).site(_site_data(), "s")
+    assert r.tornado.iloc[0]["parameter"] == "realisation_rate"
+    assert "realisation rate" in r.drivers
+
+
+@pytest.mark.parametrize(
+    "change, name",
+    [
+        ({"costs__excess_bed_day": None}, "excess_bed_day"),
+        ({"costs__excess_bed_day": _p(-5)}, "excess_bed_day"),
+        ({"assumptions__realisation_rate": {"value": 0.5, "low": 0.2, "high": 0.9, "price_year": 2024}}, "realisation_rate.source"),
+        ({"assumptions__care_home_stay_weeks": _p(100, 120, 130)}, "care_home_stay_weeks"),
+        ({"costs__week_nursing_care": _p(1200, year=1999)}, "week_nursing_care"),
+    ],
+)
+def test_missing_or_negative_parameter_named(change, name):
+    cfg = _config()
+    for k, v in change.items():
+        section, key = k.split("__")
+        if v is None:
+            del cfg[section][key]
+        else:
+            cfg[section][key] = v
+    with pytest.raises(ParameterError, match=name):
+        BenefitsModel.from_dict(cfg)
+
+
+def test_shipped_parameters_load_and_run_on_example(example_dir):
+    import homekit
+
+    model = BenefitsModel.from_yaml(ROOT / "parameters" / "benefits.yaml")
+    data = homekit.load_data_dir(example_dir)
+    r = model.site(data, "wiltshire")
+    assert r.total > 0 and set(r.streams) == {"social_care", "nhs_admissions", "nhs_bed_days"}
+    assert model.site(data, "barnsley") is None  # no case reviews: no benefits
