@@ -384,7 +384,8 @@ def tornado_plot(result: SiteBenefits, ax=None, top: int = 8):
     return ax
 
 
-def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str):
+def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_format=None):
+    """The benefits section of a report; ``count_format`` publishes counts (site disclosure)."""
     import matplotlib.pyplot as plt
 
     from .report import Block
@@ -401,10 +402,12 @@ def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str):
     ev = result.evidence
     reading = (f"A potential {_money(result.total)} a year at {model.price_year} prices (80% range {_money(mc.loc['total', 'p10'])} to "
                f"{_money(mc.loc['total', 'p90'])}). {result.drivers}")
-    notes = [f"Evidence: {ev.care_home_avoidable} of {ev.care_home_cases} reviewed care home placements avoidable; "
-             f"{ev.admission_avoidable} of {ev.admission_cases} reviewed admissions; {ev.discharge_improvable} of {ev.discharge_cases} discharges improvable "
-             f"with the alternative available. Flow (latest 12 months): {ev.care_home_admissions or 0:,.0f} care home admissions, "
-             f"{ev.non_elective_admissions or 0:,.0f} non-elective admissions, {ev.delayed_days or 0:,.0f} delayed days.",
+    c = count_format or (lambda v: f"{v:,.0f}")
+    notes = [f"Evidence: {c(ev.care_home_avoidable)} of {c(ev.care_home_cases)} reviewed care home placements avoidable; "
+             f"{c(ev.admission_avoidable)} of {c(ev.admission_cases)} reviewed admissions; {c(ev.discharge_improvable)} of "
+             f"{c(ev.discharge_cases)} discharges improvable with the alternative available. Flow (latest 12 months): "
+             f"{c(ev.care_home_admissions or 0)} care home admissions, {c(ev.non_elective_admissions or 0)} non-elective admissions, "
+             f"{c(ev.delayed_days or 0)} delayed days.",
              f"Parameters from {Path(model.source_file).name}; Monte Carlo of {model.draws:,} draws (seed {model.seed})."]
     return Block("Benefits", reading, figure=fig, table=pd.DataFrame(rows), notes=notes)
 

@@ -591,7 +591,7 @@ class SiteReport:
         res = model.site(self.data, self.site_id)
         if res is None:
             return None
-        return bn.benefits_block(model, res, self.name)
+        return bn.benefits_block(model, res, self.name, count_format=self._count)
 
     def versus_national(self) -> Block | None:
         import matplotlib.pyplot as plt
