@@ -14,6 +14,7 @@ import io as _io
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,9 @@ __all__ = ["RawTable", "read_raw", "find_instrument_file", "sha256", "SUPPORTED_
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".sav")
 #: Files larger than this are refused before reading (a guard against runaway inputs).
-MAX_FILE_BYTES = int(os.environ.get("HOMEKIT_MAX_FILE_BYTES", 2 * 1024**3))
+MAX_FILE_BYTES = int(os.environ.get("HOMEKIT_MAX_FILE_BYTES", 1024**3))
+#: CSV files with more data rows than this are refused before parsing (memory stays bounded).
+MAX_ROWS = int(os.environ.get("HOMEKIT_MAX_ROWS", 5_000_000))
 
 
 @dataclass
@@ -133,6 +136,10 @@ def read_csv(path: Path) -> RawTable:
             file,
             [Problem(file, None, None, "undecodable bytes", "text encoded as UTF-8 or Windows-1252")],
         )
+    n_lines = data.count(b"\n")
+    if n_lines > MAX_ROWS + 1:
+        return RawTable(pd.DataFrame(), np.array([], dtype=int), file,
+                        [Problem(file, None, None, f"about {n_lines:,} rows", f"at most {MAX_ROWS:,} rows (HOMEKIT_MAX_ROWS); split the file")])
     problems: list[Problem] = []
     reader = csv.reader(_io.StringIO(text, newline=""))
     try:
@@ -145,26 +152,33 @@ def read_csv(path: Path) -> RawTable:
     # reported (not silently dropped); short rows are padded with blanks as spreadsheets do.
     body_start = text.find("\n") + 1 if "\n" in text else len(text)
     try:
-        frame = pd.read_csv(
-            _io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            header=0,
-            names=header,
-            skip_blank_lines=False,
-            on_bad_lines="error",
-            engine="c",
-        )
-    except pd.errors.ParserError as exc:
+        with warnings.catch_warnings():
+            # pandas only warns (and drops data) when a row is longer than the header: make it an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                _io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                header=0,
+                names=header,
+                index_col=False,
+                skip_blank_lines=False,
+                on_bad_lines="error",
+                engine="c",
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         # Locate every malformed line with the csv module so all are reported at once.
-        for lineno, fields in enumerate(csv.reader(_io.StringIO(text[body_start:], newline="")), start=2):
-            if len(fields) > ncol:
-                problems.append(
-                    Problem(file, lineno, None, f"{len(fields)} fields", f"at most {ncol} fields, as in the header")
-                )
+        try:
+            for lineno, fields in enumerate(csv.reader(_io.StringIO(text[body_start:], newline="")), start=2):
+                if len(fields) > ncol:
+                    problems.append(
+                        Problem(file, lineno, None, f"{len(fields)} fields", f"at most {ncol} fields, as in the header")
+                    )
+        except csv.Error:
+            pass
         if not problems:
-            problems.append(Problem(file, None, None, str(exc).splitlines()[0], "a well-formed CSV file"))
+            problems.append(Problem(file, None, None, str(exc).splitlines()[0][:120], "a well-formed CSV file"))
         return RawTable(pd.DataFrame(columns=header), np.array([], dtype=int), file, problems)
     frame = frame.fillna("")
     rows = np.arange(2, len(frame) + 2)

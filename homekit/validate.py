@@ -194,6 +194,14 @@ def _cross_problems(inst: Instrument, raw: RawTable, parsed: dict[str, _Parsed])
         old = pd.to_numeric(pd.Series(_labels(parsed["population_65plus"])), errors="coerce").to_numpy(float)
         with np.errstate(invalid="ignore"):
             flag(old > pop, "population_65plus", "at most the total population")
+    # One survey year per site in a survey file: a repeat survey is a separate data folder.
+    if "survey_year" in parsed and "site_id" in frame.columns and len(frame):
+        years = pd.Series(_labels(parsed["survey_year"])).where(~pd.Series(parsed["survey_year"].bad))
+        site = frame["site_id"].str.strip()
+        per_site = years.groupby(site).transform(lambda s: s.dropna().nunique())
+        first = years.groupby(site).transform(lambda s: s.dropna().iloc[0] if s.notna().any() else None)
+        flag((per_site > 1).to_numpy() & (years != first).to_numpy() & years.notna().to_numpy(), "survey_year",
+             "the same survey_year for every row of a site (mixed years: keep one survey round per data folder)")
     # Keys must be unique.
     key = [k for k in inst.key if k in frame.columns]
     if len(key) == len(inst.key) and len(frame):
