@@ -33,7 +33,7 @@ def _cmd_example_data(args) -> int:
     from .example_data import write_example_data
 
     try:
-        files = write_example_data(args.directory, fmt=args.format, scale=args.scale, overwrite=args.overwrite)
+        files = write_example_data(args.directory, fmt=args.format, scale=args.scale, n_sites=args.sites, overwrite=args.overwrite)
     except FileExistsError as exc:
         print(f"homekit example-data: {exc}", file=sys.stderr)
         return 2
@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("directory")
     p.add_argument("--format", choices=["csv", "xlsx", "sav"], default="csv")
     p.add_argument("--scale", type=int, default=1, help="multiply respondent and case counts")
+    p.add_argument("--sites", type=int, default=None, help="number of sites (beyond 11: synthetic sites for benchmarks)")
     p.add_argument("--overwrite", action="store_true", help="replace the files of an existing folder")
     p.set_defaults(func=_cmd_example_data)
 

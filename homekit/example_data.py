@@ -278,16 +278,19 @@ def _draw_item(
         out[where] = rng.choice(levels, size=len(where), p=_shift(probs, top, eff))
     target = _largest_remainder(np.asarray(probs), len(idx_answered))
     level_idx = {lv: i for i, lv in enumerate(levels)}
-    current = np.bincount([level_idx[v] for v in out[idx_answered]], minlength=len(levels))
-    # Repair: move random respondents from over-filled to under-filled levels.
-    while (current != target).any():
-        over = int(np.flatnonzero(current > target)[0])
-        under = int(np.flatnonzero(current < target)[0])
-        pool = idx_answered[out[idx_answered] == levels[over]]
-        pick = rng.choice(pool)
-        out[pick] = levels[under]
-        current[over] -= 1
-        current[under] += 1
+    drawn = np.array([level_idx[v] for v in out[idx_answered]], dtype=int) if len(idx_answered) else np.zeros(0, int)
+    current = np.bincount(drawn, minlength=len(levels))
+    # Repair in one pass: take the excess of each over-filled level at random and hand it to the
+    # under-filled levels, so pooled counts equal the target exactly.
+    moved = []
+    for lv in np.flatnonzero(current > target):
+        pool = idx_answered[drawn == lv]
+        moved.append(rng.choice(pool, size=int(current[lv] - target[lv]), replace=False))
+    if moved:
+        moved = np.concatenate(moved)
+        rng.shuffle(moved)
+        deficits = np.repeat(np.arange(len(levels)), np.maximum(target - current, 0))
+        out[moved] = np.asarray(levels, dtype=object)[deficits]
     return out
 
 
@@ -338,9 +341,9 @@ def _answer_column(df, sites, rng, name, levels, probs, top, missing_kw=None, el
     df[name] = values
 
 
-def _gp_survey(sites, scale) -> pd.DataFrame:
+def _gp_survey(sites, scale, plan) -> pd.DataFrame:
     rng = _rng("gp")
-    df = _respondents(GP_RESPONSES, sites, "gp", scale)
+    df = _respondents(plan["gp"], sites, "gp", scale)
     for item, probs in _GP_ITEMS.items():
         col = INSTRUMENTS["gp_survey"].column(item)
         levels = col.choices.levels
@@ -375,9 +378,9 @@ def _gp_survey(sites, scale) -> pd.DataFrame:
     return df[cols]
 
 
-def _older_people(sites, scale) -> pd.DataFrame:
+def _older_people(sites, scale, plan) -> pd.DataFrame:
     rng = _rng("older")
-    df = _respondents(OP_RESPONSES, sites, "op", scale)
+    df = _respondents(plan["op"], sites, "op", scale)
     _answer_column(df, sites, rng, "age_band", CHOICES["age_band"].levels, _OP_AGE, [2], {"blank": 0.01, "dont_know": 0.0})
     for item, p in _OP_YESNO.items():
         _answer_column(df, sites, rng, item, ["No", "Yes"], [1 - p, p], [1], {"blank": 0.03, "dont_know": 0.01})
@@ -399,9 +402,9 @@ def _discrete(rng, mean, size: int, sd: float = 0.95, lo: int = 1, hi: int = 5) 
     return np.clip(np.rint(rng.normal(mean, sd, size)), lo, hi).astype(int)
 
 
-def _professional(sites, scale) -> pd.DataFrame:
+def _professional(sites, scale, plan) -> pd.DataFrame:
     rng = _rng("prof")
-    df = _respondents(PROF_RESPONSES, sites, "pr", scale)
+    df = _respondents(plan["prof"], sites, "pr", scale)
     df["survey_year"] = 2019
     n = len(df)
     # Profession mix allocated exactly over the whole survey, then shuffled.
@@ -435,13 +438,13 @@ def _professional(sites, scale) -> pd.DataFrame:
     return df[INSTRUMENTS["professional_survey"].names]
 
 
-def _case_reviews(sites, scale) -> pd.DataFrame:
+def _case_reviews(sites, scale, plan) -> pd.DataFrame:
     rng = _rng("cases")
     frames = []
-    available_sites = [s for s in CASE_REVIEWS if s in set(sites.site_id)]
+    available_sites = [s for s in plan["cases"] if s in set(sites.site_id)]
     site_improvable = dict(zip(available_sites, 0.45 + rng.normal(0, 0.05, len(available_sites))))
     for site_id in available_sites:
-        n = CASE_REVIEWS[site_id] * scale
+        n = plan["cases"][site_id] * scale
         dp = rng.choice(list(_DECISION), size=n, p=list(_DECISION.values()))
         actual = np.array([rng.choice(PATHWAYS, p=_ACTUAL[d]) for d in dp], dtype=object)
         df = pd.DataFrame(
@@ -529,10 +532,10 @@ def _case_reviews(sites, scale) -> pd.DataFrame:
     return df[INSTRUMENTS["case_reviews"].names]
 
 
-def _flow(sites) -> pd.DataFrame:
+def _flow(sites, plan) -> pd.DataFrame:
     rng = _rng("flow")
     rows = []
-    shifts = {(s, m): (start, shift) for s, _i, _n, start, m, _d, shift in _INTERVENTIONS}
+    shifts = {(s, m): (start, shift) for s, _i, _n, start, m, _d, shift in plan["interventions"]}
     for site in sites.itertuples():
         pop = site.population_65plus
         level = rng.normal(1.0, 0.12)  # the site's own level
@@ -573,10 +576,10 @@ def _flow(sites) -> pd.DataFrame:
             for metric, value in values.items():
                 rows.append((site.site_id, str(period), metric, int(value)))
     flow = pd.DataFrame(rows, columns=["site_id", "period", "metric", "value"])
-    return _quiet_null_series(flow, sites)
+    return _quiet_null_series(flow, sites, plan)
 
 
-def _quiet_null_series(flow: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+def _quiet_null_series(flow: pd.DataFrame, sites: pd.DataFrame, plan) -> pd.DataFrame:
     """Redraw the series of interventions with no real effect until they show common cause only.
 
     A stable process signals by chance now and then (7 points on one side of the mean is common
@@ -589,7 +592,7 @@ def _quiet_null_series(flow: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
 
     rng = _rng("flow-null")
     keep = set(sites.site_id)
-    for site_id, _i, _n, start, metric, direction, shift in _INTERVENTIONS:
+    for site_id, _i, _n, start, metric, direction, shift in plan["interventions"]:
         if shift != 0 or site_id not in keep:
             continue
         m = (flow.site_id == site_id) & (flow.metric == metric)
@@ -612,9 +615,9 @@ def _quiet_null_series(flow: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     return flow
 
 
-def _interventions(sites) -> pd.DataFrame:
+def _interventions(sites, plan) -> pd.DataFrame:
     keep = set(sites.site_id)
-    rows = [(i, s, n, start, m, d, "") for s, i, n, start, m, d, _shift in _INTERVENTIONS if s in keep]
+    rows = [(i, s, n, start, m, d, "") for s, i, n, start, m, d, _shift in plan["interventions"] if s in keep]
     return pd.DataFrame(rows, columns=INSTRUMENTS["interventions"].names)
 
 
@@ -634,15 +637,45 @@ def _interviews(sites) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=INSTRUMENTS["interviews"].names)
 
 
-def _services(sites) -> pd.DataFrame:
+def _services(sites, plan) -> pd.DataFrame:
     rows = []
     for site_id in sites.site_id:
         for s in SERVICES:
-            rows.append((site_id, s, "No" if s in NOT_PROVIDED.get(site_id, []) else "Yes"))
+            rows.append((site_id, s, "No" if s in plan["not_provided"].get(site_id, []) else "Yes"))
     return pd.DataFrame(rows, columns=INSTRUMENTS["services"].names)
 
 
-def make_example_data(scale: int = 1) -> dict[str, pd.DataFrame]:
+def _plan(n_sites: int | None):
+    """Sites and per-site sample sizes: the 11 named sites, then synthetic ones for larger batches."""
+    plan = {"gp": dict(GP_RESPONSES), "op": dict(OP_RESPONSES), "prof": dict(PROF_RESPONSES), "cases": dict(CASE_REVIEWS),
+            "interventions": list(_INTERVENTIONS), "not_provided": dict(NOT_PROVIDED)}
+    n = len(SITES) if n_sites is None else int(n_sites)
+    if n < 1:
+        raise ValueError("n_sites must be at least 1")
+    sites = SITES.head(n).copy()
+    if n > len(SITES):
+        rng = _rng("more-sites")
+        extra = []
+        metrics = ["permanent_admissions_care_homes_65plus", "non_elective_admissions_65plus", "delayed_days_social_care"]
+        for i in range(len(SITES), n):
+            sid = f"site_{i + 1:03d}"
+            pop = int(rng.integers(120, 1200)) * 1000
+            wave = 3 + (i - len(SITES)) // 50
+            extra.append((sid, f"Site {i + 1}", wave, "England", pop, int(pop * rng.uniform(0.15, 0.22)) // 100 * 100,
+                          max(30, pop // 1500), ""))
+            plan["gp"][sid] = int(rng.integers(12, 40))
+            plan["prof"][sid] = int(rng.integers(10, 30))
+            if i % 2 == 0:
+                plan["op"][sid] = int(rng.integers(25, 60))
+            if i % 3 == 0:
+                plan["cases"][sid] = int(rng.integers(200, 450))
+            shift = float(rng.choice([0.0, -0.35]))
+            plan["interventions"].append((sid, f"{sid}_01", "Local test and learn", "2014-10", metrics[i % 3], "down", shift))
+        sites = pd.concat([sites, pd.DataFrame(extra, columns=SITES.columns)], ignore_index=True)
+    return sites, plan
+
+
+def make_example_data(scale: int = 1, n_sites: int | None = None) -> dict[str, pd.DataFrame]:
     """The example data set as raw text tables (as they would arrive in CSV exports).
 
     Parameters
@@ -650,6 +683,9 @@ def make_example_data(scale: int = 1) -> dict[str, pd.DataFrame]:
     scale : int
         Multiply every survey and case review count (for benchmarks); 1 reproduces the
         published sample sizes.
+    n_sites : int, optional
+        Number of sites: up to 11 takes the named sites in order; more adds synthetic sites
+        (``site_012``...) for national-scale benchmarks. Default: the 11 named sites.
 
     Returns
     -------
@@ -664,23 +700,23 @@ def make_example_data(scale: int = 1) -> dict[str, pd.DataFrame]:
     """
     if int(scale) < 1:
         raise ValueError("scale must be a whole number >= 1")
-    sites = SITES.copy()
+    sites, plan = _plan(n_sites)
     tables = {
         "sites": sites.astype(str),
-        "services": _services(sites),
-        "gp_survey": _gp_survey(sites, scale),
-        "older_people_survey": _older_people(sites, scale),
-        "professional_survey": _professional(sites, scale),
-        "case_reviews": _case_reviews(sites, scale),
-        "flow_metrics": _flow(sites),
-        "interventions": _interventions(sites),
+        "services": _services(sites, plan),
+        "gp_survey": _gp_survey(sites, scale, plan),
+        "older_people_survey": _older_people(sites, scale, plan),
+        "professional_survey": _professional(sites, scale, plan),
+        "case_reviews": _case_reviews(sites, scale, plan),
+        "flow_metrics": _flow(sites, plan),
+        "interventions": _interventions(sites, plan),
         "interviews": _interviews(sites),
     }
-    return {k: v.astype(str).reset_index(drop=True) for k, v in tables.items()}
+    return {k: v.astype(str).reset_index(drop=True) for k, v in tables.items() if len(v)}
 
 
 def write_example_data(
-    directory: str | os.PathLike, *, fmt: str = "csv", scale: int = 1, overwrite: bool = False
+    directory: str | os.PathLike, *, fmt: str = "csv", scale: int = 1, n_sites: int | None = None, overwrite: bool = False
 ) -> list[Path]:
     """Write the example data set into ``directory`` (one file per instrument).
 
@@ -690,7 +726,7 @@ def write_example_data(
         Created if needed. An existing non-empty folder is refused unless ``overwrite``.
     fmt : {"csv", "xlsx", "sav"}
         File type to write.
-    scale : int
+    scale, n_sites : int
         See :func:`make_example_data`.
     overwrite : bool
         Replace the instrument files of an existing folder.
@@ -705,7 +741,7 @@ def write_example_data(
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()) and not overwrite:
         raise FileExistsError(f"{directory} is not empty; pass overwrite=True (--overwrite) to replace its files")
-    tables = make_example_data(scale)
+    tables = make_example_data(scale, n_sites)
     tmp = directory.with_name(directory.name + ".partial")
     if tmp.exists():
         shutil.rmtree(tmp)

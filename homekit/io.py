@@ -113,78 +113,134 @@ def _dedupe_header(header: list[str], file: str, problems: list[Problem], row: i
     return out
 
 
+def _sniff(path: Path) -> tuple[str | None, int, bool, bool]:
+    """Encoding (utf-8-sig or cp1252, None when neither), line count, NUL bytes seen, any non-blank
+    content; read in chunks so that a large file is never held in memory twice."""
+    import codecs
+
+    utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+    cp = codecs.getincrementaldecoder("cp1252")()
+    ok_utf8 = ok_cp = True
+    lines = 0
+    nul = False
+    content = False
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            lines += chunk.count(b"\n")
+            nul = nul or b"\x00" in chunk
+            content = content or bool(chunk.strip())
+            if ok_utf8:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    ok_utf8 = False
+            if not ok_utf8 and ok_cp:
+                try:
+                    cp.decode(chunk)
+                except UnicodeDecodeError:
+                    ok_cp = False
+    if ok_utf8:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            ok_utf8 = False
+    if not ok_utf8 and ok_cp:
+        # cp1252 must decode the whole file, not only the chunks after UTF-8 failed.
+        try:
+            path.read_bytes().decode("cp1252")
+        except UnicodeDecodeError:
+            ok_cp = False
+    encoding = "utf-8-sig" if ok_utf8 else ("cp1252" if ok_cp else None)
+    return encoding, lines, nul, content
+
+
+_CHUNK_ROWS = 100_000
+
+
+def _read_categorical(path: Path, encoding: str, header: list[str]) -> pd.DataFrame:
+    """The CSV body, every cell as text, stored as categoricals.
+
+    Read in chunks of text (pandas would infer numbers if asked for categoricals directly), each
+    chunk turned into categoricals and the chunks joined with ``union_categoricals``: memory stays
+    near the size of the codes, not of millions of Python strings.
+    """
+    from pandas.api.types import union_categoricals
+
+    parts: dict[str, list] = {c: [] for c in header}
+    n = 0
+    reader = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, header=0, names=header,
+                         index_col=False, skip_blank_lines=False, on_bad_lines="error", engine="c", chunksize=_CHUNK_ROWS)
+    with reader:
+        for chunk in reader:
+            n += len(chunk)
+            for c in header:
+                parts[c].append(pd.Categorical(chunk[c].fillna("")))
+    if n == 0:
+        return pd.DataFrame({c: pd.Categorical([], categories=pd.Index([], dtype=object)) for c in header})
+    return pd.DataFrame({c: union_categoricals(parts[c]) if len(parts[c]) > 1 else parts[c][0] for c in header})
+
+
 def read_csv(path: Path) -> RawTable:
-    """Read a CSV in UTF-8 (with or without BOM) or Windows-1252, every cell as text."""
+    """Read a CSV in UTF-8 (with or without BOM) or Windows-1252, every cell as text.
+
+    The file is checked in chunks first (encoding, size in rows); the body is parsed by pandas'
+    C parser straight into categoricals, so a million-row survey stays small in memory.
+    """
     file = path.name
-    data = path.read_bytes()
-    if not data.strip():
+    encoding, n_lines, nul, content = _sniff(path)
+    if not content:
         return _empty(file)
-    if b"\x00" in data:
+    if nul:
         return RawTable(
             pd.DataFrame(), np.array([], dtype=int), file, [Problem(file, None, None, "binary data", "a text CSV file")]
         )
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    if encoding is None:
         return RawTable(
             pd.DataFrame(),
             np.array([], dtype=int),
             file,
             [Problem(file, None, None, "undecodable bytes", "text encoded as UTF-8 or Windows-1252")],
         )
-    n_lines = data.count(b"\n")
     if n_lines > MAX_ROWS + 1:
         return RawTable(pd.DataFrame(), np.array([], dtype=int), file,
                         [Problem(file, None, None, f"about {n_lines:,} rows", f"at most {MAX_ROWS:,} rows (HOMEKIT_MAX_ROWS); split the file")])
     problems: list[Problem] = []
-    reader = csv.reader(_io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:  # pragma: no cover - guarded by the empty check
-        return _empty(file, f"a readable header row ({exc})")
+    with open(path, encoding=encoding, newline="") as fh:
+        try:
+            header = next(csv.reader(fh))
+        except (StopIteration, csv.Error) as exc:
+            return _empty(file, f"a readable header row ({exc})")
     header = _dedupe_header(header, file, problems)
     ncol = len(header)
-    # The body: pandas' C parser for speed, every cell as text. Rows with too many fields are
-    # reported (not silently dropped); short rows are padded with blanks as spreadsheets do.
-    body_start = text.find("\n") + 1 if "\n" in text else len(text)
     try:
         with warnings.catch_warnings():
             # pandas only warns (and drops data) when a row is longer than the header: make it an error.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                _io.StringIO(text),
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                header=0,
-                names=header,
-                index_col=False,
-                skip_blank_lines=False,
-                on_bad_lines="error",
-                engine="c",
-            )
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+            frame = _read_categorical(path, encoding, header)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
         # Locate every malformed line with the csv module so all are reported at once.
         try:
-            for lineno, fields in enumerate(csv.reader(_io.StringIO(text[body_start:], newline="")), start=2):
-                if len(fields) > ncol:
-                    problems.append(
-                        Problem(file, lineno, None, f"{len(fields)} fields", f"at most {ncol} fields, as in the header")
-                    )
+            with open(path, encoding=encoding, newline="") as fh:
+                reader = csv.reader(fh)
+                next(reader, None)
+                for lineno, fields in enumerate(reader, start=2):
+                    if len(fields) > ncol:
+                        problems.append(
+                            Problem(file, lineno, None, f"{len(fields)} fields", f"at most {ncol} fields, as in the header")
+                        )
         except csv.Error:
             pass
         if not problems:
             problems.append(Problem(file, None, None, str(exc).splitlines()[0][:120], "a well-formed CSV file"))
         return RawTable(pd.DataFrame(columns=header), np.array([], dtype=int), file, problems)
-    frame = frame.fillna("")
     rows = np.arange(2, len(frame) + 2)
     # Drop wholly blank lines (e.g. a trailing newline pair) but keep row numbers of the rest.
     if len(frame):
-        blank = (frame == "").all(axis=1).to_numpy()
+        blank = np.ones(len(frame), bool)
+        for c in frame.columns:
+            blank &= (frame[c] == "").to_numpy()
+            if not blank.any():
+                break
         if blank.any():
             frame = frame.loc[~blank].reset_index(drop=True)
             rows = rows[~blank]

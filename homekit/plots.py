@@ -15,7 +15,7 @@ import seaborn as sns
 from . import stats
 from .instruments import PROFESSIONS
 
-__all__ = ["likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "PALETTE"]
+__all__ = ["interval_errors", "likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "PALETTE"]
 
 #: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
 PALETTE = {
@@ -25,6 +25,15 @@ PALETTE = {
     5: ["#ca0020", "#f4a582", "#d9d9d9", "#92c5de", "#0571b0"],
 }
 _MISSING_LEVELS = ("blank", "dont_know", "not_applicable")
+
+
+def interval_errors(estimate, lower, upper, scale: float = 1.0) -> np.ndarray:
+    """Error-bar lengths below and above an estimate, never negative (rounding can put a limit a
+    hair on the wrong side of an estimate of 0 or 1); missing limits draw no bar."""
+    e, lo, hi = (np.asarray(v, float) for v in (estimate, lower, upper))
+    below = np.nan_to_num(np.maximum(e - lo, 0) * scale)
+    above = np.nan_to_num(np.maximum(hi - e, 0) * scale)
+    return np.vstack([below, above])
 
 
 def _visible(data: pd.DataFrame) -> pd.DataFrame:
@@ -205,7 +214,7 @@ def forest_plot(
     d = _visible(data).dropna(subset=[estimate]).reset_index(drop=True)
     scale = 100 if percent else 1
     ypos = np.arange(len(d))[::-1] + (1.5 if pooled else 0)
-    ax.errorbar(d[estimate] * scale, ypos, xerr=[(d[estimate] - d[lower]) * scale, (d[upper] - d[estimate]) * scale],
+    ax.errorbar(d[estimate] * scale, ypos, xerr=interval_errors(d[estimate], d[lower], d[upper], scale),
                 fmt="o", color=kwargs.pop("color", "#08519c"), ecolor="#6baed6", capsize=3, markersize=5, **kwargs)
     ticks = list(ypos)
     ticklabels = [(labels or {}).get(v, v) for v in d[y].astype(str)]

@@ -283,7 +283,7 @@ class SiteReport:
             if not rr["suppressed"]:
                 fig, ax = plt.subplots(figsize=(6, 1.6))
                 ax.barh([0], [rr["estimate"] * 100], color="#08519c")
-                ax.errorbar([rr["estimate"] * 100], [0], xerr=[[100 * (rr["estimate"] - rr["lower"])], [100 * (rr["upper"] - rr["estimate"])]],
+                ax.errorbar([rr["estimate"] * 100], [0], xerr=plots.interval_errors([rr["estimate"]], [rr["lower"]], [rr["upper"]], 100),
                             color="black", capsize=4)
                 ax.set_xlim(0, max(30, rr["upper"] * 100 + 5))
                 ax.set_yticks([])
@@ -624,7 +624,7 @@ class SiteReport:
             d = pd.DataFrame(plot_rows)
             fig, ax = plt.subplots(figsize=(10, 0.6 * len(d) + 1.6))
             y = np.arange(len(d))[::-1]
-            ax.errorbar(d["estimate"] * 100, y, xerr=[(d["estimate"] - d["lower"]) * 100, (d["upper"] - d["estimate"]) * 100],
+            ax.errorbar(d["estimate"] * 100, y, xerr=plots.interval_errors(d["estimate"], d["lower"], d["upper"], 100),
                         fmt="o", color="#08519c", ecolor="#6baed6", capsize=3, label="this site (95% CI)")
             ax.scatter(d["national"] * 100, y, marker="|", s=200, color="#d94801", label="national", zorder=3)
             for yi, out in zip(y, d["outside"]):

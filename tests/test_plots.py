@@ -71,3 +71,14 @@ def test_funnel_and_transition_draw():
     plots.transition_heatmap(t, ax=ax)
     assert "3" in _texts(ax)
     plt.close(fig)
+
+
+def test_interval_errors_never_negative():
+    # A Wilson upper limit for 20/20 can come out a hair below 1.0 in floating point.
+    err = plots.interval_errors([1.0, 0.5, float("nan")], [0.83, 0.4, float("nan")], [0.9999999999999999, 0.6, float("nan")], 100)
+    assert (err >= 0).all()
+    assert err[0, 0] == pytest.approx(17.0)
+    d = pd.DataFrame({"site_id": ["a"], "estimate": [1.0], "lower": [0.83], "upper": [0.9999999999999999]})
+    fig, ax = plt.subplots()
+    plots.forest_plot(d, ax=ax)
+    plt.close(fig)
