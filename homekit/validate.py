@@ -249,39 +249,41 @@ def validate_table(
 
 
 def _typed(inst: Instrument, frame: pd.DataFrame, parsed: dict[str, _Parsed]) -> pd.DataFrame:
+    """Typed columns, built on the distinct values and spread by their codes (fast on big files)."""
     out: dict[str, pd.Series] = {}
     reasons: dict[str, pd.Series] = {}
     n = len(frame)
+    rcode = {r: i for i, r in enumerate(MISSING_REASONS)}
     for col in inst.columns:
         if col.name not in parsed:
             continue
         p = parsed[col.name]
-        values = np.array(p.values, dtype=object)[p.codes] if n else np.array([], dtype=object)
+        codes = p.codes if n else np.zeros(0, dtype=np.intp)
         if col.kind == "choice":
             lookup = {lv: i for i, lv in enumerate(col.choices.levels)}
             code_u = np.array([lookup.get(v, -1) if v is not None else -1 for v in p.values] or [-1], dtype=np.int16)
-            codes = code_u[p.codes] if n else np.array([], dtype=np.int16)
-            s = pd.Series(pd.Categorical.from_codes(codes, dtype=col.choices.dtype()))
+            s = pd.Series(pd.Categorical.from_codes(code_u[codes], dtype=col.choices.dtype()))
         elif col.kind in ("int", "score"):
-            s = pd.Series(pd.array([None if v is None else int(v) for v in values], dtype="Int64"))
+            u = pd.array([None if v is None else int(v) for v in p.values] or [None], dtype="Int64")
+            s = pd.Series(u.take(codes))
         elif col.kind == "number":
-            s = pd.Series(np.array([np.nan if v is None else float(v) for v in values], dtype=float))
+            u = np.array([np.nan if v is None else float(v) for v in p.values] or [np.nan], dtype=float)
+            s = pd.Series(u[codes])
         elif col.kind == "date":
-            s = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]")
+            u = pd.to_datetime(pd.Series(list(p.values) or [None], dtype=object)).astype("datetime64[ns]").to_numpy()
+            s = pd.Series(u[codes], dtype="datetime64[ns]")
         elif col.kind == "period":
-            s = pd.Series(pd.PeriodIndex([v for v in values], freq="M") if n else pd.PeriodIndex([], freq="M"))
+            u = pd.PeriodIndex([v for v in p.values] or [None], freq="M")
+            s = pd.Series(u.take(codes))
         else:
-            s = pd.Series(values, dtype=object).astype("string")
+            u = np.array(p.values or [None], dtype=object)
+            s = pd.Series(u[codes], dtype=object).astype("string")
         out[col.name] = s.reset_index(drop=True)
         if col.answer:
-            rcode = {r: i for i, r in enumerate(MISSING_REASONS)}
             r_u = np.array([rcode.get(r, -1) if r is not None else -1 for r in p.reasons] or [-1], dtype=np.int8)
-            reasons[col.name + MISSING_SUFFIX] = pd.Series(
-                pd.Categorical.from_codes(r_u[p.codes] if n else np.array([], dtype=np.int8), dtype=_REASON_DTYPE)
-            )
+            reasons[col.name + MISSING_SUFFIX] = pd.Series(pd.Categorical.from_codes(r_u[codes], dtype=_REASON_DTYPE))
     known = set(inst.names)
     for extra in frame.columns:
         if extra not in known:
-            out[extra] = frame[extra].str.strip().replace("", pd.NA).astype("string").reset_index(drop=True)
-    result = pd.DataFrame({**out, **reasons})
-    return result
+            out[extra] = frame[extra].astype(str).str.strip().replace("", pd.NA).astype("string").reset_index(drop=True)
+    return pd.DataFrame({**out, **reasons})
