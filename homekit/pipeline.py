@@ -101,16 +101,112 @@ def _site_parameters(site_id: str, parameters_dir: Path) -> dict:
 
 
 class LocalExecutor:
-    """Each task in its own process (a new session, so a time-out kills its kernel too)."""
+    """``jobs`` worker processes, each running notebooks one after another on one reused kernel.
+
+    A worker is a new process session (``python -m homekit.worker --serve``): a notebook over its
+    time limit is stopped by killing the worker's whole process group (kernel included) and a
+    fresh worker takes the remaining tasks.
+    """
 
     def __init__(self, jobs: int):
         self.jobs = max(1, int(jobs))
 
     def map(self, tasks: list[dict]):
-        with cf.ThreadPoolExecutor(self.jobs) as pool:
-            futures = {pool.submit(execute_task, t): t for t in tasks}
-            for f in cf.as_completed(futures):
-                yield futures[f], f.result()
+        import queue
+        import threading
+
+        todo: queue.Queue = queue.Queue()
+        for t in tasks:
+            todo.put(t)
+        done: queue.Queue = queue.Queue()
+
+        def lane():
+            proc = lines = None
+            while True:
+                try:
+                    task = todo.get_nowait()
+                except queue.Empty:
+                    break
+                if proc is None or proc.poll() is not None:
+                    proc, lines = _start_worker()
+                done.put((task, _serve_one(proc, lines, task)))
+                if proc.poll() is not None:
+                    proc = None
+            if proc is not None:
+                _stop_worker(proc)
+
+        threads = [threading.Thread(target=lane, daemon=True) for _ in range(min(self.jobs, len(tasks)))]
+        for th in threads:
+            th.start()
+        for _ in range(len(tasks)):
+            yield done.get()
+        for th in threads:
+            th.join()
+
+
+def _start_worker():
+    import queue
+    import threading
+
+    env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, "-m", "homekit.worker", "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=env, text=True, bufsize=1)
+    lines: queue.Queue = queue.Queue()
+
+    def read():
+        for line in proc.stdout:
+            lines.put(line.strip())
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return proc, lines
+
+
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _stop_worker(proc) -> None:
+    try:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    except (subprocess.TimeoutExpired, OSError):
+        _kill(proc)
+
+
+def _serve_one(proc, lines, task: dict) -> dict:
+    """Hand one task to a serving worker and wait for it under the task's time limit."""
+    import queue
+
+    start = time.time()
+    Path(task["result"]).unlink(missing_ok=True)
+    try:
+        proc.stdin.write(json.dumps(task) + "\n")
+        proc.stdin.flush()
+    except OSError:
+        _kill(proc)
+        return {"status": "failed", "error": "the worker process stopped before the notebook ran", "seconds": 0, "attempts": 1}
+    deadline = start + float(task["timeout"])
+    while True:
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.time()))
+        except queue.Empty:
+            _kill(proc)
+            return {"status": "failed", "error": f"time limit of {task['timeout']} s reached; the notebook was stopped",
+                    "seconds": round(time.time() - start, 2), "attempts": 1}
+        if line is None:  # the worker died
+            _kill(proc)
+            return {"status": "failed", "error": "the worker process died while running the notebook",
+                    "seconds": round(time.time() - start, 2), "attempts": 1}
+        if line == f"done {task['name']}":
+            result_file = Path(task["result"])
+            if result_file.exists():
+                return json.loads(result_file.read_text())
+            return {"status": "failed", "error": "worker gave no result", "seconds": round(time.time() - start, 2), "attempts": 1}
 
 
 class DaskExecutor:

@@ -34,6 +34,18 @@ def _kernel_spec_dir() -> str:
     return root
 
 
+_SPEC_DIR: str | None = None
+
+
+def _ensure_kernel_spec() -> None:
+    """Point Jupyter at this process's private kernel spec (once per process)."""
+    global _SPEC_DIR
+    if _SPEC_DIR is None:
+        _SPEC_DIR = _kernel_spec_dir()
+    os.environ["JUPYTER_PATH"] = _SPEC_DIR
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
 def to_html(notebook: str | os.PathLike, html_path: str | os.PathLike, title: str) -> None:
     """Convert an executed notebook to HTML without code, prompts, parameters or output cells."""
     import nbformat
@@ -41,7 +53,7 @@ def to_html(notebook: str | os.PathLike, html_path: str | os.PathLike, title: st
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(str(notebook), as_version=4)
-    remove = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "outputs"})
+    remove = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "outputs", RESET_TAG})
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(remove, enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
@@ -59,24 +71,48 @@ def is_kernel_start_failure(exc: BaseException) -> bool:
                                    "kernel failed to start", "timeouterror", "zmq", "deadkernel", "runtimeerror: kernel"))
 
 
-def run_task(task: dict) -> dict:
-    """Execute the notebook of ``task``; returns the result (status, error, seconds, attempts)."""
+RESET_TAG = "homekit-reset"
+
+
+def _with_reset_cell(notebook: str) -> str:
+    """A copy of ``notebook`` whose first cell clears the namespace (for a reused kernel)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cell = nbformat.v4.new_code_cell("get_ipython().run_line_magic('reset', '-f')")
+    cell.metadata["tags"] = [RESET_TAG]
+    nb.cells.insert(0, cell)
+    fd, path = tempfile.mkstemp(suffix=".ipynb", prefix="homekit-nb-")
+    os.close(fd)
+    nbformat.write(nb, path)
+    return path
+
+
+def run_task(task: dict, km=None) -> dict:
+    """Execute the notebook of ``task``; returns the result (status, error, seconds, attempts).
+
+    With ``km`` (a started kernel manager) the notebook runs on that kernel after a namespace
+    reset, so a worker serving many sites pays the kernel start and imports once.
+    """
     import papermill as pm
 
     start = time.time()
-    os.environ["JUPYTER_PATH"] = _kernel_spec_dir()
-    os.environ.setdefault("PYTHONHASHSEED", "0")
+    _ensure_kernel_spec()
     retries = int(task.get("kernel_retries", 2))
     attempts = 0
     error = None
     status = "ok"
+    notebook = _with_reset_cell(task["notebook"]) if km is not None else task["notebook"]
+    extra = {"km": km} if km is not None else {}
     while True:
         attempts += 1
         try:
+            if km is not None and not km.is_alive():
+                km.restart_kernel(now=True)
             pm.execute_notebook(
-                task["notebook"], task["output_notebook"], parameters=task["parameters"], kernel_name=KERNEL_NAME,
+                notebook, task["output_notebook"], parameters=task["parameters"], kernel_name=KERNEL_NAME,
                 cwd=task.get("cwd"), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                start_timeout=int(task.get("start_timeout", 60)),
+                start_timeout=int(task.get("start_timeout", 60)), **extra,
             )
             break
         except Exception as exc:  # noqa: BLE001 - everything is reported in the result
@@ -86,6 +122,8 @@ def run_task(task: dict) -> dict:
             status = "failed"
             error = _summarise(exc)
             break
+    if notebook != task["notebook"]:
+        os.unlink(notebook)
     if status == "ok" and task.get("html"):
         try:
             to_html(task["output_notebook"], task["html"], task.get("title", "report"))
@@ -102,8 +140,37 @@ def _summarise(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
 
 
+def serve(restart_every: int = 20) -> int:
+    """Run tasks read as JSON lines from standard input on one reused kernel; after each, print
+    ``done <name>`` (the result itself is written to the task's result file)."""
+    from jupyter_client.manager import KernelManager
+
+    _ensure_kernel_spec()
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    km.start_kernel()
+    served = 0
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            task = json.loads(line)
+            if served and served % restart_every == 0:
+                km.restart_kernel(now=True)  # bound what a long-lived kernel accumulates
+            result = run_task(task, km=km)
+            if result["status"] != "ok" and not km.is_alive():
+                km.restart_kernel(now=True)
+            Path(task["result"]).write_text(json.dumps(result))
+            served += 1
+            print(f"done {task['name']}", flush=True)
+    finally:
+        km.shutdown_kernel(now=True)
+    return 0
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--serve":
+        return serve()
     task_file = Path(argv[0])
     task = json.loads(task_file.read_text())
     result = run_task(task)

@@ -113,13 +113,25 @@ def test_cli_run_with_invalid_data_writes_nothing(example_copy, tmp_path):
     assert not out.exists()
 
 
-def test_time_limit_stops_a_notebook(example_dir, tmp_path):
-    task = {"name": "slow", "notebook": str(tmp_path / "slow.ipynb"), "output_notebook": str(tmp_path / "slow_out.ipynb"),
-            "parameters": {}, "timeout": 3, "task_file": str(tmp_path / "task.json"), "result": str(tmp_path / "result.json")}
+def _task(tmp_path, name, source, timeout):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(120)")]
-    nbformat.write(nb, task["notebook"])
-    res = pipeline.execute_task(task)
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    return {"name": name, "notebook": str(tmp_path / f"{name}.ipynb"), "output_notebook": str(tmp_path / f"{name}_out.ipynb"),
+            "parameters": {}, "timeout": timeout, "task_file": str(tmp_path / f"{name}.json"), "result": str(tmp_path / f"{name}_r.json")}
+
+
+def test_time_limit_stops_a_notebook(tmp_path):
+    res = pipeline.execute_task(_task(tmp_path, "slow", "import time\ntime.sleep(120)", 3))
     assert res["status"] == "failed" and "time limit" in res["error"]
+
+
+def test_serving_worker_survives_a_timeout_and_resets_state(tmp_path):
+    # One lane: a and b share a kernel (b must not see a's variable); c runs after the slow one was killed.
+    tasks = [_task(tmp_path, "a", "x = 41", 60), _task(tmp_path, "b", "assert 'x' not in dir()\ny = 1", 60),
+             _task(tmp_path, "slow", "import time\ntime.sleep(120)", 8), _task(tmp_path, "c", "y = 2", 60)]
+    results = dict((t["name"], r) for t, r in pipeline.LocalExecutor(1).map(tasks))
+    assert results["slow"]["status"] == "failed" and "time limit" in results["slow"]["error"]
+    assert results["a"]["status"] == "ok" and results["b"]["status"] == "ok" and results["c"]["status"] == "ok"
