@@ -19,6 +19,7 @@ import concurrent.futures as cf
 import datetime as dt
 import html
 import json
+import math
 import os
 import shutil
 import signal
@@ -221,16 +222,35 @@ class DaskExecutor:
     def map(self, tasks: list[dict]):
         from distributed import as_completed
 
-        futures = {self.client.submit(execute_task, t, key=f"homekit-{t['name']}-{time.time_ns()}", pure=False): t for t in tasks}
+        # Chunks of sites, each run by one serving worker process (one kernel) on a Dask worker:
+        # about two chunks per Dask thread so the load stays balanced.
+        threads = sum(self.client.nthreads().values()) or 1
+        size = max(1, math.ceil(len(tasks) / (2 * threads)))
+        chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+        futures = {self.client.submit(execute_chunk, c, key=f"homekit-{c[0]['name']}-{time.time_ns()}", pure=False): c for c in chunks}
         for f in as_completed(list(futures)):
             try:
-                yield futures[f], f.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker fails the site, not the batch
-                yield futures[f], {"status": "failed", "error": f"worker error: {exc}", "seconds": 0, "attempts": 1}
+                results = f.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker fails its sites, not the batch
+                results = [{"status": "failed", "error": f"worker error: {exc}", "seconds": 0, "attempts": 1}] * len(futures[f])
+            yield from zip(futures[f], results)
 
     def close(self):
         if self._own:
             self.client.close()
+
+
+def execute_chunk(tasks: list[dict]) -> list[dict]:
+    """Run several notebook tasks in order on one serving worker (used on Dask workers)."""
+    proc, lines = _start_worker()
+    results = []
+    for task in tasks:
+        if proc.poll() is not None:
+            proc, lines = _start_worker()
+        results.append(_serve_one(proc, lines, task))
+    if proc.poll() is None:
+        _stop_worker(proc)
+    return results
 
 
 def execute_task(task: dict) -> dict:

@@ -868,7 +868,8 @@ class NationalReport:
         ids = [i for i in ids if self._nat(i) is not None]
         ncol = 2
         nrow = int(np.ceil(len(ids) / ncol))
-        fig, axes = plt.subplots(nrow, ncol, figsize=(12, 4.2 * nrow), squeeze=False)
+        per_row = max(4.2, 0.16 * len(self.data.site_ids) + 1.5)  # room for every site's label
+        fig, axes = plt.subplots(nrow, ncol, figsize=(12, per_row * nrow), squeeze=False)
         names = self.data.sites.set_index("site_id")["site_name"].to_dict()
         for ax, ind in zip(axes.flat, ids):
             d = self.site_indicators[(self.site_indicators.indicator == ind) & (self.site_indicators.group == "")].copy()
