@@ -25,16 +25,13 @@ import numpy as np
 import pandas as pd
 
 from .instruments import (
-    ADMISSION_FACTORS,
     CHOICES,
-    DELAY_FACTORS,
     INSTRUMENTS,
     PATHWAYS,
     PROFESSIONS,
     RATED_PROFESSIONS,
     SCALES,
     SERVICES,
-    WRONG_PATHWAY_FACTORS,
 )
 
 __all__ = ["make_example_data", "write_example_data", "CALIBRATION", "SITES"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import hashlib
-import io as _io
 import math
 import os
 import re

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import html
 import json

@@ -35,7 +35,7 @@ from .indicators import (
     theme_counts,
     transition_table,
 )
-from .instruments import INSTRUMENTS, PROFESSION_NAMES, SCALES, SERVICE_NAMES
+from .instruments import INSTRUMENTS, PROFESSION_NAMES, SERVICE_NAMES
 from .loaders import Dataset, load_data_dir
 from .redact import approved_quotes
 
@@ -173,12 +173,56 @@ def _estimate_text(row) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class SiteReport:
+def _matrix_figure(indicators: pd.DataFrame):
+    """Relationship and trust heatmaps (rater x ratee) side by side."""
+    import matplotlib.pyplot as plt
+
+    rel = indicators[indicators.indicator == "prof_relationship_score"]
+    tr = indicators[indicators.indicator == "prof_trust"].assign(estimate=lambda d: d["estimate"] * 100)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    plots.matrix_heatmap(rel, ax=axes[0], vmin=1, vmax=5, labels=PROFESSION_NAMES)
+    axes[0].set_title("Relationship score (1 poor - 5 strong)")
+    plots.matrix_heatmap(tr, ax=axes[1], vmin=0, vmax=100, fmt=".0f", labels=PROFESSION_NAMES)
+    axes[1].set_title("% trusting the other profession")
+    fig.tight_layout()
+    return fig
+
+
+class _Report:
+    """What site and national reports share: their sections in order, and their written outputs."""
+
+    SECTIONS: tuple[str, ...] = ()
+    title_text = "Home Truths indicators"
+
+    def sections(self) -> list[Block]:
+        """Every section that has data, in report order."""
+        blocks = (getattr(self, name)() for name in self.SECTIONS)
+        return [b for b in blocks if b is not None]
+
+    def _published(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def write_outputs(self, output_dir: str) -> list[Path]:
+        """Write ``indicators.csv`` and ``summary.xlsx`` (both disclosure-controlled) to ``output_dir``."""
+        if not output_dir:
+            return []
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        published = self._published()
+        return [write_indicators(published, out / "indicators.csv"),
+                write_summary_xlsx(published, out / "summary.xlsx", title=self.title_text, national=getattr(self, "national", None),
+                                   marker=self.site_rules.marker)]
+
+
+class SiteReport(_Report):
     """Everything the site notebook shows and writes for one site.
 
     Build it with :meth:`open`; call the section methods in order; :meth:`write_outputs` writes
     ``indicators.csv`` and the xlsx summary (both disclosure-controlled).
     """
+
+    SECTIONS = ("title", "provenance", "response_profile", "gp_relationships", "perception_gap", "motivators", "older_people",
+                "interface_factors", "matrices", "case_reviews", "flow", "tracking", "benefits", "versus_national", "interviews")
 
     def __init__(self, site_id: str, data: Dataset, *, national: pd.DataFrame | None = None,
                  rules: DisclosureRules | None = None, parameters: dict | None = None,
@@ -353,9 +397,12 @@ class SiteReport:
                 if self.national is not None:
                     m = self.national[(self.national.indicator == ind) & (self.national.group == g)]
                     nat = None if m.empty else m.iloc[0]
+                national = ""
+                if nat is not None:
+                    national = f"{nat['estimate']:.2f}" if nat["method"] == "Student's t" else _pct(nat["estimate"])
                 rows.append({"indicator": _indicator_label(ind, g), "this site (95% CI)": _estimate_text(r),
                              "base": self._count(r["denominator"]) if pd.notna(r["denominator"]) else "[c]",
-                             "national": _pct(nat["estimate"]) if nat is not None else ""})
+                             "national": national})
         return pd.DataFrame(rows)
 
     def perception_gap(self) -> Block | None:
@@ -461,8 +508,6 @@ class SiteReport:
         return Block("Interface survey: what drives admissions, delays and wrong pathways", reading, figure=fig, notes=notes)
 
     def matrices(self) -> Block | None:
-        import matplotlib.pyplot as plt
-
         if not self._has("professional_survey"):
             return None
         ind = self.indicators
@@ -471,12 +516,7 @@ class SiteReport:
         if (rel.suppressed | rel.estimate.isna()).all() and (tr.suppressed | tr.estimate.isna()).all():
             return Block("Trust and relationship matrices", "[c]: too few raters in each profession at this site to show any cell; "
                          "see the national report for the matrices.")
-        fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-        plots.matrix_heatmap(rel, ax=axes[0], vmin=1, vmax=5, labels=PROFESSION_NAMES)
-        axes[0].set_title("Relationship score (1 poor - 5 strong)")
-        plots.matrix_heatmap(tr, ax=axes[1], vmin=0, vmax=100, fmt=".0f", labels=PROFESSION_NAMES)
-        axes[1].set_title("% trusting the other profession")
-        fig.tight_layout()
+        fig = _matrix_figure(ind)
         vis = rel[~rel.suppressed & rel.estimate.notna()]
         reading = ("Lowest relationship: " + vis.sort_values("estimate").iloc[0]["group"].replace("->", " rating ") +
                    f" ({vis.sort_values('estimate').iloc[0]['estimate']:.1f})." if len(vis) else "[c] too few ratings to show.")
@@ -495,6 +535,8 @@ class SiteReport:
         numeric = t.where(shown != self.rules.marker).astype(float)
         fig, ax = plt.subplots(figsize=(8, 6))
         sns.heatmap(numeric, annot=shown.to_numpy(), fmt="", cmap="Blues", ax=ax, linewidths=0.5, cbar_kws={"label": "cases"})
+        for (i, j) in zip(*np.nonzero((shown == self.rules.marker).to_numpy())):
+            ax.text(j + 0.5, i + 0.5, self.rules.marker, ha="center", va="center", fontsize=9, color="#444444")
         ax.set_xticklabels([c.replace("_", " ") for c in t.columns], rotation=35, ha="right")
         ax.set_yticklabels([c.replace("_", " ") for c in t.index], rotation=0)
         ax.set_xlabel("ideal pathway (panel)")
@@ -656,27 +698,16 @@ class SiteReport:
         reading = f"The theme raised most often was {top}; only quotes approved for publication are shown, with personal details removed."
         return Block("Coded interview themes", reading, table=shown, notes=notes)
 
-    def sections(self) -> list[Block]:
-        out = []
-        for f in (self.title, self.provenance, self.response_profile, self.gp_relationships, self.perception_gap, self.motivators,
-                  self.older_people, self.interface_factors, self.matrices, self.case_reviews, self.flow, self.tracking,
-                  self.benefits, self.versus_national, self.interviews):
-            b = f()
-            if b is not None:
-                out.append(b)
-        return out
+    @property
+    def site_rules(self) -> DisclosureRules:
+        return self.rules
 
-    # -- outputs ---------------------------------------------------------------------------
-    def write_outputs(self, output_dir: str) -> list[Path]:
-        """Write ``indicators.csv`` and ``summary.xlsx`` (both disclosure-controlled) to ``output_dir``."""
-        if not output_dir:
-            return []
-        out = Path(output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = [write_indicators(self.indicators, out / "indicators.csv")]
-        files.append(write_summary_xlsx(self.indicators, out / "summary.xlsx", title=f"{self.name}: Home Truths indicators",
-                                        national=self.national, marker=self.rules.marker))
-        return files
+    @property
+    def title_text(self) -> str:
+        return f"{self.name}: Home Truths indicators"
+
+    def _published(self) -> pd.DataFrame:
+        return self.indicators
 
 
 def compute_indicators_by(cases: pd.DataFrame, column: str, site_id: str) -> pd.DataFrame:
@@ -759,8 +790,12 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
 # ---------------------------------------------------------------------------------------------
 
 
-class NationalReport:
+class NationalReport(_Report):
     """The national synthesis over the sites that succeeded."""
+
+    SECTIONS = ("title", "coverage", "headlines", "forest_plots", "funnel_plots", "waves", "change", "matrices", "factors",
+                "case_reviews", "ranking", "interventions", "benefits")
+    title_text = "Home Truths national indicators"
 
     def __init__(self, data: Dataset, site_indicators: pd.DataFrame, *, parameters: dict | None = None,
                  site_rules: DisclosureRules | None = None, benefits_file: str | None = None):
@@ -947,19 +982,11 @@ class NationalReport:
                      notes=["Newcombe hybrid score interval and score test for independent samples."])
 
     def matrices(self) -> Block | None:
-        import matplotlib.pyplot as plt
-
         ind = self.indicators
         rel = ind[ind.indicator == "prof_relationship_score"]
         if rel.empty:
             return None
-        tr = ind[ind.indicator == "prof_trust"].assign(estimate=lambda d: d["estimate"] * 100)
-        fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-        plots.matrix_heatmap(rel, ax=axes[0], vmin=1, vmax=5, labels=PROFESSION_NAMES)
-        axes[0].set_title("Relationship score (1 poor - 5 strong)")
-        plots.matrix_heatmap(tr, ax=axes[1], vmin=0, vmax=100, fmt=".0f", labels=PROFESSION_NAMES)
-        axes[1].set_title("% trusting the other profession")
-        fig.tight_layout()
+        fig = _matrix_figure(ind)
         low = rel.sort_values("estimate").head(3)
         reading = "Lowest relationships: " + "; ".join(f"{g.replace('->', ' rating ')} {e:.1f}" for g, e in zip(low.group, low.estimate)) + "."
         from .indicators import asymmetry
@@ -1042,22 +1069,8 @@ class NationalReport:
         model = bn.BenefitsModel.from_yaml(self.benefits_file)
         return bn.national_block(model, self.data)
 
-    def sections(self) -> list[Block]:
-        out = []
-        for f in (self.title, self.coverage, self.headlines, self.forest_plots, self.funnel_plots, self.waves, self.change,
-                  self.matrices, self.factors, self.case_reviews, self.ranking, self.interventions, self.benefits):
-            b = f()
-            if b is not None:
-                out.append(b)
-        return out
-
-    def write_outputs(self, output_dir: str) -> list[Path]:
-        if not output_dir:
-            return []
-        out = Path(output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        return [write_indicators(self.published, out / "indicators.csv"),
-                write_summary_xlsx(self.published, out / "summary.xlsx", title="Home Truths national indicators")]
+    def _published(self) -> pd.DataFrame:
+        return self.published
 
 
 def load_parameters(path: str) -> dict:

@@ -155,6 +155,16 @@ def mean_ci(values, *, confidence: float = 0.95) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+def _counts_frame(data, numerator, denominator) -> pd.DataFrame:
+    """``data`` with float ``numerator`` and ``denominator`` columns (or a new frame from arrays)."""
+    if data is None:
+        return pd.DataFrame({"numerator": np.asarray(numerator, float), "denominator": np.asarray(denominator, float)})
+    out = data.copy()
+    out["numerator"] = pd.to_numeric(data[numerator]).astype(float)
+    out["denominator"] = pd.to_numeric(data[denominator]).astype(float)
+    return out
+
+
 def proportions(
     data: pd.DataFrame | None = None,
     *,
@@ -182,12 +192,7 @@ def proportions(
     >>> proportions(df, numerator="x", denominator="n")[["estimate", "lower"]].round(4).values.tolist()
     [[0.65, 0.5525], [0.209, 0.198]]
     """
-    if data is None:
-        out = pd.DataFrame({"numerator": np.asarray(numerator, float), "denominator": np.asarray(denominator, float)})
-    else:
-        out = data.copy()
-        out["numerator"] = pd.to_numeric(data[numerator]).astype(float)
-        out["denominator"] = pd.to_numeric(data[denominator]).astype(float)
+    out = _counts_frame(data, numerator, denominator)
     x = out["numerator"].to_numpy(float)
     n = out["denominator"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -212,12 +217,7 @@ def rates(
     >>> rates(count=[65], population=[100], multiplier=100)[["estimate", "lower", "upper"]].round(4).values.tolist()
     [[65.0, 50.1632, 82.8491]]
     """
-    if data is None:
-        out = pd.DataFrame({"numerator": np.asarray(count, float), "denominator": np.asarray(population, float)})
-    else:
-        out = data.copy()
-        out["numerator"] = pd.to_numeric(data[count]).astype(float)
-        out["denominator"] = pd.to_numeric(data[population]).astype(float)
+    out = _counts_frame(data, count, population)
     x = out["numerator"].to_numpy(float)
     n = out["denominator"].to_numpy(float)
     lo, hi = rate_ci(x, confidence=confidence)
@@ -351,12 +351,7 @@ def funnel_significance(
     (as ``assign_funnel_significance``). With ``adjust_overdispersion=True`` the limits are
     ``p0 +/- z * sqrt(p0 (1 - p0) / n + tau2)`` (Spiegelhalter 2005, additive random effects).
     """
-    if data is None:
-        out = pd.DataFrame({"numerator": np.asarray(numerator, float), "denominator": np.asarray(denominator, float)})
-    else:
-        out = data.copy()
-        out["numerator"] = pd.to_numeric(data[numerator]).astype(float)
-        out["denominator"] = pd.to_numeric(data[denominator]).astype(float)
+    out = _counts_frame(data, numerator, denominator)
     x = out["numerator"].to_numpy(float)
     n = out["denominator"].to_numpy(float)
     p0 = x.sum() / n.sum() if baseline is None else float(baseline)

@@ -1,14 +1,11 @@
 """Benefits model: a hand-worked site for both streams, reproducible Monte Carlo, scaling, errors."""
 
-import copy
 
-import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from conftest import ROOT
-from homekit.benefits import BenefitsModel, Evidence, evaluate
+from homekit.benefits import BenefitsModel
 from homekit.exceptions import ParameterError
 from homekit.loaders import Dataset
 

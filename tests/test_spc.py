@@ -1,7 +1,6 @@
 """XmR limits and Making Data Count rules against NHSRplotthedots v0.2.2 (../shared/oracles/spc),
 with the key figures as literals, and the interventions of the example data."""
 
-import warnings
 
 import numpy as np
 import pandas as pd
