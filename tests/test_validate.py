@@ -199,3 +199,11 @@ def test_long_view(example_dir):
     labels = {"Strongly disagree": 1, "Disagree": 2, "Agree": 3, "Strongly agree": 4}
     if pd.notna(row["label"]):
         assert row["code"] == labels[row["label"]]
+
+
+def test_cli_example_data_then_validate(tmp_path):
+    d = tmp_path / "x"
+    res = subprocess.run([sys.executable, "-m", "homekit.cli", "example-data", str(d)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([sys.executable, "-m", "homekit.cli", "validate", str(d)], capture_output=True, text=True)
+    assert res.returncode == 0 and "valid" in res.stdout
