@@ -110,7 +110,7 @@ def run_task(task: dict, km=None) -> dict:
             if km is not None and not km.is_alive():
                 km.restart_kernel(now=True)
             pm.execute_notebook(
-                notebook, task["output_notebook"], parameters=task["parameters"], kernel_name=KERNEL_NAME,
+                notebook, task["output_notebook"], parameters=task["parameters"], kernel_name=KERNEL_NAME, language="python",
                 cwd=task.get("cwd"), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
                 start_timeout=int(task.get("start_timeout", 60)), **extra,
             )
