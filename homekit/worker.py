@@ -108,7 +108,7 @@ def run_task(task: dict, km=None) -> dict:
         attempts += 1
         try:
             if km is not None and not km.is_alive():
-                km.restart_kernel(now=True)
+                km.restart_kernel(now=True)  # a dead kernel: start it again before this notebook
             pm.execute_notebook(
                 notebook, task["output_notebook"], parameters=task["parameters"], kernel_name=KERNEL_NAME, language="python",
                 cwd=task.get("cwd"), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
@@ -140,30 +140,54 @@ def _summarise(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
 
 
-def serve(restart_every: int = 20) -> int:
-    """Run tasks read as JSON lines from standard input on one reused kernel; after each, print
-    ``done <name>`` (the result itself is written to the task's result file)."""
+def _fresh_kernel():
+    """A new kernel (fresh connection file and ports) running this interpreter."""
     from jupyter_client.manager import KernelManager
 
-    _ensure_kernel_spec()
     km = KernelManager(kernel_name=KERNEL_NAME)
     km.start_kernel()
+    return km
+
+
+def _shutdown(km) -> None:
+    try:
+        km.shutdown_kernel(now=True)
+    except Exception:  # noqa: BLE001 - a kernel that is already gone needs no shutdown
+        pass
+
+
+def serve(renew_every: int = 20) -> int:
+    """Run tasks read as JSON lines from standard input on one reused kernel; after each, print
+    ``done <name>`` (the result itself is written to the task's result file).
+
+    The kernel is replaced by a fresh one every ``renew_every`` notebooks (bounding what a
+    long-lived kernel accumulates) and after any failure that left it dead or unusable.
+    """
+    _ensure_kernel_spec()
+    km = _fresh_kernel()
     served = 0
     try:
         for line in sys.stdin:
             if not line.strip():
                 continue
             task = json.loads(line)
-            if served and served % restart_every == 0:
-                km.restart_kernel(now=True)  # bound what a long-lived kernel accumulates
-            result = run_task(task, km=km)
-            if result["status"] != "ok" and not km.is_alive():
-                km.restart_kernel(now=True)
+            try:
+                if served and served % renew_every == 0:
+                    _shutdown(km)
+                    km = _fresh_kernel()
+                result = run_task(task, km=km)
+                if result["status"] != "ok" and not km.is_alive():
+                    _shutdown(km)
+                    km = _fresh_kernel()
+            except Exception as exc:  # noqa: BLE001 - the task fails, the worker goes on
+                result = {"status": "failed", "error": "worker: " + _summarise(exc), "seconds": 0, "attempts": 1}
+                _shutdown(km)
+                km = _fresh_kernel()
             Path(task["result"]).write_text(json.dumps(result))
             served += 1
             print(f"done {task['name']}", flush=True)
     finally:
-        km.shutdown_kernel(now=True)
+        _shutdown(km)
     return 0
 
 
