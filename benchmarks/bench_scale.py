@@ -83,7 +83,7 @@ def batch(data: Path, out: Path, **kw) -> tuple[float, int, int]:
 
 
 MILLION = """
-import resource, sys, time
+import sys, time
 t = time.perf_counter()
 import homekit
 from homekit.indicators import compute_indicators
@@ -92,17 +92,27 @@ t1 = time.perf_counter()
 compute_indicators(data)
 compute_indicators(data, level="national")
 t2 = time.perf_counter()
-print(len(data["gp_survey"]), round(t1 - t, 1), round(t2 - t1, 1), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# VmHWM: this process's own peak (ru_maxrss would carry the parent's peak across fork and exec).
+hwm = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(len(data["gp_survey"]), round(t1 - t, 1), round(t2 - t1, 1), hwm)
+"""
+
+WRITE_MILLION = """
+import sys
+from pathlib import Path
+from homekit.example_data import write_example_data
+write_example_data(sys.argv[1], n_sites=150, scale=250)
+Path(sys.argv[1], "case_reviews.csv").unlink()
 """
 
 
-def main(quick: bool = False):
+def main(quick: bool = False, sizes=None, dask: bool = True, million_rows: bool = True):
     work = Path(tempfile.mkdtemp(prefix="hk-scale-"))
     floor_nb = work / "floor.ipynb"
     floor_notebook(floor_nb)
     floor = sorted(timed_task(work, f"floor{i}", str(floor_nb), {}) for i in range(3))[1]
     print(f"floor notebook: {floor:.2f} s")
-    sizes = [10, 50] if quick else [10, 50, 150]
+    sizes = sizes or ([10, 50] if quick else [10, 50, 150])
     times = {}
     for n in sizes:
         data = work / f"data{n}"
@@ -112,19 +122,23 @@ def main(quick: bool = False):
         ideal = n * floor / 2
         print(f"{n:>3} sites, local, 2 jobs: {elapsed:7.1f} s ({elapsed / n:.2f} s a site); floor batch {ideal:.1f} s; "
               f"ratio {elapsed / ideal:.2f} (target <= 1.3); peak memory {peak / 2**30:.2f} GiB; exit {code}")
-    big = max(sizes)
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
-        elapsed, peak, code = batch(work / f"data{big}", work / f"dask{big}", executor="dask", client=client, work_dir=work / "shared")
-    print(f"{big:>3} sites, Dask LocalCluster (2 workers): {elapsed:7.1f} s; peak memory {peak / 2**30:.2f} GiB; exit {code}")
     per_site = [times[n] / n for n in sizes]
     print("growth: " + ", ".join(f"{n} sites {times[n]:.0f} s" for n in sizes) +
           f"; seconds a site {', '.join(f'{v:.2f}' for v in per_site)} (linear when roughly constant)")
+    big = max(sizes)
+    from distributed import Client, LocalCluster
+
+    if not dask:
+        return
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        elapsed, peak, code = batch(work / f"data{big}", work / f"dask{big}", executor="dask", client=client, work_dir=work / "shared")
+    print(f"{big:>3} sites, Dask LocalCluster (2 workers): {elapsed:7.1f} s; peak memory {peak / 2**30:.2f} GiB; exit {code}")
+    if not million_rows:
+        return
     million = work / "million"
     print("writing 1,000,000 GP responses over 150 sites ...", flush=True)
-    write_example_data(million, n_sites=150, scale=250)
-    (million / "case_reviews.csv").unlink()
+    # Written in a child process so that this process stays small while the batches are measured.
+    subprocess.run([sys.executable, "-c", WRITE_MILLION, str(million)], check=True)
     out = subprocess.run([sys.executable, "-c", MILLION, str(million)], capture_output=True, text=True, check=True).stdout.split()
     rows, t_load, t_ind, rss = int(out[0]), float(out[1]), float(out[2]), int(out[3])
     print(f"{rows:,} GP responses: read and validated in {t_load:.1f} s; every indicator for 150 sites and nationally in {t_ind:.1f} s; "
@@ -132,4 +146,13 @@ def main(quick: bool = False):
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10 and 50 sites only")
+    ap.add_argument("--sizes", help="comma-separated site counts, e.g. 10,50,150")
+    ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--no-million", action="store_true")
+    a = ap.parse_args()
+    main(quick=a.quick, sizes=[int(v) for v in a.sizes.split(",")] if a.sizes else None, dask=not a.no_dask,
+         million_rows=not a.no_million)
