@@ -241,10 +241,12 @@ def funnel_plot(
     label: str | None = "site_id",
     highlight=None,
     percent: bool = True,
+    baseline: float | None = None,
     ax=None,
     **kwargs,
 ):
-    """Proportions against their denominators with 2 and 3 sigma funnel limits (PHE method)."""
+    """Proportions against their denominators with 2 and 3 sigma funnel limits (PHE method),
+    around ``baseline`` (default: the pooled proportion of the units drawn)."""
     ax = _ax(ax)
     d = _visible(data)
     d = d.loc[d[denominator] > 0]
@@ -253,7 +255,7 @@ def funnel_plot(
         ax.set_axis_off()
         return ax
     scale = 100 if percent else 1
-    lim = stats.funnel_limits(d[numerator], d[denominator], multiplier=scale)
+    lim = stats.funnel_limits(d[numerator], d[denominator], multiplier=scale, baseline=baseline)
     ax.plot(lim["population"], lim["baseline"], color="black", linewidth=1, label="average")
     ax.plot(lim["population"], lim["lower_2s"], color="#fd8d3c", linestyle="--", linewidth=1, label="95% (2 sigma)")
     ax.plot(lim["population"], lim["upper_2s"], color="#fd8d3c", linestyle="--", linewidth=1)

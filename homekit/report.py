@@ -925,23 +925,33 @@ class NationalReport(_Report):
     def funnel_plots(self) -> Block:
         import matplotlib.pyplot as plt
 
-        ids = [i for i in (self.params.get("forest_indicators") or [])[:4] if self._nat(i) is not None] or ["gp_relationship_poor"]
-        ncol = 2
-        nrow = int(np.ceil(len(ids) / ncol))
-        fig, axes = plt.subplots(nrow, ncol, figsize=(12, 5 * nrow), squeeze=False)
-        for ax in list(axes.flat)[len(ids):]:
-            ax.axis("off")
         names = self.data.sites.set_index("site_id")["site_name"].to_dict()
-        for ax, ind in zip(axes.flat, ids):
+        panels, hidden = [], []
+        for ind in [i for i in (self.params.get("forest_indicators") or ["gp_relationship_poor"]) if self._nat(i) is not None]:
             d = self._site_counts(ind).copy()
             pub = self.site_indicators[(self.site_indicators.indicator == ind) & (self.site_indicators.group == "")]
             d = d[d.site_id.isin(set(pub.loc[~pub.suppressed, "site_id"]))]
-            d["site_id"] = d["site_id"].map(names)
-            plots.funnel_plot(d, ax=ax)
+            if len(d) >= 3:
+                panels.append((ind, d.assign(site_id=d["site_id"].map(names))))
+            else:
+                hidden.append(HEADLINES[ind][1])
+            if len(panels) == 4:
+                break
+        ncol = 2
+        nrow = max(1, int(np.ceil(len(panels) / ncol)))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(12, 5 * nrow), squeeze=False)
+        for ax in list(axes.flat)[len(panels):]:
+            ax.axis("off")
+        for ax, (ind, d) in zip(axes.flat, panels):
+            plots.funnel_plot(d, ax=ax, baseline=self._nat(ind)["estimate"])
+            ax.set_ylim(0, 102)
             ax.set_title(HEADLINES[ind][1][:55], fontsize=9)
         fig.tight_layout()
+        notes = ["Limits are drawn around the national pooled figure; sites whose figure is withheld at site level are not drawn."]
+        if hidden:
+            notes.append(f"Not drawn (fewer than three sites published after disclosure control): {'; '.join(hidden)}.")
         return Block("Funnel plots", "Sites outside the dotted 99.8% limits differ from the average by more than chance would explain; "
-                     "most sit inside them.", figure=fig)
+                     "most sit inside them.", figure=fig, notes=notes)
 
     def waves(self) -> Block | None:
         gp = self.data.get("gp_survey")

@@ -275,7 +275,7 @@ def funnel_points(denominator) -> np.ndarray:
     return pts
 
 
-def funnel_limits(numerator, denominator, *, population=None, multiplier: float = 1.0) -> pd.DataFrame:
+def funnel_limits(numerator, denominator, *, population=None, multiplier: float = 1.0, baseline: float | None = None) -> pd.DataFrame:
     """Funnel plot control limits for proportions (2 and 3 sigma), as PHEindicatormethods.
 
     Parameters
@@ -287,6 +287,9 @@ def funnel_limits(numerator, denominator, *, population=None, multiplier: float 
         Denominators at which to compute the limits.
     multiplier : float
         1 for proportions (default), 100 for percentages.
+    baseline : float, optional
+        The proportion the limits are drawn around (default: sum of numerators / sum of
+        denominators), e.g. a national figure that includes units not drawn.
 
     Returns
     -------
@@ -296,7 +299,7 @@ def funnel_limits(numerator, denominator, *, population=None, multiplier: float 
     """
     x = np.asarray(numerator, float)
     n = np.asarray(denominator, float)
-    baseline = x.sum() / n.sum()
+    baseline = x.sum() / n.sum() if baseline is None else float(baseline)
     pop = funnel_points(n) if population is None else np.asarray(population, float)
     out = pd.DataFrame({"population": pop})
     for name, p in (("2s", 0.975), ("3s", 0.999)):
