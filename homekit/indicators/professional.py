@@ -8,11 +8,12 @@ import pingouin as pg
 from scipy import stats as _st
 
 from ..instruments import ADMISSION_FACTORS, DELAY_FACTORS, PROFESSIONS, RATED_PROFESSIONS, WRONG_PATHWAY_FACTORS
-from ._core import Groups, answered, check_data, codes_of, concat, mean_table, normalise_by, proportion_table
+from ._core import Groups, answered, check_data, codes_of, concat, level_mask, mean_table, normalise_by, proportion_table
 
 __all__ = ["factor_shares", "factor_tests", "trust_matrix", "relationship_matrix", "asymmetry", "FACTOR_ITEMS"]
 
 FREQUENT = ("Frequently", "Very frequently")
+AGREE = ("Agree", "Strongly agree")
 
 #: indicator id -> the factor columns it covers
 FACTOR_ITEMS = {
@@ -37,10 +38,8 @@ def factor_shares(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
             if item not in data.columns:
                 continue
             s = data[item]
-            cats = list(s.cat.categories)
-            num = np.isin(codes_of(s), [cats.index(x) for x in FREQUENT])
             factor = item.split("_factor_", 1)[1]
-            parts.append(proportion_table(g, num, answered(s), indicator, factor))
+            parts.append(proportion_table(g, level_mask(s, FREQUENT), answered(s), indicator, factor))
     out = concat(parts, by)
     out["rank"] = out.groupby(by + ["indicator"], dropna=False)["estimate"].rank(ascending=False, method="min")
     return out
@@ -78,7 +77,7 @@ def factor_tests(data: pd.DataFrame, *, between: str = "profession") -> tuple[pd
     return pd.DataFrame(omnibus), pd.DataFrame(pairwise)
 
 
-def _rater_pairs(data):
+def _rater_pairs():
     for ratee in RATED_PROFESSIONS:
         for rater in PROFESSIONS:
             if rater != ratee:
@@ -92,11 +91,9 @@ def trust_matrix(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
     g = Groups(data, by)
     prof = data["profession"].astype(str).to_numpy()
     parts = []
-    for rater, ratee in _rater_pairs(data):
+    for rater, ratee in _rater_pairs():
         s = data[f"trust_{ratee}"]
-        cats = list(s.cat.categories)
-        agree = np.isin(codes_of(s), [cats.index("Agree"), cats.index("Strongly agree")])
-        parts.append(proportion_table(g, agree, answered(s) & (prof == rater), "prof_trust", f"{rater}->{ratee}"))
+        parts.append(proportion_table(g, level_mask(s, AGREE), answered(s) & (prof == rater), "prof_trust", f"{rater}->{ratee}"))
     return concat(parts, by)
 
 
@@ -107,7 +104,7 @@ def relationship_matrix(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
     g = Groups(data, by)
     prof = data["profession"].astype(str).to_numpy()
     parts = []
-    for rater, ratee in _rater_pairs(data):
+    for rater, ratee in _rater_pairs():
         s = data[f"relationship_{ratee}"]
         v = s.to_numpy(dtype=float, na_value=np.nan)
         parts.append(mean_table(g, np.nan_to_num(v), ~np.isnan(v) & (prof == rater), "prof_relationship_score", f"{rater}->{ratee}"))
@@ -148,5 +145,5 @@ def asymmetry(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _agree(s: pd.Series) -> np.ndarray:
-    codes = codes_of(s).astype(float)
-    return np.where(codes < 0, np.nan, (codes >= 2).astype(float))
+    """1 for Agree or Strongly agree, 0 for the other answers, NaN when missing."""
+    return np.where(answered(s), level_mask(s, AGREE).astype(float), np.nan)
