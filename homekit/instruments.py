@@ -38,6 +38,11 @@ __all__ = [
     "WRONG_PATHWAY_FACTORS",
     "PATHWAYS",
     "FLOW_METRICS",
+    "Indicator",
+    "INDICATORS",
+    "POLARITIES",
+    "indicator_label",
+    "polarity",
     "MISSING_REASONS",
     "normalise_token",
     "dictionary_frame",
@@ -317,6 +322,10 @@ class Instrument:
     key: tuple[str, ...]
     required_file: bool = False
     description: str = ""
+    #: Whose data this is, which decides the disclosure rule (``parameters/disclosure.yaml``):
+    #: ``"people"`` (people who use services: the NHS Digital small-number rule) or
+    #: ``"professional"`` (opinions of staff: the staff-survey reporting threshold).
+    subjects: str = "people"
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -447,6 +456,7 @@ _GP = Instrument(
     _gp_columns(),
     key=("site_id", "respondent_id"),
     description="Home Truths GP survey: one row per GP respondent.",
+    subjects="professional",
 )
 
 _INFLUENCERS = ("gp", "family", "social_worker", "hospital_staff", "friends", "self")
@@ -536,6 +546,7 @@ _PROF = Instrument(
     _prof_columns(),
     key=("site_id", "respondent_id"),
     description="One row per professional (interface survey).",
+    subjects="professional",
 )
 
 _CASES = Instrument(
@@ -644,3 +655,140 @@ def dictionary_frame() -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Indicators: every id homekit publishes, with its label, instrument, kind and polarity
+# --------------------------------------------------------------------------------------------
+
+POLARITIES = ("higher_is_better", "lower_is_better", "no_judgement")
+INDICATOR_KINDS = ("proportion", "mean", "rate", "difference")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One published indicator id.
+
+    ``label`` is what a reader sees (never the id); ``polarity`` says which way is better
+    (contract, second release); ``kind`` says what ``estimate`` holds: a proportion 0-1, a mean,
+    a rate per ``unit`` or a difference of proportions. ``published`` is the seed figure where the
+    programme published one (``published_text`` as printed).
+    """
+
+    id: str
+    label: str
+    instrument: str
+    polarity: str = "no_judgement"
+    kind: str = "proportion"
+    unit: str = ""
+    headline: bool = False
+    published: float | None = None
+    published_text: str = ""
+
+    def __post_init__(self):
+        if self.polarity not in POLARITIES:
+            raise ValueError(f"indicator {self.id}: polarity must be one of {POLARITIES}")
+        if self.kind not in INDICATOR_KINDS:
+            raise ValueError(f"indicator {self.id}: kind must be one of {INDICATOR_KINDS}")
+
+    @property
+    def subjects(self) -> str:
+        """``people`` or ``professional``: whose data, hence which disclosure rule."""
+        inst = INSTRUMENTS.get(self.instrument)
+        return inst.subjects if inst is not None else "people"
+
+
+_H, _L, _N = "higher_is_better", "lower_is_better", "no_judgement"
+
+
+def _ind(id, label, instrument, polarity=_N, kind="proportion", **kw):
+    return Indicator(id, label, instrument, polarity, kind, **kw)
+
+
+def _head(id, label, instrument, polarity, published, text, kind="proportion"):
+    return Indicator(id, label, instrument, polarity, kind, headline=True, published=published, published_text=text)
+
+
+_INDICATOR_LIST = (
+    # Headlines of the contract (with the published seed figure).
+    _head("gp_relationship_poor", "GPs rating their relationship with social care poor or very poor", "gp_survey", _L, 0.56, "56%"),
+    _head("gp_value_closer_links", "GPs who would value or strongly value closer links with social care", "gp_survey", _N, 0.92, "92%"),
+    _head("gp_strongly_value_closer_links", "GPs who would strongly value closer links", "gp_survey", _N, 0.56, "56%"),
+    _head("gp_trust_asc", "GPs trusting adult social care to act in patients' best interests", "gp_survey", _H, 0.73, "73%"),
+    _head("gp_trust_discharge_team", "GPs trusting the hospital discharge team", "gp_survey", _H, 0.41, "41%"),
+    _head("gp_social_care_better_assessor", "GPs saying social care assesses need for residential care better", "gp_survey", _N, 0.57, "57% (GP 41%)"),
+    _head("gp_reablement_rated_poor", "GPs aware of reablement rating it poor or very poor", "gp_survey", _L, 0.46, "46%"),
+    _head("gp_unaware_telecare", "GPs unaware of a telecare service", "gp_survey", _L, 0.59, "59%"),
+    _head("gp_motivated_fewer_home_visits", "GPs motivated by fewer home visits in advice on residential care", "gp_survey", _N, 0.68, "68%"),
+    _head("gp_motivated_financial_incentive", "GPs motivated by a financial incentive", "gp_survey", _N, 0.50, "50%"),
+    _head("op_planned_ahead", "Older people who planned entry into care before a crisis", "older_people_survey", _H, None, "(low)"),
+    _head("op_influenced_by_gp", "Older people whose care decisions their GP influenced", "older_people_survey", _N, None, ""),
+    _head("case_decision_improvable", "Pathway decisions that could have been improved", "case_reviews", _L, 0.45, "45%"),
+    _head("case_alternative_available", "Improvable decisions where the better option was available", "case_reviews", _N, 0.90, "over 90%"),
+    _head("prof_relationship_score", "Mean relationship score (1-5), rater -> ratee", "professional_survey", _H, None, "lowest asc<->gp", kind="mean"),
+    _head("prof_trust", "Professionals trusting another profession, rater -> ratee", "professional_survey", _H, None, "trust gap"),
+    # GP survey
+    _ind("gp_gp_better_assessor", "GPs saying GPs assess need for residential care better", "gp_survey"),
+    _ind("gp_response_rate", "GP survey response rate (of GP headcount)", "gp_survey", _H),
+    _ind("gp_unaware_service", "GPs unaware of the service where the site provides it", "gp_survey", _L),
+    _ind("gp_service_rated_poor", "GPs aware of the service rating it poor or very poor", "gp_survey", _L),
+    _ind("gp_service_rated_good", "GPs aware of the service rating it good or very good", "gp_survey", _H),
+    _ind("gp_likert_top2", "GP survey item: top-two answers", "gp_survey"),
+    _ind("gp_likert_bottom2", "GP survey item: bottom-two answers", "gp_survey"),
+    _ind("gp_likert_net", "GP survey item: net score (top-two minus bottom-two)", "gp_survey", kind="difference"),
+    _ind("gp_likert_mean", "GP survey item: mean answer code", "gp_survey", kind="mean"),
+    _ind("gp_likert_missing", "GP survey item: missing answers", "gp_survey"),
+    # Older people survey
+    _ind("op_influenced_by", "Older people influenced by", "older_people_survey"),
+    _ind("op_most_influential", "Older people naming as most influential", "older_people_survey"),
+    _ind("op_trust_gp_advice", "Older people trusting their GP's advice about care", "older_people_survey"),
+    _ind("op_likert_top2", "Older people survey item: top-two answers", "older_people_survey"),
+    _ind("op_likert_bottom2", "Older people survey item: bottom-two answers", "older_people_survey"),
+    _ind("op_likert_net", "Older people survey item: net score", "older_people_survey", kind="difference"),
+    _ind("op_likert_mean", "Older people survey item: mean answer code", "older_people_survey", kind="mean"),
+    _ind("op_likert_missing", "Older people survey item: missing answers", "older_people_survey"),
+    # Interface survey of professionals
+    _ind("prof_admission_factor_frequent", "Unnecessary admissions: factor cited frequently or very frequently", "professional_survey", _L),
+    _ind("prof_delay_factor_frequent", "Delayed discharges: factor cited frequently or very frequently", "professional_survey", _L),
+    _ind("prof_wrong_pathway_factor_frequent", "Wrong-pathway discharges: factor cited frequently or very frequently", "professional_survey", _L),
+    _ind("prof_factor_frequent", "Factor cited frequently or very frequently, by profession", "professional_survey", _L),
+    _ind("prof_trust_level", "Trust in another profession: share at each level", "professional_survey"),
+    # Case reviews
+    _ind("case_ideal_less_intensive", "Improvable decisions where the ideal pathway was less intensive", "case_reviews"),
+    _ind("case_weekly_cost_difference", "Weekly cost of actual minus ideal pathway, improvable cases (GBP)", "case_reviews", kind="mean", unit="GBP a week"),
+    _ind("case_care_hours_fell", "Reviewed packages whose weekly care hours fell after review", "case_reviews"),
+    _ind("case_reablement_suitable", "Cases the team judged suitable for reablement", "case_reviews"),
+    _ind("case_team_reablement_suitable", "Cases the team judged suitable for reablement, by team", "case_reviews"),
+    _ind("case_residential_should_have", "Moves from short-term medical care to long-term residential care that the panel agreed with", "case_reviews", _H),
+    _ind("case_ideal_cheaper", "Improvable decisions whose ideal pathway costs less", "case_reviews"),
+    # Flow metrics
+    _ind("flow_care_home_admissions_rate", "Permanent care home admissions 65+ per 100,000 population 65+", "flow_metrics", _L, kind="rate", unit="per 100,000 population 65+"),
+    _ind("flow_reablement_at_home_91days", "Older people at home 91 days after reablement", "flow_metrics", _H),
+    _ind("flow_delayed_days_share", "Share of delayed days by attribution", "flow_metrics"),
+    _ind("flow_discharge_pathway_share", "Share of discharges by pathway", "flow_metrics"),
+    # Interviews
+    _ind("interview_theme_share", "Interviews raising the theme", "interviews"),
+    # Stage 2 behavioural diagnostic (contract, second release)
+    _ind("culture_behaviour_agree", "Staff agreeing the desired behaviour happens in their organisation", "culture_survey", _H),
+    _ind("culture_level_gap", "Senior minus frontline agreement that the behaviour happens", "culture_survey", kind="difference"),
+    _ind("obs_behaviour_desired", "Observations where the behaviour was seen as desired", "observations", _H),
+    _ind("comms_promotes_home_first", "Communications that promote home first", "comms_review", _H),
+    _ind("comms_plain_language", "Communications in plain language", "comms_review", _H),
+    _ind("comms_sets_expectations", "Communications that say what happens next and when", "comms_review", _H),
+    _ind("comms_risk_averse", "Communications that frame risk in a risk-averse way", "comms_review", _L),
+)
+
+#: Every indicator id homekit publishes -> :class:`Indicator`. The one place for labels and polarity.
+INDICATORS: dict[str, Indicator] = {i.id: i for i in _INDICATOR_LIST}
+
+
+def indicator_label(indicator_id: str) -> str:
+    """The reader-facing label of an indicator id (the id itself only if unknown)."""
+    info = INDICATORS.get(indicator_id)
+    return info.label if info is not None else indicator_id.replace("_", " ")
+
+
+def polarity(indicator_id: str) -> str:
+    """``higher_is_better``, ``lower_is_better`` or ``no_judgement`` for an indicator id."""
+    info = INDICATORS.get(indicator_id)
+    return info.polarity if info is not None else "no_judgement"

@@ -106,3 +106,20 @@ def test_workbook_has_dropdowns_and_readme():
     values = [c.value for row in wb[sheet][cells.replace("$", "")] for c in row]
     assert values[:4] == ["Strongly disagree", "Disagree", "Agree", "Strongly agree"]
     assert "Don't know" in values
+
+
+def test_every_computed_indicator_is_in_the_dictionary_with_a_polarity(example_dir):
+    import homekit
+    from homekit.indicators import compute_indicators
+    from homekit.instruments import INDICATORS, POLARITIES
+
+    data = homekit.load_data_dir(example_dir)
+    ids = set(compute_indicators(data).indicator) | set(compute_indicators(data, level="national").indicator)
+    assert ids <= set(INDICATORS), sorted(ids - set(INDICATORS))
+    assert all(INDICATORS[i].polarity in POLARITIES for i in ids)
+    # The contract's examples (second release).
+    assert INDICATORS["gp_trust_asc"].polarity == "higher_is_better"
+    assert INDICATORS["gp_relationship_poor"].polarity == "lower_is_better"
+    # Opinions of professionals and data about people who use services take different rules.
+    assert INDICATORS["gp_trust_asc"].subjects == "professional"
+    assert INDICATORS["op_planned_ahead"].subjects == "people"
