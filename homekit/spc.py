@@ -10,7 +10,17 @@ tool:
   break the run); 7 points on one side of the mean (a point on the mean breaks the run); 2 of 3
   points in the outer third of the limits with all 3 on the same side of the mean;
   precedence for the label of a point: outside limits, trend, two-in-three, one side of mean;
-* improvement or concern from the side of the mean against the desired direction;
+* improvement or concern from the direction of the signal against the desired direction: for a
+  point outside the limits, in a two-in-three or a one-side-of-the-mean run, its side of the
+  mean; for a point of a 7-point trend, the direction of the trend (NHSRplotthedots 0.2.2
+  ``ptd_special_cause_type``: seven rising points below the mean are "increasing", hence
+  improvement when up is better); a point where a rising and a falling trend meet takes the
+  direction on its right, as upstream;
+* with ``screen_outliers=True`` and every moving range 0 (a flat basis) every moving range is
+  screened out, so there are no limits (NaN) and no point is outside or close to them, as
+  upstream (``mean(NA, na.rm = TRUE)`` is NaN); the run rules (trend, one side of the mean)
+  still apply to points that differ from a fixed flat basis. Without screening the limits of a
+  flat basis equal the mean;
 * rebasing (a new segment with its own limits) and limits fixed after the first n points;
   segments of fewer than 12 points carry trial limits and a warning;
 * assurance against a target from the last segment's limits.
@@ -27,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["xmr", "assurance", "variation", "track_interventions", "spc_chart", "SPCWarning", "MIN_POINTS"]
+__all__ = ["xmr", "trend_direction", "assurance", "variation", "track_interventions", "spc_chart", "SPCWarning", "MIN_POINTS"]
 
 #: Fewer points than this in a segment gives trial limits (Making Data Count).
 MIN_POINTS = 12
@@ -52,6 +62,27 @@ def seven_point_trend(y) -> np.ndarray:
         elif np.all(d == -1):
             out[i] = -1
     return out
+
+
+def trend_direction(y, part_of_trend) -> np.ndarray:
+    """+1 (rising) or -1 (falling) for each point of a 7-point trend, 0 elsewhere.
+
+    As NHSRplotthedots 0.2.2 (``ptd_special_cause_type``): a trend point takes the sign of its
+    step to the next point when that point is also part of a trend, else the sign of its step
+    from the previous point. A tie there (possible only where two trends meet) reads as falling,
+    as upstream's ``ifelse(sdy == 1, "In", "De")``.
+    """
+    y = np.asarray(y, float)
+    part = np.asarray(part_of_trend, float) != 0
+    n = len(y)
+    if n < 2:
+        return np.zeros(n)
+    step = np.sign(np.diff(y))
+    right = np.concatenate([step, step[-1:]])
+    left = np.concatenate([[0.0], step])
+    next_part = np.concatenate([part[1:], [False]])
+    d = np.where(next_part, right, left)
+    return np.where(part, np.where(d == 1, 1.0, -1.0), 0.0)
 
 
 def part_of_run(flags) -> np.ndarray:
@@ -102,7 +133,8 @@ def _limits(y: np.ndarray, screen: bool) -> tuple[float, float]:
     amr = float(np.mean(mr))
     if screen:
         kept = mr[mr < SCREEN_FACTOR * amr]
-        amr = float(np.mean(kept)) if len(kept) else amr
+        # Every moving range screened out (all 0): no limits, as NHSRplotthedots.
+        amr = float(np.mean(kept)) if len(kept) else np.nan
     return mean, amr
 
 
@@ -190,11 +222,13 @@ def xmr(
     close = ~outside & ((y > near_upper) | (y < near_lower))
     flags = {r: np.zeros(n, bool) for r in RULES}
     trend_sign = np.zeros(n)
+    trend_dir = np.zeros(n)
     for k in range(len(starts)):
         idx = np.flatnonzero(segment == k)
         t = seven_point_trend(y[idx])
         trend_sign[idx] = t
         flags["trend"][idx] = part_of_run(t) == 1
+        trend_dir[idx] = trend_direction(y[idx], flags["trend"][idx])
         flags["one_side_of_mean"][idx] = part_of_run(seven_point_one_side_mean(rel[idx])) == 1
         flags["two_in_three"][idx] = part_of_two_in_three(two_in_three(close[idx], rel[idx]), close[idx]) == 1
     flags["outside_limits"] = outside
@@ -202,11 +236,13 @@ def xmr(
     for r in reversed(RULES):  # so that the first rule in precedence wins
         rule[flags[r]] = r
     special = rule != ""
+    # The direction of each signal: a trend's direction for trend points, else the side of the mean.
+    direction = np.where(rule == "trend", trend_dir, rel)
     if improvement is None:
-        ptype = np.where(special, np.where(rel > 0, "special_cause_neutral_high", "special_cause_neutral_low"), "common_cause")
+        ptype = np.where(special, np.where(direction > 0, "special_cause_neutral_high", "special_cause_neutral_low"), "common_cause")
     else:
         want = 1 if improvement == "up" else -1
-        ptype = np.where(special, np.where(rel == want, "special_cause_improvement", "special_cause_concern"), "common_cause")
+        ptype = np.where(special, np.where(direction == want, "special_cause_improvement", "special_cause_concern"), "common_cause")
     out["mean"], out["mr"], out["amr"], out["lpl"], out["upl"] = mean, mr, amr, lpl, upl
     out["outside_limits"] = outside
     out["relative_to_mean"] = rel.astype(int)

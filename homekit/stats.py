@@ -9,7 +9,8 @@ what public health analysts already publish:
 * means: Student's t interval;
 * funnel plots for proportions: control limits from the closed-form inversion of the Wilson
   interval around the baseline (0.975 and 0.999, i.e. about 2 and 3 sigma), with Spiegelhalter's
-  (2005) multiplicative/additive over-dispersion adjustment available;
+  (2005) additive (random effects, tau2) or multiplicative (phi) over-dispersion adjustment
+  available (:func:`funnel_significance` ``adjust_overdispersion``);
 * pooling of site proportions: DerSimonian-Laird random effects (statsmodels
   ``combine_effects``) on the logit scale, with tau2, I2 and Cochran's Q.
 
@@ -346,27 +347,57 @@ def funnel_significance(
     numerator="numerator",
     denominator="denominator",
     baseline: float | None = None,
-    adjust_overdispersion: bool = False,
+    adjust_overdispersion: bool | str = False,
 ) -> pd.DataFrame:
     """Flag each unit against the funnel: High/Low (0.001), High/Low (0.025) or Not significant.
 
-    Without over-dispersion the limits are the Wilson inversions of :func:`funnel_limits`
-    (as ``assign_funnel_significance``). With ``adjust_overdispersion=True`` the limits are
-    ``p0 +/- z * sqrt(p0 (1 - p0) / n + tau2)`` (Spiegelhalter 2005, additive random effects).
+    Parameters
+    ----------
+    adjust_overdispersion : {False, "additive", "multiplicative"} or True
+        ``False`` (default): the limits are the Wilson inversions of :func:`funnel_limits` (as
+        ``assign_funnel_significance``). ``"additive"`` (or ``True``): random-effects limits
+        ``p0 +/- z * sqrt(p0 (1 - p0) / n + tau2)``. ``"multiplicative"``: the normal limits
+        inflated by the over-dispersion factor, ``p0 +/- z * sqrt(phi * p0 (1 - p0) / n)``, where
+        ``phi`` (winsorised mean square z-score) is used only when it exceeds 1 (no inflation
+        otherwise). Both from Spiegelhalter (2005), "Handling over-dispersion of performance
+        indicators", Qual Saf Health Care 14:347-351; ``phi`` and ``tau2`` from
+        :func:`overdispersion`.
+
+    Returns
+    -------
+    DataFrame
+        The input plus ``estimate, baseline, lower_2s, upper_2s, lower_3s, upper_3s,
+        significance, tau2, phi`` (``phi`` is 1 unless the multiplicative adjustment inflated the
+        limits).
+
+    Examples
+    --------
+    >>> r = funnel_significance(numerator=[10, 30, 30, 30, 50], denominator=[100] * 5,
+    ...                         adjust_overdispersion="multiplicative")
+    >>> round(float(r["phi"].iloc[0]), 4), r["significance"].tolist()[::4]
+    (2.7429, ['Low (0.025)', 'High (0.025)'])
     """
+    mode = {False: "none", None: "none", True: "additive"}.get(adjust_overdispersion, adjust_overdispersion)
+    if mode not in ("none", "additive", "multiplicative"):
+        raise ValueError(f"adjust_overdispersion must be False, 'additive' or 'multiplicative', got {adjust_overdispersion!r}")
     out = _counts_frame(data, numerator, denominator)
     x = out["numerator"].to_numpy(float)
     n = out["denominator"].to_numpy(float)
     p0 = x.sum() / n.sum() if baseline is None else float(baseline)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = x / n
-    if adjust_overdispersion:
-        tau2 = overdispersion(x, n, baseline=p0)["tau2"]
-        sd = np.sqrt(p0 * (1 - p0) / n + tau2)
-        lim = {(s, p): p0 + (1 if s == "high" else -1) * _st.norm.ppf(p) * sd for s in ("low", "high") for p in (0.975, 0.999)}
-    else:
-        tau2 = 0.0
+    tau2, phi = 0.0, 1.0
+    if mode == "none":
         lim = {(s, p): _wilson_inverse(p, n, p0, s) for s in ("low", "high") for p in (0.975, 0.999)}
+    else:
+        od = overdispersion(x, n, baseline=p0)
+        if mode == "additive":
+            tau2 = od["tau2"]
+            sd = np.sqrt(p0 * (1 - p0) / n + tau2)
+        else:
+            phi = max(1.0, od["phi"])
+            sd = np.sqrt(phi * p0 * (1 - p0) / n)
+        lim = {(s, p): p0 + (1 if s == "high" else -1) * _st.norm.ppf(p) * sd for s in ("low", "high") for p in (0.975, 0.999)}
     flag = np.select(
         [value < lim[("low", 0.999)], value < lim[("low", 0.975)], value > lim[("high", 0.999)], value > lim[("high", 0.975)]],
         ["Low (0.001)", "Low (0.025)", "High (0.001)", "High (0.025)"],
@@ -378,6 +409,7 @@ def funnel_significance(
     out["lower_3s"], out["upper_3s"] = lim[("low", 0.999)], lim[("high", 0.999)]
     out["significance"] = np.where(n > 0, flag, "Not applicable")
     out["tau2"] = tau2
+    out["phi"] = phi
     return out
 
 

@@ -106,6 +106,51 @@ def test_precedence_and_direction():
     assert (c["rule"].iloc[:11] == "").all()
 
 
+def test_trend_takes_direction_from_the_trend_not_the_side_of_the_mean():
+    # Baseline 20, 30 alternating: mean 25, mean MR 10, limits 25 -/+ 26.6 (by hand). Then seven
+    # strictly rising points all below the mean (10..16): NHSRplotthedots 0.2.2 labels them
+    # "7 Point Trend (Increasing)", hence improvement when up is better, concern when down is.
+    y = [20, 30] * 6 + [10, 11, 12, 13, 14, 15, 16]
+    up = spc.xmr(y, improvement="up", fix_after_n_points=12)
+    assert up["upl"].iloc[0] == pytest.approx(51.6)
+    assert (up["relative_to_mean"].iloc[12:] == -1).all()
+    assert list(up["rule"].iloc[12:]) == ["trend"] * 7
+    assert list(up["point_type"].iloc[12:]) == ["special_cause_improvement"] * 7
+    down = spc.xmr(y, improvement="down", fix_after_n_points=12)
+    assert list(down["point_type"].iloc[12:]) == ["special_cause_concern"] * 7
+    neutral = spc.xmr(y, fix_after_n_points=12)
+    assert list(neutral["point_type"].iloc[12:]) == ["special_cause_neutral_high"] * 7
+    # ... and the verdict of an intervention flips with it.
+    assert spc.variation(up, since=12) == "special_cause_improvement"
+
+
+def test_trend_direction_where_two_trends_meet():
+    # Upstream test-ptd_calculate_point_type.R style by hand: 1..7 rising then 6..0 falling. The
+    # peak (7) is part of both trends; its next point is part of a trend, so it takes the step on
+    # its right (falling), as ptd_special_cause_type.
+    y = [1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1]
+    part = spc.part_of_run(spc.seven_point_trend(y))
+    assert part.tolist() == [1.0] * 13
+    assert spc.trend_direction(y, part).tolist() == [1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1]
+
+
+def test_screening_a_flat_basis_gives_no_limits_and_no_flags():
+    # Every moving range 0: screening drops them all (MR < 3.267 x 0 is never true), so the mean
+    # moving range is mean(NA, na.rm = TRUE) = NaN upstream: no limits, no flags.
+    c = spc.xmr([5.0] * 15, screen_outliers=True, improvement="up")
+    assert c["mean"].iloc[0] == 5
+    assert c[["lpl", "upl"]].isna().all().all()
+    assert not c["outside_limits"].any() and not c["close_to_limits"].any()
+    assert not c["special_cause"].any()
+    assert spc.variation(c) == "common_cause"
+    # A fixed flat basis followed by a single different point: no limits, so not "outside".
+    c = spc.xmr([5.0] * 12 + [9.0], screen_outliers=True, fix_after_n_points=12, improvement="up")
+    assert np.isnan(c["upl"].iloc[-1]) and not c["special_cause"].any()
+    # Without screening the limits of a flat basis collapse on the mean, so 9 is outside them.
+    c = spc.xmr([5.0] * 12 + [9.0], screen_outliers=False, fix_after_n_points=12, improvement="up")
+    assert c["upl"].iloc[-1] == 5 and c["rule"].iloc[-1] == "outside_limits"
+
+
 def test_trial_limits_warning_and_rebase():
     with pytest.warns(spc.SPCWarning, match="fewer than 12"):
         c = spc.xmr([1, 2, 3, 2, 1, 2, 3, 2], rebase=[4])

@@ -177,6 +177,31 @@ def test_change_in_proportion_newcombe():
     assert 0 < r["p_val"] < 0.05
 
 
+def test_multiplicative_overdispersion_by_hand():
+    # Spiegelhalter (2005), multiplicative: five units of 100, 10/30/30/30/50 events. p0 = 0.3,
+    # se = sqrt(0.21 / 100); z = -/+0.2 / se (z^2 = 0.04 / 0.0021 = 19.0476) and 0 three times.
+    # Winsorised at 10%: the 10th centile of the sorted z is -z1 + 0.4 z1 = -0.6 z1, so the two
+    # extreme z become -/+0.6 z1 and phi = 2 x 0.36 x 19.0476 / 5 = 2.742857.
+    # Limits: 0.3 -/+ z_p sqrt(phi x 0.21 / 100) = 0.3 -/+ z_p x sqrt(0.00576) = 0.3 -/+ z_p x 0.0758947.
+    r = stats.funnel_significance(numerator=[10, 30, 30, 30, 50], denominator=[100] * 5, adjust_overdispersion="multiplicative")
+    assert r["phi"].iloc[0] == pytest.approx(2.742857, abs=1e-6)
+    half2, half3 = 1.959964 * 0.0758947, 3.090232 * 0.0758947
+    assert r["lower_2s"].iloc[0] == pytest.approx(0.3 - half2, abs=1e-6)
+    assert r["upper_3s"].iloc[0] == pytest.approx(0.3 + half3, abs=1e-6)
+    assert r["significance"].tolist() == ["Low (0.025)"] + ["Not significant"] * 3 + ["High (0.025)"]
+    # Unadjusted (Wilson inversion at n = 100 around 0.3: 3-sigma limits about 0.17 and 0.45),
+    # both extremes are beyond the 0.001 limits.
+    plain = stats.funnel_significance(numerator=[10, 30, 30, 30, 50], denominator=[100] * 5)
+    assert plain["significance"].tolist()[::4] == ["Low (0.001)", "High (0.001)"]
+    assert (plain["phi"] == 1).all()
+    # phi below 1 never narrows the limits: 20/30/30/30/40 gives phi = 0.6857, limits unchanged.
+    r = stats.funnel_significance(numerator=[20, 30, 30, 30, 40], denominator=[100] * 5, adjust_overdispersion="multiplicative")
+    assert r["phi"].iloc[0] == 1.0
+    assert r["upper_2s"].iloc[0] == pytest.approx(0.3 + 1.959964 * np.sqrt(0.0021), abs=1e-6)
+    with pytest.raises(ValueError, match="adjust_overdispersion"):
+        stats.funnel_significance(numerator=[1], denominator=[2], adjust_overdispersion="both")
+
+
 def test_overdispersion_spiegelhalter_by_hand():
     x = np.array([10, 30, 50, 20, 60, 40, 15, 45, 35, 25])
     n = np.full(10, 100)
