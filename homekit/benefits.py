@@ -33,8 +33,7 @@ import yaml
 from .exceptions import ParameterError
 from .instruments import PATHWAYS
 
-__all__ = ["BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "benefits_block", "national_block", "parameter_table",
-           "tornado_plot", "national_estimate"]
+__all__ = ["BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "parameter_table", "national_estimate"]
 
 STREAMS = ("social_care", "nhs_admissions", "nhs_bed_days")
 STREAM_NAMES = {"social_care": "Social care", "nhs_admissions": "NHS: avoided admissions", "nhs_bed_days": "NHS: excess bed days"}
@@ -364,54 +363,6 @@ def parameter_table(model: BenefitsModel) -> pd.DataFrame:
                          for n, p in model.parameters.items()])
 
 
-def tornado_plot(result: SiteBenefits, ax=None, top: int = 8):
-    """One-way sensitivity: the total at each parameter's low and high value, widest first."""
-    import matplotlib.pyplot as plt
-
-    ax = plt.gca() if ax is None else ax
-    t = result.tornado.head(top).iloc[::-1]
-    base = result.total
-    y = np.arange(len(t))
-    ax.barh(y, (t["low_total"] - base) / 1e6, left=base / 1e6, color="#fdae6b", label="parameter at its low value")
-    ax.barh(y, (t["high_total"] - base) / 1e6, left=base / 1e6, color="#6baed6", label="parameter at its high value")
-    ax.axvline(base / 1e6, color="black", linewidth=1)
-    ax.set_yticks(y)
-    ax.set_yticklabels(t["parameter"].str.replace("_", " "))
-    ax.set_xlabel("total annual saving (£ million)")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return ax
-
-
-def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_format=None):
-    """The benefits section of a report; ``count_format`` publishes counts (site disclosure)."""
-    import matplotlib.pyplot as plt
-
-    from .report import Block
-
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    tornado_plot(result, ax=ax)
-    ax.set_title(f"What the estimate for {name} depends on (one-way sensitivity)")
-    fig.tight_layout()
-    mc = result.monte_carlo.set_index("stream")
-    rows = []
-    for k in (*STREAMS, "total"):
-        rows.append({"stream": STREAM_NAMES.get(k, "Total"), "central estimate": _money(result.streams[k] if k in result.streams else result.total),
-                     "P10": _money(mc.loc[k, "p10"]), "P50": _money(mc.loc[k, "p50"]), "P90": _money(mc.loc[k, "p90"])})
-    ev = result.evidence
-    reading = (f"A potential {_money(result.total)} a year at {model.price_year} prices (80% range {_money(mc.loc['total', 'p10'])} to "
-               f"{_money(mc.loc['total', 'p90'])}). {result.drivers}")
-    c = count_format or (lambda v: f"{v:,.0f}")
-    notes = [f"Evidence: {c(ev.care_home_avoidable)} of {c(ev.care_home_cases)} reviewed care home placements avoidable; "
-             f"{c(ev.admission_avoidable)} of {c(ev.admission_cases)} reviewed admissions; {c(ev.discharge_improvable)} of "
-             f"{c(ev.discharge_cases)} discharges improvable with the alternative available. Flow (latest 12 months): "
-             f"{c(ev.care_home_admissions or 0)} care home admissions, {c(ev.non_elective_admissions or 0)} non-elective admissions, "
-             f"{c(ev.delayed_days or 0)} delayed days.",
-             f"Parameters from {Path(model.source_file).name}; Monte Carlo of {model.draws:,} draws (seed {model.seed})."]
-    return Block("Benefits", reading, figure=fig, table=pd.DataFrame(rows), notes=notes)
-
-
 def national_estimate(model: BenefitsModel, data) -> dict:
     """Site results and the extrapolation to England by population 65+."""
     results = [r for r in (model.site(data, s) for s in data.site_ids) if r is not None]
@@ -430,40 +381,3 @@ def national_estimate(model: BenefitsModel, data) -> dict:
     return {"results": results, "social_care": social, "nhs": nhs, "p10": p10, "p90": p90, "scale": scale,
             "population_65plus": pop, "published_social": vals["published_social_care_saving"],
             "published_nhs": vals["published_nhs_saving"]}
-
-
-def national_block(model: BenefitsModel, data):
-    import matplotlib.pyplot as plt
-
-    from .report import Block
-
-    est = national_estimate(model, data)
-    if not est["results"]:
-        return None
-    names = data.sites.set_index("site_id")["site_name"]
-    rows = [{"site": names[r.site_id], "social care": _money(r.streams["social_care"]),
-             "NHS": _money(r.streams["nhs_admissions"] + r.streams["nhs_bed_days"]), "total": _money(r.total),
-             "per 1,000 people 65+": _money(r.total / r.evidence.population_65plus * 1000)} for r in est["results"]]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    labels = ["Social care", "NHS"]
-    ours = [est["social_care"] / 1e6, est["nhs"] / 1e6]
-    seed = [est["published_social"] / 1e6, est["published_nhs"] / 1e6]
-    x = np.arange(2)
-    ax.bar(x - 0.2, ours, 0.4, label=f"homekit extrapolation ({model.price_year} prices)", color="#08519c")
-    ax.bar(x + 0.2, seed, 0.4, label="published (2013), uprated", color="#bdbdbd")
-    ax.set_xticks(x)
-    ax.set_xticklabels(labels)
-    ax.set_ylabel("£ million a year, England")
-    ax.legend(fontsize=8, frameon=False)
-    ax.set_title("Potential annual savings extrapolated to England")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    reading = (f"Extrapolated by population 65+ from {len(est['results'])} sites with case reviews: {_money(est['social_care'])} a year to social care "
-               f"and {_money(est['nhs'])} to the NHS (published: £600m and over £1bn).")
-    notes = ["Why the figures differ from the published ones: the published figures were modelled in 2013 from the first sites' "
-             "workshops, in 2013 prices; these are driven by each site's own case reviews and flow, at today's prices; "
-             "only sites with case reviews contribute, and their populations may not represent England; the realisation "
-             "rate (how much of the improvable practice a site can change) is an assumption tested in the sensitivity analysis.",
-             f"Summed site P10 to P90, scaled: {_money(est['p10'])} to {_money(est['p90'])} (a conservative band)."]
-    return Block("Benefits, extrapolated to England", reading, figure=fig, table=pd.DataFrame(rows), notes=notes)

@@ -7,15 +7,20 @@ They draw on the Axes they are given (or the current one), never call ``show()``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from . import stats
+from . import spc, stats
 from .instruments import PROFESSIONS
 
-__all__ = ["interval_errors", "likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "PALETTE"]
+if TYPE_CHECKING:
+    from .benefits import SiteBenefits
+
+__all__ = ["interval_errors", "likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "PALETTE", "SPC_COLOURS"]
 
 #: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
 PALETTE = {
@@ -291,4 +296,72 @@ def transition_heatmap(data: pd.DataFrame | None = None, *, normalize: bool = Fa
     ax.set_yticklabels([lab.get(r, r.replace("_", " ")) for r in t.index], rotation=0)
     ax.set_xlabel("ideal pathway (panel)")
     ax.set_ylabel("actual pathway")
+    return ax
+
+
+#: Point colours of an XmR chart (Making Data Count).
+SPC_COLOURS = {
+    "common_cause": "#7B7D7D",
+    "special_cause_improvement": "#289DE0",
+    "special_cause_concern": "#FAB428",
+    "special_cause_neutral_high": "#361475",
+    "special_cause_neutral_low": "#361475",
+}
+
+
+def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", start=None, title: str | None = None,
+              verdict: str | None = None, ax=None, **kwargs):
+    """Draw an XmR chart (output of :func:`homekit.spc.xmr`) in the Making Data Count style.
+
+    Points are grey for common cause, blue for special cause improvement, orange for concern;
+    the mean is a solid line and the process limits dashed, per segment. ``start`` marks an
+    intervention (a vertical line at that ``x``); ``verdict`` is written in the corner as the text
+    equivalent of the variation icon.
+    """
+    ax = plt.gca() if ax is None else ax
+    d = data.reset_index(drop=True)
+    pos = np.arange(len(d))
+    ax.plot(pos, d[y], color="#7B7D7D", linewidth=1, zorder=1)
+    ax.scatter(pos, d[y], c=[SPC_COLOURS[t] for t in d["point_type"]], s=22, zorder=2, **kwargs)
+    for _, seg in d.groupby("segment"):
+        i = seg.index.to_numpy()
+        ax.plot(i, seg["mean"], color="black", linewidth=1)
+        ax.plot(i, seg["lpl"], color="#7B7D7D", linestyle="--", linewidth=1)
+        ax.plot(i, seg["upl"], color="#7B7D7D", linestyle="--", linewidth=1)
+    if start is not None and str(start) in set(d[x].astype(str)):
+        s = int(np.flatnonzero(d[x].astype(str) == str(start))[0])
+        ax.axvline(s - 0.5, color="#005EB8", linewidth=1.2, linestyle="-.")
+        ax.annotate("intervention starts", (s - 0.5, ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points",
+                    fontsize=7, color="#005EB8")
+    step = max(1, len(d) // 8)
+    ax.set_xticks(pos[::step])
+    ax.set_xticklabels(d[x].astype(str).iloc[::step], rotation=30, ha="right", fontsize=8)
+    if verdict:
+        colour = SPC_COLOURS.get(verdict, "#7B7D7D") if verdict in SPC_COLOURS else "#7B7D7D"
+        ax.text(0.99, 0.97, spc.VERDICT_TEXT.get(verdict, verdict), transform=ax.transAxes, ha="right", va="top",
+                fontsize=8, color="white", bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": colour})
+    if title:
+        ax.set_title(title, fontsize=10)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def tornado_plot(result: SiteBenefits, ax=None, top: int = 8):
+    """One-way sensitivity: the total at each parameter's low and high value, widest first."""
+    import matplotlib.pyplot as plt
+
+    ax = _ax(ax)
+    t = result.tornado.head(top).iloc[::-1]
+    base = result.total
+    y = np.arange(len(t))
+    ax.barh(y, (t["low_total"] - base) / 1e6, left=base / 1e6, color="#fdae6b", label="parameter at its low value")
+    ax.barh(y, (t["high_total"] - base) / 1e6, left=base / 1e6, color="#6baed6", label="parameter at its high value")
+    ax.axvline(base / 1e6, color="black", linewidth=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels(t["parameter"].str.replace("_", " "))
+    ax.set_xlabel("total annual saving (£ million)")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
     return ax

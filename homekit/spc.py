@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["xmr", "trend_direction", "assurance", "variation", "track_interventions", "spc_chart", "SPCWarning", "MIN_POINTS"]
+__all__ = ["xmr", "trend_direction", "assurance", "variation", "track_interventions", "SPCWarning", "MIN_POINTS"]
 
 #: Fewer points than this in a segment gives trial limits (Making Data Count).
 MIN_POINTS = 12
@@ -355,50 +355,3 @@ def track_interventions(flow: pd.DataFrame, interventions: pd.DataFrame, *, scre
 
 
 #: Making Data Count colours.
-COLOURS = {
-    "common_cause": "#7B7D7D",
-    "special_cause_improvement": "#289DE0",
-    "special_cause_concern": "#FAB428",
-    "special_cause_neutral_high": "#361475",
-    "special_cause_neutral_low": "#361475",
-}
-
-
-def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", start=None, title: str | None = None,
-              verdict: str | None = None, ax=None, **kwargs):
-    """Draw an XmR chart (output of :func:`xmr`) in the Making Data Count style.
-
-    Points are grey for common cause, blue for special cause improvement, orange for concern;
-    the mean is a solid line and the process limits dashed, per segment. ``start`` marks an
-    intervention (a vertical line at that ``x``); ``verdict`` is written in the corner as the text
-    equivalent of the variation icon.
-    """
-    import matplotlib.pyplot as plt
-
-    ax = plt.gca() if ax is None else ax
-    d = data.reset_index(drop=True)
-    pos = np.arange(len(d))
-    ax.plot(pos, d[y], color="#7B7D7D", linewidth=1, zorder=1)
-    ax.scatter(pos, d[y], c=[COLOURS[t] for t in d["point_type"]], s=22, zorder=2, **kwargs)
-    for _, seg in d.groupby("segment"):
-        i = seg.index.to_numpy()
-        ax.plot(i, seg["mean"], color="black", linewidth=1)
-        ax.plot(i, seg["lpl"], color="#7B7D7D", linestyle="--", linewidth=1)
-        ax.plot(i, seg["upl"], color="#7B7D7D", linestyle="--", linewidth=1)
-    if start is not None and str(start) in set(d[x].astype(str)):
-        s = int(np.flatnonzero(d[x].astype(str) == str(start))[0])
-        ax.axvline(s - 0.5, color="#005EB8", linewidth=1.2, linestyle="-.")
-        ax.annotate("intervention starts", (s - 0.5, ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points",
-                    fontsize=7, color="#005EB8")
-    step = max(1, len(d) // 8)
-    ax.set_xticks(pos[::step])
-    ax.set_xticklabels(d[x].astype(str).iloc[::step], rotation=30, ha="right", fontsize=8)
-    if verdict:
-        colour = COLOURS.get(verdict, "#7B7D7D") if verdict in COLOURS else "#7B7D7D"
-        ax.text(0.99, 0.97, VERDICT_TEXT.get(verdict, verdict), transform=ax.transAxes, ha="right", va="top",
-                fontsize=8, color="white", bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": colour})
-    if title:
-        ax.set_title(title, fontsize=10)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return ax

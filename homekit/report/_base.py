@@ -1,0 +1,89 @@
+"""What site and national reports share: their section list, method binding and written outputs."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .. import __version__
+from ._format import Block
+from .writers import write_indicators, write_summary_xlsx
+
+__all__ = ["Report", "example_data_dir", "load_parameters"]
+
+
+def example_data_dir() -> Path:
+    """The bundled example data, written once into a cache folder (for interactive defaults)."""
+    from ..example_data import write_example_data
+
+    cache = Path(os.environ.get("HOMEKIT_CACHE", Path.home() / ".cache" / "homekit")) / f"example_data-{__version__}"
+    if not (cache / "sites.csv").exists():
+        tmp = cache.with_name(cache.name + f".{os.getpid()}")
+        write_example_data(tmp, overwrite=True)
+        try:
+            os.replace(tmp, cache)
+        except OSError:  # another process won the race
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return cache
+
+
+def load_parameters(path: str) -> dict:
+    """A parameters YAML as a dict (empty when no path)."""
+    if not path:
+        return {}
+    return yaml.safe_load(Path(path).read_text()) or {}
+
+
+def _as_method(fn):
+    @functools.wraps(fn)
+    def method(self):
+        return fn(self)
+
+    return method
+
+
+class Report:
+    """Base of :class:`SiteReport` and :class:`NationalReport`.
+
+    ``SECTIONS`` is the report's content, in order: a tuple of section functions
+    ``f(report) -> Block | None``. Each becomes a method of the same name (``report.flow()``), which is
+    what the notebooks call; :meth:`sections` gives every section that has data.
+    """
+
+    SECTIONS: tuple = ()
+    title_text = "Home Truths indicators"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for fn in cls.__dict__.get("SECTIONS", ()):
+            setattr(cls, fn.__name__, _as_method(fn))
+
+    @classmethod
+    def section_names(cls) -> list[str]:
+        """The section methods in report order."""
+        return [fn.__name__ for fn in cls.SECTIONS]
+
+    def sections(self) -> list[Block]:
+        """Every section that has data, in report order."""
+        blocks = (fn(self) for fn in self.SECTIONS)
+        return [b for b in blocks if b is not None]
+
+    def _published(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def write_outputs(self, output_dir: str) -> list[Path]:
+        """Write ``indicators.csv`` and ``summary.xlsx`` (both disclosure-controlled) to ``output_dir``."""
+        if not output_dir:
+            return []
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        published = self._published()
+        return [write_indicators(published, out / "indicators.csv"),
+                write_summary_xlsx(published, out / "summary.xlsx", title=self.title_text, national=getattr(self, "national", None),
+                                   marker=self.site_rules.marker)]

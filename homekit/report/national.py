@@ -1,0 +1,93 @@
+"""The national synthesis report: the sites pooled, compared and ranked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import disclosure
+from ..disclosure import DisclosureRules, disclose_indicators
+from ..indicators import compute_indicators
+from ..loaders import Dataset, load_data_dir
+from . import synthesis
+from ._base import Report, example_data_dir
+
+__all__ = ["NationalReport"]
+
+
+class NationalReport(Report):
+    """The national synthesis over the sites that succeeded (sections in :mod:`homekit.report.synthesis`)."""
+
+    SECTIONS = (
+        synthesis.title,
+        synthesis.coverage,
+        synthesis.headlines,
+        synthesis.forest_plots,
+        synthesis.funnel_plots,
+        synthesis.waves,
+        synthesis.change,
+        synthesis.matrices,
+        synthesis.factors,
+        synthesis.case_reviews,
+        synthesis.ranking,
+        synthesis.interventions,
+        synthesis.benefits,
+    )
+    title_text = "Home Truths national indicators"
+
+    def __init__(self, data: Dataset, site_indicators: pd.DataFrame, *, parameters: dict | None = None,
+                 site_rules: DisclosureRules | None = None, benefits_file: str | None = None):
+        self.data = data
+        self.params = dict(parameters or {})
+        self.site_rules = site_rules or DisclosureRules()
+        self.site_indicators = site_indicators
+        self.indicators = compute_indicators(data, level="national")
+        self.published = disclose_indicators(self.indicators, disclosure.load_rules(None, "national"))
+        self.benefits_file = benefits_file or None
+
+    @classmethod
+    def open(cls, *, data_dir: str = "", data_file: str = "", sites: list | None = None, site_dirs: str = "",
+             disclosure_file: str = "", benefits_file: str = "", parameters: dict | None = None):
+        """Load the national data: a pickled dataset from ``homekit run`` or a data folder (default:
+        the example data), restricted to ``sites``; per-site indicators are read from
+        ``site_dirs/<site_id>/indicators.csv`` when given, else computed (with disclosure)."""
+        if data_file:
+            with open(data_file, "rb") as fh:
+                data = pd.read_pickle(fh)["data"]
+        else:
+            data = load_data_dir(data_dir or example_data_dir())
+        site_ids = list(sites) if sites else data.site_ids
+        tables = {k: (v[v["site_id"].isin(site_ids)].reset_index(drop=True)) for k, v in data.tables.items()}
+        data = Dataset(data.data_dir, tables, data.sources)
+        rules = disclosure.load_rules(disclosure_file or None, "site")
+        if site_dirs:
+            frames = []
+            for s in site_ids:
+                p = Path(site_dirs) / s / "indicators.csv"
+                if p.exists():
+                    f = pd.read_csv(p, keep_default_na=False, na_values=[""])
+                    frames.append(f)
+            site_ind = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            if len(site_ind):
+                site_ind["group"] = site_ind["group"].fillna("").astype(str)
+                site_ind["suppressed"] = site_ind["suppressed"].astype(str).str.lower() == "true"
+        else:
+            site_ind = disclose_indicators(compute_indicators(data), rules)
+        return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file)
+
+    def nat(self, ind, group=""):
+        """The national (pooled, undisclosed) row of ``ind`` and ``group`` as a dict, or None."""
+        m = self.indicators[(self.indicators.indicator == ind) & (self.indicators.group == group)]
+        return None if m.empty else m.iloc[0].to_dict()
+
+    def site_counts(self, ind, group=""):
+        """Exact per-site counts (from the data, not the rounded published ones), for pooling."""
+        if getattr(self, "_per_site", None) is None:
+            self._per_site = compute_indicators(self.data)
+        per_site = self._per_site
+        d = per_site[(per_site.indicator == ind) & (per_site.group == group) & (per_site.denominator > 0)]
+        return d
+
+    def _published(self) -> pd.DataFrame:
+        return self.published

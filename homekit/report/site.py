@@ -1,0 +1,139 @@
+"""The site report: one site's sections in order, and the indicators it publishes."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import disclosure
+from ..disclosure import DisclosureRules, disclose_indicators, publish_count
+from ..indicators import compute_indicators
+from ..instruments import INSTRUMENTS
+from ..loaders import Dataset, load_data_dir
+from . import benefits, cases, comparison, flow, gp, interface, interviews, older_people, overview, tracking
+from ._base import Report, example_data_dir
+from ._format import estimate_text, label_for, pct
+
+__all__ = ["SiteReport"]
+
+
+class SiteReport(Report):
+    """Everything the site notebook shows and writes for one site.
+
+    Build it with :meth:`open`; call the section methods in order (each is a function of
+    ``SECTIONS``, see :mod:`homekit.report`); :meth:`write_outputs` writes ``indicators.csv`` and the
+    xlsx summary (both disclosure-controlled).
+    """
+
+    SECTIONS = (
+        overview.title,
+        overview.provenance,
+        overview.response_profile,
+        gp.gp_relationships,
+        gp.perception_gap,
+        gp.motivators,
+        older_people.older_people,
+        interface.interface_factors,
+        interface.matrices,
+        cases.case_reviews,
+        flow.flow,
+        tracking.tracking,
+        benefits.benefits,
+        comparison.versus_national,
+        interviews.interviews,
+    )
+
+    def __init__(self, site_id: str, data: Dataset, *, national: pd.DataFrame | None = None,
+                 rules: DisclosureRules | None = None, parameters: dict | None = None,
+                 benefits_file: str | None = None, redact_names=None, sources=None):
+        self.site_id = site_id
+        self.data = data
+        self.params = dict(parameters or {})
+        self.rules = rules or DisclosureRules()
+        self.benefits_file = benefits_file
+        self.redact_names = list(redact_names or [])
+        self.sources = sources if sources is not None else data.sources
+        site_row = data.sites.loc[data.sites.site_id == site_id]
+        if site_row.empty:
+            raise KeyError(f"site {site_id!r} is not in sites.csv")
+        self.site = site_row.iloc[0]
+        self.name = self.params.get("site_name") or str(self.site["site_name"])
+        wanted = self.params.get("instruments") or []
+        if not isinstance(wanted, (list, tuple)) or any(w not in INSTRUMENTS for w in wanted):
+            raise ValueError(f"site parameter 'instruments' must be a list of instrument names ({', '.join(INSTRUMENTS)}); got {wanted!r}")
+        self.tables = {k: v for k, v in data.tables.items() if (not wanted or k in wanted or k in ("sites", "services"))}
+        self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.tables, data.sources))
+        self.indicators = disclose_indicators(self.raw_indicators, self.rules)
+        self.national = national
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def open(cls, site_id: str, *, data_dir: str = "", data_slice: str = "", national_file: str = "",
+             disclosure_file: str = "", benefits_file: str = "", parameters: dict | None = None, redact_names=None):
+        """Load a site: from ``data_slice`` (a pickled, validated slice written by ``homekit run``),
+        else from ``data_dir`` (validated now), else from the bundled example data."""
+        sources = None
+        if data_slice:
+            with open(data_slice, "rb") as fh:
+                payload = pd.read_pickle(fh)
+            data = payload["data"]
+            sources = payload.get("sources")
+            full = None
+        else:
+            full = load_data_dir(data_dir or example_data_dir())
+            data = full.site(site_id)
+            sources = full.sources
+        national = None
+        if national_file:
+            national = pd.read_csv(national_file, keep_default_na=False, na_values=[""])
+            national["group"] = national["group"].fillna("")
+        elif full is not None:
+            national = compute_indicators(full, level="national")
+        rules = disclosure.load_rules(disclosure_file or None, "site")
+        return cls(site_id, data, national=national, rules=rules, parameters=parameters,
+                   benefits_file=benefits_file or None, redact_names=redact_names, sources=sources)
+
+    # -- what sections read ------------------------------------------------------------------
+    def has(self, instrument: str) -> bool:
+        """Whether this site has any rows of ``instrument``."""
+        df = self.tables.get(instrument)
+        return df is not None and len(df) > 0
+
+    def ind(self, indicator: str, group: str = "") -> dict | None:
+        """The published (disclosed) row of ``indicator`` and ``group`` as a dict, or None."""
+        m = self.indicators[(self.indicators.indicator == indicator) & (self.indicators.group == group)]
+        return None if m.empty else m.iloc[0].to_dict()
+
+    def count(self, n) -> str:
+        """A count as published at site level (rounded, or the marker when small)."""
+        return publish_count(n, self.rules)
+
+    def headline_rows(self, ids, groups=None) -> pd.DataFrame:
+        """Table rows for indicators ``ids`` (and ``groups``): this site with its interval, base and national figure."""
+        rows = []
+        for ind in ids:
+            for g in groups or [""]:
+                r = self.ind(ind, g)
+                if r is None:
+                    continue
+                nat = None
+                if self.national is not None:
+                    m = self.national[(self.national.indicator == ind) & (self.national.group == g)]
+                    nat = None if m.empty else m.iloc[0]
+                national = ""
+                if nat is not None:
+                    national = f"{nat['estimate']:.2f}" if nat["method"] == "Student's t" else pct(nat["estimate"])
+                rows.append({"indicator": label_for(ind, g), "this site (95% CI)": estimate_text(r),
+                             "base": self.count(r["denominator"]) if pd.notna(r["denominator"]) else "[c]",
+                             "national": national})
+        return pd.DataFrame(rows)
+
+    @property
+    def site_rules(self) -> DisclosureRules:
+        return self.rules
+
+    @property
+    def title_text(self) -> str:
+        return f"{self.name}: Home Truths indicators"
+
+    def _published(self) -> pd.DataFrame:
+        return self.indicators

@@ -1,0 +1,254 @@
+"""National synthesis sections: the sites pooled, compared and ranked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import plots, spc, stats
+from ..benefits import BenefitsModel
+from ..indicators import HEADLINES, factor_shares, factor_tests, transition_table
+from ._format import Block, estimate_text, pct, points
+from .benefits import national_block
+from .interface import matrix_figure
+
+
+def title(report) -> Block:
+    return Block(report.params.get("title", "Home Truths: national synthesis"),
+                 f"Pooled over every respondent of the {len(report.data.site_ids)} sites included; site-level figures follow site disclosure rules.",
+                 level=1)
+
+
+def coverage(report) -> Block:
+    s = report.data.sites
+    rows = []
+    for w, grp in s.groupby("wave"):
+        ids = set(grp.site_id)
+        row = {"wave": int(w), "sites": len(grp), "population": f"{int(grp.population.sum()):,}",
+               "population 65+": f"{int(grp.population_65plus.sum()):,}", "GPs": f"{int(grp.gp_count.sum()):,}"}
+        for inst, lab in (("gp_survey", "GP responses"), ("older_people_survey", "older people"), ("professional_survey", "professionals"),
+                          ("case_reviews", "case reviews")):
+            df = report.data.get(inst)
+            row[lab] = 0 if df is None else int(df["site_id"].isin(ids).sum())
+        rows.append(row)
+    t = pd.DataFrame(rows)
+    tot = {"wave": "all", "sites": len(s), "population": f"{int(s.population.sum()):,}",
+           "population 65+": f"{int(s.population_65plus.sum()):,}", "GPs": f"{int(s.gp_count.sum()):,}"}
+    for lab in ("GP responses", "older people", "professionals", "case reviews"):
+        tot[lab] = int(t[lab].sum())
+    t = pd.concat([t, pd.DataFrame([tot])], ignore_index=True)
+    return Block("Coverage", f"{len(s)} sites in {s.wave.nunique()} waves, {int(s.population.sum()):,} people and {int(s.gp_count.sum()):,} GPs; "
+                 f"{tot['GP responses']:,} GP survey responses.", table=t)
+
+
+def headlines(report) -> Block:
+    rows = []
+    for ind, (inst, desc, published, published_text) in HEADLINES.items():
+        if ind in ("prof_relationship_score", "prof_trust"):
+            continue
+        r = report.nat(ind)
+        if r is None:
+            continue
+        site = report.site_counts(ind)
+        re_ = stats.pool_proportions(site["numerator"], site["denominator"]).iloc[0] if len(site) >= 2 else None
+        rows.append({"indicator": desc, "pooled (95% CI)": estimate_text(r), "base": f"{int(r['denominator']):,}",
+                     "random effects (95% CI)": "" if re_ is None else f"{pct(re_['estimate'])} ({pct(re_['lower'])} to {pct(re_['upper'])})",
+                     "I2": "" if re_ is None else f"{100 * re_['i2']:.0f}%", "sites": len(site), "published": published_text})
+    t = pd.DataFrame(rows)
+    r = report.nat("gp_relationship_poor")
+    reading = f"Pooled over respondents, {estimate_text(r)} of GPs rate the relationship with social care poor (published: 56%)."
+    return Block("Headline indicators", reading, table=t,
+                 notes=["Pooled: all respondents together (Wilson interval). Random effects: DerSimonian-Laird on the logit scale; "
+                        "I2 is the share of variation between sites beyond chance."])
+
+
+def forest_plots(report) -> Block:
+    import matplotlib.pyplot as plt
+
+    ids = report.params.get("forest_indicators") or ["gp_relationship_poor", "gp_trust_asc", "gp_trust_discharge_team",
+                                                   "gp_value_closer_links", "gp_unaware_telecare", "case_decision_improvable"]
+    ids = [i for i in ids if report.nat(i) is not None]
+    ncol = 2
+    nrow = int(np.ceil(len(ids) / ncol))
+    per_row = max(4.2, 0.16 * len(report.data.site_ids) + 1.5)  # room for every site's label
+    fig, axes = plt.subplots(nrow, ncol, figsize=(12, per_row * nrow), squeeze=False)
+    names = report.data.sites.set_index("site_id")["site_name"].to_dict()
+    for ax, ind in zip(axes.flat, ids):
+        d = report.site_indicators[(report.site_indicators.indicator == ind) & (report.site_indicators.group == "")].copy()
+        d["label"] = d["site_id"].map(names)
+        counts = report.site_counts(ind)
+        re_ = stats.pool_proportions(counts["numerator"], counts["denominator"]).iloc[0]
+        published = HEADLINES[ind][2]
+        plots.forest_plot(d, y="label", ax=ax, reference=published, reference_label="published seed figure" if published else "",
+                          pooled={"estimate": re_["estimate"], "lower": re_["lower"], "upper": re_["upper"], "label": "random effects"})
+        ax.set_xlim(0, 100)
+        ax.set_title(HEADLINES[ind][1][:70], fontsize=9)
+    for ax in list(axes.flat)[len(ids):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return Block("Sites compared: forest plots", "Each site's estimate with its 95% interval; the diamond is the random-effects pooled estimate "
+                 "and the dashed line the published seed figure. Suppressed sites are not drawn.", figure=fig)
+
+
+def funnel_plots(report) -> Block:
+    import matplotlib.pyplot as plt
+
+    names = report.data.sites.set_index("site_id")["site_name"].to_dict()
+    panels, hidden = [], []
+    for ind in [i for i in (report.params.get("forest_indicators") or ["gp_relationship_poor"]) if report.nat(i) is not None]:
+        d = report.site_counts(ind).copy()
+        pub = report.site_indicators[(report.site_indicators.indicator == ind) & (report.site_indicators.group == "")]
+        d = d[d.site_id.isin(set(pub.loc[~pub.suppressed, "site_id"]))]
+        if len(d) >= 3:
+            panels.append((ind, d.assign(site_id=d["site_id"].map(names))))
+        else:
+            hidden.append(HEADLINES[ind][1])
+        if len(panels) == 4:
+            break
+    ncol = 2
+    nrow = max(1, int(np.ceil(len(panels) / ncol)))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(12, 5 * nrow), squeeze=False)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    for ax, (ind, d) in zip(axes.flat, panels):
+        plots.funnel_plot(d, ax=ax, baseline=report.nat(ind)["estimate"])
+        ax.set_ylim(0, 102)
+        ax.set_title(HEADLINES[ind][1][:55], fontsize=9)
+    fig.tight_layout()
+    notes = ["Limits are drawn around the national pooled figure; sites whose figure is withheld at site level are not drawn."]
+    if hidden:
+        notes.append(f"Not drawn (fewer than three sites published after disclosure control): {'; '.join(hidden)}.")
+    return Block("Funnel plots", "Sites outside the dotted 99.8% limits differ from the average by more than chance would explain; "
+                 "most sit inside them.", figure=fig, notes=notes)
+
+
+def waves(report) -> Block | None:
+    gp = report.data.get("gp_survey")
+    if gp is None or gp.empty:
+        return None
+    from ..indicators import gp_headlines
+
+    w = gp.merge(report.data.sites[["site_id", "wave"]], on="site_id")
+    h = gp_headlines(w, by=["wave"])
+    rows = []
+    for ind in [i for i in HEADLINES if i.startswith("gp_")]:
+        row = {"indicator": HEADLINES[ind][1]}
+        for r in h[h.indicator == ind].to_dict("records"):
+            row[f"wave {r['wave']}"] = estimate_text(r)
+        rows.append(row)
+    return Block("Waves compared", "Headline shares by programme wave, pooled over each wave's respondents.", table=pd.DataFrame(rows))
+
+
+def change(report) -> Block | None:
+    gp = report.data.get("gp_survey")
+    if gp is None or gp["survey_year"].nunique() < 2:
+        return Block("Change between survey years", "Only one survey year in the data: no change can be estimated yet.")
+    years = sorted(gp["survey_year"].dropna().unique())
+    from ..indicators import gp_headlines
+
+    h = gp_headlines(gp, by=["survey_year"])
+    rows = []
+    for ind in [i for i in HEADLINES if i.startswith("gp_")]:
+        a = h[(h.indicator == ind) & (h.survey_year == years[0])]
+        b = h[(h.indicator == ind) & (h.survey_year == years[-1])]
+        if a.empty or b.empty or a.denominator.iloc[0] == 0 or b.denominator.iloc[0] == 0:
+            continue
+        c = stats.change_in_proportion(a.numerator.iloc[0], a.denominator.iloc[0], b.numerator.iloc[0], b.denominator.iloc[0]).iloc[0]
+        rows.append({"indicator": HEADLINES[ind][1], f"{years[0]}": pct(c["estimate_1"]), f"{years[-1]}": pct(c["estimate_2"]),
+                     "change (95% CI)": f"{points(c['estimate'])} points ({points(c['lower'])} to {points(c['upper'])})",
+                     "p": f"{c['p_val']:.3f}"})
+    return Block("Change between survey years", f"Between {years[0]} and {years[-1]} (different sites may have surveyed in each year).",
+                 table=pd.DataFrame(rows),
+                 notes=["Newcombe hybrid score interval and score test for independent samples."])
+
+
+def matrices(report) -> Block | None:
+    ind = report.indicators
+    rel = ind[ind.indicator == "prof_relationship_score"]
+    if rel.empty:
+        return None
+    fig = matrix_figure(ind)
+    low = rel.sort_values("estimate").head(3)
+    reading = "Lowest relationships: " + "; ".join(f"{g.replace('->', ' rating ')} {e:.1f}" for g, e in zip(low.group, low.estimate)) + "."
+    from ..indicators import asymmetry
+
+    asy = asymmetry(report.data["professional_survey"])
+    asy = asy[asy.measure == "relationship"].assign(
+        pair=lambda d: d.a + " vs " + d.b,
+        difference=lambda d: d.difference.round(2), lower=lambda d: d.lower.round(2), upper=lambda d: d.upper.round(2))
+    return Block("Trust and relationship matrices", reading, figure=fig,
+                 table=asy[["pair", "a_rates_b", "b_rates_a", "difference", "lower", "upper", "p_val"]].round(3),
+                 notes=["Asymmetry: mean score A gives B minus B gives A, Welch 95% interval."])
+
+
+def factors(report) -> Block | None:
+    prof = report.data.get("professional_survey")
+    if prof is None or prof.empty:
+        return None
+    omnibus, pairwise = factor_tests(prof)
+    fs = factor_shares(prof, by=[])
+    top = fs.sort_values("estimate", ascending=False).head(5)
+    reading = "Most frequently cited overall: " + "; ".join(f"{g.replace('_', ' ')} ({pct(e)})" for g, e in zip(top.group, top.estimate)) + "."
+    sig = pairwise[pairwise.p_holm < 0.05]
+    table = omnibus.assign(h=omnibus.h.round(2), p_val=omnibus.p_val.map(lambda p: f"{p:.3g}"))
+    notes = [f"{len(sig)} pairwise differences between professions remain after Holm correction."]
+    return Block("Interface survey factors", reading, table=table, notes=notes)
+
+
+def case_reviews(report) -> Block | None:
+    import matplotlib.pyplot as plt
+
+    cases = report.data.get("case_reviews")
+    if cases is None or cases.empty:
+        return None
+    t = transition_table(cases)
+    fig, ax = plt.subplots(figsize=(8, 6))
+    plots.transition_heatmap(t, ax=ax)
+    ax.set_title("Actual and ideal pathways, all reviewed cases")
+    fig.tight_layout()
+    imp, alt = report.nat("case_decision_improvable"), report.nat("case_alternative_available")
+    reading = f"{estimate_text(imp)} of decisions could be improved (published 45%); the alternative was available in {estimate_text(alt)} (published: over 90%)."
+    from ..indicators import case_indicators
+
+    by = pd.concat([case_indicators(cases, by=["decision_point"]).rename(columns={"decision_point": "breakdown"}),
+                    case_indicators(cases, by=["primary_reason"]).rename(columns={"primary_reason": "breakdown"})])
+    by = by[by.indicator.isin(["case_decision_improvable", "case_alternative_available"])]
+    table = pd.DataFrame([{"breakdown": r["breakdown"], "indicator": HEADLINES[r["indicator"]][1], "estimate (95% CI)": estimate_text(r),
+                           "base": int(r["denominator"])} for r in by.to_dict("records")])
+    return Block("Case reviews, pooled", reading, figure=fig, table=table)
+
+
+def ranking(report) -> Block:
+    import matplotlib.pyplot as plt
+
+    ind = report.params.get("rank_indicator", "gp_relationship_poor")
+    d = report.site_indicators[(report.site_indicators.indicator == ind) & (report.site_indicators.group == "") & ~report.site_indicators.suppressed]
+    d = d.sort_values("estimate", ascending=False).copy()
+    d["label"] = d["site_id"].map(report.data.sites.set_index("site_id")["site_name"])
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(d) + 1.5))
+    nat = report.nat(ind)
+    plots.forest_plot(d, y="label", ax=ax, reference=nat["estimate"] if nat else None, reference_label="national")
+    ax.set_xlim(0, 100)
+    ax.set_title(f"Sites ranked: {HEADLINES.get(ind, (None, ind))[1]}")
+    fig.tight_layout()
+    return Block("Sites ranked, with their intervals", "Overlapping intervals mean most ranks are uncertain: rank positions alone should not be read as a league table.",
+                 figure=fig)
+
+
+def interventions(report) -> Block | None:
+    fm, iv = report.data.get("flow_metrics"), report.data.get("interventions")
+    if fm is None or iv is None or iv.empty:
+        return None
+    table, _ = spc.track_interventions(fm, iv)
+    names = report.data.sites.set_index("site_id")["site_name"]
+    shown = table.assign(site=table.site_id.map(names))[["site", "name", "metric", "start_period", "verdict_text", "note"]].rename(
+        columns={"verdict_text": "verdict"})
+    n_imp = int((table.verdict == "special_cause_improvement").sum())
+    return Block("Interventions tracked", f"{n_imp} of {len(table)} interventions show special cause improvement in their target metric.", table=shown)
+
+
+def benefits(report) -> Block | None:
+    if not report.benefits_file:
+        return None
+    model = BenefitsModel.from_yaml(report.benefits_file)
+    return national_block(model, report.data)

@@ -1,0 +1,74 @@
+"""The files a report writes beside its HTML: ``indicators.csv`` (the data contract) and ``summary.xlsx``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..indicators import HEADLINES, headline_table
+
+__all__ = ["write_indicators", "write_summary_xlsx"]
+
+
+def write_indicators(indicators: pd.DataFrame, path) -> Path:
+    """``indicators.csv`` exactly as the contract: fixed columns, blank for missing, true/false."""
+    from ..indicators import OUTPUT_COLUMNS
+
+    df = indicators[OUTPUT_COLUMNS].copy()
+    df["suppressed"] = np.where(df["suppressed"].astype(bool), "true", "false")
+    for c in ("numerator", "denominator", "estimate", "lower", "upper"):
+        df[c] = [("" if pd.isna(v) else format(float(v), ".10g")) for v in df[c]]
+    path = Path(path)
+    df.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: pd.DataFrame | None = None, marker: str = "[c]") -> Path:
+    """An xlsx summary for council staff: read-me, headline indicators, every indicator.
+
+    Suppressed values read ``[c]``; no cell is ever written as a formula.
+    """
+    import openpyxl
+
+    from ..io import safe_cell
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("read_me")
+    for line in (title, "", "Estimates are proportions (0-1) or means as the indicator says, with 95% intervals.",
+                 f"{marker}: withheld by disclosure control (counts of 1-7, or bases under 10). Other counts are rounded to 5 at site level.",
+                 "Source: homekit " + __version__):
+        ws.append([safe_cell(ws, line)])
+    hs = wb.create_sheet("headlines")
+    header = ["indicator", "description", "estimate", "lower", "upper", "base", "national", "published"]
+    hs.append([safe_cell(hs, h) for h in header])
+    ht = headline_table().set_index("indicator")
+    for r in indicators[(indicators.group == "") & indicators.indicator.isin(HEADLINES)].to_dict("records"):
+        nat = ""
+        if national is not None:
+            m = national[(national.indicator == r["indicator"]) & (national.group == "")]
+            nat = float(m["estimate"].iloc[0]) if len(m) and pd.notna(m["estimate"].iloc[0]) else ""
+        sup = bool(r["suppressed"])
+        vals = [r["indicator"], ht.loc[r["indicator"], "description"],
+                marker if sup else r["estimate"], marker if sup else r["lower"], marker if sup else r["upper"],
+                "" if pd.isna(r["denominator"]) else r["denominator"], nat, ht.loc[r["indicator"], "published_text"]]
+        hs.append([safe_cell(hs, None if (isinstance(v, float) and np.isnan(v)) else v) for v in vals])
+    al = wb.create_sheet("all_indicators")
+    cols = list(indicators.columns)
+    al.append([safe_cell(al, c) for c in cols])
+    for r in indicators.itertuples(index=False):
+        row = []
+        for c, v in zip(cols, r):
+            if c in ("numerator", "estimate", "lower", "upper") and bool(r.suppressed):
+                v = marker
+            if isinstance(v, float) and np.isnan(v):
+                v = None
+            if isinstance(v, (bool, np.bool_)):
+                v = "true" if v else "false"
+            row.append(safe_cell(al, v))
+        al.append(row)
+    path = Path(path)
+    wb.save(path)
+    return path
