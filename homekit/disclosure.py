@@ -1,16 +1,62 @@
 """Disclosure control: the only gate between estimates and anything published.
 
-Defaults (``parameters/disclosure.yaml``), at site level:
+Every published number (``indicators.csv`` and every other CSV, HTML tables and text, figure
+labels and drawn bars, ``summary.xlsx``, executed notebooks) is taken from the output of
+:func:`disclose_indicators` (or, for a table of counts, :func:`disclose_counts` and
+:func:`publish_count`). The settings live in ``parameters/disclosure.yaml``.
 
-* counts from 1 to 7 are suppressed, and so is a count whose complement (base minus count) is
-  from 1 to 7, since publishing the base would reveal it;
-* no percentage or interval from a base under 10;
-* other counts are rounded to the nearest 5 (bases of 1 to 7 are blanked);
-* secondary suppression: where the groups of an indicator partition its base (most influential
-  person, delayed days by attribution, discharges by pathway, Likert levels), a single suppressed
-  cell could be recovered from the total, so the next smallest cell is suppressed too; a Likert
-  net score is withheld when either of its parts is;
-* national figures are unrestricted.
+Two rules, by whose data a row holds (``homekit.instruments.INDICATORS[id].subjects``):
+
+``people`` (older people survey, case reviews, flow metrics, interviews): the NHS Digital rule.
+    Counts of 1 to 7 are suppressed, and so is a count whose complement (base minus count) is 1
+    to 7; no percentage from a base under 10; other counts are rounded to the nearest 5 (half
+    up); a base of 1 to 7 is blanked.
+``professional`` (GP survey, interface survey, culture surveys): the NHS Staff Survey rule. A
+    group is reported only when it has at least ``min_group_size`` (11) answers; within a
+    reported group counts are not suppressed (an opinion held by 3 of 20 GPs is published, as
+    the staff survey does). Counts are exact unless ``rounding_base`` says otherwise.
+
+Whatever is published is derived only from published figures: a proportion's estimate is the
+published (rounded) numerator over the published (rounded) denominator, and its interval is
+computed again from those same counts (Wilson, or Clopper-Pearson where the row used it; Byar /
+exact Poisson for rates), so ``estimate x base`` gives back only the published count. Estimates
+are written at a fixed precision (``precision`` in the yaml: proportions to 4 decimals, rates to
+1, means to 2, money to whole units). Means (scores, costs, hours) are published only on
+``min_n_for_mean`` (10) answers or more, rounded, with the count rounded and the sum (the
+numerator) never published; under the people rule a mean of answer codes is withheld when any
+answer level behind it holds 1 to 7 people. Magnitude cells (costs, hours: ``unit`` set in the
+data dictionary) also pass the dominance rules ACRO applies (n-k with n=2, k=90%; p-ratio with
+p=10%), so one or two cases never make up most of a total.
+
+National figures follow the same rules (rounded, suppressed) unless ``national.exact: true``,
+meant for programmes of many sites where national minus the other sites pins nothing down.
+
+Secondary suppression works over every **linked table** in :data:`LINKED_TABLES` (cells that add
+up), repeats until no suppressed cell can be recovered from any of them, and never picks a zero
+cell. A Likert net score is withheld when either of its parts is.
+
+How to declare a linked table
+-----------------------------
+Add ONE :class:`Linked` entry to :data:`LINKED_TABLES`. Rows are matched by the text
+``"<indicator>|<group>"`` (``group`` blank where none: ``"gp_trust_asc|"``) against the regular
+expression ``parts`` (a full match); the named groups of the expression split matching rows into
+separate tables (and rows of different sites or periods are never in one table). Then say where
+the total is:
+
+* ``total=None``: the parts' numerators add up to their shared denominator (a partition of a
+  base, e.g. the most influential person);
+* ``total="<template>"``: the total is the row whose ``indicator|group`` is the template filled
+  with the named groups (``"prof_{domain}_factor_frequent|{factor}"``);
+
+``field="numerator"`` when the parts' numerators add up (answers of one base), ``"group"`` when
+the parts are sub-groups of people whose numerators *and* denominators add up (professions and
+their roll-ups, roles within a site). ``remainder=True`` when the parts do not cover the total
+and the rest is not published (it can be worked out by subtraction, so it is protected as well).
+Cells published in other tables anyway (an item's base) are never chosen for suppression.
+
+Example (a new partition of older people by who they live with)::
+
+    Linked("living arrangement", r"op_lives_with\\|.*"),
 
 A suppressed cell reads ``[c]`` in reports and has ``suppressed = true`` in CSV, with numerator,
 estimate and interval blank.
@@ -19,7 +65,8 @@ estimate and interval blank.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,142 +75,731 @@ import yaml
 
 from .exceptions import ParameterError
 
-__all__ = ["DisclosureRules", "disclose_indicators", "publish_count", "disclose_counts", "load_rules", "PARTITIONS"]
+__all__ = [
+    "Rule",
+    "DisclosureRules",
+    "Linked",
+    "LINKED_TABLES",
+    "PARTITIONS",
+    "disclose_indicators",
+    "publish_count",
+    "disclose_counts",
+    "load_rules",
+    "dominated",
+    "PUBLISHED_COLUMNS",
+]
 
-#: Indicators whose groups partition the same base (secondary suppression applies within them).
-PARTITIONS = ("op_most_influential", "flow_delayed_days_share", "flow_discharge_pathway_share")
+#: Columns every gated table keeps (the contract's indicators.csv; extra public columns such as
+#: ``period`` or ``polarity`` are kept too, private ones starting with ``_`` never are).
+PUBLISHED_COLUMNS = ["site_id", "indicator", "group", "numerator", "denominator", "estimate", "lower", "upper", "method", "suppressed"]
+
+SUBJECTS = ("people", "professional")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The rule for one kind of data (``people`` or ``professional``)."""
+
+    suppress_counts_from: int = 1
+    suppress_counts_to: int = 7
+    suppress_small_complement: bool = True
+    rounding_base: int = 5
+    min_base_for_percentage: int = 10
+    min_group_size: int = 0
+    min_n_for_mean: int = 10
+
+    def small(self, n) -> np.ndarray:
+        """Counts that are themselves disclosive (1 to 7 under the people rule; none otherwise)."""
+        n = np.asarray(n, float)
+        if self.suppress_counts_to < self.suppress_counts_from or self.suppress_counts_to <= 0:
+            return np.zeros(n.shape, bool)
+        return (n >= self.suppress_counts_from) & (n <= self.suppress_counts_to)
+
+    def round(self, n) -> np.ndarray:
+        """Published value of a count: rounded half up to ``rounding_base``."""
+        n = np.asarray(n, float)
+        if self.rounding_base <= 1:
+            return n
+        return np.floor(n / self.rounding_base + 0.5) * self.rounding_base
+
+    @property
+    def min_base(self) -> int:
+        """Smallest base (group) a percentage is shown on."""
+        return max(self.min_base_for_percentage, self.min_group_size)
+
+    def small_group(self, den) -> np.ndarray:
+        den = np.asarray(den, float)
+        return (den > 0) & (den < self.min_base)
+
+
+PEOPLE = Rule()
+PROFESSIONAL = Rule(suppress_counts_from=0, suppress_counts_to=0, suppress_small_complement=False, rounding_base=1,
+                    min_base_for_percentage=0, min_group_size=11)
 
 
 @dataclass(frozen=True)
 class DisclosureRules:
-    apply: bool = True
-    suppress_counts_from: int = 1
-    suppress_counts_to: int = 7
-    rounding_base: int = 5
-    min_base_for_percentage: int = 10
-    suppress_small_complement: bool = True
-    secondary_suppression: bool = True
-    marker: str = "[c]"
+    """Every disclosure setting (``parameters/disclosure.yaml``)."""
 
+    apply: bool = True
+    people: Rule = PEOPLE
+    professional: Rule = PROFESSIONAL
+    secondary_suppression: bool = True
+    #: national figures exact (unrestricted) rather than following the site rules
+    national_exact: bool = False
+    #: dominance of magnitude cells (ACRO's defaults): n-k rule and p-ratio rule
+    nk_n: int = 2
+    nk_k: float = 0.9
+    p_ratio: float = 0.10
+    #: decimals of published estimates
+    precision: dict = field(default_factory=lambda: {"proportion": 4, "rate": 1, "mean": 2, "money": 0})
+    marker: str = "[c]"
+    level: str = "site"
+
+    def __hash__(self):  # precision is a dict
+        return hash((self.apply, self.people, self.professional, self.national_exact, self.level))
+
+    def rule(self, subjects: str) -> Rule:
+        return self.professional if subjects == "professional" else self.people
+
+    # The people rule's methods, for callers that publish counts about people.
     def small(self, n) -> np.ndarray:
-        n = np.asarray(n, float)
-        return (n >= self.suppress_counts_from) & (n <= self.suppress_counts_to)
+        return self.people.small(n)
 
     def round(self, n) -> np.ndarray:
-        n = np.asarray(n, float)
-        if self.rounding_base <= 1:
-            return n
-        # Round half up (away from zero for counts), not to even: 12.5 -> 15 as statisticians expect.
-        return np.floor(n / self.rounding_base + 0.5) * self.rounding_base
+        return self.people.round(n)
+
+    @property
+    def suppress_counts_from(self) -> int:
+        return self.people.suppress_counts_from
+
+    @property
+    def suppress_counts_to(self) -> int:
+        return self.people.suppress_counts_to
+
+    @property
+    def rounding_base(self) -> int:
+        return self.people.rounding_base
+
+    @property
+    def min_base_for_percentage(self) -> int:
+        return self.people.min_base_for_percentage
+
+    @property
+    def min_group_size(self) -> int:
+        return self.professional.min_group_size
+
+    def describe(self) -> str:
+        """One sentence for a report's method note."""
+        if not self.apply:
+            return "National figures are exact (national.exact is set): no rounding or suppression."
+        p, q = self.people, self.professional
+        where = "National figures follow the site rules (rounded and suppressed), so national minus sites pins nothing down. " if self.level == "national" else ""
+        return (f"{where}Data about people: counts {p.suppress_counts_from}-{p.suppress_counts_to} and their complements "
+                f"suppressed ({self.marker}), other counts rounded to {p.rounding_base}, no percentage on a base under "
+                f"{p.min_base_for_percentage}. Opinions of professionals: a group is shown only with at least "
+                f"{q.min_group_size} answers. Estimates are computed from the published counts and written to "
+                f"{self.precision['proportion']} decimals (means to {self.precision['mean']}).")
 
 
-UNRESTRICTED = DisclosureRules(apply=False)
+UNRESTRICTED = DisclosureRules(apply=False, level="national")
+
+
+@dataclass(frozen=True)
+class Linked:
+    """One linked table: published cells that add up (see the module docstring)."""
+
+    name: str
+    parts: str
+    total: str | None = None
+    field: str = "numerator"
+    remainder: bool = False
+
+    def __post_init__(self):
+        if self.field not in ("numerator", "group"):
+            raise ValueError(f"linked table {self.name}: field must be 'numerator' or 'group'")
+        object.__setattr__(self, "_re", re.compile(self.parts))
+
+
+#: The three respondent groups of the interface survey (second release) and their professions.
+PROFESSION_GROUPS = {"asc": ("asc",), "hospital": ("hospital_discharge", "hospital_clinical"),
+                     "community_gp_other": ("gp", "community_health", "other")}
+
+#: Every linked table homekit publishes. ONE entry per table; see "How to declare a linked table".
+LINKED_TABLES: tuple[Linked, ...] = (
+    # Partitions of one base (the parts' numerators add up to the shared denominator).
+    Linked("most influential person", r"op_most_influential\|.*"),
+    Linked("delayed days by attribution", r"flow_delayed_days_share\|.*"),
+    Linked("discharges by pathway", r"flow_discharge_pathway_share\|.*"),
+    # Who assesses better: GP + Social care + Don't know (not published) = answered.
+    Linked("better assessor", r"gp_(social_care|gp)_better_assessor\|", remainder=True),
+    # Likert items: top two + bottom two + the middle (not published) = answered.
+    Linked("Likert top / bottom two", r"(?P<p>\w+)_likert_(top2|bottom2)\|(?P<item>.+)", remainder=True),
+    # Likert answer levels of an item (when published) add up to its base.
+    Linked("Likert answer levels", r"(?P<p>\w+)_likert_level\|(?P<item>[^|]+)\|.+"),
+    # Answered + missing = responses (``*_likert_missing`` against the item's base) is not a
+    # table suppression can protect: both bases are published on many rows. Under the people rule
+    # the two bases are rounded to 5, so the difference is known only within +-4; under the
+    # professional rule a missing answer is not an opinion group and is published.
+    # A breakdown by GP role (group ``role:<gp_role>``) adds up to the site's figure (group blank).
+    Linked("GP roles", r"(?P<ind>gp_\w+)\|role:.+", total="{ind}|", field="group"),
+    # Trust in another profession: the four levels of a rater->ratee pair add up to its base.
+    Linked("trust levels", r"prof_trust_level\|(?P<pair>[^|]+)\|.+"),
+    # Professions add up to their three-group roll-ups, and the groups to all professions.
+    *(Linked(f"professions in group {g}", rf"prof_factor_frequent\|(?P<f>[^|]+)\|({'|'.join(p)})",
+             total=f"prof_factor_frequent|{{f}}|group:{g}", field="group") for g, p in PROFESSION_GROUPS.items()),
+    Linked("respondent groups in all professions", r"prof_factor_frequent\|(?P<d>\w+?):(?P<f>[^|]+)\|group:.+",
+           total="prof_{d}_factor_frequent|{f}", field="group"),
+    # Rounds and their change: a change row is derived from the two published rounds (see
+    # ``disclose_change``); history rows of different periods are separate tables by design.
+)
+
+#: Indicators whose numerator is itself a group of respondents (held to ``min_group_size``).
+GROUP_NUMERATORS = ("gp_response_rate",)
+
+#: Indicators whose groups partition the same base (kept for callers of the first release).
+PARTITIONS = ("op_most_influential", "flow_delayed_days_share", "flow_discharge_pathway_share")
+
+#: A derived row and the rows it is computed from: published only when both are.
+_NET_SUFFIX = "likert_net"
+
+
+# ------------------------------------------------------------------------------------------------
+# Settings
+# ------------------------------------------------------------------------------------------------
+
+
+def _rule_from(section: dict, default: Rule, where: str, path) -> Rule:
+    known = {f.name for f in fields(Rule)}
+    unknown = set(section) - known
+    if unknown:
+        raise ParameterError(f"{where}.{sorted(unknown)[0]}", f"unknown setting; expected one of {sorted(known)}", str(path))
+    rule = replace(default, **section)
+    for f in fields(Rule):
+        v = getattr(rule, f.name)
+        if f.type in ("int", int) and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            raise ParameterError(f"{where}.{f.name}", f"must be a whole number >= 0, got {v!r}", str(path))
+    return rule
 
 
 def load_rules(path: str | os.PathLike | None = None, level: str = "site") -> DisclosureRules:
-    """Rules for ``level`` ("site" or "national") from a YAML file (default parameters/disclosure.yaml)."""
+    """Rules for ``level`` ("site" or "national") from a YAML file (default: built-in settings,
+    the same as ``parameters/disclosure.yaml``).
+
+    The first release's keys (``site:`` with the people rule, ``national: apply:``) are still read.
+    """
+    if level not in ("site", "national"):
+        raise ValueError("level must be 'site' or 'national'")
     if path is None:
-        return DisclosureRules() if level == "site" else UNRESTRICTED
+        return DisclosureRules(level=level)
     path = Path(path)
     try:
         cfg = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ParameterError("disclosure", f"cannot read the disclosure settings: {exc}", str(path)) from exc
-    section = cfg.get(level) or {}
-    known = {f.name for f in fields(DisclosureRules)}
-    unknown = set(section) - known
+    if not isinstance(cfg, dict):
+        raise ParameterError("disclosure", "expected a mapping of settings", str(path))
+    cfg = dict(cfg)
+    if "site" in cfg:  # first-release layout
+        site = dict(cfg.pop("site") or {})
+        secondary = site.pop("secondary_suppression", True)
+        apply = site.pop("apply", True)
+        cfg.setdefault("people", site)
+        cfg.setdefault("secondary_suppression", secondary)
+        if not apply:
+            cfg["apply"] = False
+        nat = cfg.get("national") or {}
+        if "apply" in nat:
+            cfg["national"] = {"exact": not nat["apply"]}
+    known = {"people", "professional", "national", "magnitude", "precision", "secondary_suppression", "suppressed_marker", "apply"}
+    unknown = set(cfg) - known
     if unknown:
-        raise ParameterError(f"{level}.{sorted(unknown)[0]}", f"unknown setting; expected one of {sorted(known)}", str(path))
-    values = {**section}
-    if "suppressed_marker" in cfg:
-        values["marker"] = str(cfg["suppressed_marker"])
-    rules = DisclosureRules(**values)
-    for name in ("suppress_counts_from", "suppress_counts_to", "rounding_base", "min_base_for_percentage"):
-        v = getattr(rules, name)
-        if not isinstance(v, int) or v < 0:
-            raise ParameterError(f"{level}.{name}", f"must be a whole number >= 0, got {v!r}", str(path))
+        raise ParameterError(sorted(unknown)[0], f"unknown setting; expected one of {sorted(known)}", str(path))
+    people = _rule_from(cfg.get("people") or {}, PEOPLE, "people", path)
+    prof = _rule_from(cfg.get("professional") or {}, PROFESSIONAL, "professional", path)
+    nat = cfg.get("national") or {}
+    if set(nat) - {"exact"}:
+        raise ParameterError(f"national.{sorted(set(nat) - {'exact'})[0]}", "unknown setting; expected exact", str(path))
+    mag = cfg.get("magnitude") or {}
+    if set(mag) - {"nk_n", "nk_k", "p_ratio"}:
+        raise ParameterError(f"magnitude.{sorted(set(mag) - {'nk_n', 'nk_k', 'p_ratio'})[0]}", "unknown setting; expected nk_n, nk_k, p_ratio", str(path))
+    precision = {**DisclosureRules().precision, **(cfg.get("precision") or {})}
+    for k, v in precision.items():
+        if not isinstance(v, int) or v < 0 or v > 10:
+            raise ParameterError(f"precision.{k}", f"must be a whole number of decimals from 0 to 10, got {v!r}", str(path))
+    exact = bool(nat.get("exact", False))
+    rules = DisclosureRules(
+        apply=bool(cfg.get("apply", True)) and not (level == "national" and exact),
+        people=people,
+        professional=prof,
+        secondary_suppression=bool(cfg.get("secondary_suppression", True)),
+        national_exact=exact,
+        nk_n=int(mag.get("nk_n", 2)),
+        nk_k=float(mag.get("nk_k", 0.9)),
+        p_ratio=float(mag.get("p_ratio", 0.10)),
+        precision=precision,
+        marker=str(cfg.get("suppressed_marker", "[c]")),
+        level=level,
+    )
     return rules
 
 
-def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules) -> pd.DataFrame:
-    """Apply disclosure control to an ``indicators.csv`` table; returns a new table.
+# ------------------------------------------------------------------------------------------------
+# Dominance (magnitude cells)
+# ------------------------------------------------------------------------------------------------
 
-    Suppressed rows get ``suppressed = True`` and blank numerator, estimate, lower and upper;
-    a base of 1 to 7 is blanked too. Published counts are rounded.
+
+def dominated(total_abs, top1, top2, rules: DisclosureRules | None = None) -> np.ndarray:
+    """Magnitude cells failing a dominance rule, as ACRO applies them.
+
+    n-k rule: the ``nk_n`` (2) largest contributions make up ``nk_k`` (90%) or more of the total.
+    p-ratio rule: the total less the two largest is under ``p_ratio`` (10%) of the largest, so
+    the second largest contributor could estimate the largest within 10%.
+
+    Written by hand rather than with ``acro`` (which implements the same two tests in
+    ``acro.sdcchecks``): acro 1.0 pins ``pandas<=2.3.3`` and works on micro-data tables of its own
+    session, while homekit runs on pandas 3 and checks cells computed by its indicator modules
+    (which pass the total and the two largest absolute contributions of each cell).
+
+    Examples
+    --------
+    >>> dominated([100, 100, 100], [50, 80, 30], [10, 15, 30]).tolist()
+    [False, True, False]
+    """
+    rules = rules or DisclosureRules()
+    total = np.asarray(total_abs, float)
+    t1 = np.asarray(top1, float)
+    t2 = np.asarray(top2, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top_n = t1 + (t2 if rules.nk_n >= 2 else 0)
+        nk = np.where(total > 0, top_n / total >= rules.nk_k, False)
+        pr = np.where(t1 > 0, (total - t1 - t2) / t1 < rules.p_ratio, False)
+    return nk | pr
+
+
+# ------------------------------------------------------------------------------------------------
+# The gate
+# ------------------------------------------------------------------------------------------------
+
+
+def _indicator_info(ids: np.ndarray):
+    """subjects, kind and unit of every row's indicator id (unknown ids: the stricter people rule)."""
+    from .instruments import INDICATORS
+
+    subjects, kind, unit = {}, {}, {}
+    for i in pd.unique(ids):
+        info = INDICATORS.get(i)
+        subjects[i] = info.subjects if info is not None else "people"
+        kind[i] = info.kind if info is not None else ("mean" if str(i).endswith("_mean") else "proportion")
+        unit[i] = info.unit if info is not None else ""
+    return (np.array([subjects[i] for i in ids], dtype=object), np.array([kind[i] for i in ids], dtype=object),
+            np.array([unit[i] for i in ids], dtype=object))
+
+
+def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Apply disclosure control to a table in the ``indicators.csv`` shape; returns a new table.
+
+    Parameters
+    ----------
+    data : DataFrame
+        ``site_id, indicator, group, numerator, denominator, estimate, lower, upper, method``
+        (extra public columns such as ``period`` are kept; private columns starting with ``_``,
+        e.g. the largest contributions behind a cost, are read and dropped).
+    rules : DisclosureRules
+        From :func:`load_rules`.
+    sites : DataFrame, optional
+        For a national table: the sites' rows before the gate. National = sum of sites is a
+        linked table: where national counts are exact (the professional rule), a national row is
+        withheld when the sites suppressed for it add up to a group under ``min_group_size``, so
+        national minus the published sites cannot give a small group back.
+
+    Returns
+    -------
+    DataFrame
+        The same rows, with ``suppressed`` set; suppressed rows have blank numerator, estimate and
+        interval; published counts are rounded as the rule says and every estimate and interval
+        is recomputed from the published counts at the stated precision.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"site_id": "a", "indicator": "op_planned_ahead", "group": "",
+    ...                    "numerator": [13.0], "denominator": [42.0], "estimate": [13 / 42],
+    ...                    "lower": [0.0], "upper": [1.0], "method": "Wilson"})
+    >>> out = disclose_indicators(df, DisclosureRules())
+    >>> out[["numerator", "denominator", "estimate"]].values.tolist()
+    [[15.0, 40.0, 0.375]]
     """
     out = data.copy()
+    private = [c for c in out.columns if str(c).startswith("_")]
     out["suppressed"] = False
-    if not rules.apply or out.empty:
-        return out
+    if out.empty or not rules.apply:
+        return out.drop(columns=private)
+    for c in ("numerator", "denominator", "estimate", "lower", "upper"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    out["group"] = out["group"].fillna("").astype(str)
+    ids = out["indicator"].astype(str).to_numpy()
+    subjects, kind, unit = _indicator_info(ids)
     num = out["numerator"].to_numpy(float)
     den = out["denominator"].to_numpy(float)
-    is_count = ~out["method"].astype(str).isin(["Student's t"])  # means carry a sum, not a count
-    primary = den < rules.min_base_for_percentage
-    primary |= is_count.to_numpy() & rules.small(num)
-    if rules.suppress_small_complement:
-        primary |= is_count.to_numpy() & (out["method"].astype(str) != "top-two minus bottom-two share").to_numpy() & rules.small(den - num)
-    primary &= ~np.isnan(den) | ~np.isnan(num)
+    method = out["method"].astype(str).to_numpy()
+    is_mean = (kind == "mean") | (method == "Student's t")
+    is_rate = kind == "rate"
+    is_net = np.char.endswith(ids.astype(str), _NET_SUFFIX)
+    is_diff = (kind == "difference") & ~is_net  # a difference of two published shares (own interval)
+    is_prop = ~is_mean & ~is_rate & ~is_net & ~is_diff
+    prof = subjects == "professional"
+    P, Q = rules.people, rules.professional
+
+    # -- primary suppression ---------------------------------------------------------------
+    primary = np.zeros(len(out), bool)
+    # proportions: people rule (count, complement, base) / professional rule (group size)
+    primary |= is_prop & ~prof & (P.small(num) | (den < P.min_base_for_percentage))
+    if P.suppress_small_complement:
+        primary |= is_prop & ~prof & P.small(den - num)
+    primary |= is_prop & prof & ((den < Q.min_base) | Q.small(num))
+    # a response rate's numerator is the group of respondents itself
+    primary |= prof & np.isin(ids, GROUP_NUMERATORS) & Q.small_group(num)
+    # differences with their own interval: professional groups of min_group_size or more; about
+    # people only when derived from published figures (as the net score is), so withheld here
+    primary |= is_diff & (~prof | (den < Q.min_base))
+    # rates: the count of events is about people; the population is public
+    primary |= is_rate & P.small(num)
+    # means: n, and the answer levels behind a mean of answer codes, and dominance of magnitudes
+    n_min = np.where(prof, max(Q.min_n_for_mean, Q.min_group_size), P.min_n_for_mean)
+    primary |= is_mean & (den < n_min)
+    if "_min_count" in out.columns:
+        primary |= is_mean & ~prof & P.small(out["_min_count"].to_numpy(float))
+    else:
+        primary |= is_mean & ~prof & (unit == "")  # answer codes with no level counts: withheld
+    magnitude = is_mean & (unit != "")
+    if magnitude.any():
+        if {"_abs_total", "_top1", "_top2"} <= set(out.columns):
+            dom = dominated(out["_abs_total"], out["_top1"].fillna(0), out["_top2"].fillna(0), rules)
+            primary |= magnitude & dom
+        else:
+            primary |= magnitude  # no contributions to check: withheld
+    # a zero or missing base shows nothing
+    primary |= is_prop & ~(den > 0) & ~np.isnan(num)
+    # rows with nothing to publish are not "suppressed"
+    primary &= ~(np.isnan(den) & np.isnan(num))
+
     suppressed = primary.copy()
     if rules.secondary_suppression:
-        suppressed = _secondary(out, suppressed, num)
+        suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects)
+    # net scores: withheld when either part is
+    if sites is not None and len(sites):
+        suppressed |= _national_minus_sites(out, suppressed, sites, rules, prof)
+    if is_net.any():
+        suppressed |= _net_withheld(out, suppressed, is_net)
+
+    # -- publish: round counts, derive estimates from them -------------------------------------
+    base = np.where(prof, Q.rounding_base, P.rounding_base)
+    pub_num = _round_to(num, base)
+    pub_den = np.where(is_rate, den, _round_to(den, base))  # a rate's population is public
+    dp = rules.precision
+    est = np.full(len(out), np.nan)
+    lo = np.full(len(out), np.nan)
+    hi = np.full(len(out), np.nan)
+
+    from . import stats
+
+    ok = is_prop & ~suppressed & (pub_den > 0) & ~np.isnan(pub_num)
+    if ok.any():
+        exact = method == "Clopper-Pearson"
+        for m, sel in (("wilson", ok & ~exact), ("exact", ok & exact)):
+            if sel.any():
+                x = np.clip(pub_num[sel], 0, pub_den[sel])
+                a, b = stats.proportion_ci(x, pub_den[sel], method=m)
+                est[sel], lo[sel], hi[sel] = x / pub_den[sel], a, b
+    ok = is_rate & ~suppressed & ~np.isnan(pub_num) & (den > 0)
+    if ok.any():
+        raw = out["estimate"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per = np.where(num > 0, raw / num, np.nan)  # multiplier x annualisation / population: public
+            per = np.where(np.isnan(per), 100_000 / den, per)
+        a, b = stats.rate_ci(pub_num[ok])
+        est[ok], lo[ok], hi[ok] = pub_num[ok] * per[ok], a * per[ok], b * per[ok]
+        out.loc[ok, "method"] = np.where(pub_num[ok] < 10, "Exact", "Byars")
+    ok = is_mean & ~suppressed
+    if ok.any():
+        raw_est = out["estimate"].to_numpy(float)
+        dec = np.where(np.char.find(unit.astype(str), "GBP") >= 0, dp["money"], dp["mean"])
+        for d in np.unique(dec[ok]):
+            sel = ok & (dec == d)
+            est[sel] = np.round(raw_est[sel], int(d))
+            lo[sel] = np.round(out["lower"].to_numpy(float)[sel], int(d))
+            hi[sel] = np.round(out["upper"].to_numpy(float)[sel], int(d))
+    if is_diff.any():
+        est[is_diff & ~suppressed] = out["estimate"].to_numpy(float)[is_diff & ~suppressed]
+        lo[is_diff & ~suppressed] = out["lower"].to_numpy(float)[is_diff & ~suppressed]
+        hi[is_diff & ~suppressed] = out["upper"].to_numpy(float)[is_diff & ~suppressed]
+    if is_net.any():
+        est_n, num_n = _net_published(out, suppressed, is_net, pub_num, pub_den)
+        est[is_net] = est_n[is_net]
+        pub_num = np.where(is_net, num_n, pub_num)
+    # fixed precision
+    prop_like = is_prop | is_net | is_diff
+    est = np.where(prop_like, np.round(est, dp["proportion"]), est)
+    lo = np.where(prop_like, np.round(lo, dp["proportion"]), lo)
+    hi = np.where(prop_like, np.round(hi, dp["proportion"]), hi)
+    est = np.where(is_rate, np.round(est, dp["rate"]), est)
+    lo = np.where(is_rate, np.round(lo, dp["rate"]), lo)
+    hi = np.where(is_rate, np.round(hi, dp["rate"]), hi)
+
     out["suppressed"] = suppressed
-    blank = ["numerator", "estimate", "lower", "upper"]
-    out.loc[suppressed, blank] = np.nan
-    out["numerator"] = np.where(suppressed, np.nan, rules.round(out["numerator"].to_numpy(float)))
-    den_pub = np.where(rules.small(den), np.nan, rules.round(den))
-    out["denominator"] = den_pub
+    out["estimate"], out["lower"], out["upper"] = est, lo, hi
+    # means: the sum is never published (mean x n would give it back exactly)
+    out["numerator"] = np.where(suppressed | is_mean, np.nan, pub_num)
+    # a base of 1-7 people, or a group of professionals under the threshold, is not shown either
+    blank_den = np.where(prof, Q.small_group(den), P.small(den)) & ~is_rate
+    out["denominator"] = np.where(blank_den, np.nan, pub_den)
+    out.loc[suppressed, ["estimate", "lower", "upper"]] = np.nan
+    return out.drop(columns=private)
+
+
+def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, rules: DisclosureRules, prof) -> np.ndarray:
+    """National rows (exact counts) that would give back the groups suppressed at the sites."""
+    site_rules = replace(rules, level="site")
+    gated = disclose_indicators(sites, site_rules)
+    hidden = sites.loc[gated["suppressed"].to_numpy()]
+    if hidden.empty:
+        return np.zeros(len(nat), bool)
+    agg = hidden.groupby(["indicator", "group"], sort=False)[["numerator", "denominator"]].sum()
+    keys = list(zip(nat["indicator"].astype(str), nat["group"].astype(str)))
+    found = agg.reindex(pd.MultiIndex.from_tuples(keys, names=["indicator", "group"]))
+    un = found["numerator"].to_numpy(float)
+    ud = found["denominator"].to_numpy(float)
+    exact = np.where(prof, rules.professional.rounding_base <= 1, rules.people.rounding_base <= 1)
+    out = np.zeros(len(nat), bool)
+    for i in np.flatnonzero(~np.isnan(ud) & exact & ~suppressed):
+        rule = rules.rule("professional" if prof[i] else "people")
+        if _unsafe(rule, "group", un[i], ud[i]):
+            out[i] = True
     return out
 
 
-def _secondary(df: pd.DataFrame, suppressed: np.ndarray, num: np.ndarray) -> np.ndarray:
-    suppressed = suppressed.copy()
-    site = df["site_id"].astype(str).to_numpy()
-    ind = df["indicator"].astype(str).to_numpy()
-    grp = df["group"].astype(str).to_numpy()
-    # Partitions: exactly one suppressed cell among the groups of a base -> suppress the next smallest.
-    for key in set(zip(site[np.isin(ind, PARTITIONS)], ind[np.isin(ind, PARTITIONS)])):
-        idx = np.flatnonzero((site == key[0]) & (ind == key[1]))
-        if suppressed[idx].sum() == 1 and len(idx) > 1:
-            others = idx[~suppressed[idx]]
-            suppressed[others[np.argmin(num[others])]] = True
-    # A Likert net score is the difference of its top-two and bottom-two counts.
-    net = np.flatnonzero(np.char.endswith(ind.astype(str), "likert_net"))
-    for i in net:
-        prefix = ind[i][: -len("likert_net")]
-        parts = (site == site[i]) & (grp == grp[i]) & np.isin(ind, [prefix + "likert_top2", prefix + "likert_bottom2"])
-        if suppressed[parts].any():
-            suppressed[i] = True
+def _round_to(values: np.ndarray, base: np.ndarray) -> np.ndarray:
+    base = np.maximum(np.asarray(base, float), 1)
+    return np.where(base > 1, np.floor(values / base + 0.5) * base, values)
+
+
+def _row_keys(df: pd.DataFrame) -> np.ndarray:
+    return (df["indicator"].astype(str) + "|" + df["group"].fillna("").astype(str)).to_numpy()
+
+
+def _scope(df: pd.DataFrame) -> np.ndarray:
+    """Rows of different sites (or survey periods) never share a linked table."""
+    s = df["site_id"].astype(str)
+    if "period" in df.columns:
+        s = s + "\x1f" + df["period"].astype(str)
+    return s.to_numpy()
+
+
+def _net_withheld(df, suppressed, is_net) -> np.ndarray:
+    keys = _row_keys(df)
+    scope = _scope(df)
+    index = {(scope[i], keys[i]): i for i in range(len(df))}
+    out = np.zeros(len(df), bool)
+    for i in np.flatnonzero(is_net):
+        prefix, item = keys[i].split("|", 1)
+        stem = prefix[: -len(_NET_SUFFIX)]
+        parts = [index.get((scope[i], f"{stem}likert_{p}|{item}")) for p in ("top2", "bottom2")]
+        if any(p is None or suppressed[p] for p in parts):
+            out[i] = True
+    return out
+
+
+def _net_published(df, suppressed, is_net, pub_num, pub_den):
+    """A net score from its published parts: (top two - bottom two) / base, all as published."""
+    keys = _row_keys(df)
+    scope = _scope(df)
+    index = {(scope[i], keys[i]): i for i in range(len(df))}
+    est = np.full(len(df), np.nan)
+    num = np.full(len(df), np.nan)
+    for i in np.flatnonzero(is_net & ~suppressed):
+        prefix, item = keys[i].split("|", 1)
+        stem = prefix[: -len(_NET_SUFFIX)]
+        t = index[(scope[i], f"{stem}likert_top2|{item}")]
+        b = index[(scope[i], f"{stem}likert_bottom2|{item}")]
+        if pub_den[t] > 0:
+            num[i] = pub_num[t] - pub_num[b]
+            est[i] = num[i] / pub_den[t]
+    return est, num
+
+
+# ------------------------------------------------------------------------------------------------
+# Linked tables and secondary suppression
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    name: str
+    parts: list[int]
+    total: int | None  # row index of the total row (None: the parts' shared denominator)
+    field: str
+    remainder: bool
+
+
+def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) -> list[_Table]:
+    """Instances of every declared linked table in ``df`` (row positions)."""
+    keys = _row_keys(df)
+    scope = _scope(df)
+    index = {(scope[i], keys[i]): i for i in range(len(df))}
+    found = []
+    for link in tables:
+        groups: dict[tuple, list[int]] = {}
+        bind: dict[tuple, dict] = {}
+        for i, k in enumerate(keys):
+            m = link._re.fullmatch(k)
+            if m is None:
+                continue
+            gd = m.groupdict()
+            key = (scope[i], tuple(sorted(gd.items())))
+            groups.setdefault(key, []).append(i)
+            bind[key] = gd
+        for key, rows in groups.items():
+            total = None
+            if link.total is not None:
+                total = index.get((key[0], link.total.format(**bind[key])))
+                if total is None:
+                    continue
+                rows = [r for r in rows if r != total]
+            if len(rows) + (total is not None) < 2 and not link.remainder:
+                continue
+            found.append(_Table(link.name, rows, total, link.field, link.remainder))
+    return found
+
+
+def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: DisclosureRules, *, subjects=None,
+                          tables: tuple[Linked, ...] = LINKED_TABLES) -> np.ndarray:
+    """Suppress more cells until no suppressed cell (nor an unsafe unpublished remainder) can be
+    recovered from any linked table. Never picks a zero cell; cells that are the base of other
+    published rows (the total of a partition) are never picked.
+
+    Works on exact values (as if every published count were exact): safe also where counts are
+    rounded.
+    """
+    suppressed = np.asarray(suppressed, bool).copy()
+    if subjects is None:
+        subjects = _indicator_info(df["indicator"].astype(str).to_numpy())[0]
+    num = df["numerator"].to_numpy(float)
+    den = df["denominator"].to_numpy(float)
+    inst = linked_tables(df, tables)
+    for _ in range(50):
+        changed = False
+        for t in inst:
+            changed |= _protect(t, suppressed, num, den, rules.rule(subjects[t.parts[0]] if t.parts else "people"))
+        if not changed:
+            break
     return suppressed
 
 
-def publish_count(n, rules: DisclosureRules) -> str:
+def _unsafe(rule: Rule, field: str, n: float, d: float) -> bool:
+    """Would publishing this (recovered) cell disclose something under ``rule``?"""
+    if rule.small_group(d) and field == "group":
+        return True
+    if rule.small(n):
+        return True
+    if rule.suppress_small_complement and np.isfinite(d) and rule.small(d - n):
+        return True
+    return False
+
+
+def _protect(t: _Table, suppressed, num, den, rule: Rule) -> bool:
+    parts = [p for p in t.parts if not (np.isnan(num[p]) and np.isnan(den[p]))]
+    if not parts:
+        return False
+    if t.total is None:
+        total_num = den[parts[0]]  # the shared base
+        total_den = den[parts[0]]
+        total_hidden = False
+    else:
+        total_num, total_den = num[t.total], den[t.total]
+        total_hidden = bool(suppressed[t.total])
+    if t.field == "numerator" and t.total is None:
+        part_vals = [(num[p], den[p]) for p in parts]
+    elif t.field == "numerator":
+        part_vals = [(num[p], total_den) for p in parts]
+    else:
+        part_vals = [(num[p], den[p]) for p in parts]
+    hidden = [i for i, p in enumerate(parts) if suppressed[p]]
+    rem_n = total_num - np.nansum([v[0] for v in part_vals]) if t.remainder else 0.0
+    rem_d = total_den - np.nansum([v[1] for v in part_vals]) if (t.remainder and t.field == "group") else (total_den if t.remainder else 0.0)
+    rem_unknown = t.remainder and (rem_n != 0 or (t.field == "group" and rem_d != 0))
+
+    def pick() -> bool:
+        value = num if t.field == "numerator" else den
+        cand = [p for i, p in enumerate(parts) if i not in hidden and value[p] > 0]
+        if cand:
+            suppressed[min(cand, key=lambda p: (value[p], p))] = True
+            return True
+        if t.total is not None and not total_hidden and total_num > 0:
+            suppressed[t.total] = True
+            return True
+        return False
+
+    if total_hidden:
+        # The total is recovered as the sum of the parts unless some part (or a remainder) is hidden.
+        if not hidden and not rem_unknown:
+            return pick()
+        return False
+    unknowns = len(hidden) + (1 if rem_unknown else 0)
+    if unknowns == 0:
+        return False
+    if len(hidden) == 1 and not rem_unknown:
+        return pick()  # exactly one suppressed cell: recovered exactly
+    # The hidden cells (and remainder) together are recovered as total minus the published parts.
+    un = sum(part_vals[i][0] for i in hidden) + (rem_n if t.remainder else 0)
+    if t.field == "group":
+        ud = sum(part_vals[i][1] for i in hidden) + (rem_d if t.remainder else 0)
+    else:
+        ud = total_den
+    if _unsafe(rule, t.field, un, ud):
+        return pick()
+    return False
+
+
+# ------------------------------------------------------------------------------------------------
+# Counts shown outside indicators.csv
+# ------------------------------------------------------------------------------------------------
+
+
+def publish_count(n, rules: DisclosureRules, subjects: str = "people") -> str:
     """One count as it may be published: the marker when suppressed, else rounded, as text."""
     if n is None or (isinstance(n, float) and np.isnan(n)):
         return ""
     if not rules.apply:
         return f"{int(n):,}"
-    if rules.small(n):
+    rule = rules.rule(subjects)
+    if rule.small(n):
         return rules.marker
-    return f"{int(rules.round(n)):,}"
+    return f"{int(rule.round(n)):,}"
 
 
-def disclose_counts(table: pd.DataFrame, rules: DisclosureRules, columns=None) -> pd.DataFrame:
+def disclose_counts(table: pd.DataFrame, rules: DisclosureRules, columns=None, subjects: str = "people") -> pd.DataFrame:
     """A table of counts (e.g. a crosstab) as it may be published: small cells suppressed, the rest
-    rounded; when a row has exactly one suppressed cell, its next smallest non-zero cell is
-    suppressed too (rows whose totals are published elsewhere cannot then be completed)."""
+    rounded; secondary suppression along every row (each row's cells add up to its total, which
+    may be published elsewhere), never on a zero cell, until the suppressed cells of a row
+    together are not small either."""
     columns = list(table.columns) if columns is None else list(columns)
     out = table.copy().astype(object)
     if not rules.apply:
         return out
+    rule = rules.rule(subjects)
     values = table[columns].to_numpy(float)
-    sup = rules.small(values)
+    sup = rule.small(values)
     if rules.secondary_suppression:
         for r in range(values.shape[0]):
-            if sup[r].sum() == 1:
+            while sup[r].any():
+                hidden = values[r, sup[r]]
+                if sup[r].sum() >= 2 and not rule.small(np.nansum(hidden)):
+                    break
                 cand = np.flatnonzero(~sup[r] & (values[r] > 0))
-                if len(cand):
-                    sup[r, cand[np.argmin(values[r, cand])]] = True
-    shown = np.where(sup, rules.marker, rules.round(np.nan_to_num(values)).astype(int).astype(str))
+                if not len(cand):
+                    break
+                sup[r, cand[np.argmin(values[r, cand])]] = True
+    shown = np.where(sup, rules.marker, rule.round(np.nan_to_num(values)).astype(int).astype(str))
     for j, c in enumerate(columns):
         out[c] = shown[:, j]
     return out

@@ -1,6 +1,7 @@
 """Disclosure control: small counts, small bases, complements, rounding, secondary suppression,
 and a batch where one site has only six GP responses."""
 
+import math
 import re
 
 import numpy as np
@@ -12,16 +13,41 @@ from homekit import disclosure
 from homekit.disclosure import DisclosureRules, disclose_counts, disclose_indicators, load_rules, publish_count
 
 
-def _rows(records):
-    base = {"site_id": "a", "group": "", "lower": 0.1, "upper": 0.9, "method": "Wilson"}
+def _rows(records, site="a"):
+    base = {"site_id": site, "group": "", "lower": 0.1, "upper": 0.9, "method": "Wilson"}
     df = pd.DataFrame([{**base, **r} for r in records])
     df["estimate"] = df["numerator"] / df["denominator"]
     return df
 
 
+def _wilson(x, n, z=1.959963984540054):
+    """Wilson score interval written out by hand (Wilson 1927; Newcombe 1998, method 3)."""
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
 def test_defaults_match_parameters_file():
     assert load_rules(ROOT / "parameters" / "disclosure.yaml", "site") == DisclosureRules()
-    assert load_rules(ROOT / "parameters" / "disclosure.yaml", "national").apply is False
+    nat = load_rules(ROOT / "parameters" / "disclosure.yaml", "national")
+    assert nat.apply is True and nat.national_exact is False  # national follows the site rules by default
+    assert DisclosureRules().professional.min_group_size == 11
+
+
+def test_first_release_settings_still_read(tmp_path):
+    p = tmp_path / "d.yaml"
+    p.write_text("site:\n  apply: true\n  suppress_counts_to: 9\n  rounding_base: 10\nnational:\n  apply: false\nsuppressed_marker: '*'\n")
+    site = load_rules(p, "site")
+    assert site.people.suppress_counts_to == 9 and site.people.rounding_base == 10 and site.marker == "*"
+    assert load_rules(p, "national").apply is False  # "national: apply: false" meant exact national figures
+
+
+def test_national_exact_setting(tmp_path):
+    p = tmp_path / "d.yaml"
+    p.write_text("national:\n  exact: true\n")
+    assert load_rules(p, "national").apply is False
+    assert load_rules(p, "site").apply is True
 
 
 @pytest.mark.parametrize(
@@ -38,63 +64,231 @@ def test_defaults_match_parameters_file():
         (40, 40, False, 40, 40),  # complement 0
     ],
 )
-def test_primary_suppression_and_rounding(num, den, suppressed, shown_num, shown_den):
-    out = disclose_indicators(_rows([{"indicator": "x", "numerator": num, "denominator": den}]), DisclosureRules()).iloc[0]
+def test_people_rule_primary_suppression_and_rounding(num, den, suppressed, shown_num, shown_den):
+    out = disclose_indicators(_rows([{"indicator": "op_planned_ahead", "numerator": num, "denominator": den}]), DisclosureRules()).iloc[0]
     assert bool(out["suppressed"]) is suppressed
     if suppressed:
         assert np.isnan(out["numerator"]) and np.isnan(out["estimate"]) and np.isnan(out["lower"]) and np.isnan(out["upper"])
     else:
         assert out["numerator"] == shown_num
-        assert out["estimate"] == pytest.approx(num / den)
+        assert out["estimate"] == round(shown_num / shown_den, 4)  # from the published counts
     if shown_den is None:
         assert np.isnan(out["denominator"])
     else:
         assert out["denominator"] == shown_den
 
 
-def test_secondary_suppression_in_a_partition():
+def test_attack_estimate_times_base_gives_only_published_counts():
+    # Before: 13/42 was written as 0.3095238095 beside "15 of 40"; 0.3095238095 x 42 = 13 exactly.
+    out = disclose_indicators(_rows([{"indicator": "op_planned_ahead", "numerator": 13, "denominator": 42}]), DisclosureRules()).iloc[0]
+    assert (out["numerator"], out["denominator"]) == (15, 40)
+    assert out["estimate"] == 0.375  # 15 / 40
+    for n in range(30, 51):  # every base the attacker might try
+        guess = out["estimate"] * n
+        assert not (abs(guess - round(guess)) < 1e-6 and round(guess) == 13 and n == 42)
+    # The interval is Wilson on 15/40 (hand formula), not on 13/42, at 4 decimals.
+    lo, hi = _wilson(15, 40)
+    assert (out["lower"], out["upper"]) == (round(lo, 4), round(hi, 4))
+    lo13, _ = _wilson(13, 42)
+    assert out["lower"] != round(lo13, 4)
+
+
+def test_professional_rule_group_of_eleven():
+    rows = _rows([
+        {"indicator": "gp_trust_asc", "numerator": 3, "denominator": 11},  # 3 of 11 GPs: published
+        {"indicator": "gp_trust_discharge_team", "numerator": 9, "denominator": 10},  # 10 answers: withheld
+    ])
+    out = disclose_indicators(rows, DisclosureRules()).set_index("indicator")
+    assert not out.loc["gp_trust_asc", "suppressed"]
+    assert (out.loc["gp_trust_asc", "numerator"], out.loc["gp_trust_asc", "denominator"]) == (3, 11)
+    assert out.loc["gp_trust_asc", "estimate"] == round(3 / 11, 4) == 0.2727
+    assert out.loc["gp_trust_discharge_team", "suppressed"]
+
+
+def test_attack_subgroup_difference_twelve_and_eight():
+    # A site of 20 GPs split 12/8 by role: before, both the site and the 12 were published, so
+    # the 8 (under the threshold of 11) was the difference.
+    rows = _rows([
+        {"indicator": "gp_trust_asc", "group": "", "numerator": 15, "denominator": 20},
+        {"indicator": "gp_trust_asc", "group": "role:partner", "numerator": 10, "denominator": 12},
+        {"indicator": "gp_trust_asc", "group": "role:salaried", "numerator": 5, "denominator": 8},
+    ])
+    out = disclose_indicators(rows, DisclosureRules()).set_index("group")
+    assert out.loc["role:salaried", "suppressed"]  # 8 < 11
+    assert out.loc["role:partner", "suppressed"]  # else 20 - 12 = the 8
+    assert not out.loc["", "suppressed"]  # the site keeps its headline
+
+
+def test_attack_professions_and_roll_up():
+    rows = _rows([
+        {"indicator": "prof_factor_frequent", "group": "admission:risk_aversion|hospital_discharge", "numerator": 6, "denominator": 12},
+        {"indicator": "prof_factor_frequent", "group": "admission:risk_aversion|hospital_clinical", "numerator": 2, "denominator": 8},
+        {"indicator": "prof_factor_frequent", "group": "admission:risk_aversion|group:hospital", "numerator": 8, "denominator": 20},
+    ])
+    out = disclose_indicators(rows, DisclosureRules()).set_index("group")
+    assert out["suppressed"].tolist() == [True, True, False]
+
+
+def test_attack_partition_two_small_cells_and_never_a_zero():
+    # Before: with two cells of 3 suppressed nothing more was, and their total (6) = 40 - 34 was known.
+    groups = {"GP": 20, "Family": 14, "Social worker": 3, "Hospital staff": 3, "Friends": 0, "Self": 0, "Other": 0}
+    df = _rows([{"indicator": "op_most_influential", "group": g, "numerator": n, "denominator": 40} for g, n in groups.items()])
+    out = disclose_indicators(df, DisclosureRules()).set_index("group")
+    assert out.loc["Social worker", "suppressed"] and out.loc["Hospital staff", "suppressed"]
+    assert out.loc["Family", "suppressed"]  # the smallest non-zero cell: hidden total 3 + 3 + 14 = 20
+    assert not out.loc[["Friends", "Self", "Other"], "suppressed"].any()  # zero cells are never picked
+    assert out["suppressed"].sum() == 3
+
+
+def test_partition_one_small_cell():
     groups = {"GP": 20, "Family": 30, "Friends": 3, "Self": 10, "Other": 12}
     df = _rows([{"indicator": "op_most_influential", "group": g, "numerator": n, "denominator": 75} for g, n in groups.items()])
     out = disclose_indicators(df, DisclosureRules()).set_index("group")
-    assert out.loc["Friends", "suppressed"]
-    assert out.loc["Self", "suppressed"]  # the next smallest, so Friends cannot be recovered from the total
+    assert out.loc["Friends", "suppressed"] and out.loc["Self", "suppressed"]
     assert out["suppressed"].sum() == 2
 
 
-def test_likert_net_withheld_with_its_parts():
-    df = _rows([
-        {"indicator": "gp_likert_top2", "group": "trust_asc", "numerator": 25, "denominator": 30},
-        {"indicator": "gp_likert_bottom2", "group": "trust_asc", "numerator": 5, "denominator": 30},
-        {"indicator": "gp_likert_net", "group": "trust_asc", "numerator": 20, "denominator": 30, "method": "top-two minus bottom-two share"},
+def test_attack_unpublished_remainder():
+    # Likert middle answer = n - top two - bottom two: 3 people; before, it was published by subtraction.
+    people = DisclosureRules(professional=disclosure.PEOPLE)  # the GP ids under the people rule
+    rows = _rows([
+        {"indicator": "gp_likert_top2", "group": "relationship_social_care", "numerator": 20, "denominator": 35},
+        {"indicator": "gp_likert_bottom2", "group": "relationship_social_care", "numerator": 12, "denominator": 35},
     ])
-    out = disclose_indicators(df, DisclosureRules()).set_index("indicator")
+    out = disclose_indicators(rows, people).set_index("indicator")
+    assert out.loc["gp_likert_bottom2", "suppressed"] and not out.loc["gp_likert_top2", "suppressed"]
+    # Don't know on the better-assessor question is the remainder; with none, GP = base - Social care.
+    rows = _rows([
+        {"indicator": "gp_social_care_better_assessor", "numerator": 14, "denominator": 17},
+        {"indicator": "gp_gp_better_assessor", "numerator": 3, "denominator": 17},
+    ])
+    out = disclose_indicators(rows, people)
     assert out["suppressed"].all()
 
 
-def test_national_unrestricted():
-    df = _rows([{"indicator": "x", "numerator": 3, "denominator": 6}])
-    out = disclose_indicators(df, load_rules(None, "national")).iloc[0]
+def test_likert_net_withheld_with_its_parts_and_derived_from_them():
+    df = _rows([
+        {"indicator": "op_likert_top2", "group": "trust_gp_advice", "numerator": 25, "denominator": 30},
+        {"indicator": "op_likert_bottom2", "group": "trust_gp_advice", "numerator": 5, "denominator": 30},
+        {"indicator": "op_likert_net", "group": "trust_gp_advice", "numerator": 20, "denominator": 30, "method": "top-two minus bottom-two share"},
+    ])
+    out = disclose_indicators(df, DisclosureRules()).set_index("indicator")
+    assert out["suppressed"].all()
+    df.loc[:, "numerator"] = [27, 14, 13]  # a four-level scale: no middle answer
+    df.loc[:, "denominator"] = 41
+    out = disclose_indicators(df, DisclosureRules()).set_index("indicator")
+    # published: 25 and 15 of 40 -> net (25 - 15) / 40 = 0.25 (not 13/41 = 0.3171)
+    assert out.loc["op_likert_net", "estimate"] == 0.25 and out.loc["op_likert_net", "numerator"] == 10
+
+
+def _mean_row(indicator, n, mean, lo, hi, **private):
+    return {"indicator": indicator, "group": "item", "numerator": n * mean, "denominator": n, "estimate": mean,
+            "lower": lo, "upper": hi, "method": "Student's t", **private}
+
+
+def test_attack_mean_inversion():
+    # Before: mean 3.4358974359, t interval and n = 39 gave the sum 134 and the sum of squares,
+    # and with top-two / bottom-two every answer level, including a level chosen by one person.
+    row = _mean_row("op_likert_mean", 39, 134 / 39, 3.2568749, 3.6149199, _min_count=1)
+    out = disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]
+    assert out["suppressed"] and np.isnan(out["estimate"]) and np.isnan(out["numerator"])
+    # Every level has 8 or more people: published, rounded to 2 decimals, n rounded, no sum.
+    row = _mean_row("op_likert_mean", 41, 113 / 41, 2.4301, 3.0821, _min_count=9)
+    out = disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]
+    assert not out["suppressed"]
+    assert out["estimate"] == 2.76 and (out["lower"], out["upper"]) == (2.43, 3.08)  # 113/41 = 2.7561
+    assert out["denominator"] == 40 and np.isnan(out["numerator"])
+    # Without the level counts the gate cannot check: withheld.
+    row = _mean_row("op_likert_mean", 41, 113 / 41, 2.4301, 3.0821)
+    assert disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]["suppressed"]
+    # Fewer than 10 values: withheld.
+    row = _mean_row("prof_relationship_score", 9, 3.0, 2.0, 4.0)
+    assert disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]["suppressed"]
+
+
+def test_magnitude_dominance():
+    # ACRO's rules by hand: n-k (2 largest >= 90% of the total) and p-ratio (rest < 10% of the largest).
+    assert dominance_flags([1000], [500], [300]) == [False]  # 80%, rest 200 = 40% of 500
+    assert dominance_flags([1000], [600], [310]) == [True]  # 91%
+    assert dominance_flags([1000], [455], [450]) == [True]  # 90.5%, and rest 95 < 45.5
+    row = _mean_row("case_weekly_cost_difference", 12, 420.0, 100.0, 740.0, _abs_total=5040.0, _top1=4600.0, _top2=200.0)
+    out = disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]
+    assert out["suppressed"]  # two cases make 4800 of 5040 (95%); the rest, 240, is 5% of 4600
+    row.update(_top1=600.0, _top2=550.0, estimate=420.4, lower=100.26, upper=740.8)
+    out = disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]
+    assert not out["suppressed"] and (out["estimate"], out["lower"], out["upper"]) == (420, 100, 741)  # whole pounds
+
+
+def dominance_flags(total, top1, top2):
+    return disclosure.dominated(total, top1, top2).tolist()
+
+
+def test_attack_national_minus_sites():
+    # Site b has 8 professionals answering: withheld at the site. Before, national (exact) minus
+    # site a gave back b's 2 of 8.
+    sites = pd.concat([
+        _rows([{"indicator": "prof_trust", "group": "gp->asc", "numerator": 12, "denominator": 30}], site="a"),
+        _rows([{"indicator": "prof_trust", "group": "gp->asc", "numerator": 2, "denominator": 8}], site="b"),
+    ], ignore_index=True)
+    national = _rows([{"indicator": "prof_trust", "group": "gp->asc", "numerator": 14, "denominator": 38}], site="national")
+    rules = load_rules(None, "national")
+    assert disclose_indicators(sites, rules.__class__())["suppressed"].tolist() == [False, True]
+    assert disclose_indicators(national, rules, sites=sites).iloc[0]["suppressed"]
+    # People's counts: the national figure is rounded like a site's (14 -> 15, 38 -> 40).
+    people = _rows([{"indicator": "op_planned_ahead", "numerator": 14, "denominator": 38}], site="national")
+    out = disclose_indicators(people, rules).iloc[0]
+    assert (out["numerator"], out["denominator"], out["estimate"]) == (15, 40, 0.375)
+
+
+def test_national_exact_when_set():
+    df = _rows([{"indicator": "op_planned_ahead", "numerator": 3, "denominator": 6}])
+    out = disclose_indicators(df, disclosure.UNRESTRICTED).iloc[0]
     assert not out["suppressed"] and out["numerator"] == 3 and out["denominator"] == 6
 
 
 def test_publish_count_and_tables():
     rules = DisclosureRules()
     assert [publish_count(n, rules) for n in (0, 1, 7, 8, 12, 1234)] == ["0", "[c]", "[c]", "10", "10", "1,235"]
-    t = pd.DataFrame({"a": [10, 3, 0], "b": [20, 30, 40], "c": [9, 12, 2]})
+    assert publish_count(3, rules, "professional") == "3"
+    t = pd.DataFrame({"a": [10, 3, 0, 3], "b": [20, 30, 40, 2], "c": [9, 12, 2, 30]})
     shown = disclose_counts(t, rules)
     assert shown.loc[1, "a"] == "[c]" and shown.loc[1, "c"] == "[c]"  # secondary: next smallest in the row
-    assert shown.loc[2, "c"] == "[c]" and shown.loc[2, "a"] == "0"
+    assert shown.loc[2, "c"] == "[c]" and shown.loc[2, "a"] == "0"  # never a zero
     assert shown.loc[0].tolist() == ["10", "20", "10"]
+    assert shown.loc[3].tolist() == ["[c]", "[c]", "[c]"]  # 3 + 2 = 5 is still small: a third cell
 
 
 def test_bad_rules_file(tmp_path):
     p = tmp_path / "d.yaml"
-    p.write_text("site:\n  rounding_base: -5\n")
+    p.write_text("people:\n  rounding_base: -5\n")
     with pytest.raises(Exception, match="rounding_base"):
         load_rules(p)
-    p.write_text("site:\n  suppress_everything: true\n")
+    p.write_text("people:\n  suppress_everything: true\n")
     with pytest.raises(Exception, match="suppress_everything"):
         load_rules(p)
+    p.write_text("precision:\n  proportion: many\n")
+    with pytest.raises(Exception, match="precision.proportion"):
+        load_rules(p)
+
+
+def test_example_data_through_the_gate(example_dir):
+    """Every published proportion is its published numerator over its published denominator."""
+    import homekit
+    from homekit.indicators import compute_indicators
+
+    data = homekit.load_data_dir(example_dir)
+    raw = compute_indicators(data.site("barnsley"))
+    out = disclose_indicators(raw, DisclosureRules())
+    assert not [c for c in out.columns if c.startswith("_")]
+    pub = out[~out.suppressed & (out.method == "Wilson")]
+    assert (pub.estimate == (pub.numerator / pub.denominator).round(4)).all()
+    assert (pub.estimate.round(4) == pub.estimate).all()
+    # Barnsley (22 GPs answering) shows its GP headlines.
+    heads = out[out.indicator.isin(["gp_trust_asc", "gp_value_closer_links", "gp_relationship_poor"])]
+    assert not heads.suppressed.any()
+    # A people row's counts are multiples of 5.
+    people = pub[pub.indicator.str.startswith(("op_", "case_", "flow_", "interview_"))]
+    assert (people[["numerator", "denominator"]].stack() % 5 == 0).all()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -119,21 +313,26 @@ def shrunk_run(example_dir, tmp_path_factory):
 
 
 def test_no_small_count_or_small_base_published_for_shrunk_site(shrunk_run):
+    from homekit.instruments import INDICATORS
+
     out = shrunk_run.output_dir
     assert shrunk_run.exit_code == 0
     ind = pd.read_csv(out / "sites" / "barnsley" / "indicators.csv", keep_default_na=False, na_values=[""])
+    prof = ind.indicator.map(lambda i: INDICATORS[i].subjects == "professional")
+    people = ind[~prof]
     for col in ("numerator", "denominator"):
-        v = ind[col].dropna()
+        v = people[col].dropna()
         assert not v.between(1, 7).any(), col
-    shown = ind[~ind.suppressed]
-    assert not (shown["denominator"] < 10).any()
+    assert not (people.loc[~people.suppressed, "denominator"] < 10).any()
+    # Professionals: no group under 11 is shown, not even its size.
+    assert not ind.loc[prof, "denominator"].dropna().between(1, 10).any()
     gp_rows = ind[ind.indicator.str.startswith("gp_")]
-    assert gp_rows["suppressed"].all()  # six GPs: every GP figure is withheld
+    assert gp_rows["suppressed"].all()  # six GPs: every GP figure is withheld, the response rate too
     # Suppressed cells cannot be recovered: no partition has exactly one suppressed cell.
     for (ind_id,), part in ind[ind.indicator.isin(disclosure.PARTITIONS)].groupby(["indicator"]):
         assert part["suppressed"].sum() != 1, ind_id
-    # Rounded counts: every published count is a multiple of 5.
-    pub = ind.loc[~ind.suppressed & ind.method.isin(["Wilson", "Byars", "Exact"]), ["numerator", "denominator"]].stack()
+    # Rounded counts: every published count about people is a multiple of 5.
+    pub = people.loc[~people.suppressed & people.method.isin(["Wilson", "Byars", "Exact"]), ["numerator", "denominator"]].stack()
     assert (pub % 5 == 0).all()
 
 
@@ -146,10 +345,16 @@ def test_reports_do_not_show_the_six(shrunk_run):
     assert not re.search(r"\b6 of 175\b", text)
     import openpyxl
 
+    from homekit.instruments import INDICATORS
+
     wb = openpyxl.load_workbook(out / "sites" / "barnsley" / "summary.xlsx")
-    counts = []
+    people, prof = [], []
     for name, columns in (("all_indicators", ("numerator", "denominator")), ("headlines", ("base",))):
         rows = list(wb[name].iter_rows(values_only=True))
         idx = [rows[0].index(c) for c in columns]
-        counts += [r[i] for r in rows[1:] for i in idx if isinstance(r[i], (int, float))]
-    assert counts and not [v for v in counts if 1 <= v <= 7]
+        ind = rows[0].index("indicator")
+        for r in rows[1:]:
+            into = prof if INDICATORS[r[ind]].subjects == "professional" else people
+            into += [(columns[k], r[i]) for k, i in enumerate(idx) if isinstance(r[i], (int, float))]
+    assert people and not [v for _, v in people if 1 <= v <= 7]
+    assert not [v for c, v in prof if c != "numerator" and 1 <= v <= 10]  # no group of professionals under 11

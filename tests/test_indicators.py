@@ -185,8 +185,10 @@ def test_national_headlines_reproduce_seeds(example_dir):
 def test_site_indicators_contract_and_by_grouping(example_dir):
     data = homekit.load_data_dir(example_dir)
     site = compute_indicators(data.site("barnsley"))
-    assert list(site.columns) == ["site_id", "indicator", "group", "numerator", "denominator", "estimate",
-                                  "lower", "upper", "method", "suppressed"]
+    public = [c for c in site.columns if not c.startswith("_")]  # private columns are for the gate only
+    assert public == ["site_id", "indicator", "group", "numerator", "denominator", "estimate",
+                      "lower", "upper", "method", "suppressed"]
+    assert "_min_count" in site.columns and set(site.columns) - set(public) <= {"_min_count", "_abs_total", "_top1", "_top2"}
     assert set(site.site_id) == {"barnsley"}
     prop = site[site.method == "Wilson"]
     assert ((prop.lower <= prop.estimate + 1e-12) & (prop.estimate <= prop.upper + 1e-12) | prop.estimate.isna()).all()

@@ -65,7 +65,8 @@ def compute_indicators(data, *, level: str = "site") -> pd.DataFrame:
     -------
     DataFrame
         Columns ``site_id, indicator, group, numerator, denominator, estimate, lower, upper,
-        method, suppressed`` (``suppressed`` is False: disclosure control is applied on output).
+        method, suppressed`` (``suppressed`` is False: disclosure control is applied on output),
+        then private columns starting with ``_`` that only :mod:`homekit.disclosure` reads.
     """
     if level not in ("site", "national"):
         raise ValueError("level must be 'site' or 'national'")
@@ -113,7 +114,9 @@ def compute_indicators(data, *, level: str = "site") -> pd.DataFrame:
     for c in ("numerator", "denominator", "estimate", "lower", "upper"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     out["suppressed"] = False
-    out = out[OUTPUT_COLUMNS]
+    # Private columns (``_`` first: what the disclosure gate needs to know about a cell, such as
+    # the largest contributions to a cost) follow the contract's; the gate drops them.
+    out = out[OUTPUT_COLUMNS + [c for c in out.columns if str(c).startswith("_")]]
     # Stable order: by site, then in the order the indicators were computed.
     out["_order"] = np.arange(len(out))
     out = out.sort_values(["site_id", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)

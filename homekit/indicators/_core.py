@@ -103,8 +103,15 @@ def proportion_from_counts(keys, num, den, indicator, group="", *, method="wilso
     )
 
 
-def mean_table(groups: Groups, values: np.ndarray, mask: np.ndarray, indicator: str, group: str = "") -> pd.DataFrame:
-    """Rows for a mean indicator (Student's t interval); numerator is the sum, denominator the n."""
+def mean_table(groups: Groups, values: np.ndarray, mask: np.ndarray, indicator: str, group: str = "", *,
+               levels: bool = False, magnitude: bool = False) -> pd.DataFrame:
+    """Rows for a mean indicator (Student's t interval); numerator is the sum, denominator the n.
+
+    Private columns for the disclosure gate (dropped by it, never published): with
+    ``levels=True`` (the values are answer codes) ``_min_count``, the fewest people giving any
+    one answer level present; with ``magnitude=True`` (costs, hours) ``_abs_total``, ``_top1``,
+    ``_top2``, the total and the two largest absolute contributions (dominance rules).
+    """
     from scipy import stats as st
 
     v = np.where(mask, values, 0.0).astype(float)
@@ -117,7 +124,7 @@ def mean_table(groups: Groups, values: np.ndarray, mask: np.ndarray, indicator: 
         var = np.maximum(var, 0)
         half = st.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(var / n)
     half = np.where(n > 1, half, np.nan)
-    return frame(
+    out = frame(
         groups.keys,
         {
             "indicator": indicator,
@@ -130,6 +137,22 @@ def mean_table(groups: Groups, values: np.ndarray, mask: np.ndarray, indicator: 
             "method": "Student's t",
         },
     )
+    if levels or magnitude:
+        d = pd.DataFrame({"g": groups.codes[mask], "v": np.asarray(values, float)[mask]})
+        d = d[d["g"] < groups.size]
+        if levels:
+            counts = d.groupby(["g", "v"]).size()
+            mins = counts[counts > 0].groupby(level="g").min()
+            out["_min_count"] = mins.reindex(np.arange(groups.size)).to_numpy(float)
+        if magnitude:
+            d["a"] = d["v"].abs()
+            srt = d.sort_values(["g", "a"], ascending=[True, False], kind="stable")
+            rank = srt.groupby("g").cumcount().to_numpy()
+            every = np.arange(groups.size)
+            out["_abs_total"] = d.groupby("g")["a"].sum().reindex(every).fillna(0).to_numpy(float)
+            out["_top1"] = srt[rank == 0].set_index("g")["a"].reindex(every).fillna(0).to_numpy(float)
+            out["_top2"] = srt[rank == 1].set_index("g")["a"].reindex(every).fillna(0).to_numpy(float)
+    return out
 
 
 def codes_of(series: pd.Series) -> np.ndarray:

@@ -47,7 +47,7 @@ def case_indicators(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
         a = data["actual_weekly_cost"].to_numpy(float)
         i = data["ideal_weekly_cost"].to_numpy(float)
         known = imp & ~np.isnan(a) & ~np.isnan(i)
-        parts.append(mean_table(g, np.nan_to_num(a - i), known, "case_weekly_cost_difference"))
+        parts.append(mean_table(g, np.nan_to_num(a - i), known, "case_weekly_cost_difference", magnitude=True))
     if {"care_hours_start", "care_hours_after_review"} <= set(data.columns):
         s = data["care_hours_start"].to_numpy(float)
         r = data["care_hours_after_review"].to_numpy(float)

@@ -94,8 +94,8 @@ def likert_summary(data: pd.DataFrame, items, *, by=("site_id",), prefix: str = 
         parts.append(frame(groups.keys, {"indicator": f"{prefix}likert_net", "group": item, "numerator": top - bottom,
                                          "denominator": n, "estimate": net, "lower": np.nan, "upper": np.nan,
                                          "method": "top-two minus bottom-two share"}))
-        parts.append(mean_table(groups, (codes + 1).astype(float), ok, f"{prefix}likert_mean", item))
+        parts.append(mean_table(groups, (codes + 1).astype(float), ok, f"{prefix}likert_mean", item, levels=True))
         total = groups.count(np.ones(len(data), bool)).astype(float)
         parts.append(proportion_from_counts(groups.keys, total - n, total, f"{prefix}likert_missing", item))
     out = pd.concat(parts, ignore_index=True)
-    return out[by + INDICATOR_COLUMNS]
+    return out[by + INDICATOR_COLUMNS + [c for c in out.columns if c.startswith("_")]]
