@@ -1,8 +1,15 @@
 """Free text: only approved quotes, automatically redacted, and a checker for whole output folders.
 
-Redaction replaces e-mail addresses, UK telephone numbers, NHS numbers, UK postcodes and the
-names in a user-supplied list with ``[redacted]``. Free text that has no approval column (survey
-comments) is never published.
+Redaction replaces e-mail addresses, UK telephone numbers, NHS numbers, UK postcodes, names
+after a title ("Dr Patel", "Mrs J. Smith", "Nurse Okafor"), common first names (with the
+surname that follows them) and the names in a user-supplied list with ``[redacted]``. Free text
+that has no approval column (survey comments) is never published.
+
+Names are found with patterns and a deny list, the approach of Presidio's ``PatternRecognizer``.
+``presidio-analyzer`` itself is not used: it requires spaCy even for pattern recognisers, and its
+only person-name recogniser is spaCy's statistical NER, which needs a model download (hundreds
+of MB) that a council's offline machine cannot make. A name with neither a title nor a common
+first name ("ring Patel") is not found: list it in ``--redact-names``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,40 @@ PATTERNS = {
 }
 
 
+#: Titles that precede a person's name in quotes.
+TITLES = ("Dr", "Doctor", "Mr", "Mrs", "Ms", "Miss", "Mx", "Prof", "Professor", "Nurse", "Sister", "Matron", "Cllr",
+          "Councillor", "Rev", "Reverend", "Father", "Sir", "Dame", "Lady", "Lord")
+
+#: Common first names in England and Wales (ONS birth registrations, all ages), leaving out those
+#: that are also ordinary words (May, Will, Grace, Hope, Joy, Rose, Mark, Bill, Frank, ...).
+FIRST_NAMES = (
+    "Aaron Abdul Abigail Adam Adrian Ahmed Aidan Aisha Alan Albert Alex Alexander Alexandra Alfie Alice Alison Amanda "
+    "Amelia Amir Amy Andrea Andrew Angela Ann Anna Anne Anthony Archie Arthur Ashley Audrey Ayesha Barbara Barry "
+    "Beatrice Ben Benjamin Bernard Beth Bethany Betty Beverley Brenda Brian Bridget Callum Cameron Carl Carol Caroline "
+    "Catherine Charles Charlie Charlotte Chloe Christine Christopher Claire Clare Colin Connor Craig Daniel Danielle "
+    "Darren David Dean Deborah Denise Dennis Derek Diane Donna Doreen Dorothy Douglas Edward Eileen Elaine Eleanor "
+    "Elizabeth Ella Ellie Emily Emma Eric Ethan Evelyn Fatima Fiona Freya Gail Gareth Gary Gemma Geoffrey George "
+    "Georgia Gillian Gordon Graham Hannah Harry Harvey Hassan Hazel Heather Helen Henry Hugh Ian Imran Irene Isabel "
+    "Isabella Isla Jacob Jacqueline James Jamie Jane Janet Janice Jason Jean Jennifer Jessica Joan Joanne Joe John "
+    "Jonathan Joseph Joshua Joyce Judith Julia Julie Karen Kathleen Katie Kayleigh Keith Kelly Kenneth Kevin Kieran "
+    "Kirsty Laura Lauren Leah Lee Leon Lesley Leslie Liam Linda Lindsay Lisa Logan Lorraine Louise Lucy Luke Lynn "
+    "Maisie Malcolm Margaret Maria Marie Marion Martin Mary Matthew Maureen Megan Melanie Michael Michelle Mohammed "
+    "Mohammad Muhammad Natalie Nathan Neil Nicholas Nicola Noah Norman Oliver Olivia Oscar Pamela Patricia Paul "
+    "Pauline Peter Philip Priya Rachel Rebecca Richard Robert Rebekah Ronald Rosemary Ruth Ryan Sally Samantha Samuel "
+    "Sandra Sarah Scott Sean Sharon Sheila Shirley Simon Sophie Stephen Steven Stuart Susan Suzanne Sylvia Teresa "
+    "Thomas Timothy Tracey Tracy Trevor Valerie Vanessa Victoria Vincent Wendy William Yasmin Yvonne Zara Zoe"
+).split()
+
+_NAME = r"[A-Z][a-z]*(?:['’-][A-Z]?[a-z]+)*"
+_TITLE = r"(?:" + "|".join(TITLES) + r")\.?\s+"
+NAME_PATTERNS = {
+    # One or more titles, optional initials, then one to three capitalised words.
+    "titled name": re.compile(r"\b(?:" + _TITLE + r")+(?:[A-Z]\.?\s*)*" + _NAME + r"(?:\s+" + _NAME + r"){0,2}"),
+    # A common first name, optionally with an initial and the surname after it.
+    "first name": re.compile(r"\b(?:" + "|".join(FIRST_NAMES) + r")\b(?:\s+(?:[A-Z]\.\s*)?" + _NAME + r")?"),
+}
+
+
 def _name_pattern(names) -> re.Pattern | None:
     names = [n.strip() for n in (names or []) if n and n.strip()]
     if not names:
@@ -45,21 +86,23 @@ def redact(text, names=None) -> str:
     --------
     >>> redact("Call Dr Smith on 01234 567890 or a.smith@nhs.net, SW1A 1AA", names=["Dr Smith"])
     'Call [redacted] on [redacted] or [redacted], [redacted]'
+    >>> redact("Ring Dr Patel, or ask Susan Okafor in the discharge team")
+    'Ring [redacted], or ask [redacted] in the discharge team'
     """
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return ""
     out = str(text)
-    for pat in PATTERNS.values():
-        out = pat.sub(MARK, out)
     np_ = _name_pattern(names)
     if np_ is not None:
         out = np_.sub(MARK, out)
+    for pat in (*PATTERNS.values(), *NAME_PATTERNS.values()):
+        out = pat.sub(MARK, out)
     return out
 
 
 def find_personal(text: str, names=None) -> list[tuple[str, str]]:
     """Every (kind, match) of personal data in ``text``."""
-    found = [(kind, m.group(0)) for kind, pat in PATTERNS.items() for m in pat.finditer(text)]
+    found = [(kind, m.group(0)) for kind, pat in {**PATTERNS, **NAME_PATTERNS}.items() for m in pat.finditer(text)]
     np_ = _name_pattern(names)
     if np_ is not None:
         found += [("name", m.group(0)) for m in np_.finditer(text)]

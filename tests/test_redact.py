@@ -32,6 +32,33 @@ def test_names_from_list_redacted_and_ordinary_text_kept():
     assert redact(plain) == plain and find_personal(plain) == []
 
 
+@pytest.mark.parametrize("quote, name", [
+    ("Ring Dr Patel on the ward line", "Patel"),
+    ("Dr. A. Okafor said no beds were free", "Okafor"),
+    ("Mrs J. Smith's daughter was not asked", "Smith"),
+    ("Ask Nurse O'Neill-Hughes first", "O'Neill"),
+    ("Professor Sir Jim Bellamy chaired it", "Bellamy"),
+    ("Cllr Wright raised it at the board", "Wright"),
+    ("Susan Thompson from the reablement team helped", "Thompson"),
+    ("Mohammed said the family were not consulted", "Mohammed"),
+    ("then Margaret rang the GP", "Margaret"),
+])
+def test_planted_names_redacted(quote, name):
+    """Names not on --redact-names: titled names and common first names (with their surname)."""
+    out = redact(quote)
+    assert name not in out and "[redacted]" in out
+    assert "name" in " ".join(k for k, _ in find_personal(quote))
+
+
+@pytest.mark.parametrize("text", [
+    "The GP and social care team met weekly.",
+    "We will see in May whether the hope of more care at home is met.",
+    "Discharge to assess: Pathway 1 in Barnsley and Wiltshire.",
+])
+def test_ordinary_text_is_not_a_name(text):
+    assert redact(text) == text
+
+
 def test_only_approved_quotes():
     iv = pd.DataFrame({"site_id": ["a", "a", "a"], "stakeholder_group": ["GP"] * 3, "theme": ["t"] * 3,
                        "quote": [f"Call me on {PHONE}", UNAPPROVED, None], "quote_approved": ["Yes", "No", "Yes"]})
