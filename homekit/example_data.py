@@ -80,6 +80,16 @@ NOT_PROVIDED = {
 }
 SURVEY_YEAR = {1: 2013, 2: 2014}
 
+#: Second GP survey round of the wave 1 sites (2019), in the same file as the first.
+SECOND_ROUND_YEAR = 2019
+GP_RESPONSES_2019 = {
+    "barnsley": 26, "croydon": 22, "hertfordshire": 48, "redcar_cleveland": 16, "wiltshire": 36, "wolverhampton": 24,
+}
+#: Share of GPs trusting adult social care in 2019 where a site changed: two improve markedly and
+#: one worsens; the other sites keep their 2013 share, adjusted so that the pooled 2019 share
+#: equals the 2013 one (nationally, trust "has not significantly improved").
+TRUST_ASC_2019 = {"croydon": 0.97, "wiltshire": 0.94, "hertfordshire": 0.40}
+
 #: Published national figures the example data reproduces (seed documents).
 CALIBRATION = {
     "gp_relationship_poor": 0.56,
@@ -338,8 +348,8 @@ def _answer_column(df, sites, rng, name, levels, probs, top, missing_kw=None, el
     df[name] = values
 
 
-def _gp_survey(sites, scale, plan) -> pd.DataFrame:
-    rng = _rng("gp")
+def _gp_survey(sites, scale, plan, key: str = "gp") -> pd.DataFrame:
+    rng = _rng(key)
     df = _respondents(plan["gp"], sites, "gp", scale)
     for item, probs in _GP_ITEMS.items():
         col = INSTRUMENTS["gp_survey"].column(item)
@@ -371,8 +381,48 @@ def _gp_survey(sites, scale, plan) -> pd.DataFrame:
     df["gp_role"] = rng.choice(_GP_ROLES, size=len(df), p=[0.5, 0.3, 0.15, 0.05])
     comment = np.where(rng.random(len(df)) < 0.15, rng.choice(_GP_COMMENTS, size=len(df)), "")
     df["comment"] = comment
-    cols = INSTRUMENTS["gp_survey"].names
+    cols = [c for c in INSTRUMENTS["gp_survey"].names if c in df.columns]
     return df[cols]
+
+
+def _gp_second_round(sites, scale, plan, first: pd.DataFrame) -> pd.DataFrame:
+    """The 2019 GP survey of the wave 1 sites (see ``TRUST_ASC_2019``); empty without them."""
+    wave1 = set(sites.loc[sites.wave == 1, "site_id"])
+    counts = {k: v for k, v in plan["gp2019"].items() if k in wave1}
+    if not counts:
+        return first.iloc[0:0]
+    df = _gp_survey(sites[sites.site_id.isin(counts)], scale, {**plan, "gp": counts}, key="gp2019")
+    df["survey_year"] = SECOND_ROUND_YEAR
+    rng = _rng("gp2019-trust")
+    agree, disagree = ["Agree", "Strongly agree"], ["Strongly disagree", "Disagree"]
+    old = first[first.site_id.isin(counts)]
+    old_answered = old.trust_asc.isin(agree + disagree)
+    pooled_2013 = old.trust_asc.isin(agree).sum() / old_answered.sum()
+    answered = df.trust_asc.isin(agree + disagree).to_numpy()
+    n_site = df[answered].groupby("site_id").size()
+    share_2013 = old[old_answered].groupby("site_id").trust_asc.apply(lambda v: v.isin(agree).mean())
+    target = {s: int(round(TRUST_ASC_2019.get(s, share_2013.get(s, pooled_2013)) * n)) for s, n in n_site.items()}
+    # The unchanged sites absorb the difference so that the pooled 2019 share equals 2013's.
+    need = int(round(pooled_2013 * answered.sum())) - sum(target.values())
+    steady = [s for s in n_site.index if s not in TRUST_ASC_2019]
+    moved = True
+    while need and moved:
+        moved = False
+        for s in steady:
+            if need > 0 and target[s] < n_site[s]:
+                target[s] += 1
+                need, moved = need - 1, True
+            elif need < 0 and target[s] > 0:
+                target[s] -= 1
+                need, moved = need + 1, True
+    trust = df.trust_asc.to_numpy(dtype=object).copy()
+    for s, k in target.items():
+        idx = np.flatnonzero(answered & (df.site_id == s).to_numpy())
+        rng.shuffle(idx)
+        trust[idx[:k]] = rng.choice(agree, size=k, p=[0.52 / 0.73, 0.21 / 0.73])
+        trust[idx[k:]] = rng.choice(disagree, size=len(idx) - k, p=[0.07 / 0.27, 0.20 / 0.27])
+    df["trust_asc"] = trust
+    return df
 
 
 def _older_people(sites, scale, plan) -> pd.DataFrame:
@@ -432,7 +482,7 @@ def _professional(sites, scale, plan) -> pd.DataFrame:
         df[f"trust_{ratee}"] = np.where(own, "", trust)
         df[f"relationship_{ratee}"] = np.where(own, "", rel)
     df["comment"] = ""
-    return df[INSTRUMENTS["professional_survey"].names]
+    return df[[c for c in INSTRUMENTS["professional_survey"].names if c in df.columns]]
 
 
 def _case_reviews(sites, scale, plan) -> pd.DataFrame:
@@ -644,7 +694,7 @@ def _services(sites, plan) -> pd.DataFrame:
 
 def _plan(n_sites: int | None):
     """Sites and per-site sample sizes: the 11 named sites, then synthetic ones for larger batches."""
-    plan = {"gp": dict(GP_RESPONSES), "op": dict(OP_RESPONSES), "prof": dict(PROF_RESPONSES), "cases": dict(CASE_REVIEWS),
+    plan = {"gp": dict(GP_RESPONSES), "gp2019": dict(GP_RESPONSES_2019), "op": dict(OP_RESPONSES), "prof": dict(PROF_RESPONSES), "cases": dict(CASE_REVIEWS),
             "interventions": list(_INTERVENTIONS), "not_provided": dict(NOT_PROVIDED)}
     n = len(SITES) if n_sites is None else int(n_sites)
     if n < 1:
@@ -672,6 +722,10 @@ def _plan(n_sites: int | None):
     return sites, plan
 
 
+def _with_second_round(first: pd.DataFrame, sites, scale, plan) -> pd.DataFrame:
+    return pd.concat([first, _gp_second_round(sites, scale, plan, first)], ignore_index=True)
+
+
 def make_example_data(scale: int = 1, n_sites: int | None = None) -> dict[str, pd.DataFrame]:
     """The example data set as raw text tables (as they would arrive in CSV exports).
 
@@ -692,8 +746,9 @@ def make_example_data(scale: int = 1, n_sites: int | None = None) -> dict[str, p
     Examples
     --------
     >>> tables = make_example_data()
-    >>> len(tables["gp_survey"].query("site_id in ['barnsley','croydon','hertfordshire','redcar_cleveland','wiltshire','wolverhampton']"))
-    154
+    >>> gp = tables["gp_survey"]
+    >>> len(gp.query("survey_year == '2013'")), len(gp.query("survey_year == '2019'"))
+    (154, 172)
     """
     if int(scale) < 1:
         raise ValueError("scale must be a whole number >= 1")
@@ -701,7 +756,7 @@ def make_example_data(scale: int = 1, n_sites: int | None = None) -> dict[str, p
     tables = {
         "sites": sites.astype(str),
         "services": _services(sites, plan),
-        "gp_survey": _gp_survey(sites, scale, plan),
+        "gp_survey": _with_second_round(_gp_survey(sites, scale, plan), sites, scale, plan),
         "older_people_survey": _older_people(sites, scale, plan),
         "professional_survey": _professional(sites, scale, plan),
         "case_reviews": _case_reviews(sites, scale, plan),

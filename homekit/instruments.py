@@ -33,6 +33,7 @@ __all__ = [
     "SERVICES",
     "PROFESSIONS",
     "RATED_PROFESSIONS",
+    "ROUND_KEY",
     "ADMISSION_FACTORS",
     "DELAY_FACTORS",
     "WRONG_PATHWAY_FACTORS",
@@ -360,10 +361,23 @@ def _site_col():
 
 def _respondent_cols():
     return [
-        Column("respondent_id", "id", "Respondent identifier, unique within the site"),
+        Column("respondent_id", "id", "Respondent identifier, unique within the site's survey round"),
         _site_col(),
         Column("survey_year", "int", "Year the survey was run", minimum=2000, maximum=2100),
+        Column(
+            "survey_round",
+            "int",
+            "Survey round within the year (1, 2, ...) when a site was surveyed twice in one year; blank means 1",
+            required=False,
+            nullable=True,
+            minimum=1,
+            maximum=99,
+        ),
     ]
+
+
+#: The key of a survey round: respondent ids are unique within it (contract, second release).
+ROUND_KEY = ("site_id", "survey_year", "survey_round")
 
 
 _SITES = Instrument(
@@ -454,7 +468,7 @@ _GP = Instrument(
     "gp_survey",
     "GP survey",
     _gp_columns(),
-    key=("site_id", "respondent_id"),
+    key=ROUND_KEY + ("respondent_id",),
     description="Home Truths GP survey: one row per GP respondent.",
     subjects="professional",
 )
@@ -484,7 +498,7 @@ _OLDER = Instrument(
         ]
         + [Column("comment", "text", "Any other comments (free text)", required=False, nullable=True, free_text=True)]
     ),
-    key=("site_id", "respondent_id"),
+    key=ROUND_KEY + ("respondent_id",),
     description="One row per older person.",
 )
 
@@ -544,7 +558,7 @@ _PROF = Instrument(
     "professional_survey",
     "Interface survey of professionals",
     _prof_columns(),
-    key=("site_id", "respondent_id"),
+    key=ROUND_KEY + ("respondent_id",),
     description="One row per professional (interface survey).",
     subjects="professional",
 )

@@ -68,6 +68,21 @@ class Dataset:
                 tables[name] = part
         return Dataset(self.data_dir, tables, list(self.sources))
 
+    def latest(self) -> "Dataset":
+        """The same data with every survey instrument cut to each site's latest round.
+
+        Instruments without survey rounds (case reviews, flow, interviews...) are kept whole.
+        """
+        from .rounds import SURVEY_INSTRUMENTS, latest_round
+
+        tables = {k: (latest_round(v).reset_index(drop=True) if k in SURVEY_INSTRUMENTS else v) for k, v in self.tables.items()}
+        return Dataset(self.data_dir, tables, list(self.sources))
+
+    def without_site(self, site_id: str) -> "Dataset":
+        """Every table without the rows of one site (for comparisons that never include the site)."""
+        tables = {k: v.loc[v["site_id"] != site_id].reset_index(drop=True) for k, v in self.tables.items()}
+        return Dataset(self.data_dir, tables, list(self.sources))
+
     def summary(self) -> pd.DataFrame:
         """Rows and sites per instrument."""
         rows = []

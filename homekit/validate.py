@@ -194,22 +194,37 @@ def _cross_problems(inst: Instrument, raw: RawTable, parsed: dict[str, _Parsed])
         old = pd.to_numeric(pd.Series(_labels(parsed["population_65plus"])), errors="coerce").to_numpy(float)
         with np.errstate(invalid="ignore"):
             flag(old > pop, "population_65plus", "at most the total population")
-    # One survey year per site in a survey file: a repeat survey is a separate data folder.
-    if "survey_year" in parsed and "site_id" in frame.columns and len(frame):
-        years = pd.Series(_labels(parsed["survey_year"])).where(~pd.Series(parsed["survey_year"].bad))
-        site = frame["site_id"].str.strip()
-        per_site = years.groupby(site).transform(lambda s: s.dropna().nunique())
-        first = years.groupby(site).transform(lambda s: s.dropna().iloc[0] if s.notna().any() else None)
-        flag((per_site > 1).to_numpy() & (years != first).to_numpy() & years.notna().to_numpy(), "survey_year",
-             "the same survey_year for every row of a site (mixed years: keep one survey round per data folder)")
-    # Keys must be unique.
-    key = [k for k in inst.key if k in frame.columns]
-    if len(key) == len(inst.key) and len(frame):
-        keyed = frame[key].apply(lambda s: s.str.strip())
-        dup = keyed.duplicated(keep="first").to_numpy()
-        last = inst.key[-1]
-        what = "a unique " + " + ".join(inst.key)
-        flag(dup, last, what + " (this one appears on an earlier row)")
+    # Keys must be unique. A survey file may hold several rounds per site (contract, second
+    # release): respondent ids are unique within (site_id, survey_year, survey_round), and a blank
+    # or absent survey_round means round 1. Keys compare typed values (2019 and 2019.0 are one year).
+    if len(frame):
+        key_parts, complete = [], True
+        for k in inst.key:
+            if k in parsed:
+                p = parsed[k]
+                if k == "survey_round":
+                    vals = np.array([1 if v is None else v for v in p.values] or [1], dtype=object)[p.codes]
+                else:
+                    vals = np.array([v for v in p.values] or [None], dtype=object)[p.codes]
+                key_parts.append(pd.Series(vals, dtype=object).astype(str))
+            elif k == "survey_round":
+                key_parts.append(pd.Series(["1"] * len(frame), dtype=object))
+            else:
+                complete = False
+        if complete and key_parts:
+            keyed = pd.concat(key_parts, axis=1)
+            # Rows whose key cells are themselves invalid are reported by the cell checks.
+            bad = np.zeros(len(frame), bool)
+            for k in inst.key:
+                if k in parsed:
+                    bad |= parsed[k].bad
+            dup = keyed.duplicated(keep="first").to_numpy() & ~bad
+            last = inst.key[-1]
+            if "survey_round" in inst.key:
+                what = f"a unique {last} within its site and survey round ({' + '.join(k for k in inst.key if k != last)})"
+            else:
+                what = "a unique " + " + ".join(inst.key)
+            flag(dup, last, what + " (this one appears on an earlier row)")
     return problems
 
 
@@ -282,6 +297,10 @@ def _typed(inst: Instrument, frame: pd.DataFrame, parsed: dict[str, _Parsed]) ->
         if col.answer:
             r_u = np.array([rcode.get(r, -1) if r is not None else -1 for r in p.reasons] or [-1], dtype=np.int8)
             reasons[col.name + MISSING_SUFFIX] = pd.Series(pd.Categorical.from_codes(r_u[codes], dtype=_REASON_DTYPE))
+    if "survey_round" in inst.names:
+        # Blank or absent survey_round is round 1, so that rounds group like any other column.
+        rnd = out.get("survey_round")
+        out["survey_round"] = (pd.Series(pd.array([1] * n, dtype="Int64")) if rnd is None else rnd.fillna(1)).astype("Int64")
     known = set(inst.names)
     for extra in frame.columns:
         if extra not in known:

@@ -33,12 +33,14 @@ def _xlsx_bytes(rows, sheet="services"):
 GOOD_XLSX = _xlsx_bytes([["site_id", "service", "available"], ["barnsley", "telecare", "Yes"]])
 
 
-def _gp_rows(years):
+def _gp_rows(years, ids=None):
     from homekit.example_data import make_example_data
 
     gp = make_example_data()["gp_survey"].head(len(years)).copy()
     gp["site_id"] = "barnsley"
     gp["survey_year"] = [str(y) for y in years]
+    if ids is not None:
+        gp["respondent_id"] = ids
     return gp.to_csv(index=False).encode()
 
 
@@ -60,7 +62,8 @@ CORPUS = [
     ("garbage sav", "services.sav", b"$FL2@(#) not really SPSS" + bytes(range(256)), "a readable SPSS .sav file"),
     ("path-like site id", "sites.csv", SITES.replace("barnsley,", "../x,", 1).encode(), "lower snake case"),
     ("duplicate site", "sites.csv", (SITES + SITES.splitlines()[1] + "\n").encode(), "unique site_id"),
-    ("mixed survey years", "gp_survey.csv", None, "the same survey_year"),
+    # Rounds of 2013 and 2019 share a file; an id repeated within one round is an error.
+    ("respondent repeated within a round", "gp_survey.csv", None, "unique respondent_id within its site and survey round"),
     ("unknown service id", "services.csv", b"site_id,service,available\nbarnsley,teleporting,Yes\n", "one of reablement"),
     ("wrong file type", "services.json", b"{}", "a .csv, .xlsx or .sav file"),
 ]
@@ -69,7 +72,7 @@ CORPUS = [
 @pytest.mark.parametrize("name, filename, content, expected", CORPUS, ids=[c[0] for c in CORPUS])
 def test_bad_input_gives_clear_error(tmp_path, name, filename, content, expected):
     if content is None:
-        content = _gp_rows([2013, 2013, 2015])
+        content = _gp_rows([2013, 2019, 2019], ids=["gp0001"] * 3)
     path = tmp_path / filename
     path.write_bytes(content)
     instrument = filename.split(".")[0]

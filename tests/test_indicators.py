@@ -187,7 +187,8 @@ def test_site_indicators_contract_and_by_grouping(example_dir):
     site = compute_indicators(data.site("barnsley"))
     public = [c for c in site.columns if not c.startswith("_")]  # private columns are for the gate only
     assert public == ["site_id", "indicator", "group", "numerator", "denominator", "estimate",
-                      "lower", "upper", "method", "suppressed"]
+                      "lower", "upper", "method", "suppressed", "period", "polarity", "comparison", "benchmark",
+                      "comparison_method"]
     assert "_min_count" in site.columns and set(site.columns) - set(public) <= {"_min_count", "_abs_total", "_top1", "_top2"}
     assert set(site.site_id) == {"barnsley"}
     prop = site[site.method == "Wilson"]

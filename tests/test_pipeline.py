@@ -13,7 +13,10 @@ import yaml
 from conftest import ROOT
 from homekit import pipeline
 
-CONTRACT = ["site_id", "indicator", "group", "numerator", "denominator", "estimate", "lower", "upper", "method", "suppressed"]
+CONTRACT = ["site_id", "indicator", "group", "numerator", "denominator", "estimate", "lower", "upper", "method", "suppressed",
+            # second release: the round described, the indicator's direction, and its comparison in words
+            "period", "polarity", "comparison", "benchmark", "comparison_method"]
+WORDS = {"better", "similar", "worse", "higher", "lower", "not compared"}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +70,12 @@ def test_indicators_contract(batch, where):
     headline = {"gp_relationship_poor", "gp_value_closer_links", "gp_trust_asc", "gp_unaware_telecare", "prof_trust",
                 "prof_relationship_score"}
     assert headline <= set(df.indicator)
+    assert set(df.comparison) <= WORDS and set(df.benchmark) <= {"", "national_excluding_site", "england"}
+    assert (sup.comparison == "not compared").all()
+    assert set(df.polarity) <= {"higher_is_better", "lower_is_better", "no_judgement"}
+    if where == "sites/barnsley":  # surveyed in 2013 and 2019: indicators.csv describes 2019
+        assert set(df.loc[df.indicator.str.startswith("gp_"), "period"]) == {"2019"}
+        assert (df.loc[df.indicator == "flow_care_home_admissions_rate", "benchmark"] == "england").all()
 
 
 def test_html_has_figures_and_no_code(batch):

@@ -122,7 +122,7 @@ def test_validate_cli_prints_table_exits_1_and_writes_nothing(example_copy):
 def test_validate_cli_summary_on_valid_data(example_dir):
     res = subprocess.run([sys.executable, "-m", "homekit.cli", "validate", str(example_dir)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout
-    assert "gp_survey" in res.stdout and "268" in res.stdout
+    assert "gp_survey" in res.stdout and "440" in res.stdout  # 268 first-round + 172 second-round (2019) GP responses
 
 
 def _services(tmp_path, body):
@@ -193,7 +193,7 @@ def test_missing_sites_file_is_a_problem(tmp_path):
 def test_long_view(example_dir):
     gp = homekit.load("gp_survey", example_dir / "gp_survey.csv")
     lv = homekit.long_view(gp.head(5), "gp_survey", items=["trust_asc", "value_closer_links"])
-    assert list(lv.columns) == ["site_id", "respondent_id", "item", "code", "label", "missing_reason"]
+    assert list(lv.columns) == ["site_id", "survey_year", "survey_round", "respondent_id", "item", "code", "label", "missing_reason"]
     assert len(lv) == 10
     row = lv[(lv.item == "trust_asc")].iloc[0]
     labels = {"Strongly disagree": 1, "Disagree": 2, "Agree": 3, "Strongly agree": 4}

@@ -10,7 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..instruments import INDICATORS, polarity
+from ..rounds import ROUND_COLUMNS, SURVEY_INSTRUMENTS, add_period, period_key
 from ._core import INDICATOR_COLUMNS
+from .change import change_table
+from .compare import compare_with_benchmarks, load_benchmarks
 from .cases import case_indicators, team_variation, transition_table
 from .flow import flow_indicators, latest_year
 from .gp import gp_headlines, perception_gap, response_rate
@@ -22,7 +26,12 @@ from .professional import asymmetry, factor_shares, factor_tests, relationship_m
 
 __all__ = [
     "compute_indicators",
+    "indicator_history",
+    "change_table",
+    "compare_with_benchmarks",
+    "load_benchmarks",
     "OUTPUT_COLUMNS",
+    "HISTORY_COLUMNS",
     "HEADLINES",
     "headline_table",
     "gp_headlines",
@@ -46,31 +55,17 @@ __all__ = [
     "interview_indicators",
 ]
 
-#: Columns of indicators.csv (the data contract), in order.
-OUTPUT_COLUMNS = ["site_id"] + INDICATOR_COLUMNS + ["suppressed"]
+#: Columns of indicators.csv (the data contract, with the second release's extra columns), in order.
+#: ``comparison_method`` states the test behind ``comparison`` (words only, never a number).
+OUTPUT_COLUMNS = ["site_id"] + INDICATOR_COLUMNS + ["suppressed", "period", "polarity", "comparison", "benchmark", "comparison_method"]
+#: Columns of history.csv: every survey round (no comparison: rounds are compared in change.csv).
+HISTORY_COLUMNS = ["site_id"] + INDICATOR_COLUMNS + ["suppressed", "period", "polarity"]
+
+_ROUND = ROUND_COLUMNS
 
 
-def compute_indicators(data, *, level: str = "site") -> pd.DataFrame:
-    """Every indicator of a :class:`homekit.Dataset`, in the ``indicators.csv`` shape.
-
-    Parameters
-    ----------
-    data : Dataset
-        From :func:`homekit.load_data_dir` (or a site slice of it).
-    level : {"site", "national"}
-        ``"site"``: one set of rows per site. ``"national"``: pooled over all respondents of the
-        sites in ``data``, with ``site_id = "national"``.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``site_id, indicator, group, numerator, denominator, estimate, lower, upper,
-        method, suppressed`` (``suppressed`` is False: disclosure control is applied on output),
-        then private columns starting with ``_`` that only :mod:`homekit.disclosure` reads.
-    """
-    if level not in ("site", "national"):
-        raise ValueError("level must be 'site' or 'national'")
-    by = ["site_id"] if level == "site" else []
+def _survey_parts(data, by: list[str], level: str) -> list[pd.DataFrame]:
+    """Indicators of the survey instruments, grouped by ``by`` (rounds included by the caller)."""
     parts = []
     gp = data.get("gp_survey")
     if gp is not None and len(gp):
@@ -78,7 +73,7 @@ def compute_indicators(data, *, level: str = "site") -> pd.DataFrame:
         parts.append(perception_gap(gp, data.get("services"), by=by))
         parts.append(likert_summary(gp, scaled_items("gp_survey", gp), by=by, prefix="gp_"))
         if level == "site":
-            parts.append(response_rate(gp, data["sites"]))
+            parts.append(response_rate(gp, data["sites"], by=by))
     op = data.get("older_people_survey")
     if op is not None and len(op):
         parts.append(older_people_indicators(op, by=by))
@@ -88,6 +83,13 @@ def compute_indicators(data, *, level: str = "site") -> pd.DataFrame:
         parts.append(relationship_matrix(prof, by=by))
         parts.append(trust_matrix(prof, by=by))
         parts.append(factor_shares(prof, by=by).drop(columns="rank"))
+    return [p for p in parts if len(p)]
+
+
+def _other_parts(data, level: str) -> list[pd.DataFrame]:
+    """Indicators of the instruments without survey rounds (case reviews, flow, interviews)."""
+    by = ["site_id"] if level == "site" else []
+    parts = []
     cases = data.get("case_reviews")
     if cases is not None and len(cases):
         parts.append(case_indicators(cases, by=by))
@@ -103,21 +105,121 @@ def compute_indicators(data, *, level: str = "site") -> pd.DataFrame:
     interviews = data.get("interviews")
     if interviews is not None and len(interviews):
         parts.append(interview_indicators(interviews, by=by))
-    parts = [p for p in parts if len(p)]
+    return [p for p in parts if len(p)]
+
+
+def _tidy(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     if not parts:
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+        return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True)
-    if level == "national":
+    if "site_id" not in out.columns:
         out["site_id"] = "national"
-    out["site_id"] = out["site_id"].astype(str)
+    out["site_id"] = out["site_id"].fillna("national").astype(str)  # pooled parts carry no site_id
     out["group"] = out["group"].fillna("").astype(str)
     for c in ("numerator", "denominator", "estimate", "lower", "upper"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     out["suppressed"] = False
+    if "period" not in out.columns:
+        out["period"] = ""
+    out["period"] = out["period"].fillna("").astype(str)
+    out["polarity"] = out["indicator"].map(polarity)
+    for c in columns:
+        if c not in out.columns:
+            out[c] = ""
     # Private columns (``_`` first: what the disclosure gate needs to know about a cell, such as
-    # the largest contributions to a cost) follow the contract's; the gate drops them.
-    out = out[OUTPUT_COLUMNS + [c for c in out.columns if str(c).startswith("_")]]
-    # Stable order: by site, then in the order the indicators were computed.
+    # the largest contributions to a cost) follow the published ones; the gate drops them.
+    private = [c for c in out.columns if str(c).startswith("_") and c not in columns]
     out["_order"] = np.arange(len(out))
-    out = out.sort_values(["site_id", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
-    return out
+    out = out.sort_values(["site_id", "_order"], kind="stable").reset_index(drop=True)
+    return out[columns + private]
+
+
+def _with_period(part: pd.DataFrame) -> pd.DataFrame:
+    return add_period(part).drop(columns=[c for c in _ROUND if c in part.columns])
+
+
+def _raw_latest(data, level: str) -> pd.DataFrame:
+    """Indicator rows of each site's latest round (national: pooled over those rounds)."""
+    latest = data.latest()
+    if level == "site":
+        parts = [_with_period(p) for p in _survey_parts(latest, ["site_id"] + _ROUND, level)]
+    else:
+        parts = _survey_parts(latest, [], level)
+        labels = {}
+        for name in SURVEY_INSTRUMENTS:
+            df = latest.get(name)
+            if df is not None and len(df):
+                periods = sorted(set(add_period(df)["period"]), key=period_key)
+                labels[name] = "; ".join(periods)
+        for part in parts:
+            part["period"] = part["indicator"].map(lambda i: labels.get(INDICATORS[i].instrument, "") if i in INDICATORS else "")
+    parts += _other_parts(latest, level)
+    return _tidy(parts, OUTPUT_COLUMNS)
+
+
+def compute_indicators(data, *, level: str = "site", national: pd.DataFrame | None = None,
+                       benchmarks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every indicator of a :class:`homekit.Dataset`, in the ``indicators.csv`` shape.
+
+    Survey instruments are described by each site's **latest** round (``period`` says which);
+    :func:`indicator_history` gives every round and :func:`change_table` the change between them.
+
+    Parameters
+    ----------
+    data : Dataset
+        From :func:`homekit.load_data_dir` (or a site slice of it).
+    level : {"site", "national"}
+        ``"site"``: one set of rows per site. ``"national"``: pooled over all respondents of the
+        sites in ``data`` (each site's latest round), with ``site_id = "national"``.
+    national : DataFrame, optional
+        The national rows (``level="national"``, exact counts, including every site) to compare
+        each site with the other sites; computed from ``data`` when not given (a site slice then
+        holds no other sites, and survey figures are ``not compared``).
+    benchmarks : DataFrame, optional
+        England values (:func:`load_benchmarks`; default ``parameters/benchmarks.yaml``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``site_id, indicator, group, numerator, denominator, estimate, lower, upper,
+        method, suppressed, period, polarity, comparison, benchmark, comparison_method``
+        (``suppressed`` is False: disclosure control is applied on output), then private columns
+        starting with ``_`` that only :mod:`homekit.disclosure` reads.
+    """
+    if level not in ("site", "national"):
+        raise ValueError("level must be 'site' or 'national'")
+    out = _raw_latest(data, level)
+    if benchmarks is None:
+        benchmarks = load_benchmarks()
+    if level == "site" and national is None:
+        national = _raw_latest(data, "national")
+    compared = compare_with_benchmarks(out, national if level == "site" else None, benchmarks)
+    return compared[OUTPUT_COLUMNS + [c for c in compared.columns if str(c).startswith("_")]]
+
+
+def indicator_history(data, *, level: str = "site") -> pd.DataFrame:
+    """Every survey round's indicators (the ``history.csv`` shape): one set per (site, round).
+
+    ``level="national"`` pools, for each round (``survey_year``, ``survey_round``), the
+    respondents of every site surveyed in it.
+
+    Examples
+    --------
+    >>> import homekit, tempfile
+    >>> from homekit.example_data import write_example_data
+    >>> d = tempfile.mkdtemp() + "/data"
+    >>> _ = write_example_data(d)
+    >>> h = indicator_history(homekit.load_data_dir(d).site("barnsley"))
+    >>> sorted(h.loc[h.indicator == "gp_trust_asc", "period"])
+    ['2013', '2019']
+    """
+    if level not in ("site", "national"):
+        raise ValueError("level must be 'site' or 'national'")
+    by = (["site_id"] if level == "site" else []) + _ROUND
+    parts = [_with_period(p) for p in _survey_parts(data, by, level)]
+    out = _tidy(parts, HISTORY_COLUMNS)
+    if len(out):
+        out["_key"] = out["period"].map(period_key)
+        out["_order"] = np.arange(len(out))
+        out = out.sort_values(["site_id", "_key", "_order"], kind="stable").drop(columns=["_key", "_order"]).reset_index(drop=True)
+    return out[HISTORY_COLUMNS + [c for c in out.columns if str(c).startswith("_")]]

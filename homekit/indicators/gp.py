@@ -97,13 +97,21 @@ def perception_gap(data: pd.DataFrame, services: pd.DataFrame | None = None, *, 
     return concat(parts, by)
 
 
-def response_rate(data: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
-    """GP responses against the site's GP headcount (``gp_response_rate``, Wilson interval)."""
-    check_data(data, ["site_id"], "response_rate")
-    counts = data.groupby("site_id", observed=True).size()
-    s = sites.set_index("site_id")
-    num = counts.reindex(s.index).fillna(0).to_numpy(float)
-    den = s["gp_count"].astype(float).to_numpy()
-    num = np.minimum(num, den)
-    keys = pd.DataFrame({"site_id": s.index.to_numpy(dtype=object)})
+def response_rate(data: pd.DataFrame, sites: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
+    """GP responses against the site's GP headcount (``gp_response_rate``, Wilson interval).
+
+    ``by`` must include ``site_id``; add ``survey_year`` and ``survey_round`` for one rate per
+    survey round (the headcount is the site's current one from ``sites.csv``).
+    """
+    by = normalise_by(by)
+    if "site_id" not in by:
+        raise ValueError("response_rate: by must include site_id (the GP headcount is per site)")
+    check_data(data, by, "response_rate")
+    counts = data.groupby(by, observed=True).size()
+    if by == ["site_id"]:
+        counts = counts.reindex(sites["site_id"]).fillna(0)
+    keys = counts.index.to_frame(index=False).astype(object)
+    headcount = sites.set_index("site_id")["gp_count"].astype(float)
+    den = keys["site_id"].map(headcount).to_numpy(float)
+    num = np.minimum(counts.to_numpy(float), den)
     return proportion_from_counts(keys, num, den, "gp_response_rate")

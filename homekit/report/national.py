@@ -38,7 +38,9 @@ class NationalReport(Report):
 
     def __init__(self, data: Dataset, site_indicators: pd.DataFrame, *, parameters: dict | None = None,
                  site_rules: DisclosureRules | None = None, benefits_file: str | None = None):
-        self.data = data
+        #: Every survey round (change over rounds); the sections describe each site's latest round.
+        self.all_data = data
+        self.data = data.latest()
         self.params = dict(parameters or {})
         self.site_rules = site_rules or DisclosureRules()
         self.site_indicators = site_indicators

@@ -16,6 +16,16 @@ from ._format import estimate_text, label_for, pct
 __all__ = ["SiteReport"]
 
 
+def _withhold_comparisons(published: pd.DataFrame) -> pd.DataFrame:
+    """A withheld figure is not compared either (its verdict would hint at the hidden value)."""
+    out = published.copy()
+    if "comparison" in out.columns:
+        sup = out["suppressed"].astype(bool)
+        out.loc[sup, "comparison"] = "not compared"
+        out.loc[sup, ["benchmark", "comparison_method"]] = ""
+    return out
+
+
 class SiteReport(Report):
     """Everything the site notebook shows and writes for one site.
 
@@ -60,10 +70,13 @@ class SiteReport(Report):
         wanted = self.params.get("instruments") or []
         if not isinstance(wanted, (list, tuple)) or any(w not in INSTRUMENTS for w in wanted):
             raise ValueError(f"site parameter 'instruments' must be a list of instrument names ({', '.join(INSTRUMENTS)}); got {wanted!r}")
-        self.tables = {k: v for k, v in data.tables.items() if (not wanted or k in wanted or k in ("sites", "services"))}
-        self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.tables, data.sources))
-        self.indicators = disclose_indicators(self.raw_indicators, self.rules)
+        #: Every survey round of the site (history and change); the sections describe the latest.
+        self.all_tables = {k: v for k, v in data.tables.items() if (not wanted or k in wanted or k in ("sites", "services"))}
+        self.tables = Dataset(data.data_dir, self.all_tables, data.sources).latest().tables
         self.national = national
+        # Compared with the other sites (national minus this site) and with England values.
+        self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.all_tables, data.sources), national=national)
+        self.indicators = _withhold_comparisons(disclose_indicators(self.raw_indicators, self.rules))
 
     # -- construction ---------------------------------------------------------------------
     @classmethod

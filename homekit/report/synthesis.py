@@ -140,26 +140,22 @@ def waves(report) -> Block | None:
 
 
 def change(report) -> Block | None:
-    gp = report.data.get("gp_survey")
-    if gp is None or gp["survey_year"].nunique() < 2:
-        return Block("Change between survey years", "Only one survey year in the data: no change can be estimated yet.")
-    years = sorted(gp["survey_year"].dropna().unique())
-    from ..indicators import gp_headlines
+    from ..indicators.change import national_change
 
-    h = gp_headlines(gp, by=["survey_year"])
+    ch = national_change(report.all_data)
+    ch = ch[ch.indicator.isin([i for i in HEADLINES if i not in ("prof_relationship_score", "prof_trust")]) & (ch.group == "")]
+    if ch.empty:
+        return Block("Change between survey rounds", "Every site was surveyed once: no change can be estimated yet.")
     rows = []
-    for ind in [i for i in HEADLINES if i.startswith("gp_")]:
-        a = h[(h.indicator == ind) & (h.survey_year == years[0])]
-        b = h[(h.indicator == ind) & (h.survey_year == years[-1])]
-        if a.empty or b.empty or a.denominator.iloc[0] == 0 or b.denominator.iloc[0] == 0:
-            continue
-        c = stats.change_in_proportion(a.numerator.iloc[0], a.denominator.iloc[0], b.numerator.iloc[0], b.denominator.iloc[0]).iloc[0]
-        rows.append({"indicator": HEADLINES[ind][1], f"{years[0]}": pct(c["estimate_1"]), f"{years[-1]}": pct(c["estimate_2"]),
-                     "change (95% CI)": f"{points(c['estimate'])} points ({points(c['lower'])} to {points(c['upper'])})",
-                     "p": f"{c['p_val']:.3f}"})
-    return Block("Change between survey years", f"Between {years[0]} and {years[-1]} (different sites may have surveyed in each year).",
-                 table=pd.DataFrame(rows),
-                 notes=["Newcombe hybrid score interval and score test for independent samples."])
+    for r in ch.to_dict("records"):
+        ci = "" if pd.isna(r["lower"]) else f"{points(r['difference'])} points ({points(r['lower'])} to {points(r['upper'])})"
+        rows.append({"indicator": HEADLINES[r["indicator"]][1], "from": f"{pct(r['from_estimate'])} ({r['from_period']})",
+                     "to": f"{pct(r['to_estimate'])} ({r['to_period']})", "change (95% CI)": ci,
+                     "p": "" if pd.isna(r["p_value"]) else f"{r['p_value']:.3f}", "verdict": r["verdict"]})
+    return Block("Change between survey rounds", "Each site's survey round against its next one, pooled over the sites surveyed in both "
+                 "(the same sites at both times).", table=pd.DataFrame(rows),
+                 notes=["Newcombe hybrid score interval (method 10) for the difference of proportions; the p-value inverts that interval. "
+                        "Verdicts use each indicator's polarity; 'increased'/'decreased' where no direction is better."])
 
 
 def matrices(report) -> Block | None:
