@@ -82,6 +82,7 @@ __all__ = [
     "LINKED_TABLES",
     "PARTITIONS",
     "disclose_indicators",
+    "disclose_change",
     "publish_count",
     "disclose_counts",
     "load_rules",
@@ -250,8 +251,9 @@ LINKED_TABLES: tuple[Linked, ...] = (
              total=f"prof_factor_frequent|{{f}}|group:{g}", field="group") for g, p in PROFESSION_GROUPS.items()),
     Linked("respondent groups in all professions", r"prof_factor_frequent\|(?P<d>\w+?):(?P<f>[^|]+)\|group:.+",
            total="prof_{d}_factor_frequent|{f}", field="group"),
-    # Rounds and their change: a change row is derived from the two published rounds (see
-    # ``disclose_change``); history rows of different periods are separate tables by design.
+    # Rounds and their change: a change row is derived from the two published rounds only (see
+    # ``disclose_change``); history rows of different periods are separate tables by design, and a
+    # pooled national round is gated with the sites' rows of that round behind it.
 )
 
 #: Indicators whose numerator is itself a group of respondents (held to ``min_group_size``).
@@ -555,6 +557,26 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     out["denominator"] = np.where(blank_den, np.nan, pub_den)
     out.loc[suppressed, ["estimate", "lower", "upper"]] = np.nan
     return out.drop(columns=private)
+
+
+def disclose_change(published_history: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
+    """Rounds and their change, a linked pair: the change between consecutive *published* rounds.
+
+    ``change.csv`` is derived only from rows that already passed :func:`disclose_indicators`
+    (published counts, or a mean with its published interval and base), so "change minus rounds"
+    gives back nothing the rounds do not already publish; a change is withheld (``suppressed``,
+    verdict ``not compared``) where either round is.
+
+    Parameters
+    ----------
+    published_history : DataFrame
+        The gated history (``history.csv`` rows, with ``suppressed``).
+    """
+    from .indicators.change import change_table
+
+    if "suppressed" not in published_history.columns:
+        raise ValueError("disclose_change takes the published history (after disclose_indicators), with its suppressed column")
+    return change_table(published_history, by=by)
 
 
 def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, rules: DisclosureRules, prof) -> np.ndarray:

@@ -321,6 +321,18 @@ def run(
         national_ind = compute_indicators(data, level="national")
         national_file = work / "national_indicators.csv"
         national_ind.to_csv(national_file, index=False)
+        # Exact national counts (private, never published): a site's comparison with the other
+        # sites is these minus the site's own counts.
+        counts_file = work / "national_counts.csv"
+        national_ind.to_csv(counts_file, index=False)
+        # The range of every site's published figures (spine charts): from the sites' rows after
+        # the gate, so the site notebooks see no more than the other sites publish themselves.
+        from .disclosure import disclose_indicators, load_rules
+        from .indicators.compare import spread_of_sites
+
+        site_rules = load_rules(disclosure_file if disclosure_file.exists() else None, "site")
+        spread_file = work / "site_spread.csv"
+        spread_of_sites(disclose_indicators(compute_indicators(data, national=national_ind), site_rules)).to_csv(spread_file, index=False)
         tasks = []
         for site_id in chosen:
             part = data.site(site_id)
@@ -329,7 +341,9 @@ def run(
             site_out = out / "sites" / site_id
             site_out.mkdir(parents=True, exist_ok=True)
             params = {
-                "site_id": site_id, "data_slice": str(slice_file), "national_file": str(national_file), "output_dir": str(site_out),
+                "site_id": site_id, "data_slice": str(slice_file), "national_file": str(national_file), "counts_file": str(counts_file),
+                "spread_file": str(spread_file),
+                "output_dir": str(site_out),
                 "disclosure_file": str(disclosure_file) if disclosure_file.exists() else "",
                 "benefits_file": str(benefits_file) if benefits_file.exists() else "",
                 "redact_names": list(redact_names or []), **_site_parameters(site_id, params_dir),
@@ -431,7 +445,7 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
     for s in site_runs:
         rel = f"sites/{s.site_id}"
         links = []
-        for f, label in (("report.html", "report"), ("indicators.csv", "indicators.csv"), ("summary.xlsx", "summary.xlsx"),
+        for f, label in (("report.html", "report"), ("indicators.csv", "indicators.csv"), ("change.csv", "change.csv"), ("summary.xlsx", "summary.xlsx"),
                          ("site_analysis.ipynb", "notebook")):
             if (out / rel / f).exists():
                 links.append(f'<a href="{rel}/{f}">{label}</a>')
@@ -439,7 +453,8 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
         rows.append(f"<tr><td>{html.escape(str(names.loc[s.site_id, 'site_name']))}</td><td>{int(names.loc[s.site_id, 'wave'])}</td>"
                     f'<td class="{s.status}">{s.status}</td><td>{" · ".join(links)}{err}</td><td>{s.seconds:.0f} s</td></tr>')
     nat_links = " · ".join(f'<a href="national/{f}">{label}</a>' for f, label in
-                           (("report.html", "national report"), ("indicators.csv", "indicators.csv"), ("summary.xlsx", "summary.xlsx"))
+                           (("report.html", "national report"), ("indicators.csv", "indicators.csv"), ("change.csv", "change.csv"),
+                            ("summary.xlsx", "summary.xlsx"))
                            if (out / "national" / f).exists())
     n_ok = sum(s.status == "ok" for s in site_runs)
     nat_err = f'<div class="err">{html.escape(national.error or "")}</div>' if national.error else ""

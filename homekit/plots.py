@@ -20,7 +20,7 @@ from .instruments import PROFESSIONS
 if TYPE_CHECKING:
     from .benefits import SiteBenefits
 
-__all__ = ["interval_errors", "likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "PALETTE", "SPC_COLOURS"]
+__all__ = ["interval_errors", "likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS"]
 
 #: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
 PALETTE = {
@@ -363,5 +363,60 @@ def tornado_plot(result: SiteBenefits, ax=None, top: int = 8):
     ax.set_xlabel("total annual saving (£ million)")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+#: Fingertips' comparison colours (PHE): better, similar, worse; higher/lower where no judgement.
+COMPARISON_COLOURS = {"better": "#92D050", "similar": "#FFC000", "worse": "#C00000", "higher": "#5555E6", "lower": "#BED2FF",
+                      "not compared": "#FFFFFF"}
+
+
+def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value: str = "value", benchmark: str = "benchmark",
+                lowest: str = "lowest", q1: str = "q1", q3: str = "q3", highest: str = "highest", polarity: str = "polarity",
+                comparison: str = "comparison", ax=None, **kwargs):
+    """A Fingertips-style spine chart: each indicator's value against the range of sites.
+
+    One row per indicator. The benchmark sits on the centre line; the light bar spans the lowest
+    to the highest site, the dark bar the middle half (25th to 75th percentile), scaled per row so
+    that the benchmark is central. Where higher is better the best end is on the right (reversed
+    for lower is better). The value is a circle coloured by ``comparison`` (better, similar,
+    worse; higher/lower for no judgement; white when not compared). Suppressed rows
+    (``suppressed == True``) and rows without a value are not drawn.
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _ax(ax)
+    d = _visible(data).reset_index(drop=True)
+    d = d[d[value].notna() & d[benchmark].notna()].reset_index(drop=True)
+    n = len(d)
+    y = np.arange(n)[::-1]
+    for i, r in d.iterrows():
+        b = float(r[benchmark])
+        ends = [float(r[c]) for c in (lowest, highest, value) if pd.notna(r[c])]
+        half = max([abs(e - b) for e in ends] + [1e-12])
+        flip = -1.0 if r[polarity] == "lower_is_better" else 1.0
+
+        def pos(v):
+            return 0.5 + flip * (float(v) - b) / (2 * half)
+
+        if pd.notna(r[lowest]) and pd.notna(r[highest]):
+            lo, hi = sorted((pos(r[lowest]), pos(r[highest])))
+            ax.barh(y[i], hi - lo, left=lo, height=0.55, color="#D9D9D9", edgecolor="none", zorder=1)
+        if pd.notna(r[q1]) and pd.notna(r[q3]):
+            lo, hi = sorted((pos(r[q1]), pos(r[q3])))
+            ax.barh(y[i], hi - lo, left=lo, height=0.55, color="#8C8C8C", edgecolor="none", zorder=2)
+        colour = COMPARISON_COLOURS.get(str(r[comparison]), "#FFFFFF")
+        ax.scatter([pos(r[value])], [y[i]], s=kwargs.get("s", 90), color=colour, edgecolor="#212B32", linewidth=0.8, zorder=4)
+    ax.axvline(0.5, color="#C00000", linewidth=1.2, zorder=3)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.7, max(n, 1) - 0.3)
+    ax.set_yticks(y)
+    ax.set_yticklabels(d[label].tolist(), fontsize=8)
+    ax.set_xticks([0.02, 0.5, 0.98])
+    ax.set_xticklabels(["worst (or lowest)", "benchmark", "best (or highest)"], fontsize=8)
+    for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     return ax

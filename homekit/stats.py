@@ -41,6 +41,7 @@ __all__ = [
     "newcombe_difference",
     "welch_difference",
     "interval_verdict",
+    "trend_test",
 ]
 
 _PROPORTION_METHODS = {"wilson": "wilson", "exact": "beta", "clopper-pearson": "beta"}
@@ -634,3 +635,45 @@ def interval_verdict(lower, upper, polarity, *, words=("better", "worse", "simil
     out = np.where((pol == "lower_is_better") & down, better, out)
     out = np.where(np.isnan(lo) | np.isnan(hi), np.nan, out)
     return pd.Series(out, dtype=object)
+
+
+def trend_test(numerator, denominator, scores=None) -> dict:
+    """Chi-square test for linear trend in proportions (Armitage), as Fingertips' recent trend.
+
+    ``chi2 = [sum x_i (s_i - s_bar)]^2 / (p (1 - p) sum n_i (s_i - s_bar)^2)`` on 1 degree of freedom,
+    where ``s_bar = sum n_i s_i / N`` and ``p`` the pooled proportion; ``scores`` default to
+    0, 1, 2, ... (equally spaced rounds). Needs three or more points with a base.
+
+    Returns
+    -------
+    dict
+        ``chi2, p_value, direction`` (``increasing``, ``decreasing`` or ``no significant change`` at
+        5%), ``points`` and ``method``; ``direction`` is ``not tested`` with fewer than three points.
+
+    Examples
+    --------
+    >>> r = trend_test([10, 20, 30], [100, 100, 100])
+    >>> round(r["chi2"], 3), r["direction"]
+    (12.5, 'increasing')
+    """
+    x = np.asarray(numerator, float)
+    n = np.asarray(denominator, float)
+    s = np.arange(len(x), dtype=float) if scores is None else np.asarray(scores, float)
+    keep = np.isfinite(x) & np.isfinite(n) & (n > 0) & np.isfinite(s)
+    x, n, s = x[keep], n[keep], s[keep]
+    out = {"chi2": np.nan, "p_value": np.nan, "direction": "not tested", "points": int(len(x)),
+           "method": "chi-square test for linear trend in proportions (Armitage), 1 df"}
+    if len(x) < 3:
+        return out
+    big_n = n.sum()
+    p = x.sum() / big_n
+    s_bar = (n * s).sum() / big_n
+    denom = p * (1 - p) * (n * (s - s_bar) ** 2).sum()
+    if denom <= 0:
+        out.update(chi2=0.0, p_value=1.0, direction="no significant change")
+        return out
+    num = (x * (s - s_bar)).sum()
+    chi2 = float(num**2 / denom)
+    pv = float(_st.chi2.sf(chi2, 1))
+    out.update(chi2=chi2, p_value=pv, direction="no significant change" if pv >= 0.05 else ("increasing" if num > 0 else "decreasing"))
+    return out

@@ -152,3 +152,24 @@ def test_example_data_trust_unchanged_nationally_while_sites_move(example_dir):
     got = ch[ch.indicator == "gp_trust_asc"].set_index("site_id")["verdict"].to_dict()
     assert got == words
     assert national_change(data).set_index("indicator").loc["gp_trust_asc", "verdict"] == "no significant change"
+
+
+def test_change_is_derived_from_the_published_rounds_only():
+    """People rule: rounded counts are published, and the change uses exactly those."""
+    from homekit.disclosure import DisclosureRules, disclose_change, disclose_indicators
+
+    raw = pd.DataFrame({"site_id": "s", "indicator": "op_planned_ahead", "group": "", "numerator": [13.0, 24.0, 3.0],
+                        "denominator": [42.0, 47.0, 44.0], "estimate": [13 / 42, 24 / 47, 3 / 44], "lower": np.nan,
+                        "upper": np.nan, "method": "Wilson", "period": ["2013", "2016", "2019"]})
+    published = disclose_indicators(raw, DisclosureRules())
+    assert published["numerator"].tolist()[:2] == [15.0, 25.0] and published["denominator"].tolist()[:2] == [40.0, 45.0]
+    assert bool(published["suppressed"].iloc[2])  # 3 people
+    ch = disclose_change(published)
+    first = ch.iloc[0]
+    lo, hi = confint_proportions_2indep(25, 45, 15, 40, method="newcomb", compare="diff")  # from the published 15/40 and 25/45
+    assert first.difference == pytest.approx(25 / 45 - 15 / 40)
+    assert (first.lower, first.upper) == (pytest.approx(lo), pytest.approx(hi))
+    second = ch.iloc[1]
+    assert second.suppressed and second.verdict == "not compared" and np.isnan(second.difference)
+    with pytest.raises(ValueError, match="published history"):
+        disclose_change(raw)

@@ -82,3 +82,22 @@ def test_interval_errors_never_negative():
     fig, ax = plt.subplots()
     plots.forest_plot(d, ax=ax)
     plt.close(fig)
+
+
+def test_spine_chart_leaves_out_withheld_rows_and_puts_best_on_the_right():
+    import matplotlib.pyplot as plt
+
+    from homekit.plots import spine_chart
+
+    d = pd.DataFrame({"label": ["a", "b", "c"], "value": [0.8, 0.2, 0.5], "benchmark": [0.5, 0.5, 0.5], "lowest": [0.1, 0.1, 0.1],
+                      "q1": [0.4, 0.4, 0.4], "q3": [0.6, 0.6, 0.6], "highest": [0.9, 0.9, 0.9],
+                      "polarity": ["higher_is_better", "lower_is_better", "higher_is_better"],
+                      "comparison": ["better", "better", "similar"], "suppressed": [False, False, True]})
+    fig, ax = plt.subplots()
+    spine_chart(d, ax=ax)
+    points = [c.get_offsets()[0] for c in ax.collections]
+    assert len(points) == 2  # the withheld row is not drawn
+    # a: 0.8, higher is better -> right of centre; b: 0.2, lower is better -> also right of centre.
+    assert all(x > 0.5 for x, _ in points)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    plt.close(fig)

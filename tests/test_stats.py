@@ -213,3 +213,19 @@ def test_overdispersion_spiegelhalter_by_hand():
     tau2 = (10 * phi - 9) / (w.sum() - (w**2).sum() / w.sum())
     assert r["phi"] == pytest.approx(phi)
     assert r["tau2"] == pytest.approx(tau2)
+
+
+def test_trend_test_by_hand_and_against_statsmodels():
+    from statsmodels.stats.contingency_tables import Table
+
+    from homekit.stats import trend_test
+
+    # 10/100, 20/100, 30/100 at scores 0, 1, 2: s_bar = 1, p = 0.2, sum x(s - s_bar) = -10 + 0 + 30 = 20,
+    # sum n(s - s_bar)^2 = 200, so chi2 = 20^2 / (0.2 * 0.8 * 200) = 400 / 32 = 12.5.
+    r = trend_test([10, 20, 30], [100, 100, 100])
+    assert r["chi2"] == pytest.approx(12.5) and r["direction"] == "increasing"
+    # statsmodels' linear-by-linear statistic is (N - 1) / N times Armitage's.
+    lbl = Table(np.array([[10, 90], [20, 80], [30, 70]])).test_ordinal_association(row_scores=np.arange(3), col_scores=np.array([1, 0]))
+    assert lbl.zscore**2 == pytest.approx(12.5 * 299 / 300)
+    assert trend_test([5, 5], [10, 10])["direction"] == "not tested"
+    assert trend_test([30, 30, 31], [100, 100, 100])["direction"] == "no significant change"

@@ -23,6 +23,7 @@ import pandas as pd
 from .. import stats
 from ..instruments import INDICATORS
 from ..rounds import add_period, period_key, rounds_of, SURVEY_INSTRUMENTS
+from ..loaders import Dataset
 from .compare import _sd_from_interval
 
 __all__ = ["change_table", "national_change", "CHANGE_COLUMNS", "CHANGE_WORDS"]
@@ -134,12 +135,16 @@ def change_table(history: pd.DataFrame, *, by=("site_id",), confidence: float = 
     return out[CHANGE_COLUMNS].reset_index(drop=True)
 
 
-def national_change(data, *, confidence: float = 0.95) -> pd.DataFrame:
+def national_change(data, *, publish=None, confidence: float = 0.95) -> pd.DataFrame:
     """National change: each site's round k against its round k+1, pooled over the sites with both.
 
     The same sites are compared with themselves (a site surveyed once is left out), so the change
     is not confounded by which sites were surveyed when. ``from_period``/``to_period`` list the
     periods pooled (e.g. ``2013`` and ``2019``; ``2013; 2014`` when sites surveyed in different years).
+
+    ``publish(pooled, sites)`` (e.g. the disclosure gate with the national rules) is applied to
+    each pooled round, with the rows of the sites pooled in it, before the change is computed, so
+    that the change is derived from published counts only.
     """
     from . import _survey_parts  # the indicator set is the package's
 
@@ -158,14 +163,22 @@ def national_change(data, *, confidence: float = 0.95) -> pd.DataFrame:
             labels = {o: "; ".join(sorted(set(add_period(sub[sub["order"] == o])["period"]), key=period_key)) for o in (k, k + 1)}
             tables = {n: t for n, t in data.tables.items() if n not in SURVEY_INSTRUMENTS}
             tables[name] = sub
-            from ..loaders import Dataset
 
-            rows = _survey_parts(Dataset(data.data_dir, tables, list(data.sources)), ["order"], "national")
+            pair = Dataset(data.data_dir, tables, list(data.sources))
+            rows = _survey_parts(pair, ["order"], "national")
             if not rows:
                 continue
             h = pd.concat(rows, ignore_index=True)
             h["period"] = h["order"].map(labels)
             h["group"] = h["group"].fillna("").astype(str)
+            h["site_id"] = "national"
+            if publish is not None:
+                # Each pooled round through the gate with the sites' own rows behind it (pooled
+                # minus the published sites must not give back a withheld site).
+                sites = pd.concat(_survey_parts(pair, ["site_id", "order"], "national"), ignore_index=True)
+                sites["group"] = sites["group"].fillna("").astype(str)
+                h = pd.concat([publish(h[h["order"] == o].drop(columns="order"), sites[sites["order"] == o].drop(columns="order")).assign(order=o)
+                               for o in (k, k + 1)], ignore_index=True)
             h["_pair"] = k
             parts.append(change_table(h, by=["_pair"], confidence=confidence))
     if not parts:

@@ -32,7 +32,7 @@ from .. import stats
 from ..exceptions import ParameterError
 from ..instruments import INDICATORS
 
-__all__ = ["compare_with_benchmarks", "load_benchmarks", "rest_of_sites", "BENCHMARK_FILE", "NOT_COMPARED"]
+__all__ = ["compare_with_benchmarks", "load_benchmarks", "rest_of_sites", "spread_of_sites", "BENCHMARK_FILE", "NOT_COMPARED"]
 
 NOT_COMPARED = "not compared"
 #: Instruments compared with the other sites (survey and case-review figures).
@@ -193,3 +193,32 @@ def compare_with_benchmarks(site: pd.DataFrame, national: pd.DataFrame | None = 
     out["benchmark"] = benchmark
     out["comparison_method"] = method
     return out
+
+
+def spread_of_sites(published: pd.DataFrame) -> pd.DataFrame:
+    """The range of the sites' *published* figures per (indicator, group), for spine charts.
+
+    Parameters
+    ----------
+    published : DataFrame
+        Site rows after disclosure control (withheld rows are left out).
+
+    Returns
+    -------
+    DataFrame
+        ``indicator, group, lowest, q1, q3, highest, sites`` (quartiles by linear interpolation).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"indicator": "x", "group": "", "estimate": [0.1, 0.2, 0.3, 0.5], "suppressed": False})
+    >>> spread_of_sites(df)[["lowest", "q1", "q3", "highest", "sites"]].round(4).values.tolist()
+    [[0.1, 0.175, 0.35, 0.5, 4.0]]
+    """
+    d = published.loc[~published["suppressed"].astype(bool) & published["estimate"].notna()]
+    cols = ["indicator", "group", "lowest", "q1", "q3", "highest", "sites"]
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    g = d.groupby(["indicator", "group"], sort=False)["estimate"]
+    out = pd.DataFrame({"lowest": g.min(), "q1": g.quantile(0.25), "q3": g.quantile(0.75), "highest": g.max(),
+                        "sites": g.size().astype(float)}).reset_index()
+    return out[cols]

@@ -24,10 +24,12 @@ Layout (the same as :mod:`homekit.indicators`: one module per section family)
 ``flow``          monthly flow metrics
 ``tracking``      interventions tracked with SPC (the model is :mod:`homekit.spc`)
 ``benefits``      the benefits model presented (the model is :mod:`homekit.benefits`)
-``comparison``    a site against the national figures
+``comparison``    a site against the other sites, in words (better / similar / worse)
+``change``        the director's summary (spine chart), what changed since the last survey,
+                  headlines over rounds (recent trend) and GP trust from two instruments
 ``interviews``    coded interview themes and approved quotes
 ``synthesis``     the national synthesis sections (pooled, forest and funnel plots, ranking, ...)
-``writers``       ``indicators.csv`` and ``summary.xlsx``
+``writers``       ``indicators.csv``, ``history.csv``, ``change.csv`` and ``summary.xlsx``
 ================  ===========================================================================
 
 Figures are drawn by :mod:`homekit.plots` (seaborn style); models (:mod:`homekit.benefits`,

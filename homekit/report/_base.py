@@ -11,7 +11,7 @@ import yaml
 
 from .. import __version__
 from ._format import Block
-from .writers import write_indicators, write_summary_xlsx
+from .writers import write_change, write_history, write_indicators, write_summary_xlsx
 
 __all__ = ["Report", "example_data_dir", "load_parameters"]
 
@@ -78,12 +78,18 @@ class Report:
         raise NotImplementedError
 
     def write_outputs(self, output_dir: str) -> list[Path]:
-        """Write ``indicators.csv`` and ``summary.xlsx`` (both disclosure-controlled) to ``output_dir``."""
+        """Write ``indicators.csv``, ``summary.xlsx``, and where there are survey rounds ``history.csv`` and
+        ``change.csv`` (all disclosure-controlled) to ``output_dir``."""
         if not output_dir:
             return []
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
         published = self._published()
-        return [write_indicators(published, out / "indicators.csv"),
-                write_summary_xlsx(published, out / "summary.xlsx", title=self.title_text, national=getattr(self, "national", None),
-                                   marker=self.site_rules.marker)]
+        written = [write_indicators(published, out / "indicators.csv"),
+                   write_summary_xlsx(published, out / "summary.xlsx", title=self.title_text, national=getattr(self, "national", None),
+                                      marker=self.site_rules.marker)]
+        history, changes = getattr(self, "published_history", None), getattr(self, "changes", None)
+        if history is not None and len(history):
+            written.append(write_history(history, out / "history.csv"))
+            written.append(write_change(changes, out / "change.csv"))
+        return written

@@ -1,4 +1,4 @@
-"""A site against the national figures."""
+"""A site against the other sites, in words (contract, second release: polarity and benchmarks)."""
 
 from __future__ import annotations
 
@@ -7,35 +7,38 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .. import plots, stats
+from .. import plots
 from ..indicators import HEADLINES
 from ._format import Block, estimate_text, pct
 
 
 def versus_national(report) -> Block | None:
+    """Each headline against the pooled figure of the other sites: better, similar or worse.
+
+    The comparison (``comparison`` in indicators.csv) never includes the site itself; the table
+    shows the published national figure for reference, never the other sites' own figure (which,
+    beside the national one, would give the site's exact counts away).
+    """
     import matplotlib.pyplot as plt
 
-    if report.national is None:
+    nat_pub = report.national_published
+    if nat_pub is None:
         return None
     rows, plot_rows = [], []
     for ind, (_, desc, published, published_text) in HEADLINES.items():
         if ind in ("prof_relationship_score", "prof_trust"):
             continue
         r = report.ind(ind)
-        m = report.national[(report.national.indicator == ind) & (report.national.group == "")]
+        m = nat_pub[(nat_pub.indicator == ind) & (nat_pub.group == "")]
         if r is None or m.empty:
             continue
         nat = m.iloc[0]
-        raw = report.raw_indicators[(report.raw_indicators.indicator == ind) & (report.raw_indicators.group == "")].iloc[0]
-        flag = ""
-        if not r["suppressed"] and raw["denominator"] > 0:
-            sig = stats.funnel_significance(numerator=[raw["numerator"]], denominator=[raw["denominator"]], baseline=float(nat["estimate"]))
-            flag = sig["significance"].iloc[0]
-        rows.append({"indicator": desc, "this site (95% CI)": estimate_text(r), "national": pct(nat["estimate"]),
-                     "published": published_text, "against national": flag or "[c]"})
+        word = r.get("comparison", "not compared")
+        rows.append({"indicator": desc, "this site (95% CI)": estimate_text(r), "national (all sites)": pct(nat["estimate"]),
+                     "published": published_text, "against the other sites": word})
         if not r["suppressed"]:
             plot_rows.append({"label": textwrap.fill(desc, 45), "estimate": r["estimate"], "lower": r["lower"], "upper": r["upper"],
-                              "national": nat["estimate"], "outside": flag not in ("Not significant", "")})
+                              "national": nat["estimate"], "comparison": word})
     if not rows:
         return None
     fig = None
@@ -44,19 +47,22 @@ def versus_national(report) -> Block | None:
         fig, ax = plt.subplots(figsize=(10, 0.6 * len(d) + 1.6))
         y = np.arange(len(d))[::-1]
         ax.errorbar(d["estimate"] * 100, y, xerr=plots.interval_errors(d["estimate"], d["lower"], d["upper"], 100),
-                    fmt="o", color="#08519c", ecolor="#6baed6", capsize=3, label="this site (95% CI)")
-        ax.scatter(d["national"] * 100, y, marker="|", s=200, color="#d94801", label="national", zorder=3)
-        for yi, out in zip(y, d["outside"]):
-            if out:
-                ax.text(101, yi, "outside funnel", va="center", fontsize=7, color="#d7301f")
+                    fmt="none", ecolor="#6baed6", capsize=3)
+        ax.scatter(d["estimate"] * 100, y, s=60, zorder=3, edgecolor="#212B32", label="this site (95% CI), coloured by comparison",
+                   color=[plots.COMPARISON_COLOURS.get(w, "#FFFFFF") for w in d["comparison"]])
+        ax.scatter(d["national"] * 100, y, marker="|", s=200, color="#d94801", label="national (all sites)", zorder=3)
         ax.set_yticks(y)
         ax.set_yticklabels(d["label"], fontsize=8)
-        ax.set_xlim(0, 115)
+        ax.set_xlim(0, 105)
         ax.set_xlabel("%")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
-        ax.set_title("This site against the national figure")
+        ax.set_title("This site against the other sites")
         fig.tight_layout()
-    n_out = sum(1 for r in rows if r["against national"] not in ("Not significant", "[c]"))
-    reading = f"{n_out} of {len(rows)} headline indicators lie outside the funnel limits around the national figure."
-    return Block("This site against the national figures", reading, figure=fig, table=pd.DataFrame(rows),
-                 notes=["Funnel limits: Wilson score inversion around the national proportion at this site's base (95% and 99.8%)."])
+    words = pd.Series([r["against the other sites"] for r in rows])
+    reading = (f"Against the other sites pooled, {int((words == 'better').sum())} headline figures are better, "
+               f"{int((words == 'similar').sum())} similar and {int((words == 'worse').sum())} worse "
+               f"({int(words.isin(['higher', 'lower']).sum())} higher or lower where neither direction is better).")
+    return Block("This site against the other sites", reading, figure=fig, table=pd.DataFrame(rows),
+                 notes=["Compared with every other site pooled (never including this site): the 95% Newcombe interval (method 10) of "
+                        "the difference for proportions, Welch's t for means. Green better, amber similar, red worse; blue higher or "
+                        "lower where neither direction is better. The national figure includes this site and is shown for reference."])

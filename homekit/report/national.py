@@ -8,12 +8,29 @@ import pandas as pd
 
 from .. import disclosure
 from ..disclosure import DisclosureRules, disclose_indicators
-from ..indicators import compute_indicators
+from ..indicators import compute_indicators, indicator_history
+from ..indicators.change import national_change
 from ..loaders import Dataset, load_data_dir
-from . import synthesis
+from . import change, synthesis
 from ._base import Report, example_data_dir
 
 __all__ = ["NationalReport"]
+
+
+def _read_published(site_dirs, site_ids, name: str) -> pd.DataFrame:
+    """The sites' published CSVs of one kind (``indicators.csv``, ``history.csv``), stacked."""
+    frames = []
+    for s in site_ids:
+        p = Path(site_dirs) / s / name
+        if p.exists():
+            frames.append(pd.read_csv(p, keep_default_na=False, na_values=[""]))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(out):
+        out["group"] = out["group"].fillna("").astype(str)
+        out["suppressed"] = out["suppressed"].astype(str).str.lower() == "true"
+        if "period" in out.columns:
+            out["period"] = out["period"].fillna("").astype(str)
+    return out
 
 
 class NationalReport(Report):
@@ -27,7 +44,9 @@ class NationalReport(Report):
         synthesis.funnel_plots,
         synthesis.waves,
         synthesis.change,
+        change.headlines_over_rounds,
         synthesis.matrices,
+        change.gp_trust_two_instruments,
         synthesis.factors,
         synthesis.case_reviews,
         synthesis.ranking,
@@ -37,7 +56,8 @@ class NationalReport(Report):
     title_text = "Home Truths national indicators"
 
     def __init__(self, data: Dataset, site_indicators: pd.DataFrame, *, parameters: dict | None = None,
-                 site_rules: DisclosureRules | None = None, benefits_file: str | None = None):
+                 site_rules: DisclosureRules | None = None, benefits_file: str | None = None,
+                 national_rules: DisclosureRules | None = None, site_history: pd.DataFrame | None = None):
         #: Every survey round (change over rounds); the sections describe each site's latest round.
         self.all_data = data
         self.data = data.latest()
@@ -45,8 +65,18 @@ class NationalReport(Report):
         self.site_rules = site_rules or DisclosureRules()
         self.site_indicators = site_indicators
         self.indicators = compute_indicators(data, level="national")
-        self.published = disclose_indicators(self.indicators, disclosure.load_rules(None, "national"))
+        national_rules = national_rules or disclosure.load_rules(None, "national")
+        self.published = disclose_indicators(self.indicators, national_rules)
         self.benefits_file = benefits_file or None
+        # Survey rounds: pooled per round through the gate; the sites' published histories; the
+        # change at the same sites between consecutive rounds, from gated pooled counts.
+        raw_sites = indicator_history(data)
+        pooled = indicator_history(data, level="national")
+        self.published_history = pd.concat(
+            [disclose_indicators(pooled[pooled.period == p], national_rules, sites=raw_sites[raw_sites.period == p])
+             for p in pooled["period"].unique()], ignore_index=True) if len(pooled) else pooled
+        self.site_history = site_history if site_history is not None else disclose_indicators(raw_sites, self.site_rules)
+        self.changes = national_change(data, publish=lambda h, s: disclose_indicators(h, national_rules, sites=s))
 
     @classmethod
     def open(cls, *, data_dir: str = "", data_file: str = "", sites: list | None = None, site_dirs: str = "",
@@ -63,20 +93,14 @@ class NationalReport(Report):
         tables = {k: (v[v["site_id"].isin(site_ids)].reset_index(drop=True)) for k, v in data.tables.items()}
         data = Dataset(data.data_dir, tables, data.sources)
         rules = disclosure.load_rules(disclosure_file or None, "site")
+        site_hist = None
         if site_dirs:
-            frames = []
-            for s in site_ids:
-                p = Path(site_dirs) / s / "indicators.csv"
-                if p.exists():
-                    f = pd.read_csv(p, keep_default_na=False, na_values=[""])
-                    frames.append(f)
-            site_ind = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-            if len(site_ind):
-                site_ind["group"] = site_ind["group"].fillna("").astype(str)
-                site_ind["suppressed"] = site_ind["suppressed"].astype(str).str.lower() == "true"
+            site_ind = _read_published(site_dirs, site_ids, "indicators.csv")
+            site_hist = _read_published(site_dirs, site_ids, "history.csv")
         else:
-            site_ind = disclose_indicators(compute_indicators(data), rules)
-        return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file)
+            site_ind = disclose_indicators(compute_indicators(data.latest()), rules)
+        return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file,
+                   national_rules=disclosure.load_rules(disclosure_file or None, "national"), site_history=site_hist)
 
     def nat(self, ind, group=""):
         """The national (pooled, undisclosed) row of ``ind`` and ``group`` as a dict, or None."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import disclosure
-from ..disclosure import DisclosureRules, disclose_indicators, publish_count
-from ..indicators import compute_indicators
+from ..disclosure import DisclosureRules, disclose_change, disclose_indicators, publish_count
+from ..indicators import compute_indicators, indicator_history, load_benchmarks
+from ..indicators.compare import spread_of_sites
 from ..instruments import INSTRUMENTS
 from ..loaders import Dataset, load_data_dir
-from . import benefits, cases, comparison, flow, gp, interface, interviews, older_people, overview, tracking
+from . import benefits, cases, change, comparison, flow, gp, interface, interviews, older_people, overview, tracking
 from ._base import Report, example_data_dir
 from ._format import estimate_text, label_for, pct
 
@@ -36,6 +37,8 @@ class SiteReport(Report):
 
     SECTIONS = (
         overview.title,
+        change.summary,
+        change.what_changed,
         overview.provenance,
         overview.response_profile,
         gp.gp_relationships,
@@ -54,8 +57,12 @@ class SiteReport(Report):
 
     def __init__(self, site_id: str, data: Dataset, *, national: pd.DataFrame | None = None,
                  rules: DisclosureRules | None = None, parameters: dict | None = None,
-                 benefits_file: str | None = None, redact_names=None, sources=None):
+                 benefits_file: str | None = None, redact_names=None, sources=None, spread: pd.DataFrame | None = None,
+                 national_rules: DisclosureRules | None = None, benchmarks: pd.DataFrame | None = None,
+                 national_counts: pd.DataFrame | None = None):
         self.site_id = site_id
+        self.national_rules = national_rules or disclosure.load_rules(None, "national")
+        self.benchmarks = load_benchmarks() if benchmarks is None else benchmarks
         self.data = data
         self.params = dict(parameters or {})
         self.rules = rules or DisclosureRules()
@@ -75,15 +82,30 @@ class SiteReport(Report):
         self.tables = Dataset(data.data_dir, self.all_tables, data.sources).latest().tables
         self.national = national
         # Compared with the other sites (national minus this site) and with England values.
-        self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.all_tables, data.sources), national=national)
+        counts = national if national_counts is None else national_counts
+        self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.all_tables, data.sources), national=counts,
+                                                 benchmarks=self.benchmarks)
         self.indicators = _withhold_comparisons(disclose_indicators(self.raw_indicators, self.rules))
+        # Every survey round, through the gate; change is computed from the published rounds only.
+        history = indicator_history(Dataset(data.data_dir, self.all_tables, data.sources))
+        self.published_history = disclose_indicators(history, self.rules)
+        self.changes = disclose_change(self.published_history)
+        self.national_published = None if national is None else disclose_indicators(national, self.national_rules)
+        #: The range of the sites' published figures (spine chart); None when not known.
+        self.spread = spread
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
     def open(cls, site_id: str, *, data_dir: str = "", data_slice: str = "", national_file: str = "",
-             disclosure_file: str = "", benefits_file: str = "", parameters: dict | None = None, redact_names=None):
+             disclosure_file: str = "", benefits_file: str = "", parameters: dict | None = None, redact_names=None,
+             spread_file: str = "", counts_file: str = ""):
         """Load a site: from ``data_slice`` (a pickled, validated slice written by ``homekit run``),
-        else from ``data_dir`` (validated now), else from the bundled example data."""
+        else from ``data_dir`` (validated now), else from the bundled example data.
+
+        ``counts_file`` holds the national rows with exact counts (private: this site's comparison
+        with the other sites is national minus site; ``national_file`` when not given);
+        ``spread_file`` the range of every site's published figures (both written by ``homekit run``;
+        computed here from a whole data folder)."""
         sources = None
         if data_slice:
             with open(data_slice, "rb") as fh:
@@ -101,9 +123,20 @@ class SiteReport(Report):
             national["group"] = national["group"].fillna("")
         elif full is not None:
             national = compute_indicators(full, level="national")
+        counts = national
+        if counts_file:
+            counts = pd.read_csv(counts_file, keep_default_na=False, na_values=[""])
+            counts["group"] = counts["group"].fillna("").astype(str)
         rules = disclosure.load_rules(disclosure_file or None, "site")
+        spread = None
+        if spread_file:
+            spread = pd.read_csv(spread_file, keep_default_na=False, na_values=[""])
+            spread["group"] = spread["group"].fillna("").astype(str)
+        elif full is not None:
+            spread = spread_of_sites(disclose_indicators(compute_indicators(full, national=counts), rules))
         return cls(site_id, data, national=national, rules=rules, parameters=parameters,
-                   benefits_file=benefits_file or None, redact_names=redact_names, sources=sources)
+                   benefits_file=benefits_file or None, redact_names=redact_names, sources=sources, spread=spread,
+                   national_rules=disclosure.load_rules(disclosure_file or None, "national"), national_counts=counts)
 
     # -- what sections read ------------------------------------------------------------------
     def has(self, instrument: str) -> bool:

@@ -10,20 +10,44 @@ import pandas as pd
 from .. import __version__
 from ..indicators import HEADLINES, headline_table
 
-__all__ = ["write_indicators", "write_summary_xlsx"]
+__all__ = ["write_indicators", "write_history", "write_change", "write_summary_xlsx"]
+
+
+def _write_csv(table: pd.DataFrame, columns: list[str], numbers: tuple[str, ...], path) -> Path:
+    """A published CSV: fixed columns, blank for missing, true/false, numbers at up to 10 significant digits."""
+    df = table.reindex(columns=columns).copy()
+    df["suppressed"] = np.where(df["suppressed"].fillna(False).astype(bool), "true", "false")
+    for c in numbers:
+        df[c] = [("" if pd.isna(v) else format(float(v), ".10g")) for v in df[c]]
+    path = Path(path)
+    df.to_csv(path, index=False, lineterminator="\n")
+    return path
 
 
 def write_indicators(indicators: pd.DataFrame, path) -> Path:
     """``indicators.csv`` exactly as the contract: fixed columns, blank for missing, true/false."""
     from ..indicators import OUTPUT_COLUMNS
 
-    df = indicators[OUTPUT_COLUMNS].copy()
-    df["suppressed"] = np.where(df["suppressed"].astype(bool), "true", "false")
-    for c in ("numerator", "denominator", "estimate", "lower", "upper"):
-        df[c] = [("" if pd.isna(v) else format(float(v), ".10g")) for v in df[c]]
-    path = Path(path)
-    df.to_csv(path, index=False, lineterminator="\n")
-    return path
+    return _write_csv(indicators, OUTPUT_COLUMNS, ("numerator", "denominator", "estimate", "lower", "upper"), path)
+
+
+def write_history(history: pd.DataFrame, path) -> Path:
+    """``history.csv``: every survey round, the columns of ``indicators.csv`` with ``period`` (published rows only)."""
+    from ..indicators import HISTORY_COLUMNS
+
+    return _write_csv(history, HISTORY_COLUMNS, ("numerator", "denominator", "estimate", "lower", "upper"), path)
+
+
+def write_change(change: pd.DataFrame, path) -> Path:
+    """``change.csv``: consecutive rounds compared (contract, second release), from the published history."""
+    from ..indicators.change import CHANGE_COLUMNS
+
+    out = change.copy()
+    # The precision the gate publishes estimates at (4 decimals); p-values to 4 significant digits.
+    for c in ("from_estimate", "to_estimate", "difference", "lower", "upper"):
+        out[c] = out[c].astype(float).round(4)
+    out["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else np.nan for v in out["p_value"].astype(float)]
+    return _write_csv(out, CHANGE_COLUMNS, ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"), path)
 
 
 def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: pd.DataFrame | None = None, marker: str = "[c]") -> Path:

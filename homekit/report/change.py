@@ -1,0 +1,305 @@
+"""Change over survey rounds and comparisons in words: the director's summary, what changed since
+the last survey, and the national view of rounds (contract, second release).
+
+Every number here is a published one: the site's disclosed rows (``report.indicators``), its
+disclosed history (``report.history``) and the change computed from that history
+(``report.changes``), the published national figures (``report.national_published``), and the
+range of the sites' published figures (``report.spread``). The national report reads its own
+published history (``report.published_history``) and the sites' published ``history.csv``
+(``report.site_history``).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+
+from .. import plots, stats
+from ..indicators import HEADLINES
+from ..instruments import INDICATORS, INSTRUMENTS
+from ..rounds import period_key
+from ._format import Block, estimate_text, label_for, pct, points
+
+__all__ = ["summary", "what_changed", "headlines_over_rounds", "gp_trust_two_instruments", "SUMMARY_ROWS", "direction_words"]
+
+#: The rows of the director's summary: every headline (the interface survey's between GPs and
+#: adult social care), then the flow figures with an England value.
+SUMMARY_ROWS = tuple(
+    [(i, "") for i in HEADLINES if not i.startswith("prof_")]
+    + [("prof_trust", "gp->asc"), ("prof_trust", "asc->gp"), ("prof_relationship_score", "gp->asc"), ("prof_relationship_score", "asc->gp")]
+    + [("flow_care_home_admissions_rate", ""), ("flow_reablement_at_home_91days", ""), ("flow_delayed_days_share", "social_care")]
+)
+
+_DIRECTION = {"higher_is_better": "higher is better", "lower_is_better": "lower is better", "no_judgement": "neither"}
+_AGAINST = {"national_excluding_site": "the other sites", "england": "England"}
+
+
+def direction_words(indicator: str) -> str:
+    """``higher is better``, ``lower is better`` or ``neither`` for an indicator id."""
+    info = INDICATORS.get(indicator)
+    return _DIRECTION[info.polarity if info is not None else "no_judgement"]
+
+
+def _value_text(row) -> str:
+    """A published value without its interval (a mean with two decimals, a rate whole)."""
+    if row is None or bool(row.get("suppressed", False)) or pd.isna(row.get("estimate")):
+        return "[c]"
+    kind = INDICATORS[row["indicator"]].kind if row.get("indicator") in INDICATORS else "proportion"
+    if kind == "mean":
+        return f"{row['estimate']:.2f}"
+    if kind == "rate":
+        return f"{row['estimate']:,.0f}"
+    return pct(row["estimate"])
+
+
+def _change_text(c) -> str:
+    if c is None or pd.isna(c.get("difference")):
+        return ""
+    kind = INDICATORS[c["indicator"]].kind if c["indicator"] in INDICATORS else "proportion"
+    if kind == "mean":
+        return f"{c['difference']:+.2f} ({c['lower']:+.2f} to {c['upper']:+.2f})"
+    return f"{points(c['difference'])} points ({points(c['lower'])} to {points(c['upper'])})"
+
+
+def _latest_change(report, indicator: str, group: str) -> dict | None:
+    ch = report.changes
+    m = ch[(ch.indicator == indicator) & (ch.group == group)]
+    if m.empty:
+        return None
+    return _in_time_order(m, "to_period").iloc[-1].to_dict()
+
+
+def _in_time_order(df: pd.DataFrame, column: str = "period") -> pd.DataFrame:
+    return df.iloc[sorted(range(len(df)), key=lambda i: period_key(df[column].iloc[i]))]
+
+
+def _benchmark_value(report, row) -> float:
+    """The centre of the spine: the England value for flow figures, else the published national figure."""
+    if row.get("benchmark") == "england":
+        b = report.benchmarks
+        m = b[(b.indicator == row["indicator"]) & (b.group == row["group"])]
+        return float(m["value"].iloc[0]) if len(m) else np.nan
+    nat = report.national_published
+    if nat is None:
+        return np.nan
+    m = nat[(nat.indicator == row["indicator"]) & (nat.group == row["group"])]
+    return float(m["estimate"].iloc[0]) if len(m) and pd.notna(m["estimate"].iloc[0]) else np.nan
+
+
+def summary(report) -> Block | None:
+    """One page for a director: every headline this round, last round, the change and the comparison, in words."""
+    import matplotlib.pyplot as plt
+
+    rows, spine = [], []
+    for ind, group in SUMMARY_ROWS:
+        r = report.ind(ind, group)
+        if r is None:
+            continue
+        c = _latest_change(report, ind, group)
+        compared = r.get("comparison", "not compared")
+        against = _AGAINST.get(r.get("benchmark", ""), "")
+        rows.append({
+            "indicator": label_for(ind, group.replace("->", " rating ")),
+            "better is": direction_words(ind),
+            "this round": f"{_value_text(r)} ({r['period']})" if r.get("period") else _value_text(r),
+            "previous round": "" if c is None else f"{_value_text({**r, 'estimate': c['from_estimate'], 'suppressed': pd.isna(c['from_estimate'])})} ({c['from_period']})",
+            "change (95% CI)": _change_text(c),
+            "since last survey": "first survey" if c is None else c["verdict"],
+            "against": f"{compared} ({'than ' if compared in ('better', 'worse', 'higher', 'lower') else 'to ' if compared == 'similar' else ''}{against})" if against and compared != "not compared" else "not compared",
+        })
+        spread = report.spread
+        sp = None if spread is None else spread[(spread.indicator == ind) & (spread.group == group)]
+        spine.append({"label": textwrap.shorten(label_for(ind, group.replace("->", " rating ")), 60, placeholder="..."),
+                      "value": r["estimate"], "suppressed": bool(r["suppressed"]), "benchmark": _benchmark_value(report, r),
+                      "lowest": np.nan if sp is None or sp.empty else sp["lowest"].iloc[0],
+                      "q1": np.nan if sp is None or sp.empty else sp["q1"].iloc[0],
+                      "q3": np.nan if sp is None or sp.empty else sp["q3"].iloc[0],
+                      "highest": np.nan if sp is None or sp.empty else sp["highest"].iloc[0],
+                      "polarity": INDICATORS[ind].polarity, "comparison": compared})
+    if not rows:
+        return None
+    table = pd.DataFrame(rows)
+    words = table["against"].str.split(" ").str[0]
+    counts = {w: int((words == w).sum()) for w in ("better", "similar", "worse")}
+    changed = table["since last survey"]
+    n_changed = {w: int((changed == w).sum()) for w in ("improved", "no significant change", "worsened")}
+    reading = (f"Against the benchmark, {counts['better']} figures are better, {counts['similar']} similar and {counts['worse']} worse. ")
+    if sum(n_changed.values()):
+        reading += (f"Since the last survey, {n_changed['improved']} improved, {n_changed['no significant change']} showed no "
+                    f"significant change and {n_changed['worsened']} worsened.")
+    else:
+        reading += "This is the site's first survey round: change will show after the next one."
+    fig = None
+    d = pd.DataFrame(spine)
+    drawn = d[~d.suppressed & d.value.notna() & d.benchmark.notna()]
+    if len(drawn):
+        fig, ax = plt.subplots(figsize=(10, 0.42 * len(drawn) + 1.4))
+        plots.spine_chart(drawn, ax=ax)
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], marker="o", linestyle="", markerfacecolor=plots.COMPARISON_COLOURS[w], markeredgecolor="#212B32",
+                          label=w) for w in ("better", "similar", "worse", "higher", "lower", "not compared")]
+        handles.append(Line2D([], [], color="#C00000", label="benchmark"))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=7, fontsize=7, frameon=False)
+        ax.set_title("This site against the range of sites (grey: lowest to highest site, dark: middle half)", fontsize=9)
+        fig.tight_layout()
+    notes = [
+        "Against the other sites: this site against all other sites pooled (never including itself), judged by the 95% Newcombe "
+        "interval (method 10) of the difference for proportions and Welch's t for means. Against England: the site's own 95% "
+        "interval against the published England value (parameters/benchmarks.yaml).",
+        "Change since the last survey: Newcombe's interval for the difference between this round and the previous one "
+        "(Welch's t for means), read with each indicator's direction; 'increased'/'decreased' where neither direction is better.",
+        "Spine chart: the centre line is the national figure (the England value for flow figures); each bar runs from the worst "
+        "to the best site's published figure, with the best on the right (lowest and highest where neither is better).",
+    ]
+    return Block("Summary for the board", reading, figure=fig, table=table, notes=notes)
+
+
+def what_changed(report) -> Block | None:
+    """What changed since the last survey: every headline's change, and any other figure that moved."""
+    import matplotlib.pyplot as plt
+
+    ch = report.changes
+    if ch is None or ch.empty:
+        return None
+    order = ch["to_period"].map(lambda p: period_key(p)[0] * 100 + period_key(p)[1])
+    latest = ch.loc[order == order.groupby([ch["indicator"], ch["group"]], sort=False).transform("max")]
+    head_keys = {(i, g) for i, g in SUMMARY_ROWS}
+    is_head = [(i, g) in head_keys for i, g in zip(latest.indicator, latest.group)]
+    moved = latest[~np.array(is_head, bool) & latest.verdict.isin(["improved", "worsened", "increased", "decreased"])]
+    rank = {k: i for i, k in enumerate(SUMMARY_ROWS)}
+    heads = latest[np.array(is_head, bool)]
+    heads = heads.iloc[sorted(range(len(heads)), key=lambda i: rank[(heads.indicator.iloc[i], heads.group.iloc[i])])]
+    shown = pd.concat([heads, moved])
+    rows = []
+    for c in shown.to_dict("records"):
+        rows.append({"indicator": label_for(c["indicator"], c["group"].replace("->", " rating ")), "better is": direction_words(c["indicator"]),
+                     "from": f"{_value_text({**c, 'estimate': c['from_estimate'], 'suppressed': pd.isna(c['from_estimate'])})} ({c['from_period']})",
+                     "to": f"{_value_text({**c, 'estimate': c['to_estimate'], 'suppressed': pd.isna(c['to_estimate'])})} ({c['to_period']})",
+                     "change (95% CI)": _change_text(c), "p": "" if pd.isna(c["p_value"]) else f"{c['p_value']:.3f}", "verdict": c["verdict"]})
+    table = pd.DataFrame(rows)
+    n = {w: int((heads.verdict == w).sum()) for w in ("improved", "no significant change", "worsened")}
+    reading = (f"Of {len(heads)} headline figures measured in both rounds, {n['improved']} improved, {n['no significant change']} showed "
+               f"no significant change and {n['worsened']} worsened; {len(moved)} other figures changed significantly.")
+    fig = None
+    d = heads[heads.difference.notna() & heads.indicator.map(lambda i: INDICATORS[i].kind == "proportion")]
+    if len(d):
+        fig, ax = plt.subplots(figsize=(10, 0.45 * len(d) + 1.4))
+        y = np.arange(len(d))[::-1]
+        colour = d.verdict.map({"improved": plots.COMPARISON_COLOURS["better"], "worsened": plots.COMPARISON_COLOURS["worse"],
+                                "increased": plots.COMPARISON_COLOURS["higher"], "decreased": plots.COMPARISON_COLOURS["lower"]}).fillna("#FFC000")
+        ax.hlines(y, d.from_estimate * 100, d.to_estimate * 100, color="#8C8C8C", linewidth=2, zorder=1)
+        ax.scatter(d.from_estimate * 100, y, color="white", edgecolor="#425563", s=50, zorder=2, label="previous round")
+        ax.scatter(d.to_estimate * 100, y, color=colour.tolist(), edgecolor="#212B32", s=70, zorder=3, label="this round")
+        ax.set_yticks(y)
+        ax.set_yticklabels([textwrap.shorten(label_for(i, g.replace("->", " rating ")), 60, placeholder="...") for i, g in zip(d.indicator, d.group)],
+                           fontsize=8)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("% (previous round: open circle; this round: filled, green improved, red worsened, amber no significant change)",
+                      fontsize=8)
+        ax.set_title("Headline figures: previous round to this round")
+        fig.tight_layout()
+    return Block("What changed since the last survey", reading, figure=fig, table=table,
+                 notes=["Differences between the two rounds' published figures: Newcombe hybrid score interval (method 10) for "
+                        "proportions with the p-value that inverts it, Welch's t for means. A figure withheld in either round is not compared."])
+
+
+# ------------------------------------------------------------------------------------------------
+# National
+# ------------------------------------------------------------------------------------------------
+
+_TREND_HEADLINES = tuple(i for i in HEADLINES if i.startswith(("gp_", "op_")))
+
+
+def headlines_over_rounds(report) -> Block | None:
+    """Each headline over the survey rounds: pooled, the spread of sites, and the recent trend."""
+    import matplotlib.pyplot as plt
+
+    hist = report.published_history
+    if hist is None or hist.empty or hist["period"].nunique() < 2:
+        return None
+    site_hist = report.site_history
+    periods = sorted(hist["period"].unique(), key=period_key)
+    rows, trends = [], {}
+    for ind in _TREND_HEADLINES:
+        h = hist[(hist.indicator == ind) & (hist.group == "")]
+        if h.empty:
+            continue
+        row = {"indicator": HEADLINES[ind][1], "better is": direction_words(ind)}
+        for p in periods:
+            r = h[h.period == p]
+            if r.empty:
+                row[p] = ""
+                continue
+            text = _value_text(r.iloc[0].to_dict())
+            if site_hist is not None and len(site_hist):
+                s = site_hist[(site_hist.indicator == ind) & (site_hist.group == "") & (site_hist.period == p) & ~site_hist.suppressed.astype(bool)]
+                if len(s) >= 2:
+                    text += f" (sites {pct(s.estimate.min())} to {pct(s.estimate.max())}, n={len(s)})"
+            row[p] = text
+        ok = h[~h.suppressed.astype(bool) & h.denominator.notna() & h.numerator.notna()]
+        ok = _in_time_order(ok)
+        scores = [period_key(p)[0] + (period_key(p)[1] - 1) / 12 for p in ok.period]
+        t = stats.trend_test(ok.numerator, ok.denominator, scores)
+        trends[ind] = t
+        row["recent trend"] = _trend_words(t, ind)
+        rows.append(row)
+    if not rows:
+        return None
+    fig = None
+    draw = [i for i in ("gp_trust_asc", "gp_relationship_poor", "gp_trust_discharge_team", "gp_unaware_telecare") if i in trends]
+    if draw:
+        fig, axes = plt.subplots(1, len(draw), figsize=(3.2 * len(draw), 3.2), sharey=True)
+        axes = np.atleast_1d(axes)
+        x = np.arange(len(periods))
+        for ax, ind in zip(axes, draw):
+            h = hist[(hist.indicator == ind) & (hist.group == "")].set_index("period").reindex(periods)
+            if site_hist is not None and len(site_hist):
+                s = site_hist[(site_hist.indicator == ind) & (site_hist.group == "") & ~site_hist.suppressed.astype(bool)]
+                lo = s.groupby("period").estimate.min().reindex(periods)
+                hi = s.groupby("period").estimate.max().reindex(periods)
+                ax.vlines(x, lo * 100, hi * 100, color="#D9D9D9", linewidth=8, label="range of sites")
+            ax.errorbar(x, h.estimate * 100, yerr=plots.interval_errors(h.estimate, h.lower, h.upper, 100), fmt="o-", color="#005EB8",
+                        capsize=3, label="pooled (95% CI)")
+            ax.set_xticks(x)
+            ax.set_xticklabels(periods, fontsize=8)
+            ax.set_title(textwrap.fill(HEADLINES[ind][1], 32), fontsize=8)
+            ax.set_ylim(0, 100)
+        axes[0].set_ylabel("%")
+        axes[0].legend(fontsize=7, frameon=False, loc="lower left")
+        fig.tight_layout()
+    return Block("Headlines over survey rounds", "Each headline pooled over the sites surveyed in each round, with the range of the "
+                 "sites' published figures; the recent trend where there are three or more rounds.", figure=fig, table=pd.DataFrame(rows),
+                 notes=["Pooled: every respondent of the sites surveyed in that round (a round may hold different sites). Recent trend: "
+                        "chi-square test for linear trend in proportions (Armitage, 1 df) over the rounds, scored by date, as Fingertips "
+                        "uses; 'not tested' with fewer than three rounds. For change at the same sites see 'Change between survey rounds'."])
+
+
+def _trend_words(t: dict, indicator: str) -> str:
+    if t["direction"] in ("not tested", "no significant change"):
+        return t["direction"]
+    pol = INDICATORS[indicator].polarity
+    better = (t["direction"] == "increasing") == (pol == "higher_is_better")
+    judged = "" if pol == "no_judgement" else (" and getting better" if better else " and getting worse")
+    return f"{t['direction']}{judged} (p={t['p_value']:.3f})"
+
+
+def gp_trust_two_instruments(report) -> Block | None:
+    """GP trust in adult social care from the GP survey beside GPs' trust in ASC from the interface survey."""
+    nat = report.published
+    gp = nat[(nat.indicator == "gp_trust_asc") & (nat.group == "")]
+    prof = nat[(nat.indicator == "prof_trust") & (nat.group == "gp->asc")]
+    if gp.empty or prof.empty:
+        return None
+    rows = []
+    for r, inst in ((gp.iloc[0], "gp_survey"), (prof.iloc[0], "professional_survey")):
+        who = " (GP respondents)" if inst == "professional_survey" else ""
+        question = INSTRUMENTS[inst].column("trust_asc").question + ": agree or strongly agree"
+        rows.append({"instrument": INSTRUMENTS[inst].title + who, "question": question, "survey round(s)": r.get("period", ""), "GPs trusting adult social care (95% CI)":
+                     estimate_text(r.to_dict()), "base": "" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}"})
+    return Block("GP trust in adult social care: two different instruments", "The GP survey and the interface survey ask GPs a similar "
+                 "question in different surveys, samples and years: read them side by side, not as a change from one to the other.",
+                 table=pd.DataFrame(rows),
+                 notes=["The two figures come from different instruments; a difference between them is not a change over time."])

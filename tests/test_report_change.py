@@ -1,0 +1,115 @@
+"""The change sections and outputs: the director's summary, what changed, and ``homekit run``
+on three sites surveyed in 2013 and 2019, checked against an independent computation."""
+
+import csv
+import re
+import subprocess
+import sys
+
+import pytest
+from statsmodels.stats.proportion import confint_proportions_2indep
+
+import homekit
+from conftest import TWO_ROUND_TRUST
+from homekit.indicators.change import CHANGE_COLUMNS
+from homekit.report import SiteReport
+from homekit.report.change import SUMMARY_ROWS
+
+SITES = ("alpha", "beta", "gamma")
+EXPECTED = {"alpha": "improved", "beta": "no significant change", "gamma": "worsened"}
+CHANGE_WORDS = {"improved", "no significant change", "worsened", "increased", "decreased", "not compared", "first survey"}
+COMPARE_WORDS = ("better", "similar", "worse", "higher", "lower", "not compared")
+
+
+def _verdict(lo, hi):
+    return "improved" if lo > 0 else "worsened" if hi < 0 else "no significant change"
+
+
+def _independent(x1, n1, x2, n2):
+    lo, hi = confint_proportions_2indep(x2, n2, x1, n1, method="newcomb", compare="diff")  # statsmodels, not homekit
+    return x2 / n2 - x1 / n1, lo, hi, _verdict(lo, hi)
+
+
+@pytest.fixture(scope="module")
+def two_round_report(two_round_dir):
+    return SiteReport.open("alpha", data_dir=str(two_round_dir))
+
+
+def test_summary_says_every_headline_in_words(two_round_report):
+    block = two_round_report.summary()
+    t = block.table
+    assert list(t.columns) == ["indicator", "better is", "this round", "previous round", "change (95% CI)", "since last survey", "against"]
+    assert set(t["since last survey"]) <= CHANGE_WORDS
+    assert all(a.split(" ")[0] in COMPARE_WORDS for a in t["against"])
+    row = t[t.indicator.str.startswith("GPs trusting adult social care")].iloc[0]
+    # alpha: 20/40 in 2013, 35/40 in 2019; the other sites' 2019 rounds pool 50/80.
+    assert (row["this round"], row["previous round"]) == ("88% (2019)", "50% (2013)")
+    assert row["since last survey"] == "improved" and row["against"] == "better (than the other sites)"
+    assert row["better is"] == "higher is better"
+    assert "improved" in block.reading and block.png() is not None  # the spine chart is drawn
+
+
+def test_what_changed_lists_each_headline_measured_twice(two_round_report):
+    block = two_round_report.what_changed()
+    gp_heads = [i for i, g in SUMMARY_ROWS if i.startswith("gp_")]
+    assert len(block.table) >= len(gp_heads)
+    assert set(block.table["verdict"]) <= CHANGE_WORDS
+
+
+def test_a_site_surveyed_once_has_no_change_section(example_dir):
+    report = SiteReport.open("birmingham", data_dir=str(example_dir))  # wave 2: one round (2014)
+    assert report.what_changed() is None
+    assert set(report.summary().table["since last survey"]) == {"first survey"}
+
+
+@pytest.fixture(scope="module")
+def rounds_run(two_round_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rounds_run") / "out"
+    res = subprocess.run([sys.executable, "-m", "homekit.cli", "run", "--data-dir", str(two_round_dir), "--output-dir", str(out),
+                          "--jobs", "2", "--quiet"], capture_output=True, text=True, timeout=1500)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return out
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_change_csv_matches_an_independent_computation(rounds_run):
+    for site in SITES:
+        rows = _rows(rounds_run / "sites" / site / "change.csv")
+        assert list(rows[0]) == CHANGE_COLUMNS
+        r = next(r for r in rows if r["indicator"] == "gp_trust_asc" and r["group"] == "")
+        d, lo, hi, word = _independent(*TWO_ROUND_TRUST[(site, 2013)], *TWO_ROUND_TRUST[(site, 2019)])
+        assert (r["from_period"], r["to_period"], r["suppressed"]) == ("2013", "2019", "false")
+        assert float(r["difference"]) == pytest.approx(d, abs=1e-4)
+        assert (float(r["lower"]), float(r["upper"])) == (pytest.approx(lo, abs=1e-4), pytest.approx(hi, abs=1e-4))
+        assert r["verdict"] == word == EXPECTED[site]
+        hist = _rows(rounds_run / "sites" / site / "history.csv")
+        assert {h["period"] for h in hist if h["indicator"] == "gp_trust_asc"} == {"2013", "2019"}
+    nat = next(r for r in _rows(rounds_run / "national" / "change.csv") if r["indicator"] == "gp_trust_asc" and r["group"] == "")
+    x1 = sum(TWO_ROUND_TRUST[(s, 2013)][0] for s in SITES)
+    x2 = sum(TWO_ROUND_TRUST[(s, 2019)][0] for s in SITES)
+    d, lo, hi, word = _independent(x1, 120, x2, 120)
+    assert float(nat["difference"]) == pytest.approx(d, abs=1e-4)
+    assert (float(nat["lower"]), float(nat["upper"])) == (pytest.approx(lo, abs=1e-4), pytest.approx(hi, abs=1e-4))
+    assert nat["verdict"] == word == "no significant change"
+
+
+def test_run_first_page_says_the_words_per_headline(rounds_run):
+    for site in SITES:
+        html = (rounds_run / "sites" / site / "report.html").read_text()
+        start = html.index("<h2>Summary for the board</h2>")
+        assert start < html.index("<h2>What changed since the last survey</h2>") < html.index("<h2>Provenance")
+        section = html[start:html.index("<h2", start + 1)]
+        cells = re.findall(r"<td>([^<]*)</td>", section)
+        row = cells[cells.index(next(c for c in cells if c.startswith("GPs trusting adult social care"))):][:7]
+        assert row[5] == EXPECTED[site]
+        assert row[6].split(" ")[0] in COMPARE_WORDS
+        for label in ("GPs rating their relationship with social care poor or very poor", "GPs trusting the hospital discharge team"):
+            i = cells.index(label)
+            assert cells[i + 5] in CHANGE_WORDS and cells[i + 6].split(" ")[0] in COMPARE_WORDS
+    ind = _rows(rounds_run / "sites" / "alpha" / "indicators.csv")
+    trust = next(r for r in ind if r["indicator"] == "gp_trust_asc")
+    assert (trust["period"], trust["comparison"], trust["benchmark"]) == ("2019", "better", "national_excluding_site")
