@@ -59,7 +59,8 @@ def test_every_section_is_a_method_named_after_its_function():
         assert len(names) == len(set(names))
         for fn in cls.SECTIONS:
             assert getattr(cls, fn.__name__).__wrapped__ is fn
-    assert SiteReport.section_names()[:4] == ["title", "provenance", "response_profile", "gp_relationships"]
+    # The site report opens with the summary for the board and what changed (contract, second release).
+    assert SiteReport.section_names()[:6] == ["title", "summary", "what_changed", "provenance", "response_profile", "gp_relationships"]
     assert "forest_plots" in NationalReport.section_names()
 
 

@@ -197,7 +197,8 @@ def what_changed(report) -> Block | None:
         ax.set_yticklabels([textwrap.shorten(label_for(i, g.replace("->", " rating ")), 60, placeholder="...") for i, g in zip(d.indicator, d.group)],
                            fontsize=8)
         ax.set_xlim(0, 100)
-        ax.set_xlabel("% (previous round: open circle; this round: filled, green improved, red worsened, amber no significant change)",
+        ax.set_xlabel("% (previous round: open circle; this round: filled, green improved, red worsened, amber no significant change, "
+                      "blue increased or decreased where neither direction is better)",
                       fontsize=8)
         ax.set_title("Headline figures: previous round to this round")
         fig.tight_layout()
