@@ -1,7 +1,8 @@
 """``homekit`` command line: a thin layer over the Python API.
 
-Exit codes: 0 success; 1 the input has problems (validate) or some sites failed (run);
-2 bad usage or a run stopped before writing anything.
+Exit codes: 0 success; 1 the input has problems (validate), some sites failed (run) or the audit
+pinned down a cell (audit); 2 bad usage or a run stopped before writing anything; 3 the run
+finished but its disclosure audit failed (do not publish).
 """
 
 from __future__ import annotations
@@ -74,7 +75,31 @@ def _cmd_run(args) -> int:
         print(f"FAILED national synthesis: {result.national.error}")
     ok = len(result.sites) - len(result.failed)
     print(f"{ok} of {len(result.sites)} sites succeeded; national synthesis: {result.national.status}")
+    if result.audit is not None:
+        print(result.audit.get("summary", ""))
+        if result.audit_failed:
+            print(f"homekit run: DISCLOSURE AUDIT FAILED: {result.audit.get('summary', '')}; do not publish "
+                  f"(homekit audit {result.output_dir} --all lists every finding)", file=sys.stderr)
     print(result.output_dir / "index.html")
+    return result.exit_code
+
+
+def _cmd_audit(args) -> int:
+    import json
+    from pathlib import Path
+
+    from .audit import AuditPolicy, audit
+
+    out = Path(args.output_dir)
+    if not (out / "sites").is_dir() and not (out / "national").is_dir():
+        print(f"homekit audit: {out} holds no published run (no sites/ or national/ folder)", file=sys.stderr)
+        return 2
+    result = audit(out, policy=AuditPolicy(time_limit=args.time_limit))
+    print(result.table(limit=None if args.all else 50))
+    for note in result.notes[:10]:
+        print(f"note: {note}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({**result.verdict(first=len(result.findings)), "output_dir": str(out)}, indent=2))
     return result.exit_code
 
 
@@ -133,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="the run's data folder: also look for unapproved text and raw rows")
     p.add_argument("--names", help="file of names (one per line) that must not appear")
     p.set_defaults(func=_cmd_redact_check)
+
+    p = sub.add_parser("audit", help="attack a run's published files; list every cell that can be pinned down (exit 1 if any)")
+    p.add_argument("output_dir")
+    p.add_argument("--all", action="store_true", help="list every finding, not only the first 50")
+    p.add_argument("--json", help="also write the verdict and every finding to this JSON file")
+    p.add_argument("--time-limit", type=float, default=120.0, help="seconds for the whole audit (unsettled counts fail it)")
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("templates", help="write empty CSV templates, the dictionary and the data-entry workbook")
     p.add_argument("directory")

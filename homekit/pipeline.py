@@ -9,8 +9,10 @@
    cluster), each under a whole-notebook time limit, with a progress bar; a site that fails is
    reported and the others go on;
 4. run the national synthesis over the sites that succeeded;
-5. convert every executed notebook to HTML without code, write ``index.html`` and a JSON
-   manifest (inputs with SHA-256 before and after the run, parameters, timings, outputs).
+5. convert every executed notebook to HTML without code;
+6. attack the published files with :func:`homekit.audit.audit` (the run's disclosure audit);
+7. write ``index.html`` and a JSON manifest (inputs with SHA-256 before and after the run,
+   parameters, timings, outputs, the audit's verdict).
 """
 
 from __future__ import annotations
@@ -66,13 +68,21 @@ class RunResult:
     sites: list[SiteRun]
     national: SiteRun | None
     manifest: dict
+    audit: dict | None = None
 
     @property
     def failed(self) -> list[SiteRun]:
         return [s for s in self.sites if s.status != "ok"]
 
     @property
+    def audit_failed(self) -> bool:
+        return self.audit is not None and not self.audit.get("passed", False)
+
+    @property
     def exit_code(self) -> int:
+        """0 all good; 3 the disclosure audit failed (do not publish); 1 some site or the synthesis failed."""
+        if self.audit_failed:
+            return 3
         national_ok = self.national is not None and self.national.status == "ok"
         return 0 if not self.failed and national_ok else 1
 
@@ -394,13 +404,25 @@ def run(
             (work / "data.pkl").unlink(missing_ok=True)
     inputs_after = {p: sha256(p) for p in inputs_before}
     site_runs = [results[s] for s in chosen]
+    verdict = _audit(out)
     manifest = _manifest(data, data_dir, out, params_dir, site_runs, national, inputs_before, inputs_after, started,
                          {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen})
+    manifest["audit"] = verdict
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     write_index(out, data, site_runs, national, manifest)
     if inputs_before != inputs_after:
         raise HomekitError("input files changed during the run (SHA-256 differs); see manifest.json")
-    return RunResult(out, site_runs, national, manifest)
+    return RunResult(out, site_runs, national, manifest, verdict)
+
+
+def _audit(out: Path) -> dict:
+    """The run ends with its own attacker: what can be worked back from what it published."""
+    from .audit import audit
+
+    result = audit(out)
+    verdict = result.verdict()
+    verdict["summary"] = result.summary()
+    return verdict
 
 
 def _outputs(folder: Path, root: Path) -> list[dict]:
@@ -433,7 +455,8 @@ def _manifest(data, data_dir, out, params_dir, site_runs, national, before, afte
 _INDEX_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;max-width:1000px;margin:2em auto;color:#212b32;padding:0 1em}
 h1{color:#005eb8} table{border-collapse:collapse;width:100%;margin:1em 0} th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #d8dde0}
-th{background:#f0f4f5} .ok{color:#007f3b;font-weight:600} .failed{color:#d5281b;font-weight:600} .err{font-family:monospace;font-size:12px;color:#425563}
+th{background:#f0f4f5} .audit-failed{background:#d5281b;color:#fff;padding:1em;font-weight:600}
+.audit-failed li{font-weight:400;font-family:monospace;font-size:12px} .audit-passed{color:#007f3b} .ok{color:#007f3b;font-weight:600} .failed{color:#d5281b;font-weight:600} .err{font-family:monospace;font-size:12px;color:#425563}
 a{color:#005eb8} .meta{color:#425563;font-size:14px}
 """
 
@@ -458,9 +481,11 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
                            if (out / "national" / f).exists())
     n_ok = sum(s.status == "ok" for s in site_runs)
     nat_err = f'<div class="err">{html.escape(national.error or "")}</div>' if national.error else ""
+    audit_html = _audit_html(manifest.get("audit"))
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Home Truths reports</title><style>{_INDEX_CSS}</style></head>
 <body><h1>Home Truths reports</h1>
+{audit_html}
 <p class="meta">homekit {html.escape(manifest['homekit_version'])} · run finished {html.escape(manifest['finished'])} ·
 {n_ok} of {len(site_runs)} sites succeeded · inputs unchanged: {all(i['unchanged'] for i in manifest['inputs'])}</p>
 <h2>National synthesis</h2>
@@ -477,3 +502,17 @@ Run details: <a href="{MANIFEST}">{MANIFEST}</a>.</p>
     path = out / "index.html"
     path.write_text(doc, encoding="utf-8")
     return path
+
+
+def _audit_html(verdict: dict | None) -> str:
+    if not verdict:
+        return ""
+    text = html.escape(verdict.get("summary", ""))
+    if verdict.get("passed"):
+        return f'<p class="audit-passed">Disclosure audit: {text}.</p>'
+    items = "".join(
+        f"<li>{html.escape(f['file'])}: {html.escape(f['indicator'])} {html.escape(f['group'])}: {html.escape(f['cell'])} "
+        f"recovered {html.escape(f['recovered'])} by {html.escape(f['attack'])} ({html.escape(f['rule'])})</li>"
+        for f in verdict.get("first_findings", [])[:10])
+    return (f'<div class="audit-failed" role="alert">DISCLOSURE AUDIT FAILED: do not publish these files. {text}.'
+            f"<ul>{items}</ul>Run <code>homekit audit OUT --all</code> for every finding.</div>")

@@ -1,0 +1,1736 @@
+"""The attacker inside the product: what can be worked back from the files a run publishes.
+
+:func:`audit` reads only what a run publishes (``OUT/sites/*/indicators.csv``,
+``OUT/national/indicators.csv``, ``history.csv`` and ``change.csv`` beside them when present, and
+the ``all_indicators`` sheet of ``summary.xlsx``) and tries, as an adversary holding those files
+would, to pin down every count the disclosure rules withhold:
+
+* **estimate x base**: integer numerators and denominators consistent with a published estimate,
+  its interval (Wilson, Clopper-Pearson, Byar or exact Poisson, Student's t, as the ``method``
+  column says) and the rounded counts;
+* **mean and interval inversion**: a mean of answer codes with its t interval and base gives the
+  number of answers, their sum and their sum of squares; with the top-two and bottom-two rows of
+  the same item that fixes the answer-level distribution;
+* **national minus the other sites**: the national figures are sums of the site figures;
+* **subtraction within linked tables**, *discovered from the published data itself*: groups of one
+  indicator that add up to their common base, the same count published twice under two ids,
+  answered + missing = responses, top-two + bottom-two + middle = answered (Likert items),
+  professions and their ``group:`` roll-ups, a total and its breakdown;
+* **change minus rounds**: ``change.csv`` (estimates of both rounds, difference and its Newcombe
+  interval) against the rounds in ``history.csv``.
+
+Every unknown count is an integer variable with interval bounds (a count rounded to 5 lies in
+``[r-2, r+2]``, a suppressed one in ``[0, base]``); each published row keeps the integer tuples
+consistent with it; linked tables are linear equalities. The smallest and largest feasible value
+of every count (published, withheld, or derived such as an answer level or a remainder) come from
+integer linear programs (:func:`scipy.optimize.milp`, HiGHS), as tau-Argus audits a table. A count
+is *pinned* when one value is feasible, *small* when every feasible value lies in 1-7. Findings:
+
+* people who use services (``Indicator.subjects == "people"``, the NHS Digital rule): a withheld
+  or rounded count pinned to one value, or to values within 1-7 (bases included);
+* professionals (staff-survey rule): a group base pinned to values within 1-10 (fewer than
+  ``min_group`` = 11 answers), or a withheld or rounded count pinned to one value.
+
+Files without any restriction (no rounding, nothing suppressed: e.g. an unrestricted national
+file) are used as evidence but their own cells are not findings.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> out = pathlib.Path(tempfile.mkdtemp())
+>>> (out / "sites" / "a").mkdir(parents=True)
+>>> _ = (out / "sites" / "a" / "indicators.csv").write_text(
+...     "site_id,indicator,group,numerator,denominator,estimate,lower,upper,method,suppressed\\n"
+...     "a,gp_trust_asc,,,75,0.9189189189,0.8336637512,0.9623468457,Wilson,false\\n"
+...     "a,gp_trust_discharge_team,,40,75,0.5333333333,0.4212,0.6419,Wilson,false\\n")
+>>> result = audit(out)
+>>> result.passed
+False
+>>> [(f.indicator, f.cell, f.recovered) for f in result.findings][:2]
+[('gp_trust_asc', 'numerator', '68'), ('gp_trust_asc', 'denominator', '74')]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy import stats as _st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+__all__ = ["AuditPolicy", "AuditResult", "Finding", "audit", "read_published"]
+
+Z95 = float(_st.norm.ppf(0.975))
+_BIG = 10**7
+_FIELDS = ("numerator", "denominator", "estimate", "lower", "upper")
+
+
+@dataclass(frozen=True)
+class AuditPolicy:
+    """What the audit treats as disclosed, and how hard it works.
+
+    ``small_from``-``small_to``: counts of people that must never be known (NHS Digital 1-7);
+    ``min_group``: the professional rule's smallest reportable group; ``rounding_base``: the
+    rounding the attacker assumes when a file's counts are all multiples of it.
+    """
+
+    small_from: int = 1
+    small_to: int = 7
+    min_group: int = 11
+    rounding_base: int = 5
+    tuple_limit: int = 48
+    enum_cap: int = 200_000
+    read_xlsx: bool = True
+    time_limit: float = 120.0
+
+
+@dataclass
+class Finding:
+    """One cell the attacker pinned down."""
+
+    file: str
+    site_id: str
+    indicator: str
+    group: str
+    period: str
+    cell: str
+    published: str
+    low: int
+    high: int
+    rule: str
+    attack: str
+
+    @property
+    def recovered(self) -> str:
+        return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
+
+    def line(self) -> str:
+        where = f"{self.site_id} {self.indicator}" + (f" [{self.group}]" if self.group else "") + (f" {self.period}" if self.period else "")
+        shown = self.published if self.published != "" else "(not published)"
+        return f"{self.file}: {where}: {self.cell} published {shown}, recovered {self.recovered} by {self.attack} ({self.rule})"
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "site_id": self.site_id, "indicator": self.indicator, "group": self.group, "period": self.period,
+                "cell": self.cell, "published": self.published, "recovered": self.recovered, "rule": self.rule, "attack": self.attack}
+
+
+@dataclass
+class AuditResult:
+    """The audit's verdict over one output folder."""
+
+    output_dir: Path
+    findings: list[Finding]
+    files: list[str]
+    rows: int
+    cells: int
+    linked_tables: dict
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    unsettled: int = 0
+
+    @property
+    def passed(self) -> bool:
+        """No cell pinned down, and every count settled (an unfinished audit does not pass)."""
+        return not self.findings and not self.unsettled
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    def summary(self) -> str:
+        if not self.findings and self.unsettled:
+            return (f"audit INCOMPLETE: nothing pinned down so far, but {self.unsettled} counts could not be settled in "
+                    f"{self.seconds:.0f} s; the run cannot be vouched for")
+        if self.passed:
+            return (f"audit passed: nothing could be pinned down in {len(self.files)} published files "
+                    f"({self.rows} rows, {self.cells} counts checked) in {self.seconds:.1f} s")
+        rows = {(f.file, f.site_id, f.indicator, f.group, f.period) for f in self.findings}
+        return (f"audit FAILED: {len(self.findings)} cells pinned down in {len(rows)} published rows of "
+                f"{len({f.file for f in self.findings})} files ({self.cells} counts checked in {self.seconds:.1f} s)")
+
+    def verdict(self, first: int = 20) -> dict:
+        """The JSON-able verdict kept in ``manifest.json``."""
+        by_attack: dict[str, int] = {}
+        by_rule: dict[str, int] = {}
+        for f in self.findings:
+            by_attack[f.attack] = by_attack.get(f.attack, 0) + 1
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        return {"passed": self.passed, "findings": len(self.findings), "files": len(self.files), "rows": self.rows,
+                "counts_checked": self.cells, "linked_tables": self.linked_tables, "seconds": round(self.seconds, 2),
+                "by_attack": by_attack, "by_rule": by_rule, "first_findings": [f.as_dict() for f in self.findings[:first]],
+                "notes": self.notes[:20]}
+
+    def table(self, limit: int | None = 50) -> str:
+        lines = [self.summary()]
+        shown = self.findings if limit is None else self.findings[:limit]
+        lines += ["  " + f.line() for f in shown]
+        if limit is not None and len(self.findings) > limit:
+            lines.append(f"  ... and {len(self.findings) - limit} more (homekit audit OUT --all)")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading what was published
+# --------------------------------------------------------------------------------------------
+
+_NUM = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
+
+
+def _precision(text: str) -> tuple[int, int]:
+    """(decimal places, significant figures) of a number as written."""
+    m = _NUM.match(text.strip())
+    if not m:
+        return 0, 0
+    whole, frac, exp = m.group(1) or "", m.group(2) or "", int(m.group(3) or 0)
+    digits = (whole + frac).lstrip("0")
+    return max(0, len(frac) - exp), max(1, len(digits))
+
+
+def _tolerance(value: float, dec: int, sf: int) -> float:
+    """Half a unit in the last written place, under both readings (decimals or significant figures)."""
+    tol_dp = 0.5 * 10.0 ** (-dec)
+    tol_sf = 0.5 * 10.0 ** (math.floor(math.log10(abs(value))) - sf + 1) if value != 0 else 0.0
+    return max(tol_dp, tol_sf) * (1 + 1e-9) + 1e-15 + 1e-14 * abs(value)
+
+
+def _truthy(v) -> bool:
+    return str(v).strip().lower() in ("true", "1", "yes")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _read_xlsx_sheet(path: Path) -> pd.DataFrame | None:
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        return None
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - an unreadable workbook is simply not evidence
+        return None
+    try:
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            header = next(rows, None)
+            if not header or "indicator" not in header or "numerator" not in header:
+                continue
+            cols = [str(h) for h in header]
+            data = [["" if v is None else (repr(v) if isinstance(v, float) else str(v)) for v in r] for r in rows]
+            return pd.DataFrame(data, columns=cols)
+    finally:
+        wb.close()
+    return None
+
+
+def read_published(output_dir, *, read_xlsx: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every published indicator row (one row per file and row) and every change row.
+
+    Returns ``(rows, changes, files)``; all values are kept as the text that was published.
+    """
+    out = Path(output_dir)
+    folders = sorted(p for p in (out / "sites").glob("*") if p.is_dir()) if (out / "sites").is_dir() else []
+    if (out / "national").is_dir():
+        folders.append(out / "national")
+    frames, changes, files = [], [], []
+    for folder in folders:
+        for name in ("indicators.csv", "history.csv"):
+            path = folder / name
+            if path.exists():
+                df = _read_csv(path)
+                if "indicator" not in df.columns:
+                    continue
+                df["file"] = str(path.relative_to(out))
+                df["source"] = name
+                frames.append(df)
+                files.append(str(path.relative_to(out)))
+        if read_xlsx and (folder / "summary.xlsx").exists():
+            df = _read_xlsx_sheet(folder / "summary.xlsx")
+            if df is not None:
+                df["file"] = str((folder / "summary.xlsx").relative_to(out))
+                df["source"] = "summary.xlsx"
+                frames.append(df)
+                files.append(str((folder / "summary.xlsx").relative_to(out)))
+        path = folder / "change.csv"
+        if path.exists():
+            df = _read_csv(path)
+            df["file"] = str(path.relative_to(out))
+            changes.append(df)
+            files.append(str(path.relative_to(out)))
+    cols = ["site_id", "indicator", "group", "period", *_FIELDS, "method", "suppressed", "file", "source"]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    for c in cols:
+        if c not in rows.columns:
+            rows[c] = ""
+    rows = rows[cols].fillna("").astype(str)
+    for c in _FIELDS:  # a marker such as "[c]" or any other text is not a number
+        text = rows[c].str.strip()
+        bad = (text != "") & ~text.str.match(_NUM.pattern)
+        rows.loc[bad & text.str.startswith("["), "suppressed"] = "true"
+        rows[c] = text.where(~bad, "")
+    rows["group"] = rows["group"].str.strip()
+    rows["period"] = rows["period"].str.strip()
+    # indicators.csv without a period describes the latest round in history.csv
+    hist = rows[rows["source"] == "history.csv"]
+    if len(hist):
+        latest = hist.groupby(["site_id", "indicator", "group"])["period"].max()
+        mask = (rows["source"] != "history.csv") & (rows["period"] == "")
+        keys = list(zip(rows.loc[mask, "site_id"], rows.loc[mask, "indicator"], rows.loc[mask, "group"]))
+        rows.loc[mask, "period"] = [latest.get(k, "") for k in keys]
+    ch = pd.concat(changes, ignore_index=True).fillna("").astype(str) if changes else pd.DataFrame()
+    return rows, ch, files
+
+
+# --------------------------------------------------------------------------------------------
+# Indicator knowledge an attacker has (the published data dictionary)
+# --------------------------------------------------------------------------------------------
+
+
+def _subjects(indicator: str) -> str:
+    from .instruments import INDICATORS
+
+    info = INDICATORS.get(indicator)
+    return info.subjects if info is not None else "people"
+
+
+def _instrument(indicator: str) -> str:
+    from .instruments import INDICATORS
+
+    info = INDICATORS.get(indicator)
+    return info.instrument if info is not None else indicator.split("_")[0]
+
+
+def _scale_codes(indicator: str, group: str) -> tuple[int, ...] | None:
+    """Answer codes behind a mean of codes (Likert items, relationship scores), else None."""
+    from .instruments import INDICATORS, INSTRUMENTS
+
+    if indicator.endswith("likert_mean"):
+        info = INDICATORS.get(indicator)
+        inst = INSTRUMENTS.get(info.instrument) if info is not None else None
+        item = group.split("|")[0]
+        if inst is None:
+            return None
+        try:
+            col = inst.column(item)
+        except (KeyError, ValueError):
+            return None
+        if col.choices is None:
+            return None
+        return tuple(range(1, len(col.choices.levels) + 1))
+    if indicator == "prof_relationship_score":
+        return (1, 2, 3, 4, 5)
+    return None
+
+
+def _rate_multiplier(indicator: str) -> float:
+    from .instruments import INDICATORS
+
+    info = INDICATORS.get(indicator)
+    unit = (info.unit if info is not None else "").replace(",", "")
+    m = re.search(r"per (\d+)", unit)
+    return float(m.group(1)) if m else 100_000.0
+
+
+# --------------------------------------------------------------------------------------------
+# Intervals, as the method column names them
+# --------------------------------------------------------------------------------------------
+
+
+def _wilson(a, n):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = a / n
+        z2 = Z95 * Z95
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = Z95 * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return centre - half, centre + half
+
+
+def _clopper(a, n):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(a > 0, _st.beta.ppf(0.025, a, n - a + 1), 0.0)
+        hi = np.where(a < n, _st.beta.ppf(0.975, a + 1, n - a), 1.0)
+    return lo, hi
+
+
+def _poisson(a, n, mult, method):
+    from .stats import rate_ci
+
+    lo, hi = rate_ci(np.asarray(a, float), method="exact" if method == "exact" else "byars")
+    return lo / n * mult, hi / n * mult
+
+
+def _interval(kind: str, method: str, a, n, mult=1.0):
+    m = method.lower()
+    if kind == "rate":
+        return _poisson(a, n, mult, "exact" if m.startswith("exact") else "byars")
+    if "wilson" in m:
+        return _wilson(a, n)
+    if "clopper" in m or m == "exact":
+        return _clopper(a, n)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# One published row: its unknowns and the tuples consistent with it
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    key: tuple
+    site_id: str
+    indicator: str
+    group: str
+    period: str
+    file: str
+    kind: str  # prop, diff, rate, mean_int, mean_real
+    subjects: str
+    method: str = ""
+    suppressed: bool = False
+    published: dict = field(default_factory=dict)
+    bounds: dict = field(default_factory=dict)  # var name -> [lo, hi]
+    estimates: list = field(default_factory=list)  # (value, tol) of the row's estimate
+    intervals: list = field(default_factory=list)  # (lo, tol_lo, hi, tol_hi)
+    codes: tuple | None = None
+    mult: float = 1.0
+    tuples: np.ndarray | None = None  # columns = names
+    names: tuple = ()
+    local_attack: str = ""
+    vars: dict = field(default_factory=dict)  # var name -> model index
+
+    @property
+    def label(self):
+        return (self.site_id, self.indicator, self.group, self.period)
+
+
+def _row_kind(indicator: str, method: str, group: str) -> tuple[str, tuple | None]:
+    m = method.lower()
+    if "student" in m or indicator.endswith("_mean") or indicator == "prof_relationship_score":
+        codes = _scale_codes(indicator, group)
+        return ("mean_int" if codes else "mean_real"), codes
+    if "minus" in m or indicator.endswith("likert_net"):
+        return "diff", None
+    if "byar" in m or m.startswith("exact") and "rate" in indicator:
+        return "rate", None
+    if indicator.endswith("_rate") and not indicator.endswith("response_rate"):
+        return "rate", None
+    return "prop", None
+
+
+class _Published:
+    """All rows of a run, with each file's rounding and the precision of each column."""
+
+    def __init__(self, rows: pd.DataFrame, changes: pd.DataFrame, policy: AuditPolicy):
+        self.policy = policy
+        self.rows: dict[tuple, _Row] = {}
+        self.notes: list[str] = []
+        rows = rows.copy()
+        rows["folder"] = rows["file"].str.rsplit("/", n=1).str[0]
+        self.rounding: dict[tuple, int] = {}
+        self.restricted: dict[str, bool] = {}
+        self._file_rules(rows)
+        self._column_precision(rows)
+        self.pub_derived = self._derived_from_published(rows)
+        for rec in rows.to_dict("records"):
+            self._add(rec)
+        if len(changes):
+            self._add_changes(changes)
+
+    # -- file-level facts -------------------------------------------------------------------
+    def _file_rules(self, rows: pd.DataFrame) -> None:
+        """Rounding base per (folder, subjects), inferred from the published counts."""
+        base = self.policy.rounding_base
+        for (folder, subj), g in rows.assign(subj=rows["indicator"].map(_subjects)).groupby(["folder", "subj"]):
+            counts = []
+            for col in ("numerator", "denominator"):
+                sel = g[col] != ""
+                if col == "numerator":
+                    sel &= ~g["method"].str.lower().str.contains("minus|student")
+                v = pd.to_numeric(g.loc[sel, col], errors="coerce").dropna()
+                counts.extend(v[(v != 0) & (v == v.round())].abs().astype(np.int64).tolist())
+            if len(counts) >= 3:
+                b = int(np.gcd.reduce(np.array(counts, dtype=np.int64)))
+                if b > 1 and base > 1 and b % base == 0:
+                    b = base
+            else:
+                b = base if folder.startswith("sites") else 1
+            self.rounding[(folder, subj)] = max(1, b)
+        for folder, g in rows.groupby("folder"):
+            sup = g["suppressed"].map(_truthy).any()
+            rnd = any(self.rounding.get((folder, s), 1) > 1 for s in ("people", "professional"))
+            self.restricted[folder] = bool(sup or rnd)
+
+    def _column_precision(self, rows: pd.DataFrame) -> None:
+        """Decimals and significant figures of each (file, column, family): means and proportions
+        may be written at different precisions in one file."""
+        self.precision = {}
+        fam = rows["method"].str.lower().str.contains("student") | rows["indicator"].str.endswith("_mean")
+        fam = np.where(fam | (rows["indicator"] == "prof_relationship_score"), "mean", "count")
+        for col in ("estimate", "lower", "upper", "numerator"):
+            for (file, f), vals in rows.assign(fam=fam).groupby(["file", "fam"])[col]:
+                p = [_precision(v) for v in vals if v != ""]
+                self.precision[(file, col, f)] = (max((d for d, _ in p), default=0), max((s for _, s in p), default=1))
+
+    def tol(self, file: str, col: str, value: float, fam: str = "count") -> float:
+        dec, sf = self.precision.get((file, col, fam), (0, 1))
+        return _tolerance(value, dec, sf)
+
+    def _derived_from_published(self, rows: pd.DataFrame) -> dict:
+        """Per (file, column, family): does every row's figure follow from its published counts?
+
+        Where it does (the figure is a function of published values, e.g. the rounded numerator
+        over the rounded denominator), the figure tells the attacker nothing new and is not
+        inverted; where any row contradicts it, the column was computed from hidden counts.
+        Means and proportions are judged apart (``family`` "mean" or "count").
+        """
+        ok: dict[tuple, bool] = {}
+        seen: dict[tuple, int] = {}
+        for rec in rows.to_dict("records"):
+            kind, _ = _row_kind(rec["indicator"], rec["method"], rec["group"])
+            fam = "mean" if kind.startswith("mean") else "count"
+            file = rec["file"]
+            for col in ("estimate", "lower", "upper"):
+                ok.setdefault((file, col, fam), True)
+                seen.setdefault((file, col, fam), 0)
+            if rec["numerator"] == "" or rec["denominator"] == "":
+                continue
+            a, n = float(rec["numerator"]), float(rec["denominator"])
+            if n <= 0:
+                continue
+            if fam == "mean":
+                exp = {"estimate": a / n, "lower": None, "upper": None}
+            else:
+                mult = _rate_multiplier(rec["indicator"]) if kind == "rate" else 1.0
+                ci = _interval(kind, rec["method"], np.array([a]), np.array([n]), mult) if kind != "diff" else None
+                exp = {"estimate": a / n * mult, "lower": float(ci[0][0]) if ci is not None else None,
+                       "upper": float(ci[1][0]) if ci is not None else None}
+            for col in ("estimate", "lower", "upper"):
+                if rec[col] == "":
+                    continue
+                v = float(rec[col])
+                seen[(file, col, fam)] += 1
+                e = exp.get(col)
+                if e is None or not np.isfinite(e) or abs(v - e) > self.tol(file, col, v, fam):
+                    ok[(file, col, fam)] = False
+        return {k: ok[k] and seen[k] > 0 for k in ok}
+
+    def count_bounds(self, folder: str, subj: str, text: str) -> tuple[int, int] | None:
+        if text == "":
+            return None
+        v = float(text)
+        if v != round(v):
+            return None
+        r = int(round(v))
+        b = self.rounding.get((folder, subj), 1)
+        if b <= 1:
+            return r, r
+        return max(0, r - b // 2), r + (b - 1) // 2
+
+    # -- rows ---------------------------------------------------------------------------------
+    def _add(self, rec: dict) -> None:
+        key = (rec["site_id"], rec["indicator"], rec["group"], rec["period"])
+        folder = rec["folder"]
+        subj = _subjects(rec["indicator"])
+        row = self.rows.get(key)
+        if row is None:
+            kind, codes = _row_kind(rec["indicator"], rec["method"], rec["group"])
+            row = _Row(key, *key, file=rec["file"], kind=kind, subjects=subj, method=rec["method"], codes=codes)
+            row.mult = _rate_multiplier(rec["indicator"]) if kind == "rate" else 1.0
+            row.folder = folder
+            self.rows[key] = row
+        elif rec["source"] == "indicators.csv":
+            row.file = rec["file"]
+        row.suppressed |= _truthy(rec["suppressed"])
+        for col in ("numerator", "denominator"):
+            if rec[col] != "" and col not in row.published:
+                row.published[col] = rec[col]
+        if row.kind in ("mean_int", "mean_real"):
+            self._bound(row, "n", self.count_bounds(folder, subj, rec["denominator"]))
+            if row.kind == "mean_int" and rec["numerator"] != "":
+                b = self.rounding.get((folder, subj), 1)
+                v = float(rec["numerator"])
+                if v == round(v):
+                    r = int(round(v))
+                    self._bound(row, "S", (r - b // 2, r + (b - 1) // 2) if b > 1 else (r, r))
+        else:
+            self._bound(row, "n", self.count_bounds(folder, subj, rec["denominator"]))
+            if row.kind != "diff":
+                self._bound(row, "a", self.count_bounds(folder, subj, rec["numerator"]))
+            elif rec["numerator"] != "":
+                b = self.rounding.get((folder, subj), 1)
+                r = int(round(float(rec["numerator"])))
+                self._bound(row, "a", (r - b // 2 - b // 2, r + b // 2 + b // 2) if b > 1 else (r, r))
+        file = rec["file"]
+        fam = "mean" if row.kind.startswith("mean") else "count"
+        if rec["estimate"] != "" and not self.pub_derived.get((file, "estimate", fam), False):
+            v = float(rec["estimate"])
+            row.estimates.append((v, self.tol(file, "estimate", v, fam)))
+        lo_ok = rec["lower"] != "" and not self.pub_derived.get((file, "lower", fam), False)
+        hi_ok = rec["upper"] != "" and not self.pub_derived.get((file, "upper", fam), False)
+        if lo_ok or hi_ok:
+            lo = float(rec["lower"]) if lo_ok else None
+            hi = float(rec["upper"]) if hi_ok else None
+            row.intervals.append((lo, self.tol(file, "lower", lo, fam) if lo is not None else None,
+                                  hi, self.tol(file, "upper", hi, fam) if hi is not None else None))
+
+    @staticmethod
+    def _bound(row: _Row, name: str, b) -> None:
+        if b is None:
+            return
+        cur = row.bounds.get(name)
+        row.bounds[name] = list(b) if cur is None else [max(cur[0], b[0]), min(cur[1], b[1])]
+
+    def _add_changes(self, changes: pd.DataFrame) -> None:
+        """Estimates of both rounds in change.csv are further observations of the history rows."""
+        self.change_pairs = []
+        for rec in changes.to_dict("records"):
+            site, ind, grp = rec.get("site_id", ""), rec.get("indicator", ""), str(rec.get("group", "")).strip()
+            keys = []
+            for side in ("from", "to"):
+                key = (site, ind, grp, str(rec.get(f"{side}_period", "")).strip())
+                keys.append(key)
+                row = self.rows.get(key)
+                text = str(rec.get(f"{side}_estimate", ""))
+                if row is None or text == "":
+                    continue
+                v = float(text)
+                # the change file's own precision
+                dec, sf = _precision(text)
+                colp = self._change_precision(changes, f"{side}_estimate")
+                row.estimates.append((v, _tolerance(v, max(dec, colp[0]), max(sf, colp[1]))))
+                row.local_attack = "change minus rounds"
+            if all(k in self.rows for k in keys) and str(rec.get("difference", "")) != "":
+                self.change_pairs.append((keys[0], keys[1], rec, rec.get("file", "")))
+
+    _cp_cache: dict = {}
+
+    def _change_precision(self, changes, col):
+        if col not in self._cp_cache:
+            p = [_precision(v) for v in changes[col] if v != ""] if col in changes else []
+            self._cp_cache[col] = (max((d for d, _ in p), default=0), max((s for _, s in p), default=1))
+        return self._cp_cache[col]
+
+
+# --------------------------------------------------------------------------------------------
+# Local inversion: the integer tuples consistent with one row
+# --------------------------------------------------------------------------------------------
+
+
+def _enumerate_row(row: _Row, policy: AuditPolicy, nmax: int) -> None:
+    """Fill ``row.tuples`` (and tighten ``row.bounds``) from the row's own published figures."""
+    b = row.bounds
+    nlo, nhi = b.get("n", [0, nmax])
+    nlo, nhi = max(0, nlo), min(nhi, max(nmax, nlo))
+    b["n"] = [nlo, nhi]
+    if row.kind == "mean_real":
+        row.names = ("n",)
+        return
+    if row.kind == "mean_int":
+        _enumerate_mean(row, policy, nlo, nhi)
+        return
+    alo, ahi = b.get("a", [-nhi if row.kind == "diff" else 0, nhi])
+    b["a"] = [alo, ahi]
+    row.names = ("a", "n")
+    if not row.estimates and not row.intervals:
+        return
+    ns = np.arange(max(nlo, 1), nhi + 1)
+    if len(ns) == 0 or len(ns) > 20000:
+        return
+    lo = np.full(len(ns), float(alo))
+    hi = np.minimum(float(ahi), ns.astype(float))
+    if row.kind == "diff":
+        lo = np.maximum(lo, -ns)
+    else:
+        lo = np.maximum(lo, 0)
+    scale = ns / row.mult
+    for v, tol in row.estimates:
+        lo = np.maximum(lo, np.ceil((v - tol) * scale - 1e-9))
+        hi = np.minimum(hi, np.floor((v + tol) * scale + 1e-9))
+    cnt = np.clip(hi - lo + 1, 0, None).astype(np.int64)
+    total = int(cnt.sum())
+    if total > policy.enum_cap:
+        return
+    n_rep = np.repeat(ns, cnt).astype(float)
+    start = np.repeat(lo, cnt)
+    offs = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    a_rep = start + offs
+    keep = np.ones(total, bool)
+    est = a_rep / n_rep * row.mult
+    for v, tol in row.estimates:
+        keep &= np.abs(est - v) <= tol
+    if row.intervals and row.kind != "diff":
+        ci = _interval(row.kind, row.method, a_rep, n_rep, row.mult)
+        if ci is not None:
+            for lo_v, lo_t, hi_v, hi_t in row.intervals:
+                if lo_v is not None:
+                    keep &= np.isfinite(ci[0]) & (np.abs(ci[0] - lo_v) <= lo_t) | (~np.isfinite(ci[0]) & False)
+                if hi_v is not None:
+                    keep &= np.abs(ci[1] - hi_v) <= hi_t
+    tuples = np.column_stack([a_rep[keep], n_rep[keep]]).astype(np.int64)
+    row.local_attack = row.local_attack or "estimate x base"
+    _set_tuples(row, tuples)
+
+
+def _enumerate_mean(row: _Row, policy: AuditPolicy, nlo: int, nhi: int) -> None:
+    codes = row.codes
+    k = max(codes)
+    row.names = ("n", "S", "Q")
+    slo, shi = row.bounds.get("S", [0, k * nhi])
+    row.bounds["S"] = [max(slo, nlo), min(shi, k * nhi)]
+    row.bounds["Q"] = [nlo, k * k * nhi]
+    if not row.estimates and not row.intervals:
+        return
+    ests = list(row.estimates)
+    halfs = []
+    for lo_v, lo_t, hi_v, hi_t in row.intervals:
+        if lo_v is not None and hi_v is not None:
+            ests.append(((lo_v + hi_v) / 2, (lo_t + hi_t) / 2))
+            halfs.append(((hi_v - lo_v) / 2, (lo_t + hi_t) / 2, lo_v, lo_t, hi_v, hi_t))
+    out = []
+    budget = policy.enum_cap
+    for n in range(max(nlo, 1), nhi + 1):
+        s_lo, s_hi = max(slo, n), min(shi, k * n)
+        for v, tol in ests:
+            s_lo = max(s_lo, math.ceil((v - tol) * n - 1e-9))
+            s_hi = min(s_hi, math.floor((v + tol) * n + 1e-9))
+        if s_hi < s_lo:
+            continue
+        S = np.arange(s_lo, s_hi + 1, dtype=float)
+        m = S / n
+        ok = np.ones(len(S), bool)
+        for v, tol in row.estimates:
+            ok &= np.abs(m - v) <= tol
+        S = S[ok]
+        if not len(S):
+            continue
+        if not halfs or n < 2:
+            qlo = np.maximum(np.ceil(S * S / n), S)
+            qhi = np.minimum(k * S, float(k * k * n))
+            if not halfs:
+                if n < 2:
+                    out.extend((n, int(s), int(s * s / n)) for s in S if (s * s) % n == 0)
+                    continue
+                if len(S) * (qhi - qlo + 1).sum() > budget:
+                    return
+                for s, ql, qh in zip(S, qlo, qhi):
+                    qs = np.arange(ql, qh + 1)
+                    qs = qs[(qs - s) % 2 == 0]
+                    out.extend((n, int(s), int(q)) for q in qs)
+                continue
+        t = float(_st.t.ppf(0.975, n - 1))
+        for h, ht, lo_v, lo_t, hi_v, hi_t in halfs:
+            vlo = max(h - ht, 0) ** 2 * n / (t * t)
+            vhi = (h + ht) ** 2 * n / (t * t)
+            qlo = np.ceil(vlo * (n - 1) + S * S / n - 1e-6)
+            qhi = np.floor(vhi * (n - 1) + S * S / n + 1e-6)
+            cnt = np.clip(qhi - qlo + 1, 0, None).astype(np.int64)
+            if cnt.sum() > budget:
+                return
+            budget -= int(cnt.sum())
+            Ss = np.repeat(S, cnt)
+            Qs = np.repeat(qlo, cnt) + (np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+            keep = ((Qs - Ss) % 2 == 0) & (Qs >= Ss) & (Qs <= k * Ss)
+            var = np.maximum((Qs - Ss * Ss / n) / (n - 1), 0)
+            half = t * np.sqrt(var / n)
+            mean = Ss / n
+            keep &= np.abs(mean - half - lo_v) <= lo_t
+            keep &= np.abs(mean + half - hi_v) <= hi_t
+            out.extend(zip([n] * int(keep.sum()), Ss[keep].astype(int).tolist(), Qs[keep].astype(int).tolist()))
+            break  # one interval is enough to enumerate; the others filter below
+    tuples = np.array(sorted(set(out)), dtype=np.int64).reshape(-1, 3)
+    if len(halfs) > 1 and len(tuples):
+        n_, S_, Q_ = (tuples[:, i].astype(float) for i in range(3))
+        t = _st.t.ppf(0.975, np.maximum(n_ - 1, 1))
+        half = t * np.sqrt(np.maximum((Q_ - S_ * S_ / n_) / np.maximum(n_ - 1, 1), 0) / n_)
+        keep = np.ones(len(tuples), bool)
+        for h, ht, lo_v, lo_t, hi_v, hi_t in halfs[1:]:
+            keep &= (np.abs(S_ / n_ - half - lo_v) <= lo_t) & (np.abs(S_ / n_ + half - hi_v) <= hi_t)
+        tuples = tuples[keep]
+    row.local_attack = row.local_attack or "mean and interval inversion"
+    _set_tuples(row, tuples)
+
+
+def _set_tuples(row: _Row, tuples: np.ndarray) -> None:
+    if len(tuples) == 0:
+        row.tuples = None
+        row.inconsistent = True
+        return
+    row.tuples = tuples
+    for j, name in enumerate(row.names):
+        lo, hi = int(tuples[:, j].min()), int(tuples[:, j].max())
+        cur = row.bounds.get(name, [lo, hi])
+        row.bounds[name] = [max(cur[0], lo), min(cur[1], hi)]
+
+
+# --------------------------------------------------------------------------------------------
+# The model: integer unknowns, linked tables as linear constraints, counts to check
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Check:
+    expr: dict  # var index -> coefficient
+    row: _Row
+    cell: str
+    role: str  # count or base
+    status: str  # withheld, rounded, exact, derived
+    published: str = ""
+    attack: str = ""
+
+
+class _Model:
+    def __init__(self, pub: _Published, policy: AuditPolicy):
+        self.pub = pub
+        self.policy = policy
+        self.lo: list[int] = []
+        self.hi: list[int] = []
+        self.cons: list[tuple[dict, float, float, str]] = []
+        self.checks: list[_Check] = []
+        self.linked: dict[str, int] = {}
+
+    def var(self, lo, hi) -> int:
+        self.lo.append(int(lo))
+        self.hi.append(int(max(lo, hi)))
+        return len(self.lo) - 1
+
+    def add(self, expr: dict, lo: float, hi: float, kind: str) -> None:
+        expr = {k: v for k, v in expr.items() if v != 0}
+        if expr:
+            self.cons.append((expr, lo, hi, kind))
+
+    def eq(self, expr: dict, rhs: float, kind: str) -> None:
+        self.add(expr, rhs, rhs, kind)
+
+    def count(self, kind: str) -> None:
+        self.linked[kind] = self.linked.get(kind, 0) + 1
+
+
+def _restricted(pub: _Published, row: _Row) -> bool:
+    return pub.restricted.get(row.folder, False)
+
+
+def _status(pub: _Published, row: _Row, field_name: str) -> str:
+    if field_name not in row.published:
+        return "withheld"
+    return "rounded" if pub.rounding.get((row.folder, row.subjects), 1) > 1 else "exact"
+
+
+def _build(pub: _Published, policy: AuditPolicy) -> _Model:
+    model = _Model(pub, policy)
+    for row in pub.rows.values():
+        for name in row.names:
+            lo, hi = row.bounds.get(name, [0, _BIG])
+            row.vars[name] = model.var(lo, hi)
+        v = row.vars
+        if row.kind in ("prop", "rate"):
+            model.add({v["a"]: 1, v["n"]: -1}, -np.inf, 0, "")
+        elif row.kind == "diff":
+            model.add({v["a"]: 1, v["n"]: -1}, -np.inf, 0, "")
+            model.add({v["a"]: 1, v["n"]: 1}, 0, np.inf, "")
+        elif row.kind == "mean_int":
+            k = max(row.codes)
+            model.add({v["S"]: 1, v["n"]: -1}, 0, np.inf, "")
+            model.add({v["S"]: 1, v["n"]: -k}, -np.inf, 0, "")
+            model.add({v["Q"]: 1, v["S"]: -1}, 0, np.inf, "")
+            model.add({v["Q"]: 1, v["S"]: -k}, -np.inf, 0, "")
+        if (row.tuples is None or len(row.tuples) > policy.tuple_limit) and row.estimates and row.kind in ("prop", "rate", "diff", "mean_int"):
+            num = "S" if row.kind == "mean_int" else "a"
+            for val, tol in row.estimates:  # (v - tol) n <= a * mult <= (v + tol) n
+                model.add({v[num]: row.mult, v["n"]: -(val - tol)}, 0, np.inf, "")
+                model.add({v[num]: row.mult, v["n"]: -(val + tol)}, -np.inf, 0, "")
+        if not _restricted(pub, row):
+            continue
+        pubtext = row.published
+        if row.kind in ("prop", "rate"):
+            model.checks.append(_Check({v["a"]: 1}, row, "numerator", "count", _status(pub, row, "numerator"), pubtext.get("numerator", "[c]" if row.suppressed else "")))
+        if row.kind == "prop":
+            st = "withheld" if "numerator" not in pubtext else _status(pub, row, "denominator")
+            model.checks.append(_Check({v["n"]: 1, v["a"]: -1}, row, "complement (base minus numerator)", "count", "derived" if st != "withheld" else st))
+        model.checks.append(_Check({v["n"]: 1}, row, "denominator", "base", _status(pub, row, "denominator"), pubtext.get("denominator", "")))
+    _link(pub, model)
+    return model
+
+
+# -- discovery of linked tables ------------------------------------------------------------------
+
+
+def _b(row: _Row, name: str) -> tuple[int, int]:
+    lo, hi = row.bounds.get(name, [0, _BIG])
+    return int(lo), int(hi)
+
+
+def _exact(row: _Row, name: str) -> int | None:
+    lo, hi = _b(row, name)
+    return lo if lo == hi else None
+
+
+def _sum_consistent(parts: list[tuple[int, int]], total: tuple[int, int]) -> bool:
+    return sum(p[0] for p in parts) <= total[1] and sum(p[1] for p in parts) >= total[0]
+
+
+def _link(pub: _Published, model: _Model) -> None:
+    rows = list(pub.rows.values())
+    by_folder: dict[tuple, list[_Row]] = {}
+    for r in rows:
+        by_folder.setdefault((r.folder, r.period), []).append(r)
+    index = {(r.folder, r.period, r.indicator, r.group): r for r in rows}
+    exact_folders = {f for f, restricted in pub.restricted.items() if not restricted}
+    _link_likert(pub, model, by_folder, index)
+    _link_partitions(pub, model, by_folder, exact_folders)
+    _link_identities(pub, model, by_folder, exact_folders)
+    _link_disjoint(pub, model, by_folder, index, exact_folders)
+    _link_rollups(pub, model, by_folder, exact_folders)
+    _link_breakdowns(pub, model, by_folder, index, exact_folders)
+    _link_national(pub, model, rows)
+
+
+def _link_likert(pub, model, by_folder, index) -> None:
+    """top2 + middle + bottom2 = answered; the mean's sum and sum of squares from the levels;
+    net = top2 - bottom2; answered + missing = responses (named in the published dictionary)."""
+    kind = "Likert item: levels, top two, bottom two, mean, missing"
+    for (folder, period), members in by_folder.items():
+        items = {}
+        for r in members:
+            m = re.match(r"^(.*)likert_(top2|bottom2|net|mean|missing)$", r.indicator)
+            if m:
+                items.setdefault((m.group(1), r.group), {})[m.group(2)] = r
+        for (prefix, group), fam in items.items():
+            answered = [fam[k] for k in ("top2", "bottom2", "net", "mean") if k in fam]
+            if not answered:
+                continue
+            base = answered[0].vars["n"]
+            for r in answered[1:]:
+                model.eq({r.vars["n"]: 1, base: -1}, 0, kind)
+            top, bottom = fam.get("top2"), fam.get("bottom2")
+            if "net" in fam and top is not None and bottom is not None:
+                model.eq({fam["net"].vars["a"]: 1, top.vars["a"]: -1, bottom.vars["a"]: 1}, 0, kind)
+            if "missing" in fam:
+                mi = fam["missing"]
+                model.eq({mi.vars["n"]: 1, mi.vars["a"]: -1, base: -1}, 0, kind)
+                if _restricted(pub, mi):
+                    st = "withheld" if mi.suppressed else "derived"
+                    model.checks.append(_Check({mi.vars["n"]: 1, mi.vars["a"]: -1}, mi, "answered (responses minus missing)", "count", st))
+            codes = _scale_codes(prefix + "likert_mean", group)
+            nb = max(_b(r, "n")[1] for r in answered)
+            if codes is None:
+                if top is not None and bottom is not None:
+                    mid = model.var(0, nb)
+                    model.eq({top.vars["a"]: 1, bottom.vars["a"]: 1, mid: 1, base: -1}, 0, kind)
+                    if _restricted(pub, top):
+                        model.checks.append(_Check({mid: 1}, top, "answers between the top two and bottom two", "count", "derived"))
+                model.count(kind)
+                continue
+            k = len(codes)
+            levels = [model.var(0, nb) for _ in codes]
+            model.eq({**{c: 1 for c in levels}, base: -1}, 0, kind)
+            if top is not None:
+                model.eq({levels[-1]: 1, levels[-2]: 1, top.vars["a"]: -1}, 0, kind)
+            if bottom is not None:
+                model.eq({levels[0]: 1, levels[1]: 1, bottom.vars["a"]: -1}, 0, kind)
+            mean = fam.get("mean")
+            if mean is not None and mean.kind == "mean_int":
+                model.eq({**{c: code for c, code in zip(levels, codes)}, mean.vars["S"]: -1}, 0, kind)
+                model.eq({**{c: code * code for c, code in zip(levels, codes)}, mean.vars["Q"]: -1}, 0, kind)
+            owner = mean or top or bottom or answered[0]
+            if _restricted(pub, owner):
+                for code, c in zip(codes, levels):
+                    model.checks.append(_Check({c: 1}, owner, f"answers at level {code} of {k}", "count", "derived"))
+            model.count(kind)
+        # relationship scores (1-5, no top/bottom rows): the levels behind a mean
+        for r in members:
+            if r.kind == "mean_int" and not r.indicator.endswith("likert_mean") and r.codes:
+                nb = _b(r, "n")[1]
+                levels = [model.var(0, nb) for _ in r.codes]
+                model.eq({**{c: 1 for c in levels}, r.vars["n"]: -1}, 0, "mean: answer levels")
+                model.eq({**{c: code for c, code in zip(levels, r.codes)}, r.vars["S"]: -1}, 0, "mean: answer levels")
+                model.eq({**{c: code * code for c, code in zip(levels, r.codes)}, r.vars["Q"]: -1}, 0, "mean: answer levels")
+                if _restricted(pub, r):
+                    for code, c in zip(r.codes, levels):
+                        model.checks.append(_Check({c: 1}, r, f"answers at level {code} of {len(r.codes)}", "count", "derived"))
+
+
+def _prefix(group: str) -> tuple[str, str]:
+    return tuple(group.rsplit("|", 1)) if "|" in group else ("", group)
+
+
+def _link_partitions(pub, model, by_folder, exact_folders) -> None:
+    """Groups of one indicator with one base that add up to it (found in the published data)."""
+    kind = "groups adding up to their base"
+    clusters: dict[tuple, dict] = {}
+    for (folder, period), members in by_folder.items():
+        for r in members:
+            if r.kind not in ("prop", "rate") or "group:" in r.group:
+                continue
+            clusters.setdefault((r.indicator, _prefix(r.group)[0], period), {}).setdefault(folder, []).append(r)
+    for (ind, prefix, period), folders in clusters.items():
+        if max(len(v) for v in folders.values()) < 2:
+            continue
+        evidence, consistent, same_base_ok = 0, True, True
+        for folder, rs in folders.items():
+            ns = [_b(r, "n") for r in rs]
+            common = (max(n[0] for n in ns), min(n[1] for n in ns))
+            if common[0] > common[1]:
+                same_base_ok = consistent = False
+                break
+            if not _sum_consistent([_b(r, "a") for r in rs], common):
+                consistent = False
+            if folder in exact_folders or all(_exact(r, "a") is not None and _exact(r, "n") is not None for r in rs):
+                if all(_exact(r, "a") is not None and _exact(r, "n") is not None for r in rs):
+                    if sum(_exact(r, "a") for r in rs) == _exact(rs[0], "n") and len({_exact(r, "n") for r in rs}) == 1:
+                        evidence += 1
+                    else:
+                        consistent = False
+        if not same_base_ok:
+            continue
+        full = max(len(v) for v in folders.values())
+        if consistent and (evidence >= 1 or (not exact_folders and len(folders) >= 3)):
+            for folder, rs in folders.items():
+                base = rs[0].vars["n"]
+                for r in rs[1:]:
+                    model.eq({r.vars["n"]: 1, base: -1}, 0, kind)
+                expr = {r.vars["a"]: 1 for r in rs}
+                expr[base] = -1
+                if len(rs) == full:
+                    model.eq(expr, 0, kind)
+                else:
+                    model.add(expr, -np.inf, 0, kind)
+                sup = [r for r in rs if r.suppressed]
+                if len(sup) >= 2 and _restricted(pub, rs[0]) and len(rs) == full:
+                    rest = model.var(0, _b(rs[0], "n")[1])  # base minus the published groups
+                    model.eq({rest: 1, **{r.vars["a"]: 1 for r in rs if not r.suppressed}, base: -1}, 0, kind)
+                    model.eq({rest: 1, **{r.vars["a"]: -1 for r in sup}}, 0, kind)
+                    model.checks.append(_Check({rest: 1}, sup[0], f"sum of the {len(sup)} suppressed groups", "count", "withheld"))
+                model.count(kind)
+        elif full >= 3:
+            _same_base(pub, model, folders, exact_folders)
+
+
+def _same_base(pub, model, folders, exact_folders) -> None:
+    """Every group of an indicator published on one base (e.g. missing answers of every item)."""
+    kind = "groups on one base"
+    evidence = 0
+    for folder, rs in folders.items():
+        ns = [_b(r, "n") for r in rs]
+        if max(n[0] for n in ns) > min(n[1] for n in ns):
+            return
+        ex = [_exact(r, "n") for r in rs]
+        if folder in exact_folders:
+            if None in ex or len(set(ex)) != 1:
+                return
+            evidence += 1
+    if evidence or (not exact_folders and len(folders) >= 3):
+        for folder, rs in folders.items():
+            for r in rs[1:]:
+                model.eq({r.vars["n"]: 1, rs[0].vars["n"]: -1}, 0, kind)
+            model.count(kind)
+
+
+def _signature(r: _Row) -> tuple:
+    return (r.published.get("numerator", ""), r.published.get("denominator", ""), r.suppressed)
+
+
+def _link_identities(pub, model, by_folder, exact_folders) -> None:
+    """The same count published under two ids (e.g. a headline and the Likert top-two row)."""
+    kind = "the same figure published twice"
+    per_key: dict[tuple, dict] = {}
+    for (folder, period), members in by_folder.items():
+        for r in members:
+            if r.kind in ("prop", "rate"):
+                per_key.setdefault((r.indicator, r.group, period), {})[folder] = r
+    candidates: dict[tuple, list] = {}
+    for key, fl in per_key.items():
+        if exact_folders:
+            sig = []
+            for f in sorted(exact_folders):
+                r = fl.get(f)
+                if r is None or _exact(r, "a") is None or _exact(r, "n") is None or _exact(r, "n") < 10:
+                    sig = None
+                    break
+                sig.append((f, _exact(r, "a"), _exact(r, "n")))
+            if not sig:
+                continue
+            sig = tuple(sig)
+        else:
+            sig = tuple(sorted((f, _signature(r)) for f, r in fl.items()))
+            if sum(1 for _, s in sig if s[0] != "") < 3:
+                continue
+        candidates.setdefault((key[2], _instrument(key[0]), sig), []).append(key)
+    for (period, _, _), keys in candidates.items():
+        if len(keys) < 2:
+            continue
+        first = per_key[keys[0]]
+        for other in keys[1:]:
+            second = per_key[other]
+            folders = set(first) & set(second)
+            agree, ok = 0, True
+            for f in folders:
+                ra, rb = first[f], second[f]
+                for name in ("a", "n"):
+                    (l1, h1), (l2, h2) = _b(ra, name), _b(rb, name)
+                    if max(l1, l2) > min(h1, h2):
+                        ok = False
+                if _signature(ra) == _signature(rb) and ra.published.get("numerator"):
+                    agree += 1
+            if not ok or (exact_folders and agree < min(2, len(folders) - len(exact_folders))):
+                continue
+            for f in folders:
+                ra, rb = first[f], second[f]
+                model.eq({ra.vars["a"]: 1, rb.vars["a"]: -1}, 0, kind)
+                model.eq({ra.vars["n"]: 1, rb.vars["n"]: -1}, 0, kind)
+                model.count(kind)
+
+
+def _tokens_related(a: str, b: str) -> bool:
+    ta, tb = a.split("_"), b.split("_")
+    pre = 0
+    while pre < min(len(ta), len(tb)) and ta[pre] == tb[pre]:
+        pre += 1
+    suf = 0
+    while suf < min(len(ta), len(tb)) - pre and ta[-1 - suf] == tb[-1 - suf]:
+        suf += 1
+    return suf >= 2 or pre >= 3
+
+
+def _link_disjoint(pub, model, by_folder, index, exact_folders) -> None:
+    """Two answers of one question on one base (e.g. "social care" and "GP" assess better): the
+    rest of the base (here "Don't know") is their difference. Needs an exact file as evidence."""
+    kind = "answers of one question: base minus the published answers"
+    if not exact_folders:
+        return
+    per_key: dict[tuple, dict] = {}
+    for (folder, period), members in by_folder.items():
+        for r in members:
+            if r.kind == "prop" and not re.search(r"likert_", r.indicator):
+                per_key.setdefault((r.indicator, r.group, period), {})[folder] = r
+    keys = sorted(per_key)
+    for i, ka in enumerate(keys):
+        for kb in keys[i + 1:]:
+            if ka[1] != kb[1] or ka[2] != kb[2] or ka[0] == kb[0] or _instrument(ka[0]) != _instrument(kb[0]):
+                continue
+            if not _tokens_related(ka[0], kb[0]):
+                continue
+            fa, fb = per_key[ka], per_key[kb]
+            folders = set(fa) & set(fb)
+            ev, ok = 0, True
+            for f in folders:
+                ra, rb = fa[f], fb[f]
+                na, nb_ = _b(ra, "n"), _b(rb, "n")
+                if max(na[0], nb_[0]) > min(na[1], nb_[1]):
+                    ok = False
+                    break
+                if f in exact_folders:
+                    vals = [_exact(ra, "a"), _exact(rb, "a"), _exact(ra, "n"), _exact(rb, "n")]
+                    if None in vals or vals[2] != vals[3] or vals[0] + vals[1] > vals[2] or vals[0] == vals[2] or vals[1] == vals[2]:
+                        ok = False
+                        break
+                    ev += 1
+                elif _b(ra, "a")[0] + _b(rb, "a")[0] > na[1]:
+                    ok = False
+                    break
+            if not ok or not ev:
+                continue
+            for f in folders:
+                ra, rb = fa[f], fb[f]
+                nbig = _b(ra, "n")[1]
+                rest = model.var(0, nbig)
+                model.eq({ra.vars["n"]: 1, rb.vars["n"]: -1}, 0, kind)
+                model.eq({ra.vars["a"]: 1, rb.vars["a"]: 1, rest: 1, ra.vars["n"]: -1}, 0, kind)
+                if _restricted(pub, ra):
+                    model.checks.append(_Check({rest: 1}, ra, f"other answers (base minus {ra.indicator} and {rb.indicator})", "count", "derived"))
+                model.count(kind)
+
+
+def _link_rollups(pub, model, by_folder, exact_folders) -> None:
+    """``...|group:<name>`` rows against the groups they roll up (subset found in the data)."""
+    kind = "groups and their roll-ups"
+    from itertools import combinations
+
+    inst: dict[tuple, dict] = {}  # (indicator, prefix, period, folder) -> {label: row}
+    for (folder, period), members in by_folder.items():
+        for r in members:
+            if r.kind not in ("prop", "rate", "mean_int"):
+                continue
+            prefix, label = _prefix(r.group)
+            inst.setdefault((r.indicator, prefix, period, folder), {})[label] = r
+    names = sorted({lab for d in inst.values() for lab in d if lab.startswith("group:")})
+    for name in names:
+        members_all = sorted({lab for d in inst.values() if name in d for lab in d if not lab.startswith("group:")})
+        if not members_all:
+            continue
+        valid = None
+        for size in range(1, min(len(members_all), 6) + 1):
+            for subset in combinations(members_all, size):
+                if _subset_ok(inst, name, subset, exact_folders):
+                    valid = subset if valid is None else valid
+                    if valid is not subset:
+                        valid = "ambiguous"
+            if valid is not None:
+                break
+        if valid is None or valid == "ambiguous":
+            continue
+        for d in inst.values():
+            if name not in d or not all(m in d for m in valid):
+                continue
+            roll = d[name]
+            fields_ = ("a", "n") if roll.kind != "mean_int" else ("n", "S", "Q")
+            for fld in fields_:
+                if fld in roll.vars and all(fld in d[m].vars for m in valid):
+                    model.eq({roll.vars[fld]: 1, **{d[m].vars[fld]: -1 for m in valid}}, 0, kind)
+            model.count(kind)
+
+
+def _subset_ok(inst, name, subset, exact_folders) -> bool:
+    evidence = 0
+    for d in inst.values():
+        if name not in d or not all(m in d for m in subset):
+            continue
+        roll = d[name]
+        for fld in ("a", "n"):
+            if fld not in roll.vars:
+                continue
+            parts = [_b(d[m], fld) for m in subset]
+            if not _sum_consistent(parts, _b(roll, fld)):
+                return False
+            ex = [_exact(d[m], fld) for m in subset] + [_exact(roll, fld)]
+            if roll.folder in exact_folders and None not in ex and sum(ex[:-1]) == ex[-1]:
+                evidence += 1
+    return evidence >= 2 or (not exact_folders and evidence == 0)
+
+
+def _link_breakdowns(pub, model, by_folder, index, exact_folders) -> None:
+    """A total row (group ``X``) and its breakdown (groups ``X|y`` of the same indicator)."""
+    kind = "a total and its breakdown"
+    totals: dict[tuple, dict] = {}
+    for (folder, period), members in by_folder.items():
+        for r in members:
+            if "|" in r.group and "group:" not in r.group and r.kind in ("prop", "rate"):
+                prefix, _ = _prefix(r.group)
+                total = index.get((folder, period, r.indicator, prefix))
+                if total is not None:
+                    totals.setdefault((r.indicator, prefix, period), {}).setdefault(folder, (total, []))[1].append(r)
+    for key, folders in totals.items():
+        evidence, ok = 0, True
+        for folder, (total, parts) in folders.items():
+            for fld in ("a", "n"):
+                if not _sum_consistent([_b(p, fld) for p in parts], _b(total, fld)):
+                    ok = False
+                ex = [_exact(p, fld) for p in parts] + [_exact(total, fld)]
+                if folder in exact_folders:
+                    if None in ex or sum(ex[:-1]) != ex[-1]:
+                        ok = False
+                    else:
+                        evidence += 1
+        if not ok or not (evidence or not exact_folders):
+            continue
+        for folder, (total, parts) in folders.items():
+            for fld in ("a", "n"):
+                model.eq({total.vars[fld]: 1, **{p.vars[fld]: -1 for p in parts}}, 0, kind)
+            model.count(kind)
+
+
+def _link_national(pub, model, rows) -> None:
+    """National figures are sums of the site figures (checked per indicator and group).
+
+    When the national file covers sites that published nothing (a failed site, or a subset of
+    sites copied out), national = published sites + the rest, the rest >= 0.
+    """
+    kind = "national minus the other sites"
+    nat: dict[tuple, _Row] = {}
+    sites: dict[tuple, list[_Row]] = {}
+    for r in rows:
+        k = (r.indicator, r.group, r.period)
+        if r.folder.startswith("national"):
+            nat[k] = r
+        else:
+            sites.setdefault(k, []).append(r)
+    pairs = []
+    tested = inconsistent = 0
+    for k, nr in nat.items():
+        parts = sites.get(k)
+        if not parts or any(p.kind != nr.kind for p in parts) or nr.kind == "mean_real":
+            continue
+        fields_ = ("a", "n") if nr.kind in ("prop", "rate", "diff") else ("n", "S", "Q")
+        if all("denominator" in p.published for p in parts) and "denominator" in nr.published:
+            tested += 1
+            if not _sum_consistent([_b(p, "n") for p in parts], _b(nr, "n")):
+                inconsistent += 1
+        pairs.append((nr, parts, fields_))
+    open_sum = tested > 0 and inconsistent > 0.1 * tested
+    for nr, parts, fields_ in pairs:
+        if not open_sum and not all(_sum_consistent([_b(p, f) for p in parts], _b(nr, f)) for f in fields_ if f != "Q"):
+            continue
+        for f in fields_:
+            if open_sum and nr.kind == "diff" and f == "a":
+                continue  # the other sites' net score may be negative
+            expr = {nr.vars[f]: 1, **{p.vars[f]: -1 for p in parts}}
+            if open_sum:
+                model.add(expr, 0, np.inf, kind)
+            else:
+                model.eq(expr, 0, kind)
+        model.count(kind)
+
+
+def _change_filter(pub: _Published, policy: AuditPolicy) -> None:
+    """Keep the tuples of two rounds that agree with the published difference (and interval)."""
+    for ka, kb, rec, file in getattr(pub, "change_pairs", []):
+        ra, rb = pub.rows[ka], pub.rows[kb]
+        if ra.tuples is None or rb.tuples is None or ra.kind != "prop" or rb.kind != "prop":
+            continue
+        if len(ra.tuples) * len(rb.tuples) > policy.enum_cap:
+            continue
+        ia, ib = np.meshgrid(np.arange(len(ra.tuples)), np.arange(len(rb.tuples)), indexing="ij")
+        ia, ib = ia.ravel(), ib.ravel()
+        a1, n1 = ra.tuples[ia, 0].astype(float), ra.tuples[ia, 1].astype(float)
+        a2, n2 = rb.tuples[ib, 0].astype(float), rb.tuples[ib, 1].astype(float)
+        p1, p2 = a1 / n1, a2 / n2
+        keep = np.ones(len(ia), bool)
+        text = str(rec.get("difference", ""))
+        d = float(text)
+        dec, sf = _precision(text)
+        keep &= np.abs((p2 - p1) - d) <= _tolerance(d, dec, sf)
+        lo_t, hi_t = str(rec.get("lower", "")), str(rec.get("upper", ""))
+        if lo_t and hi_t and "newcombe" in str(rec.get("method", "")).lower():
+            l1, u1 = _wilson(a1, n1)
+            l2, u2 = _wilson(a2, n2)
+            lo = (p2 - p1) - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+            hi = (p2 - p1) + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+            lv, hv = float(lo_t), float(hi_t)
+            keep &= np.abs(lo - lv) <= _tolerance(lv, *_precision(lo_t)) * 2
+            keep &= np.abs(hi - hv) <= _tolerance(hv, *_precision(hi_t)) * 2
+        if not keep.any():
+            continue
+        for row, idx in ((ra, ia[keep]), (rb, ib[keep])):
+            new = row.tuples[np.unique(idx)]
+            if len(new) < len(row.tuples):
+                row.local_attack = "change minus rounds"
+            _set_tuples(row, new)
+
+
+# --------------------------------------------------------------------------------------------
+# Solving: the smallest and largest feasible value of every count
+# --------------------------------------------------------------------------------------------
+
+
+def _fails(pub: _Published, ch: _Check, lo: int, hi: int, policy: AuditPolicy) -> str | None:
+    row = ch.row
+    b = pub.rounding.get((row.folder, row.subjects), 1)
+    if row.subjects == "professional":
+        if ch.role == "base" and lo >= 1 and hi <= policy.min_group - 1:
+            return f"group of fewer than {policy.min_group} answers (professional rule)"
+    elif lo >= policy.small_from and hi <= policy.small_to:
+        return f"count of {policy.small_from}-{policy.small_to} people (NHS Digital rule)"
+    if lo == hi and lo >= 1:
+        if ch.status == "withheld":
+            return "withheld count recovered exactly"
+        if ch.status in ("rounded", "derived") and b > 1:
+            return f"exact count where counts are rounded to {b}"
+    return None
+
+
+class _UnionFind:
+    def __init__(self, n):
+        self.p = np.arange(n)
+
+    def find(self, i):
+        p = self.p
+        root = i
+        while p[root] != root:
+            root = p[root]
+        while p[i] != root:
+            p[i], i = root, p[i]
+        return root
+
+    def union(self, i, j):
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:
+            self.p[ri] = rj
+
+
+NATIONAL = "national minus the other sites"
+
+
+def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> tuple[list[Finding], int]:
+    """Findings, and how many checks could not be settled before ``deadline``.
+
+    1. each row alone (its integer tuples): estimate x base, mean and interval inversion;
+    2. interval propagation over every linked table (national minus the other sites, subtraction);
+    3. integer programs per site component (the national sums are left to step 2, whose bounds
+       they keep), for what propagation cannot see (e.g. the answer levels behind a mean).
+    """
+    pub = model.pub
+    findings: list[Finding] = []
+    pending = []
+
+    def report(ch, lo, hi, rule, attack):
+        r = ch.row
+        findings.append(Finding(r.file, r.site_id, r.indicator, r.group, r.period, ch.cell, ch.published, int(lo), int(hi), rule, attack))
+
+    for ch in model.checks:
+        lo, hi = _local_range(model, ch)
+        rule = _fails(pub, ch, lo, hi, policy)
+        if rule is not None:
+            report(ch, lo, hi, rule, ch.row.local_attack or "reading the published figures")
+        else:
+            pending.append(ch)
+    base_lo, base_hi = list(model.lo), list(model.hi)
+    base_tuples = {id(r): r.tuples for r in pub.rows.values()}
+    if _propagate(model) is None:
+        notes.append("the published figures contradict one another in a linked table; their bounds were not propagated")
+    linked_failures = []
+    later = []
+    for ch in pending:
+        lo, hi = _local_range(model, ch)
+        rule = _fails(pub, ch, lo, hi, policy)
+        if rule is not None:
+            linked_failures.append((ch, lo, hi, rule))
+        else:
+            later.append(ch)
+    # integer programs over each component of the linked tables within a site
+    cons = [c for c in model.cons if c[3] != NATIONAL]
+    uf = _UnionFind(len(model.lo))
+    for expr, *_ in cons:
+        ks = list(expr)
+        for k in ks[1:]:
+            uf.union(ks[0], k)
+    for r in pub.rows.values():
+        vs = list(r.vars.values())
+        for v in vs[1:]:
+            uf.union(vs[0], v)
+    for ch in later:
+        ks = list(ch.expr)
+        for k in ks[1:]:
+            uf.union(ks[0], k)
+    comp_cons: dict[int, list] = {}
+    for c in cons:
+        comp_cons.setdefault(uf.find(next(iter(c[0]))), []).append(c)
+    comp_rows: dict[int, list] = {}
+    for r in pub.rows.values():
+        if r.vars:
+            comp_rows.setdefault(uf.find(next(iter(r.vars.values()))), []).append(r)
+    by_comp: dict[int, list] = {}
+    for ch in later:
+        root = uf.find(next(iter(ch.expr)))
+        if any(c[3] for c in comp_cons.get(root, [])):
+            by_comp.setdefault(root, []).append(ch)
+    unsettled = 0
+    for root, checks in by_comp.items():
+        ranges, open_ = _milp_ranges(model, comp_rows.get(root, []), comp_cons.get(root, []), checks, policy, deadline)
+        if ranges is None:
+            crow = comp_rows.get(root, [])
+            notes.append("published figures of " + ", ".join(sorted({f"{r.site_id} {r.indicator}" for r in crow})[:3])
+                         + " do not fit one reading of their linked tables; those rows were checked one by one")
+            continue
+        unsettled += open_
+        for ch, (lo, hi) in zip(checks, ranges):
+            rule = _fails(pub, ch, lo, hi, policy)
+            if rule is not None:
+                linked_failures.append((ch, lo, hi, rule))
+    model.lo, model.hi = base_lo, base_hi
+    for r in pub.rows.values():
+        r.tuples = base_tuples[id(r)]
+    if linked_failures:
+        attacks = _attribute(model, [f[0] for f in linked_failures], policy)
+        for (ch, lo, hi, rule), attack in zip(linked_failures, attacks):
+            report(ch, lo, hi, rule, attack)
+    findings.sort(key=lambda f: (f.file, f.indicator, f.group, f.period, f.cell))
+    return findings, unsettled
+
+
+def _attribute(model: _Model, checks: list, policy: AuditPolicy) -> list[str]:
+    """Name the attack behind each finding: the single linked-table kind that reproduces it under
+    propagation, else the kinds the finding's row takes part in."""
+    pub = model.pub
+    kinds = sorted({c[3] for c in model.cons if c[3]})
+    # bounds as the rows alone give them
+    saved = (model.lo, model.hi)
+    alone = {}
+    for k in kinds:
+        res = _propagate(model, kinds={k}, apply=False)
+        if res is not None:
+            alone[k] = res
+    out = []
+    touching: dict[int, set] = {}
+    for e, _, _, k in model.cons:
+        if k:
+            for v in e:
+                touching.setdefault(v, set()).add(k)
+    for ch in checks:
+        hit = []
+        for k, (lo, hi, tuples) in alone.items():
+            model.lo, model.hi = lo, hi
+            rng = _local_range(model, ch, tuples.get(id(ch.row)))
+            if _fails(pub, ch, *rng, policy) is not None:
+                hit.append(k)
+        model.lo, model.hi = saved
+        if not hit:
+            hit = sorted(set().union(*[touching.get(v, set()) for v in set(ch.expr) | set(ch.row.vars.values())]))
+            text = "combined: " + "; ".join(hit)
+        else:
+            text = " or ".join(hit)
+        if ch.row.local_attack and ch.row.tuples is not None and ch.row.local_attack not in text:
+            text = ch.row.local_attack + " with " + text
+        out.append(text)
+    return out
+
+
+def _propagate(model: _Model, kinds=None, apply: bool = True):
+    """Tighten every variable's bounds through the linear constraints and the rows' tuples.
+
+    Interval propagation gives outer bounds: a check that fails on them fails for sure (this is
+    how "national minus the other sites" and most subtractions are found). ``kinds`` limits the
+    linked tables used (None: all). Returns ``(lo, hi, tuples)`` or None when the published
+    figures contradict one another; with ``apply`` the model's bounds and tuples are updated.
+    """
+    lo = [float(v) for v in model.lo]
+    hi = [float(v) for v in model.hi]
+    cons = [(list(e.items()), l, h) for e, l, h, k in model.cons if kinds is None or not k or k in kinds]
+    by_var: dict[int, list[int]] = {}
+    for ci, (terms, _, _) in enumerate(cons):
+        for j, _ in terms:
+            by_var.setdefault(j, []).append(ci)
+    rows = [r for r in model.pub.rows.values() if r.tuples is not None and len(r.tuples) > 1]
+    row_of: dict[int, list] = {}
+    for r in rows:
+        for v in r.vars.values():
+            row_of.setdefault(v, []).append(r)
+    tuples = {id(r): r.tuples for r in rows}
+    queue = list(range(len(cons)))
+    queued = [True] * len(cons)
+    eps = 1e-7
+    sweeps = 0
+    while queue and sweeps < 200:
+        sweeps += 1
+        changed: set[int] = set()
+        for ci in queue:
+            queued[ci] = False
+            terms, L, H = cons[ci]
+            mn = mx = 0.0
+            for j, c in terms:
+                if c > 0:
+                    mn += c * lo[j]
+                    mx += c * hi[j]
+                else:
+                    mn += c * hi[j]
+                    mx += c * lo[j]
+            if mn > H + 1e-6 or mx < L - 1e-6:
+                return None
+            for j, c in terms:
+                cmin = c * lo[j] if c > 0 else c * hi[j]
+                cmax = c * hi[j] if c > 0 else c * lo[j]
+                low = L - (mx - cmax) if L != -np.inf else -np.inf
+                high = H - (mn - cmin) if H != np.inf else np.inf
+                if c > 0:
+                    nl, nh = low / c, high / c
+                else:
+                    nl, nh = high / c, low / c
+                nl = math.ceil(nl - eps) if nl != -np.inf else lo[j]
+                nh = math.floor(nh + eps) if nh != np.inf else hi[j]
+                if nl > lo[j]:
+                    lo[j] = nl
+                    changed.add(j)
+                if nh < hi[j]:
+                    hi[j] = nh
+                    changed.add(j)
+                if lo[j] > hi[j]:
+                    return None
+        for r in {id(r): r for j in changed for r in row_of.get(j, [])}.values():
+            t = tuples[id(r)]
+            keep = np.ones(len(t), bool)
+            for k, name in enumerate(r.names):
+                v = r.vars[name]
+                keep &= (t[:, k] >= lo[v]) & (t[:, k] <= hi[v])
+            if not keep.any():
+                return None
+            if not keep.all():
+                t = t[keep]
+                tuples[id(r)] = t
+                for k, name in enumerate(r.names):
+                    v = r.vars[name]
+                    a, b = float(t[:, k].min()), float(t[:, k].max())
+                    if a > lo[v] or b < hi[v]:
+                        lo[v], hi[v] = max(lo[v], a), min(hi[v], b)
+                        changed.add(v)
+        queue = []
+        for j in changed:
+            for ci in by_var.get(j, []):
+                if not queued[ci]:
+                    queued[ci] = True
+                    queue.append(ci)
+    lo_i, hi_i = [int(v) for v in lo], [int(v) for v in hi]
+    if apply:
+        model.lo, model.hi = lo_i, hi_i
+        for r in rows:
+            r.tuples = tuples[id(r)]
+    return lo_i, hi_i, tuples
+
+
+def _local_range(model: _Model, ch: _Check, tuples=None) -> tuple[int, int]:
+    """Range of a check from its own row alone (its tuples, else interval arithmetic on bounds)."""
+    row = ch.row
+    inv = {v: k for k, v in row.vars.items()}
+    tuples = row.tuples if tuples is None else tuples
+    if tuples is not None and all(v in inv for v in ch.expr):
+        val = np.zeros(len(tuples))
+        for v, coef in ch.expr.items():
+            val += coef * tuples[:, row.names.index(inv[v])]
+        return int(val.min()), int(val.max())
+    lo = hi = 0
+    for v, coef in ch.expr.items():
+        a, b = model.lo[v], model.hi[v]
+        if v in inv and inv[v] == "a" and "n" in row.vars:
+            b = min(b, model.hi[row.vars["n"]])
+        lo += coef * (a if coef > 0 else b)
+        hi += coef * (b if coef > 0 else a)
+    if set(ch.expr) == {row.vars.get("n"), row.vars.get("a")}:  # complement n - a >= 0
+        lo = max(lo, 0)
+    return int(lo), int(hi)
+
+
+def _milp_ranges(model: _Model, crow: list, ccons: list, checks: list, policy: AuditPolicy, deadline: float):
+    """Feasible range of every check over the integer points of one component.
+
+    Returns ``(ranges, unsettled)``; ``ranges`` is None when the component is infeasible.
+    Witness solutions (minimising and maximising the sum of all open checks) settle most checks
+    at once; a check still failing on the witnesses gets its own min and max.
+    """
+    pub = model.pub
+    vars_ = sorted({v for c in ccons for v in c[0]} | {v for r in crow for v in r.vars.values()} | {v for ch in checks for v in ch.expr})
+    pos = {v: i for i, v in enumerate(vars_)}
+    lo = [model.lo[v] for v in vars_]
+    hi = [model.hi[v] for v in vars_]
+    rows_i, cols_i, vals, clo, chi = [], [], [], [], []
+
+    def add(expr, l, h):
+        r = len(clo)
+        for k, c in expr.items():
+            rows_i.append(r)
+            cols_i.append(k)
+            vals.append(c)
+        clo.append(l)
+        chi.append(h)
+
+    for expr, l, h, _ in ccons:
+        add({pos[k]: c for k, c in expr.items()}, l, h)
+    nx = len(vars_)
+    for r in crow:
+        if r.tuples is None or len(r.tuples) > policy.tuple_limit or len(r.tuples) == 1:
+            continue
+        z = list(range(nx, nx + len(r.tuples)))
+        nx += len(r.tuples)
+        lo += [0] * len(z)
+        hi += [1] * len(z)
+        add({k: 1 for k in z}, 1, 1)
+        for j, name in enumerate(r.names):
+            expr = {pos[r.vars[name]]: 1}
+            for k, t in zip(z, r.tuples[:, j]):
+                if t:
+                    expr[k] = -float(t)
+            add(expr, 0, 0)
+    A = sparse.csr_array((vals, (rows_i, cols_i)), shape=(len(clo), nx))
+    cons = [LinearConstraint(A, np.array(clo, float), np.array(chi, float))] if len(clo) else []
+    bounds = Bounds(np.array(lo, float), np.array(hi, float))
+    integrality = np.ones(nx)
+    C = np.zeros((len(checks), nx))
+    for i, ch in enumerate(checks):
+        for v, c in ch.expr.items():
+            C[i, pos[v]] = c
+
+    def solve(c):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return None
+        res = milp(c, integrality=integrality, bounds=bounds, constraints=cons, options={"presolve": True, "time_limit": max(1.0, left)})
+        return None if res.x is None or res.status not in (0,) else np.round(res.x)
+
+    seen_lo = np.full(len(checks), np.inf)
+    seen_hi = np.full(len(checks), -np.inf)
+
+    def update(x):
+        v = C @ x
+        np.minimum(seen_lo, v, out=seen_lo)
+        np.maximum(seen_hi, v, out=seen_hi)
+
+    def failing(i):
+        return _fails(pub, checks[i], int(seen_lo[i]), int(seen_hi[i]), policy) is not None
+
+    x = solve(C.sum(axis=0))
+    if x is None:
+        if time.perf_counter() >= deadline:
+            return [(0, 0)] * len(checks), len(checks)
+        return None, 0
+    update(x)
+    x = solve(-C.sum(axis=0))
+    if x is not None:
+        update(x)
+    todo = [i for i in range(len(checks)) if failing(i)]
+    if len(todo) > 1:
+        for sign in (1, -1):
+            x = solve(sign * C[todo].sum(axis=0))
+            if x is not None:
+                update(x)
+    unsettled = 0
+    for i in todo:
+        for sign in (1, -1):
+            if not failing(i):
+                break
+            x = solve(sign * C[i])
+            if x is not None:
+                update(x)
+            elif time.perf_counter() >= deadline:
+                unsettled += 1
+                break
+    return [(int(a), int(b)) for a, b in zip(seen_lo, seen_hi)], unsettled
+
+
+# --------------------------------------------------------------------------------------------
+# The audit
+# --------------------------------------------------------------------------------------------
+
+
+def audit(output_dir, *, policy: AuditPolicy | None = None) -> AuditResult:
+    """Attack the published files of a run in ``output_dir``; return every cell pinned down.
+
+    Parameters
+    ----------
+    output_dir : path
+        A ``homekit run`` output folder (``sites/*/indicators.csv``, ``national/indicators.csv``,
+        optional ``history.csv``, ``change.csv`` and ``summary.xlsx``).
+    policy : AuditPolicy, optional
+        Thresholds (default: counts of 1-7 people, professional groups of 11, rounding to 5).
+
+    Returns
+    -------
+    AuditResult
+        ``findings`` (one :class:`Finding` per cell pinned down), ``passed``, ``verdict()``.
+    """
+    start = time.perf_counter()
+    policy = policy or AuditPolicy()
+    out = Path(output_dir)
+    rows, changes, files = read_published(out, read_xlsx=policy.read_xlsx)
+    notes: list[str] = []
+    if rows.empty:
+        return AuditResult(out, [], files, 0, 0, {}, time.perf_counter() - start, ["no published indicator files found"])
+    pub = _Published(rows, changes, policy)
+    nat_n = {}
+    for r in pub.rows.values():
+        if r.folder.startswith("national") and "n" in r.bounds:
+            nat_n[(r.indicator, r.group, r.period)] = r.bounds["n"][1]
+    biggest = max([b["n"][1] for r in pub.rows.values() for b in [r.bounds] if "n" in b] + [1])
+    for r in pub.rows.values():
+        _enumerate_row(r, policy, int(nat_n.get((r.indicator, r.group, r.period), biggest)))
+        if getattr(r, "inconsistent", False):
+            notes.append(f"{r.file}: {r.indicator} {r.group}: no whole numbers give the published figures; the row was not inverted")
+    _change_filter(pub, policy)
+    model = _build(pub, policy)
+    findings, unsettled = _solve(model, policy, notes, start + policy.time_limit)
+    if unsettled:
+        notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {policy.time_limit:.0f} s")
+    return AuditResult(out, findings, files, len(rows), len(model.checks), dict(sorted(model.linked.items())),
+                       time.perf_counter() - start, notes, unsettled)

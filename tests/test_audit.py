@@ -1,0 +1,248 @@
+"""The audit attacks hand-made published folders; every expected cell is worked out by hand here.
+
+Each folder is written as a gate would publish it: ``naive`` rows are the gate on main before
+issue 11 (counts rounded to 5, but estimates and intervals to 10 significant figures computed
+from the hidden counts); ``derived`` rows publish only what follows from the rounded counts.
+Intervals in the files come from statsmodels and scipy, never from homekit.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from homekit.audit import AuditPolicy, audit
+from homekit.cli import main
+
+HEADER = "site_id,indicator,group,numerator,denominator,estimate,lower,upper,method,suppressed"
+
+
+def r5(x: int) -> int:
+    return int(5 * ((x / 5) // 1 + (1 if (x / 5) % 1 >= 0.5 else 0)))
+
+
+def naive(site, ind, group, a, n, *, suppressed=False):
+    """The old gate: counts rounded to 5 (or blank when suppressed), figures from the hidden counts."""
+    lo, hi = proportion_confint(a, n, method="wilson")
+    if suppressed:
+        return f"{site},{ind},{group},,{r5(n)},,,,Wilson,true"
+    return f"{site},{ind},{group},{r5(a)},{r5(n)},{a / n:.10g},{lo:.10g},{hi:.10g},Wilson,false"
+
+
+def derived(site, ind, group, a, n, *, suppressed=False):
+    """Only what follows from the rounded counts: rounded a over rounded n, 3 decimals."""
+    if suppressed:
+        return f"{site},{ind},{group},,{r5(n)},,,,Wilson,true"
+    ra, rn = r5(a), r5(n)
+    lo, hi = proportion_confint(ra, rn, method="wilson")
+    return f"{site},{ind},{group},{ra},{rn},{ra / rn:.3f},{lo:.3f},{hi:.3f},Wilson,false"
+
+
+def exact(site, ind, group, a, n, *, suppressed=False):
+    """Exact counts (an unrestricted file, or a gate that suppresses without rounding)."""
+    if suppressed:
+        return f"{site},{ind},{group},,{n},,,,Wilson,true"
+    lo, hi = proportion_confint(a, n, method="wilson")
+    return f"{site},{ind},{group},{a},{n},{a / n:.10g},{lo:.10g},{hi:.10g},Wilson,false"
+
+
+def write(out, folder, rows, name="indicators.csv", header=HEADER):
+    path = out / folder
+    path.mkdir(parents=True, exist_ok=True)
+    (path / name).write_text("\n".join([header, *rows]) + "\n")
+
+
+def found(result, **match):
+    return [f for f in result.findings if all(getattr(f, k) == v for k, v in match.items())]
+
+
+POLICY = AuditPolicy(read_xlsx=False, time_limit=60)
+
+
+def test_estimate_times_base_pins_numerator_and_denominator(tmp_path):
+    # 68 of 74 older people planned ahead. The base is published rounded (75), the numerator is
+    # withheld (its complement, 6, is 1-7), and the estimate is 68/74 to 10 figures. For the
+    # bases a rounded 75 allows (73..77): 0.9189189189 x 73 = 67.08, x 74 = 68.00, x 75 = 68.92,
+    # x 76 = 69.84, x 77 = 70.76; only 74 gives a whole number, so 68/74 and 6 did not plan.
+    rows = [naive("a", "op_planned_ahead", "", 68, 74).replace(",70,", ",,"),
+            naive("a", "op_influenced_by_gp", "", 40, 74)]
+    write(tmp_path, "sites/a", rows)
+    result = audit(tmp_path, policy=POLICY)
+    assert not result.passed
+    num = found(result, indicator="op_planned_ahead", cell="numerator")
+    den = found(result, indicator="op_planned_ahead", cell="denominator")
+    other = found(result, indicator="op_planned_ahead", cell="complement (base minus numerator)")
+    assert [(f.low, f.high) for f in num] == [(68, 68)]
+    assert [(f.low, f.high) for f in den] == [(74, 74)]
+    assert [(f.low, f.high) for f in other] == [(6, 6)]
+    assert num[0].rule == "withheld count recovered exactly" and num[0].attack == "estimate x base"
+    assert other[0].rule.startswith("count of 1-7 people")
+
+
+def test_mean_and_interval_give_the_answer_levels(tmp_path):
+    # 45 older people answered trust_gp_advice (agree4): levels 1..4 = 3, 9, 20, 13.
+    # Published: top two 35 (true 33) and bottom two 10 (true 12) as derived figures, and the
+    # mean 133/45 with its t interval to 10 figures (the old gate). From the mean row:
+    # n = 45, sum S = 133, sum of squares Q = 3 + 36 + 180 + 208 = 427. Then with c4 = t:
+    #   c1+c2+c3+c4 = 45, c1+2c2+3c3+4c4 = 133, c1+4c2+9c3+16c4 = 427
+    #   => c3 = 59 - 3t, c2 = 3t - 30, c1 = 16 - t, all >= 0 => 10 <= t <= 16;
+    # bottom two c1+c2 = 2t - 14 lies in the rounded 8..12 => 11 <= t <= 13 => c1 in 3..5:
+    # the number strongly disagreeing is known to be 1-7 (3, 4 or 5).
+    codes = [1] * 3 + [2] * 9 + [3] * 20 + [4] * 13
+    n, s = len(codes), sum(codes)
+    mean = s / n
+    sd = stats.tstd(codes)
+    half = stats.t.ppf(0.975, n - 1) * sd / n ** 0.5
+    rows = [derived("a", "op_likert_top2", "trust_gp_advice", 33, 45),
+            derived("a", "op_likert_bottom2", "trust_gp_advice", 12, 45),
+            f"a,op_likert_mean,trust_gp_advice,{r5(s)},45,{mean:.10g},{mean - half:.10g},{mean + half:.10g},Student's t,false"]
+    write(tmp_path, "sites/a", rows)
+    result = audit(tmp_path, policy=POLICY)
+    level1 = found(result, indicator="op_likert_mean", cell="answers at level 1 of 4")
+    assert [(f.low, f.high) for f in level1] == [(3, 5)]
+    assert level1[0].rule.startswith("count of 1-7 people")
+    assert "Likert item" in level1[0].attack and "mean and interval inversion" in level1[0].attack
+    # the mean row itself gives the exact number of answers where counts are rounded
+    assert [(f.low, f.high) for f in found(result, indicator="op_likert_mean", cell="denominator")] == [(45, 45)]
+
+
+def test_national_minus_the_other_sites(tmp_path):
+    # Site a: 5 of 40 planned ahead (suppressed); site b: 14 of 44, published as derived
+    # figures 15/45; national (unrestricted, exact): 19 of 84. Site a's count is
+    # 19 - b's, and b's lies in 13..17 (15 +- 2), so a's is 19-17..19-13 = 2..6: 1-7 people.
+    write(tmp_path, "sites/a", [derived("a", "op_planned_ahead", "", 5, 40, suppressed=True),
+                                derived("a", "op_influenced_by_gp", "", 20, 40)])
+    write(tmp_path, "sites/b", [derived("b", "op_planned_ahead", "", 14, 44),
+                                derived("b", "op_influenced_by_gp", "", 22, 44)])
+    write(tmp_path, "national", [exact("national", "op_planned_ahead", "", 19, 84),
+                                 exact("national", "op_influenced_by_gp", "", 42, 84)])
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, site_id="a", indicator="op_planned_ahead", cell="numerator")
+    assert [(f.low, f.high) for f in hit] == [(2, 6)]
+    assert hit[0].attack == "national minus the other sites"
+    assert len(result.findings) == 1
+
+
+def _partition_site(site, sw, hs):
+    # A gate that suppresses without rounding (exact counts). Most influential person, base 40:
+    # GP 15, Family 20, Social worker sw (suppressed, 1-7), Hospital staff hs (secondary).
+    return [exact(site, "op_most_influential", "GP", 15, 40),
+            exact(site, "op_most_influential", "Family", 20, 40),
+            exact(site, "op_most_influential", "Social worker", sw, 40, suppressed=True),
+            exact(site, "op_most_influential", "Hospital staff", hs, 40, suppressed=True),
+            exact(site, "op_likert_top2", "trust_gp_advice", 30, 42),
+            exact(site, "op_likert_bottom2", "trust_gp_advice", 12, 42),
+            exact(site, "op_likert_missing", "trust_gp_advice", 3, 45, suppressed=True)]
+
+
+def test_subtraction_within_linked_tables_found_in_the_data(tmp_path):
+    # Three sites publish the same tables. No registry is given: the audit has to notice that the
+    # groups of op_most_influential add up to their base (consistent in every file) and read the
+    # Likert rows as one item. Per site: the two suppressed groups add up to 40 - 15 - 20 = 5
+    # (1-7 people, although the secondary cell chosen was a zero), and the missing answers are
+    # responses minus answered = 45 - 42 = 3.
+    for site, (sw, hs) in {"a": (5, 0), "b": (3, 2), "c": (5, 0)}.items():
+        write(tmp_path, f"sites/{site}", _partition_site(site, sw, hs))
+    result = audit(tmp_path, policy=POLICY)
+    for site in "abc":
+        both = found(result, site_id=site, indicator="op_most_influential", cell="sum of the 2 suppressed groups")
+        assert [(f.low, f.high) for f in both] == [(5, 5)]
+        assert both[0].attack == "groups adding up to their base"
+        missing = found(result, site_id=site, indicator="op_likert_missing", cell="numerator")
+        assert [(f.low, f.high) for f in missing] == [(3, 3)]
+        assert "Likert item" in missing[0].attack
+        # each suppressed group on its own stays 0-5: not pinned
+        assert not found(result, site_id=site, indicator="op_most_influential", group="Social worker", cell="numerator")
+
+
+def test_change_minus_rounds(tmp_path):
+    # Round 2013: 9 of 41 (published 10/40, derived); round 2019: 6 of 45, suppressed in
+    # history.csv. change.csv gives both rounds' estimates to 10 figures: 0.1333333333 x n for
+    # n in 43..47 (the rounded base 45) is 5.73, 5.87, 6.00, 6.13, 6.27: only 6/45 is whole.
+    hist_header = HEADER + ",period"
+    write(tmp_path, "sites/a", [derived("a", "op_planned_ahead", "", 9, 41) + ",2013",
+                                derived("a", "op_planned_ahead", "", 6, 45, suppressed=True) + ",2019",
+                                derived("a", "op_influenced_by_gp", "", 20, 45) + ",2019"], name="history.csv", header=hist_header)
+    change_header = "site_id,indicator,group,from_period,to_period,from_estimate,to_estimate,difference,lower,upper,p_value,method,verdict,suppressed"
+    d = 6 / 45 - 9 / 41
+    write(tmp_path, "sites/a", [f"a,op_planned_ahead,,2013,2019,{9 / 41:.10g},{6 / 45:.10g},{d:.10g},,,,Newcombe,no significant change,false"],
+          name="change.csv", header=change_header)
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, indicator="op_planned_ahead", period="2019", cell="numerator")
+    assert [(f.low, f.high) for f in hit] == [(6, 6)]
+    assert hit[0].attack == "change minus rounds"
+    assert hit[0].rule.startswith("count of 1-7 people")
+
+
+def test_professional_group_worked_out_from_its_roll_up(tmp_path):
+    # 20 hospital professionals answered: 12 in discharge teams (published) and 8 clinical
+    # (withheld: fewer than 11). The roll-up "group:hospital" (20) is published too, so the
+    # clinical group is 20 - 12 = 8 answers: a group under the professional threshold of 11.
+    # The national file (exact, more sites) shows which groups the roll-up adds up.
+    g = "prof_factor_frequent"
+    site = [exact("a", g, "admission:risk_aversion|hospital_discharge", 6, 12),
+            f"a,{g},admission:risk_aversion|hospital_clinical,,,,,,Wilson,true",
+            exact("a", g, "admission:risk_aversion|group:hospital", 9, 20),
+            exact("a", g, "admission:risk_aversion|asc", 7, 15),
+            exact("a", g, "admission:risk_aversion|group:asc", 7, 15)]
+    nat = []
+    for factor, (d, c, s_) in {"admission:risk_aversion": ((20, 40), (10, 30), (30, 50)),
+                               "delay:family_choice": ((15, 38), (12, 29), (20, 48))}.items():
+        nat += [exact("national", g, f"{factor}|hospital_discharge", *d),
+                exact("national", g, f"{factor}|hospital_clinical", *c),
+                exact("national", g, f"{factor}|group:hospital", d[0] + c[0], d[1] + c[1]),
+                exact("national", g, f"{factor}|asc", *s_),
+                exact("national", g, f"{factor}|group:asc", *s_)]
+    write(tmp_path, "sites/a", site)
+    write(tmp_path, "national", nat)
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, indicator=g, group="admission:risk_aversion|hospital_clinical", cell="denominator")
+    assert [(f.low, f.high) for f in hit] == [(8, 8)]
+    assert hit[0].rule == "group of fewer than 11 answers (professional rule)"
+    assert hit[0].attack == "groups and their roll-ups"
+    # the people rule does not apply to professionals: 3 of 8 is not itself a finding
+    assert all(f.rule != "count of 1-7 people (NHS Digital rule)" for f in result.findings)
+
+
+def test_nothing_to_pin_when_only_derived_figures_are_published(tmp_path):
+    # Rounded counts, estimates and intervals from the rounded counts only, and two suppressed
+    # groups whose sum ranges over 40+-2 - (10+-2 + 15+-2 + 10+-2) = -3..13, i.e. 0..13.
+    for site, (gp, fam, self_, sw, hs, base) in {"a": (11, 14, 9, 3, 4, 41), "b": (9, 16, 11, 2, 2, 40),
+                                                  "c": (10, 15, 10, 5, 0, 40)}.items():
+        rows = [derived(site, "op_most_influential", "GP", gp, base),
+                derived(site, "op_most_influential", "Family", fam, base),
+                derived(site, "op_most_influential", "Self", self_, base),
+                derived(site, "op_most_influential", "Social worker", sw, base, suppressed=True),
+                derived(site, "op_most_influential", "Hospital staff", hs, base, suppressed=True),
+                derived(site, "op_planned_ahead", "", 12, base),
+                derived(site, "op_likert_top2", "trust_gp_advice", 25, base),
+                derived(site, "op_likert_bottom2", "trust_gp_advice", base - 25, base)]
+        write(tmp_path, f"sites/{site}", rows)
+    result = audit(tmp_path, policy=POLICY)
+    assert result.passed, result.table()
+    assert result.linked_tables.get("groups adding up to their base") == 3
+    assert main(["audit", str(tmp_path)]) == 0
+
+
+def test_cli_exit_codes_and_json(tmp_path, capsys):
+    write(tmp_path / "bad", "sites/a", [naive("a", "op_planned_ahead", "", 68, 74), naive("a", "op_influenced_by_gp", "", 40, 74)])
+    report = tmp_path / "verdict.json"
+    assert main(["audit", str(tmp_path / "bad"), "--json", str(report)]) == 1
+    text = capsys.readouterr().out
+    assert "audit FAILED" in text and "op_planned_ahead" in text
+    verdict = json.loads(report.read_text())
+    assert verdict["passed"] is False and verdict["findings"] == len(verdict["first_findings"]) >= 2
+    (tmp_path / "empty").mkdir()
+    assert main(["audit", str(tmp_path / "empty")]) == 2
+
+
+@pytest.mark.parametrize("text,half_unit", [("0.9189189189", 0.5e-10), ("0.920", 0.0005), ("12.5", 0.05), ("1.387778781e-17", 0.5e-26)])
+def test_precision_of_a_published_figure(text, half_unit):
+    # half a unit in the last written place, plus no more than float noise
+    from homekit.audit import _precision, _tolerance
+
+    dec, sf = _precision(text)
+    assert half_unit <= _tolerance(float(text), dec, sf) <= half_unit * (1 + 1e-6) + 2e-14
