@@ -207,26 +207,55 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+_XL = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
 def _read_xlsx_sheet(path: Path) -> pd.DataFrame | None:
+    """The sheet of a workbook that holds indicator rows (header with ``indicator`` and
+    ``numerator``), every cell as the text of its stored value (numbers at full precision).
+
+    Read straight from the workbook's XML (the ``all_indicators`` sheet holds a few hundred
+    rows; openpyxl costs ten times as long for the same cells)."""
+    import zipfile
+    import xml.etree.ElementTree as ET
+
     try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        zf = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile):
         return None
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - an unreadable workbook is simply not evidence
-        return None
-    try:
-        for ws in wb.worksheets:
-            rows = ws.iter_rows(values_only=True)
-            header = next(rows, None)
-            if not header or "indicator" not in header or "numerator" not in header:
+    with zf:
+        names = set(zf.namelist())
+        shared = []
+        if "xl/sharedStrings.xml" in names:
+            root = ET.fromstring(zf.read("xl/sharedStrings.xml"))
+            shared = ["".join(t.text or "" for t in si.iter(f"{_XL}t")) for si in root.iter(f"{_XL}si")]
+        for name in sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)):
+            table = []
+            for row in ET.fromstring(zf.read(name)).iter(f"{_XL}row"):
+                cells = {}
+                for c in row.iter(f"{_XL}c"):
+                    ref = re.match(r"[A-Z]+", c.get("r", "")).group(0) if c.get("r") else str(len(cells))
+                    kind, v = c.get("t"), c.find(f"{_XL}v")
+                    if kind == "s" and v is not None:
+                        cells[ref] = shared[int(v.text)]
+                    elif kind == "inlineStr":
+                        cells[ref] = "".join(t.text or "" for t in c.iter(f"{_XL}t"))
+                    elif kind == "b" and v is not None:
+                        cells[ref] = "true" if v.text == "1" else "false"
+                    elif v is not None:  # a number: 15 significant figures drop binary noise (0.0714000000001)
+                        try:
+                            cells[ref] = format(float(v.text), ".15g")
+                        except (TypeError, ValueError):
+                            cells[ref] = v.text or ""
+                table.append(cells)
+            if not table:
                 continue
-            cols = [str(h) for h in header]
-            data = [["" if v is None else (repr(v) if isinstance(v, float) else str(v)) for v in r] for r in rows]
-            return pd.DataFrame(data, columns=cols)
-    finally:
-        wb.close()
+            header = table[0]
+            cols = sorted(header, key=lambda r: (len(r), r))
+            labels = [str(header[c]) for c in cols]
+            if "indicator" not in labels or "numerator" not in labels:
+                continue
+            return pd.DataFrame([[r.get(c, "") for c in cols] for r in table[1:]], columns=labels)
     return None
 
 
@@ -277,6 +306,8 @@ def read_published(output_dir, *, read_xlsx: bool = True) -> tuple[pd.DataFrame,
         rows[c] = text.where(~bad, "")
     rows["group"] = rows["group"].str.strip()
     rows["period"] = rows["period"].str.strip()
+    # the same row published in two files (indicators.csv and summary.xlsx) is one observation
+    rows = rows.drop_duplicates(subset=["site_id", "indicator", "group", "period", *_FIELDS, "method", "suppressed"]).reset_index(drop=True)
     # indicators.csv without a period describes the latest round in history.csv
     hist = rows[rows["source"] == "history.csv"]
     if len(hist):
@@ -455,12 +486,14 @@ class _Published:
                     sel &= ~g["method"].str.lower().str.contains("minus|student")
                 v = pd.to_numeric(g.loc[sel, col], errors="coerce").dropna()
                 counts.extend(v[(v != 0) & (v == v.round())].abs().astype(np.int64).tolist())
-            if len(counts) >= 3:
+            if len(counts) >= 8:
                 b = int(np.gcd.reduce(np.array(counts, dtype=np.int64)))
                 if b > 1 and base > 1 and b % base == 0:
                     b = base
-            else:
-                b = base if folder.startswith("sites") else 1
+            else:  # too few counts to tell: the published rules (people rounded, professionals exact)
+                b = base if subj == "people" and (folder.startswith("sites") or len(counts) == 0) else 1
+                if counts and int(np.gcd.reduce(np.array(counts, dtype=np.int64))) % max(b, 1):
+                    b = 1
             self.rounding[(folder, subj)] = max(1, b)
         for folder, g in rows.groupby("folder"):
             sup = g["suppressed"].map(_truthy).any()
@@ -849,7 +882,8 @@ def _build(pub: _Published, policy: AuditPolicy) -> _Model:
             continue
         pubtext = row.published
         if row.kind in ("prop", "rate"):
-            model.checks.append(_Check({v["a"]: 1}, row, "numerator", "count", _status(pub, row, "numerator"), pubtext.get("numerator", "[c]" if row.suppressed else "")))
+            role = "base" if row.indicator.endswith("response_rate") else "count"  # respondents are a group
+            model.checks.append(_Check({v["a"]: 1}, row, "numerator", role, _status(pub, row, "numerator"), pubtext.get("numerator", "[c]" if row.suppressed else "")))
         if row.kind == "prop":
             st = "withheld" if "numerator" not in pubtext else _status(pub, row, "denominator")
             model.checks.append(_Check({v["n"]: 1, v["a"]: -1}, row, "complement (base minus numerator)", "count", "derived" if st != "withheld" else st))
@@ -889,6 +923,58 @@ def _link(pub: _Published, model: _Model) -> None:
     _link_rollups(pub, model, by_folder, exact_folders)
     _link_breakdowns(pub, model, by_folder, index, exact_folders)
     _link_national(pub, model, rows)
+    _link_registry(pub, model, by_folder)
+
+
+def _link_registry(pub, model, by_folder) -> None:
+    """The gate's own declarations (``homekit.disclosure.LINKED_TABLES``), used *in addition* to
+    what the audit finds in the data: a table the gate declares but the data contradicts is
+    skipped (and noted), never trusted blindly."""
+    try:
+        from .disclosure import LINKED_TABLES
+    except ImportError:  # pragma: no cover - a gate without a registry
+        return
+    kind = "linked table declared by the gate"
+    for (folder, period), members in by_folder.items():
+        text = {f"{r.indicator}|{r.group}": r for r in members}
+        for table in LINKED_TABLES:
+            rx = re.compile(table.parts)
+            groups: dict[tuple, list] = {}
+            for key, r in text.items():
+                m = rx.fullmatch(key)
+                if m and r.kind in ("prop", "rate"):
+                    groups.setdefault(tuple(sorted(m.groupdict().items())), []).append(r)
+            for named, parts in groups.items():
+                if table.total is None:
+                    if len(parts) < 2:
+                        continue
+                    base = parts[0].vars["n"]
+                    exprs = [({r.vars["n"]: 1, base: -1}, 0, 0) for r in parts[1:]]
+                    total_expr = {**{r.vars["a"]: 1 for r in parts}, base: -1}
+                else:
+                    total = text.get(table.total.format(**dict(named)))
+                    if total is None or total.kind not in ("prop", "rate"):
+                        continue
+                    exprs = []
+                    if table.field == "group":
+                        exprs.append(({total.vars["n"]: 1, **{r.vars["n"]: -1 for r in parts}}, 0, 0))
+                    total_expr = {**{r.vars["a"]: 1 for r in parts}, total.vars["a"]: -1}
+                    base = total.vars["n"]
+                if table.remainder:
+                    rest = model.var(0, max(_b(r, "n")[1] for r in parts))
+                    total_expr = {**total_expr, rest: 1}
+                # consistency with the published figures before use
+                ok = all(_sum_consistent([(model.lo[k] * c if c > 0 else model.hi[k] * c, model.hi[k] * c if c > 0 else model.lo[k] * c)
+                                          for k, c in e.items()], (lo, hi)) for e, lo, hi in exprs + [(total_expr, 0, 0)])
+                if not ok:
+                    model.pub.notes.append(f"{folder}: the gate declares '{table.name}' but the published figures do not add up; not used")
+                    continue
+                for e, lo, hi in exprs:
+                    model.add(e, lo, hi, kind)
+                model.eq(total_expr, 0, kind)
+                if table.remainder and _restricted(pub, parts[0]):
+                    model.checks.append(_Check({rest: 1}, parts[0], f"the rest of the base ({table.name})", "count", "derived"))
+                model.count(kind)
 
 
 def _link_likert(pub, model, by_folder, index) -> None:
@@ -1420,8 +1506,21 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
         if any(c[3] for c in comp_cons.get(root, [])):
             by_comp.setdefault(root, []).append(ch)
     unsettled = 0
-    for root, checks in by_comp.items():
-        ranges, open_ = _milp_ranges(model, comp_rows.get(root, []), comp_cons.get(root, []), checks, policy, deadline)
+    roots = list(by_comp)
+    problems = {root: _Problem.build(model, comp_rows.get(root, []), comp_cons.get(root, []), by_comp[root], policy) for root in roots}
+    # witnesses for every component at once (one stacked program), then each component alone
+    seen: dict[int, tuple] = {}
+    if roots:
+        big = _Problem.stack([problems[r] for r in roots])
+        xs = [big.solve(sign * np.asarray(big.C.sum(axis=0)).ravel(), deadline) for sign in (1, -1)]
+        if xs[0] is not None and xs[1] is not None:
+            offs = np.cumsum([0] + [len(problems[r].lo) for r in roots])
+            for k, r in enumerate(roots):
+                vals = [problems[r].C @ x[offs[k]:offs[k + 1]] for x in xs]
+                seen[r] = (np.minimum(*vals), np.maximum(*vals))
+    for root in roots:
+        checks = by_comp[root]
+        ranges, open_ = _milp_ranges(model, problems[root], checks, policy, deadline, seen.get(root))
         if ranges is None:
             crow = comp_rows.get(root, [])
             notes.append("published figures of " + ", ".join(sorted({f"{r.site_id} {r.indicator}" for r in crow})[:3])
@@ -1593,64 +1692,93 @@ def _local_range(model: _Model, ch: _Check, tuples=None) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
-def _milp_ranges(model: _Model, crow: list, ccons: list, checks: list, policy: AuditPolicy, deadline: float):
-    """Feasible range of every check over the integer points of one component.
+class _Problem:
+    """The integer program of one component (or several stacked block-diagonally)."""
 
-    Returns ``(ranges, unsettled)``; ``ranges`` is None when the component is infeasible.
-    Witness solutions (minimising and maximising the sum of all open checks) settle most checks
-    at once; a check still failing on the witnesses gets its own min and max.
-    """
-    pub = model.pub
-    vars_ = sorted({v for c in ccons for v in c[0]} | {v for r in crow for v in r.vars.values()} | {v for ch in checks for v in ch.expr})
-    pos = {v: i for i, v in enumerate(vars_)}
-    lo = [model.lo[v] for v in vars_]
-    hi = [model.hi[v] for v in vars_]
-    rows_i, cols_i, vals, clo, chi = [], [], [], [], []
+    def __init__(self, A, clo, chi, lo, hi, C):
+        self.A, self.clo, self.chi, self.lo, self.hi, self.C = A, clo, chi, lo, hi, C
 
-    def add(expr, l, h):
-        r = len(clo)
-        for k, c in expr.items():
-            rows_i.append(r)
-            cols_i.append(k)
-            vals.append(c)
-        clo.append(l)
-        chi.append(h)
+    @classmethod
+    def build(cls, model: _Model, crow: list, ccons: list, checks: list, policy: AuditPolicy) -> "_Problem":
+        vars_ = sorted({v for c in ccons for v in c[0]} | {v for r in crow for v in r.vars.values()} | {v for ch in checks for v in ch.expr})
+        pos = {v: i for i, v in enumerate(vars_)}
+        lo = [model.lo[v] for v in vars_]
+        hi = [model.hi[v] for v in vars_]
+        rows_i, cols_i, vals, clo, chi = [], [], [], [], []
 
-    for expr, l, h, _ in ccons:
-        add({pos[k]: c for k, c in expr.items()}, l, h)
-    nx = len(vars_)
-    for r in crow:
-        if r.tuples is None or len(r.tuples) > policy.tuple_limit or len(r.tuples) == 1:
-            continue
-        z = list(range(nx, nx + len(r.tuples)))
-        nx += len(r.tuples)
-        lo += [0] * len(z)
-        hi += [1] * len(z)
-        add({k: 1 for k in z}, 1, 1)
-        for j, name in enumerate(r.names):
-            expr = {pos[r.vars[name]]: 1}
-            for k, t in zip(z, r.tuples[:, j]):
-                if t:
-                    expr[k] = -float(t)
-            add(expr, 0, 0)
-    A = sparse.csr_array((vals, (rows_i, cols_i)), shape=(len(clo), nx))
-    cons = [LinearConstraint(A, np.array(clo, float), np.array(chi, float))] if len(clo) else []
-    bounds = Bounds(np.array(lo, float), np.array(hi, float))
-    integrality = np.ones(nx)
-    C = np.zeros((len(checks), nx))
-    for i, ch in enumerate(checks):
-        for v, c in ch.expr.items():
-            C[i, pos[v]] = c
+        def add(expr, l, h):
+            r = len(clo)
+            for k, c in expr.items():
+                rows_i.append(r)
+                cols_i.append(k)
+                vals.append(c)
+            clo.append(l)
+            chi.append(h)
 
-    def solve(c):
+        for expr, l, h, _ in ccons:
+            add({pos[k]: c for k, c in expr.items()}, l, h)
+        nx = len(vars_)
+        for r in crow:
+            if r.tuples is None or len(r.tuples) > policy.tuple_limit or len(r.tuples) == 1:
+                continue
+            z = list(range(nx, nx + len(r.tuples)))
+            nx += len(r.tuples)
+            lo += [0] * len(z)
+            hi += [1] * len(z)
+            add({k: 1 for k in z}, 1, 1)
+            for j, name in enumerate(r.names):
+                expr = {pos[r.vars[name]]: 1}
+                for k, t in zip(z, r.tuples[:, j]):
+                    if t:
+                        expr[k] = -float(t)
+                add(expr, 0, 0)
+        A = sparse.csr_array((vals, (rows_i, cols_i)), shape=(len(clo), nx))
+        C = sparse.lil_array((len(checks), nx))
+        for i, ch in enumerate(checks):
+            for v, c in ch.expr.items():
+                C[i, pos[v]] = c
+        return cls(A, np.array(clo, float), np.array(chi, float), np.array(lo, float), np.array(hi, float), C.tocsr())
+
+    @classmethod
+    def stack(cls, problems: list["_Problem"]) -> "_Problem":
+        return cls(sparse.block_diag([p.A for p in problems], format="csr"), np.concatenate([p.clo for p in problems]),
+                   np.concatenate([p.chi for p in problems]), np.concatenate([p.lo for p in problems]),
+                   np.concatenate([p.hi for p in problems]), sparse.block_diag([p.C for p in problems], format="csr"))
+
+    def solve(self, c, deadline: float):
         left = deadline - time.perf_counter()
         if left <= 0:
             return None
-        res = milp(c, integrality=integrality, bounds=bounds, constraints=cons, options={"presolve": True, "time_limit": max(1.0, left)})
-        return None if res.x is None or res.status not in (0,) else np.round(res.x)
+        cons = [LinearConstraint(self.A, self.clo, self.chi)] if self.A.shape[0] else []
+        res = milp(np.asarray(c, float).ravel(), integrality=np.ones(len(self.lo)), bounds=Bounds(self.lo, self.hi),
+                   constraints=cons, options={"presolve": True, "time_limit": max(1.0, left)})
+        return None if res.x is None or res.status != 0 else np.round(res.x)
 
-    seen_lo = np.full(len(checks), np.inf)
-    seen_hi = np.full(len(checks), -np.inf)
+
+def _milp_ranges(model: _Model, problem: _Problem, checks: list, policy: AuditPolicy, deadline: float, seen=None):
+    """Feasible range of every check over the integer points of one problem.
+
+    Returns ``(ranges, unsettled)``; ``ranges`` is None when the problem is infeasible.
+    Witness solutions (minimising and maximising the sum of all open checks; ``seen`` may hold
+    earlier witnesses) settle most checks at once; a check still failing on the witnesses gets
+    its own min and max.
+    """
+    pub = model.pub
+    C = problem.C
+    if seen is None:
+        seen_lo = np.full(len(checks), np.inf)
+        seen_hi = np.full(len(checks), -np.inf)
+        x = problem.solve(C.sum(axis=0), deadline)
+        if x is None:
+            if time.perf_counter() >= deadline:
+                return [(0, 0)] * len(checks), len(checks)
+            return None, 0
+        seen_lo, seen_hi = C @ x, C @ x
+        x = problem.solve(-C.sum(axis=0), deadline)
+        if x is not None:
+            seen_lo, seen_hi = np.minimum(seen_lo, C @ x), np.maximum(seen_hi, C @ x)
+    else:
+        seen_lo, seen_hi = seen
 
     def update(x):
         v = C @ x
@@ -1660,19 +1788,10 @@ def _milp_ranges(model: _Model, crow: list, ccons: list, checks: list, policy: A
     def failing(i):
         return _fails(pub, checks[i], int(seen_lo[i]), int(seen_hi[i]), policy) is not None
 
-    x = solve(C.sum(axis=0))
-    if x is None:
-        if time.perf_counter() >= deadline:
-            return [(0, 0)] * len(checks), len(checks)
-        return None, 0
-    update(x)
-    x = solve(-C.sum(axis=0))
-    if x is not None:
-        update(x)
     todo = [i for i in range(len(checks)) if failing(i)]
     if len(todo) > 1:
         for sign in (1, -1):
-            x = solve(sign * C[todo].sum(axis=0))
+            x = problem.solve(sign * C[todo].sum(axis=0), deadline)
             if x is not None:
                 update(x)
     unsettled = 0
@@ -1680,7 +1799,7 @@ def _milp_ranges(model: _Model, crow: list, ccons: list, checks: list, policy: A
         for sign in (1, -1):
             if not failing(i):
                 break
-            x = solve(sign * C[i])
+            x = problem.solve(sign * C[[i]].toarray(), deadline)
             if x is not None:
                 update(x)
             elif time.perf_counter() >= deadline:
@@ -1730,6 +1849,7 @@ def audit(output_dir, *, policy: AuditPolicy | None = None) -> AuditResult:
     _change_filter(pub, policy)
     model = _build(pub, policy)
     findings, unsettled = _solve(model, policy, notes, start + policy.time_limit)
+    notes.extend(pub.notes)
     if unsettled:
         notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {policy.time_limit:.0f} s")
     return AuditResult(out, findings, files, len(rows), len(model.checks), dict(sorted(model.linked.items())),

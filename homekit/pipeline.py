@@ -80,11 +80,12 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all good; 3 the disclosure audit failed (do not publish); 1 some site or the synthesis failed."""
-        if self.audit_failed:
-            return 3
+        """0 all good; 1 some site or the synthesis failed; 3 everything ran but the disclosure
+        audit failed (do not publish). An incomplete run (1) is not publishable either."""
         national_ok = self.national is not None and self.national.status == "ok"
-        return 0 if not self.failed and national_ok else 1
+        if self.failed or not national_ok:
+            return 1
+        return 3 if self.audit_failed else 0
 
 
 def _prepare_output(out: Path, overwrite: bool) -> None:

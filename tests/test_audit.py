@@ -177,7 +177,7 @@ def test_change_minus_rounds(tmp_path):
     assert hit[0].rule.startswith("count of 1-7 people")
 
 
-def test_professional_group_worked_out_from_its_roll_up(tmp_path):
+def test_professional_group_worked_out_from_its_roll_up(tmp_path, monkeypatch):
     # 20 hospital professionals answered: 12 in discharge teams (published) and 8 clinical
     # (withheld: fewer than 11). The roll-up "group:hospital" (20) is published too, so the
     # clinical group is 20 - 12 = 8 answers: a group under the professional threshold of 11.
@@ -198,6 +198,8 @@ def test_professional_group_worked_out_from_its_roll_up(tmp_path):
                 exact("national", g, f"{factor}|group:asc", *s_)]
     write(tmp_path, "sites/a", site)
     write(tmp_path, "national", nat)
+    # the audit finds the roll-up in the data; the gate's own registry is not needed for it
+    monkeypatch.setattr("homekit.disclosure.LINKED_TABLES", ())
     result = audit(tmp_path, policy=POLICY)
     hit = found(result, indicator=g, group="admission:risk_aversion|hospital_clinical", cell="denominator")
     assert [(f.low, f.high) for f in hit] == [(8, 8)]
@@ -246,3 +248,39 @@ def test_precision_of_a_published_figure(text, half_unit):
 
     dec, sf = _precision(text)
     assert half_unit <= _tolerance(float(text), dec, sf) <= half_unit * (1 + 1e-6) + 2e-14
+
+
+def test_mean_to_one_decimal_still_gives_the_base(tmp_path):
+    # A GP item (quality5, professional rule) published as a mean 3.4 (2.7, 4.0) on a base
+    # rounded to 10. Brute force, independent of the audit: every answer distribution over
+    # levels 1-5 for each base 8..12 the rounded 10 allows, its mean and t interval rounded
+    # to 1 decimal; only bases with a match remain.
+    import itertools
+
+    import numpy as np
+
+    def bases():
+        out = set()
+        for n in range(8, 13):
+            t = stats.t.ppf(0.975, n - 1)
+            for c in itertools.product(range(n + 1), repeat=4):
+                if sum(c) > n:
+                    continue
+                codes = np.repeat(np.arange(1, 6), list(c) + [n - sum(c)])
+                m, h = codes.mean(), t * codes.std(ddof=1) / np.sqrt(n)
+                if (round(m, 1), round(m - h, 1), round(m + h, 1)) == (3.4, 2.7, 4.0):
+                    out.add(n)
+        return out
+
+    assert bases() == {11}
+    # other GP rows of the file, published (derived) with counts rounded to 5
+    others = [derived("a", ind, "", a, 47) for ind, a in (("gp_trust_asc", 33), ("gp_trust_discharge_team", 21),
+                                                         ("gp_relationship_poor", 26), ("gp_value_closer_links", 41))]
+    write(tmp_path, "sites/a", ["a,gp_likert_mean,quality_day_care,,10,3.4,2.7,4.0,Student's t,false",
+                                "a,gp_likert_top2,quality_day_care,,10,,,,Wilson,true",
+                                "a,gp_likert_bottom2,quality_day_care,,10,,,,Wilson,true", *others])
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, indicator="gp_likert_mean", cell="denominator")
+    assert [(f.low, f.high, f.attack) for f in hit] == [(11, 11, "mean and interval inversion")]
+    # every count in the file is a multiple of 5: the file rounds them, and 11 is exact
+    assert hit[0].rule == "exact count where counts are rounded to 5"

@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -144,3 +145,29 @@ def test_serving_worker_survives_a_timeout_and_resets_state(tmp_path):
     results = dict((t["name"], r) for t, r in pipeline.LocalExecutor(1).map(tasks))
     assert results["slow"]["status"] == "failed" and "time limit" in results["slow"]["error"]
     assert results["a"]["status"] == "ok" and results["b"]["status"] == "ok" and results["c"]["status"] == "ok"
+
+
+def test_run_ends_with_the_disclosure_audit(batch):
+    manifest = json.loads((batch.output_dir / "manifest.json").read_text())
+    verdict = manifest["audit"]
+    assert verdict == batch.audit
+    assert {"passed", "findings", "by_attack", "by_rule", "first_findings", "summary"} <= set(verdict)
+    assert verdict["passed"] == (verdict["findings"] == 0)
+    index = (batch.output_dir / "index.html").read_text()
+    if verdict["passed"]:
+        assert "Disclosure audit: audit passed" in index
+    else:
+        assert "DISCLOSURE AUDIT FAILED" in index and verdict["first_findings"][0]["indicator"] in index
+
+
+def test_failed_audit_banner_and_exit_code():
+    verdict = {"passed": False, "summary": "audit FAILED: 1 cells pinned down", "first_findings": [
+        {"file": "sites/a/indicators.csv", "indicator": "op_planned_ahead", "group": "", "cell": "numerator",
+         "recovered": "6", "attack": "estimate x base", "rule": "count of 1-7 people (NHS Digital rule)"}]}
+    html_text = pipeline._audit_html(verdict)
+    assert 'class="audit-failed"' in html_text and "op_planned_ahead" in html_text and "do not publish" in html_text
+    ok = pipeline.SiteRun("a", "ok")
+    assert pipeline.RunResult(Path("."), [ok], pipeline.SiteRun("national", "ok"), {}, verdict).exit_code == 3
+    assert pipeline.RunResult(Path("."), [ok], pipeline.SiteRun("national", "ok"), {}, {"passed": True}).exit_code == 0
+    failed = pipeline.SiteRun("b", "failed")
+    assert pipeline.RunResult(Path("."), [ok, failed], pipeline.SiteRun("national", "ok"), {}, verdict).exit_code == 1
