@@ -161,9 +161,18 @@ class AuditResult:
         for f in self.findings:
             by_attack[f.attack] = by_attack.get(f.attack, 0) + 1
             by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        # the first findings of every attack in turn, so the sample shows each kind of leak
+        queues: dict[str, list] = {}
+        for f in self.findings:
+            queues.setdefault(f.attack, []).append(f)
+        sample = []
+        while len(sample) < min(first, len(self.findings)):
+            for q in queues.values():
+                if q and len(sample) < first:
+                    sample.append(q.pop(0))
         return {"passed": self.passed, "findings": len(self.findings), "files": len(self.files), "rows": self.rows,
                 "counts_checked": self.cells, "linked_tables": self.linked_tables, "seconds": round(self.seconds, 2),
-                "by_attack": by_attack, "by_rule": by_rule, "first_findings": [f.as_dict() for f in self.findings[:first]],
+                "by_attack": by_attack, "by_rule": by_rule, "first_findings": [f.as_dict() for f in sample],
                 "notes": self.notes[:20]}
 
     def table(self, limit: int | None = 50) -> str:

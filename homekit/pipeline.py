@@ -515,5 +515,6 @@ def _audit_html(verdict: dict | None) -> str:
         f"<li>{html.escape(f['file'])}: {html.escape(f['indicator'])} {html.escape(f['group'])}: {html.escape(f['cell'])} "
         f"recovered {html.escape(f['recovered'])} by {html.escape(f['attack'])} ({html.escape(f['rule'])})</li>"
         for f in verdict.get("first_findings", [])[:10])
+    text = html.escape(verdict.get("summary", "").replace("audit FAILED: ", "", 1))
     return (f'<div class="audit-failed" role="alert">DISCLOSURE AUDIT FAILED: do not publish these files. {text}.'
             f"<ul>{items}</ul>Run <code>homekit audit OUT --all</code> for every finding.</div>")
