@@ -113,3 +113,15 @@ def test_run_first_page_says_the_words_per_headline(rounds_run):
     ind = _rows(rounds_run / "sites" / "alpha" / "indicators.csv")
     trust = next(r for r in ind if r["indicator"] == "gp_trust_asc")
     assert (trust["period"], trust["comparison"], trust["benchmark"]) == ("2019", "better", "national_excluding_site")
+
+
+def test_summary_xlsx_has_the_change_sheet(two_round_report, tmp_path):
+    import openpyxl
+
+    two_round_report.write_outputs(str(tmp_path))
+    wb = openpyxl.load_workbook(tmp_path / "summary.xlsx")
+    rows = list(wb["change"].iter_rows(values_only=True))
+    assert rows[0][1:] == tuple(CHANGE_COLUMNS)
+    trust = next(r for r in rows if r[2] == "gp_trust_asc")
+    assert trust[0].startswith("GPs trusting adult social care") and trust[13] == "improved"
+    assert (tmp_path / "change.csv").exists() and (tmp_path / "history.csv").exists()

@@ -20,7 +20,13 @@ def example_data_dir() -> Path:
     """The bundled example data, written once into a cache folder (for interactive defaults)."""
     from ..example_data import write_example_data
 
-    cache = Path(os.environ.get("HOMEKIT_CACHE", Path.home() / ".cache" / "homekit")) / f"example_data-{__version__}"
+    import hashlib
+
+    from .. import example_data
+
+    # Keyed by the generator's own source too, so a changed example (e.g. a new survey round) is rebuilt.
+    digest = hashlib.sha256(Path(example_data.__file__).read_bytes()).hexdigest()[:10]
+    cache = Path(os.environ.get("HOMEKIT_CACHE", Path.home() / ".cache" / "homekit")) / f"example_data-{__version__}-{digest}"
     if not (cache / "sites.csv").exists():
         tmp = cache.with_name(cache.name + f".{os.getpid()}")
         write_example_data(tmp, overwrite=True)
@@ -85,10 +91,10 @@ class Report:
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
         published = self._published()
+        history, changes = getattr(self, "published_history", None), getattr(self, "changes", None)
         written = [write_indicators(published, out / "indicators.csv"),
                    write_summary_xlsx(published, out / "summary.xlsx", title=self.title_text, national=getattr(self, "national", None),
-                                      marker=self.site_rules.marker)]
-        history, changes = getattr(self, "published_history", None), getattr(self, "changes", None)
+                                      marker=self.site_rules.marker, change=changes)]
         if history is not None and len(history):
             written.append(write_history(history, out / "history.csv"))
             written.append(write_change(changes, out / "change.csv"))

@@ -38,20 +38,26 @@ def write_history(history: pd.DataFrame, path) -> Path:
     return _write_csv(history, HISTORY_COLUMNS, ("numerator", "denominator", "estimate", "lower", "upper"), path)
 
 
+def _rounded_change(change: pd.DataFrame) -> pd.DataFrame:
+    """Change rows at the precision the gate publishes estimates at (4 decimals; p-values to 4 significant digits)."""
+    out = change.copy()
+    for c in ("from_estimate", "to_estimate", "difference", "lower", "upper"):
+        out[c] = out[c].astype(float).round(4)
+    out["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else np.nan for v in out["p_value"].astype(float)]
+    return out
+
+
 def write_change(change: pd.DataFrame, path) -> Path:
     """``change.csv``: consecutive rounds compared (contract, second release), from the published history."""
     from ..indicators.change import CHANGE_COLUMNS
 
-    out = change.copy()
-    # The precision the gate publishes estimates at (4 decimals); p-values to 4 significant digits.
-    for c in ("from_estimate", "to_estimate", "difference", "lower", "upper"):
-        out[c] = out[c].astype(float).round(4)
-    out["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else np.nan for v in out["p_value"].astype(float)]
-    return _write_csv(out, CHANGE_COLUMNS, ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"), path)
+    return _write_csv(_rounded_change(change), CHANGE_COLUMNS, ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"), path)
 
 
-def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: pd.DataFrame | None = None, marker: str = "[c]") -> Path:
-    """An xlsx summary for council staff: read-me, headline indicators, every indicator.
+def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: pd.DataFrame | None = None, marker: str = "[c]",
+                       change: pd.DataFrame | None = None) -> Path:
+    """An xlsx summary for council staff: read-me, headline indicators, change since the last survey
+    (where there are rounds: the published ``change.csv`` rows with their labels), every indicator.
 
     Suppressed values read ``[c]``; no cell is ever written as a formula.
     """
@@ -79,6 +85,16 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
                 marker if sup else r["estimate"], marker if sup else r["lower"], marker if sup else r["upper"],
                 "" if pd.isna(r["denominator"]) else r["denominator"], nat, ht.loc[r["indicator"], "published_text"]]
         hs.append([safe_cell(hs, None if (isinstance(v, float) and np.isnan(v)) else v) for v in vals])
+    if change is not None and len(change):
+        from ..indicators.change import CHANGE_COLUMNS
+        from ..instruments import indicator_label
+
+        cs = wb.create_sheet("change")
+        cs.append([safe_cell(cs, h) for h in ["description"] + CHANGE_COLUMNS])
+        for r in _rounded_change(change).to_dict("records"):
+            vals = [indicator_label(r["indicator"])] + [r[c] for c in CHANGE_COLUMNS]
+            vals = ["true" if v is True else "false" if v is False else v for v in vals]
+            cs.append([safe_cell(cs, None if (isinstance(v, float) and np.isnan(v)) else v) for v in vals])
     al = wb.create_sheet("all_indicators")
     cols = list(indicators.columns)
     al.append([safe_cell(al, c) for c in cols])
