@@ -93,7 +93,7 @@ def test_xlsx_summary_written(batch):
     import openpyxl
 
     wb = openpyxl.load_workbook(batch.output_dir / "sites" / "barnsley" / "summary.xlsx")
-    assert wb.sheetnames == ["read_me", "headlines", "all_indicators"]
+    assert wb.sheetnames == ["read_me", "headlines", "change", "all_indicators"]  # barnsley: surveyed in 2013 and 2019
     cells = [c.value for row in wb["all_indicators"].iter_rows() for c in row]
     assert "[c]" in cells
     assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
