@@ -34,8 +34,7 @@ def floor_notebook(path: Path) -> None:
 
 def timed_task(work: Path, name: str, notebook: str, parameters: dict, html: bool = False) -> float:
     task = {"name": name, "notebook": notebook, "output_notebook": str(work / f"{name}_out.ipynb"), "parameters": parameters,
-            "timeout": 600, "task_file": str(work / f"{name}.json"), "result": str(work / f"{name}_result.json"),
-            "cwd": str(pipeline.NOTEBOOKS)}
+            "timeout": 600, "task_file": str(work / f"{name}.json"), "result": str(work / f"{name}_result.json")}
     if html:
         task["html"] = str(work / f"{name}.html")
         task["title"] = name

@@ -38,18 +38,28 @@ from . import __version__
 from .exceptions import HomekitError
 from .io import sha256
 from .loaders import load_data_dir
+from .worker import SCRATCH_ENV
 
-__all__ = ["run", "RunResult", "OutputExistsError", "NOTEBOOKS", "PARAMETERS"]
+__all__ = ["run", "RunResult", "OutputExistsError", "RunInterrupted"]
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_ROOT.parent
-NOTEBOOKS = Path(os.environ.get("HOMEKIT_NOTEBOOKS", REPO_ROOT / "notebooks"))
-PARAMETERS = Path(os.environ.get("HOMEKIT_PARAMETERS", REPO_ROOT / "parameters"))
 MANIFEST = "manifest.json"
+SITE_NOTEBOOK = "site_analysis.ipynb"
+NATIONAL_NOTEBOOK = "national_synthesis.ipynb"
 
 
 class OutputExistsError(HomekitError):
     """The output folder holds a previous run (or other files) and --overwrite was not given."""
+
+
+class RunInterrupted(HomekitError):
+    """The run was stopped (Ctrl-C): workers and kernels stopped, temporary files removed, and the
+    output folder's index and manifest say "interrupted" with what finished."""
+
+    def __init__(self, result: "RunResult"):
+        self.result = result
+        done = sum(s.status == "ok" for s in result.sites)
+        super().__init__(f"interrupted; {done} of {len(result.sites)} site reports had finished "
+                         f"(see {result.output_dir / MANIFEST})")
 
 
 @dataclass
@@ -114,13 +124,18 @@ def _site_parameters(site_id: str, parameters_dir: Path) -> dict:
 class LocalExecutor:
     """``jobs`` worker processes, each running notebooks one after another on one reused kernel.
 
-    A worker is a new process session (``python -m homekit.worker --serve``): a notebook over its
-    time limit is stopped by killing the worker's whole process group (kernel included) and a
-    fresh worker takes the remaining tasks.
+    A worker is a new process session (``python -m homekit.worker --serve``) whose private files
+    (kernel spec, Jupyter runtime files) live under ``scratch``: a notebook over its time limit is
+    stopped by killing the worker and every process it started (kernel included) and a fresh worker
+    takes the remaining tasks. ``close()`` (also on Ctrl-C) stops every worker the same way.
     """
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, scratch: str | os.PathLike | None = None):
         self.jobs = max(1, int(jobs))
+        self._own_scratch = scratch is None
+        self.scratch = Path(scratch or tempfile.mkdtemp(prefix="homekit-scratch-"))
+        self._procs: set = set()
+        self._stopping = False
 
     def map(self, tasks: list[dict]):
         import queue
@@ -133,18 +148,27 @@ class LocalExecutor:
 
         def lane():
             proc = lines = None
-            while True:
+            while not self._stopping:
                 try:
                     task = todo.get_nowait()
                 except queue.Empty:
                     break
                 if proc is None or proc.poll() is not None:
-                    proc, lines = _start_worker()
-                done.put((task, _serve_one(proc, lines, task)))
+                    proc, lines = _start_worker(self.scratch)
+                    self._procs.add(proc)
+                    if self._stopping:  # close() ran while this worker started
+                        _kill(proc)
+                        break
+                res = _serve_one(proc, lines, task)
+                if self._stopping:
+                    break
+                done.put((task, res))
                 if proc.poll() is not None:
+                    self._procs.discard(proc)
                     proc = None
             if proc is not None:
                 _stop_worker(proc)
+                self._procs.discard(proc)
 
         threads = [threading.Thread(target=lane, daemon=True) for _ in range(min(self.jobs, len(tasks)))]
         for th in threads:
@@ -154,14 +178,29 @@ class LocalExecutor:
         for th in threads:
             th.join()
 
+    def close(self) -> None:
+        """Stop every worker and its kernel now; remove the private files."""
+        self._stopping = True
+        for proc in list(self._procs):
+            _kill(proc)
+        self._procs.clear()
+        if self._own_scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
-def _start_worker():
+
+def _worker_env(scratch: Path) -> dict:
+    """A worker's environment: its private files, and any temporary file it or its kernel makes
+    (Jupyter connection files included), go under ``scratch``."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", SCRATCH_ENV: str(scratch), "TMPDIR": str(scratch)}
+
+
+def _start_worker(scratch: Path):
     import queue
     import threading
 
-    env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
     proc = subprocess.Popen([sys.executable, "-m", "homekit.worker", "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, start_new_session=True, env=env, text=True, bufsize=1)
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=_worker_env(scratch), text=True, bufsize=1)
     lines: queue.Queue = queue.Queue()
 
     def read():
@@ -174,11 +213,25 @@ def _start_worker():
 
 
 def _kill(proc) -> None:
+    """Kill a worker, its process group and every process it started (a Jupyter kernel runs in
+    a session of its own, so the group alone would leave it behind)."""
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
     proc.wait()
+    psutil.wait_procs(children, timeout=5)
 
 
 def _stop_worker(proc) -> None:
@@ -221,13 +274,15 @@ def _serve_one(proc, lines, task: dict) -> dict:
 
 
 class DaskExecutor:
-    """Tasks sent to a Dask distributed cluster; inputs and outputs on a path the workers share."""
+    """Tasks sent to a Dask distributed cluster; inputs and outputs on a path the workers share.
+    Each Dask worker finds the notebooks in its own homekit installation."""
 
     def __init__(self, scheduler: str | None = None, client=None):
         from distributed import Client
 
         self.client = client or Client(scheduler)
         self._own = client is None
+        self._futures: list = []
 
     def map(self, tasks: list[dict]):
         from distributed import as_completed
@@ -238,6 +293,7 @@ class DaskExecutor:
         size = max(1, math.ceil(len(tasks) / (2 * threads)))
         chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
         futures = {self.client.submit(execute_chunk, c, key=f"homekit-{c[0]['name']}-{time.time_ns()}", pure=False): c for c in chunks}
+        self._futures = list(futures)
         for f in as_completed(list(futures)):
             try:
                 results = f.result()
@@ -246,21 +302,29 @@ class DaskExecutor:
             yield from zip(futures[f], results)
 
     def close(self):
+        if self._futures:
+            self.client.cancel(self._futures)
         if self._own:
             self.client.close()
 
 
 def execute_chunk(tasks: list[dict]) -> list[dict]:
-    """Run several notebook tasks in order on one serving worker (used on Dask workers)."""
-    proc, lines = _start_worker()
-    results = []
-    for task in tasks:
-        if proc.poll() is not None:
-            proc, lines = _start_worker()
-        results.append(_serve_one(proc, lines, task))
-    if proc.poll() is None:
-        _stop_worker(proc)
-    return results
+    """Run several notebook tasks in order on one serving worker (used on Dask workers); the
+    worker's private files go to a temporary folder of this machine, removed at the end."""
+    scratch = Path(tempfile.mkdtemp(prefix="homekit-scratch-"))
+    proc = None
+    try:
+        proc, lines = _start_worker(scratch)
+        results = []
+        for task in tasks:
+            if proc.poll() is not None:
+                proc, lines = _start_worker(scratch)
+            results.append(_serve_one(proc, lines, task))
+        return results
+    finally:
+        if proc is not None and proc.poll() is None:
+            _stop_worker(proc)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def execute_task(task: dict) -> dict:
@@ -268,19 +332,23 @@ def execute_task(task: dict) -> dict:
     task_file = Path(task["task_file"])
     task_file.write_text(json.dumps(task))
     cmd = [sys.executable, "-m", "homekit.worker", str(task_file)]
-    env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+    scratch = Path(tempfile.mkdtemp(prefix="homekit-scratch-"))
     start = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=_worker_env(scratch),
+                            text=True)
     try:
-        _, err = proc.communicate(timeout=task["timeout"])
-    except subprocess.TimeoutExpired:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.communicate()
-        return {"status": "failed", "error": f"time limit of {task['timeout']} s reached; the notebook was stopped",
-                "seconds": round(time.time() - start, 2), "attempts": 1}
+            _, err = proc.communicate(timeout=task["timeout"])
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            proc.communicate()
+            return {"status": "failed", "error": f"time limit of {task['timeout']} s reached; the notebook was stopped",
+                    "seconds": round(time.time() - start, 2), "attempts": 1}
+        except BaseException:
+            _kill(proc)
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     result_file = Path(task["result"])
     if result_file.exists():
         return json.loads(result_file.read_text())
@@ -305,14 +373,25 @@ def run(
     progress: bool = True,
     redact_names: list[str] | None = None,
 ) -> RunResult:
-    """Run the whole batch. See the module docstring; raises ValidationError before writing anything."""
+    """Run the whole batch. See the module docstring.
+
+    Everything that can stop the run is checked before anything is written: the packaged
+    notebooks, the parameters folder (``parameters_dir``, else ``./parameters``, else the packaged
+    defaults; see :func:`homekit.resources.resolve_parameters`), the data (a
+    :class:`ValidationError`) and the output folder. Ctrl-C stops the workers and their kernels,
+    removes the work folder, writes an index and manifest saying "interrupted" and raises
+    :class:`RunInterrupted`.
+    """
     from tqdm.auto import tqdm
 
     from .indicators import compute_indicators
+    from .resources import notebook, resolve_parameters
 
     data_dir = Path(data_dir).resolve()
     out = Path(output_dir).resolve()
-    params_dir = Path(parameters_dir or PARAMETERS).resolve()
+    params_dir, params_source = resolve_parameters(parameters_dir)
+    for name in (SITE_NOTEBOOK, NATIONAL_NOTEBOOK):
+        notebook(name)  # a missing notebook stops the run here
     started = dt.datetime.now(dt.timezone.utc)
     data = load_data_dir(data_dir)  # raises ValidationError: nothing written yet
     chosen = list(sites) if sites else data.site_ids
@@ -326,9 +405,19 @@ def run(
     own_work = work_dir is None
     work = Path(work_dir or tempfile.mkdtemp(prefix="homekit-run-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    disclosure_file = params_dir / "disclosure.yaml"
-    benefits_file = params_dir / "benefits.yaml"
+    options = {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen}
+    ctx = {"data": data, "data_dir": data_dir, "out": out, "params_dir": params_dir, "params_source": params_source,
+           "before": inputs_before, "started": started, "options": options}
+    results: dict[str, SiteRun] = {s: SiteRun(s) for s in chosen}
+    national = SiteRun("national")
+    _finish(ctx, results, national, "running", inputs_before)  # a folder that always says what it holds
+    runner = None
+    status = "complete"
     try:
+        # The run's own copy of the parameters it uses, beside the slices (shared with Dask workers).
+        run_params = work / "parameters"
+        run_params.mkdir(exist_ok=True)
+        disclosure_file, benefits_file = (shutil.copyfile(params_dir / f, run_params / f) for f in ("disclosure.yaml", "benefits.yaml"))
         national_ind = compute_indicators(data, level="national")
         national_file = work / "national_indicators.csv"
         national_ind.to_csv(national_file, index=False)
@@ -353,67 +442,65 @@ def run(
             site_out.mkdir(parents=True, exist_ok=True)
             params = {
                 "site_id": site_id, "data_slice": str(slice_file), "national_file": str(national_file), "counts_file": str(counts_file),
-                "spread_file": str(spread_file),
-                "output_dir": str(site_out),
-                "disclosure_file": str(disclosure_file) if disclosure_file.exists() else "",
-                "benefits_file": str(benefits_file) if benefits_file.exists() else "",
+                "spread_file": str(spread_file), "output_dir": str(site_out),
+                "disclosure_file": str(disclosure_file), "benefits_file": str(benefits_file),
                 "redact_names": list(redact_names or []), **_site_parameters(site_id, params_dir),
             }
             name = str(data.sites.set_index("site_id").loc[site_id, "site_name"])
-            tasks.append({"name": site_id, "notebook": str(NOTEBOOKS / "site_analysis.ipynb"),
-                          "output_notebook": str(site_out / "site_analysis.ipynb"), "html": str(site_out / "report.html"),
-                          "title": f"{name}: Home Truths site report", "parameters": params, "cwd": str(NOTEBOOKS),
+            tasks.append({"name": site_id, "notebook": SITE_NOTEBOOK,
+                          "output_notebook": str(site_out / SITE_NOTEBOOK), "html": str(site_out / "report.html"),
+                          "title": f"{name}: Home Truths site report", "parameters": params,
                           "timeout": timeout, "task_file": str(work / f"task_{site_id}.json"), "result": str(work / f"result_{site_id}.json")})
-        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs)
-        results: dict[str, SiteRun] = {}
-        try:
-            bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
-            for task, res in runner.map(tasks):
-                results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
-                bar.set_postfix_str(f"{task['name']}: {res['status']}")
-                bar.update(1)
-            bar.close()
-            ok_sites = [s for s in chosen if results[s].status == "ok"]
-            full_file = work / "data.pkl"
-            pd.to_pickle({"data": data}, full_file)
-            nat_out = out / "national"
-            nat_out.mkdir(parents=True, exist_ok=True)
-            nat_params = {"data_file": str(full_file), "sites": ok_sites, "site_dirs": str(out / "sites"), "output_dir": str(nat_out),
-                          "disclosure_file": str(disclosure_file) if disclosure_file.exists() else "",
-                          "benefits_file": str(benefits_file) if benefits_file.exists() else ""}
-            nat_yaml = params_dir / "national.yaml"
-            if nat_yaml.exists():
-                nat_params.update(yaml.safe_load(nat_yaml.read_text()) or {})
-            nat_task = {"name": "national", "notebook": str(NOTEBOOKS / "national_synthesis.ipynb"),
-                        "output_notebook": str(nat_out / "national_synthesis.ipynb"), "html": str(nat_out / "report.html"),
-                        "title": "Home Truths: national synthesis", "parameters": nat_params, "cwd": str(NOTEBOOKS),
-                        "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
-            if ok_sites:
-                res = next(iter(runner.map([nat_task])))[1]
-                national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
-            else:
-                national = SiteRun("national", "failed", "no site succeeded", 0, 0)
-        finally:
-            if isinstance(runner, DaskExecutor):
-                runner.close()
+        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs, scratch=work / "scratch")
+        bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
+        for task, res in runner.map(tasks):
+            results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+            bar.set_postfix_str(f"{task['name']}: {res['status']}")
+            bar.update(1)
+        bar.close()
+        ok_sites = [s for s in chosen if results[s].status == "ok"]
+        full_file = work / "data.pkl"
+        pd.to_pickle({"data": data}, full_file)
+        nat_out = out / "national"
+        nat_out.mkdir(parents=True, exist_ok=True)
+        nat_params = {"data_file": str(full_file), "sites": ok_sites, "site_dirs": str(out / "sites"), "output_dir": str(nat_out),
+                      "disclosure_file": str(disclosure_file), "benefits_file": str(benefits_file),
+                      **(yaml.safe_load((params_dir / "national.yaml").read_text()) or {})}
+        nat_task = {"name": "national", "notebook": NATIONAL_NOTEBOOK,
+                    "output_notebook": str(nat_out / NATIONAL_NOTEBOOK), "html": str(nat_out / "report.html"),
+                    "title": "Home Truths: national synthesis", "parameters": nat_params,
+                    "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
+        if ok_sites:
+            res = next(iter(runner.map([nat_task])))[1]
+            national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+        else:
+            national = SiteRun("national", "failed", "no site succeeded", 0, 0)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        _hold_sigint(True)  # a second Ctrl-C must not cut the clean-up short
     finally:
+        if runner is not None:
+            runner.close()
         if own_work:
             shutil.rmtree(work, ignore_errors=True)
         else:
             for f in work.glob("slice_*.pkl"):
                 f.unlink()
             (work / "data.pkl").unlink(missing_ok=True)
+            shutil.rmtree(work / "scratch", ignore_errors=True)
+    if status == "interrupted":
+        for r in [*results.values(), national]:
+            if r.status == "pending":
+                r.status = "interrupted"  # its folder may hold half-written files: none is kept
+                shutil.rmtree(out / ("national" if r is national else f"sites/{r.site_id}"), ignore_errors=True)
     inputs_after = {p: sha256(p) for p in inputs_before}
-    site_runs = [results[s] for s in chosen]
-    verdict = _audit(out)
-    manifest = _manifest(data, data_dir, out, params_dir, site_runs, national, inputs_before, inputs_after, started,
-                         {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen})
-    manifest["audit"] = verdict
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-    write_index(out, data, site_runs, national, manifest)
+    result = _finish(ctx, results, national, status, inputs_after)
+    if status == "interrupted":
+        _hold_sigint(False)
+        raise RunInterrupted(result)
     if inputs_before != inputs_after:
         raise HomekitError("input files changed during the run (SHA-256 differs); see manifest.json")
-    return RunResult(out, site_runs, national, manifest, verdict)
+    return result
 
 
 def _audit(out: Path) -> dict:
@@ -424,6 +511,39 @@ def _audit(out: Path) -> dict:
     verdict = result.verdict()
     verdict["summary"] = result.summary()
     return verdict
+
+
+_SAVED_SIGINT = None
+
+
+def _hold_sigint(hold: bool) -> None:
+    """Ignore SIGINT while cleaning up after one (main thread only), then restore the handler."""
+    global _SAVED_SIGINT
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if hold:
+        _SAVED_SIGINT = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    elif _SAVED_SIGINT is not None:
+        signal.signal(signal.SIGINT, _SAVED_SIGINT)
+        _SAVED_SIGINT = None
+
+
+def _finish(ctx: dict, results: dict, national: SiteRun, status: str, inputs_after: dict) -> RunResult:
+    """Write the manifest and the index for the run's state (running, complete or interrupted); a
+    complete run is audited first (an interrupted one is not publishable anyway)."""
+    site_runs = [results[s] for s in ctx["options"]["sites"]]
+    verdict = _audit(ctx["out"]) if status == "complete" else None
+    manifest = _manifest(ctx["data"], ctx["data_dir"], ctx["out"], ctx["params_dir"], site_runs, national, ctx["before"],
+                         inputs_after, ctx["started"], ctx["options"])
+    manifest["audit"] = verdict
+    manifest["status"] = status
+    manifest["parameters_source"] = ctx["params_source"]
+    manifest["parameters_dir"] = str(ctx["params_dir"])
+    (ctx["out"] / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    write_index(ctx["out"], ctx["data"], site_runs, national, manifest)
+    return RunResult(ctx["out"], site_runs, national, manifest, verdict)
 
 
 def _outputs(folder: Path, root: Path) -> list[dict]:
@@ -458,6 +578,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;max-width:1
 h1{color:#005eb8} table{border-collapse:collapse;width:100%;margin:1em 0} th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #d8dde0}
 th{background:#f0f4f5} .audit-failed{background:#d5281b;color:#fff;padding:1em;font-weight:600}
 .audit-failed li{font-weight:400;font-family:monospace;font-size:12px} .audit-passed{color:#007f3b} .ok{color:#007f3b;font-weight:600} .failed{color:#d5281b;font-weight:600} .err{font-family:monospace;font-size:12px;color:#425563}
+.interrupted,.pending,.running{color:#ae2573;font-weight:600}
 a{color:#005eb8} .meta{color:#425563;font-size:14px}
 """
 
@@ -483,9 +604,14 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
     n_ok = sum(s.status == "ok" for s in site_runs)
     nat_err = f'<div class="err">{html.escape(national.error or "")}</div>' if national.error else ""
     audit_html = _audit_html(manifest.get("audit"))
+    status = manifest.get("status", "complete")
+    banner = "" if status == "complete" else (
+        f'<p class="{status}">This run is {status}: only the reports marked ok below are complete.'
+        ' Run again with --overwrite (or --update) to finish it.</p>')
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Home Truths reports</title><style>{_INDEX_CSS}</style></head>
 <body><h1>Home Truths reports</h1>
+{banner}
 {audit_html}
 <p class="meta">homekit {html.escape(manifest['homekit_version'])} · run finished {html.escape(manifest['finished'])} ·
 {n_ok} of {len(site_runs)} sites succeeded · inputs unchanged: {all(i['unchanged'] for i in manifest['inputs'])}</p>
