@@ -70,7 +70,7 @@ def _cmd_run(args) -> int:
         names = [n.strip() for n in open(args.redact_names, encoding="utf-8").read().splitlines() if n.strip()]
     try:
         result = run(args.data_dir, args.output_dir, sites=sites, jobs=args.jobs, timeout=args.timeout, overwrite=args.overwrite,
-                     executor=args.executor, scheduler=args.scheduler, parameters_dir=args.parameters, work_dir=args.work_dir,
+                     update=args.update, executor=args.executor, scheduler=args.scheduler, parameters_dir=args.parameters, work_dir=args.work_dir,
                      progress=not args.quiet, redact_names=names)
     except VErr as err:
         print(err.table(limit=None if args.all else 200))
@@ -87,7 +87,9 @@ def _cmd_run(args) -> int:
     if result.national.status != "ok":
         print(f"FAILED national synthesis: {result.national.error}")
     ok = len(result.sites) - len(result.failed)
-    print(f"{ok} of {len(result.sites)} sites succeeded; national synthesis: {result.national.status}")
+    kept = sum(s.kept for s in result.sites)
+    note = f" ({kept} unchanged and kept{', national kept' if result.national.kept else ''})" if args.update else ""
+    print(f"{ok} of {len(result.sites)} sites succeeded; national synthesis: {result.national.status}{note}")
     if result.audit is not None:
         print(result.audit.get("summary", ""))
         if result.audit_failed:
@@ -215,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
                     ["homekit run --data-dir data --output-dir reports",
                      "homekit run --data-dir data --output-dir reports --sites barnsley,wiltshire --jobs 4",
                      "homekit run --data-dir data --output-dir reports --overwrite --parameters my-parameters",
+                     "homekit run --data-dir data --output-dir reports --update     # after correcting one site's data",
                      "homekit run --executor dask --scheduler tcp://HOST:8786 --data-dir /shared/data "
                      "--output-dir /shared/reports --work-dir /shared/work"])
     p.add_argument("--data-dir", required=True, help="the data folder (required)")
@@ -222,7 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sites", help="comma-separated site ids (default: all sites)")
     p.add_argument("--jobs", type=int, default=2, help="site notebooks run at once (local executor)")
     p.add_argument("--timeout", type=float, default=900, help="time limit per notebook, seconds (the national synthesis gets twice)")
-    p.add_argument("--overwrite", action="store_true", help="replace a previous (or interrupted) run in the output folder")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--overwrite", action="store_true", help="replace a previous (or interrupted) run in the output folder")
+    how.add_argument("--update", action="store_true",
+                     help="over a previous (or interrupted) run: re-run only the sites whose data slice, parameters, notebook, "
+                          "disclosure rules or homekit version changed, and the national synthesis if its inputs changed; "
+                          "keep every other report as it is (default: off)")
     p.add_argument("--executor", choices=["local", "dask"], default="local", help="where notebooks run")
     p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask), e.g. tcp://host:8786")
     p.add_argument("--parameters", help="parameters folder (default: ./parameters if present, else the packaged defaults)")

@@ -70,6 +70,7 @@ class SiteRun:
     seconds: float = 0.0
     attempts: int = 0
     outputs: list = field(default_factory=list)
+    kept: bool = False  # --update: the previous report was kept, not run again
 
 
 @dataclass
@@ -98,11 +99,21 @@ class RunResult:
         return 3 if self.audit_failed else 0
 
 
-def _prepare_output(out: Path, overwrite: bool) -> None:
+def _prepare_output(out: Path, overwrite: bool, update: bool = False) -> dict | None:
+    """Make ``out`` ready; with ``update`` return the previous run's manifest (nothing removed)."""
+    previous = out / MANIFEST
+    if update:
+        if not previous.exists():
+            raise OutputExistsError(f"{out} holds no previous homekit run ({MANIFEST}) to update; run without --update")
+        try:
+            return json.loads(previous.read_text())
+        except ValueError as exc:
+            raise OutputExistsError(f"{previous} is not a readable manifest ({exc}); run with --overwrite instead") from None
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise OutputExistsError(f"{out} is not empty; choose a new folder or pass --overwrite to replace a previous run")
-        if not (out / MANIFEST).exists():
+            raise OutputExistsError(f"{out} is not empty; choose a new folder, pass --overwrite to replace a previous run "
+                                    "or --update to re-run only what changed")
+        if not previous.exists():
             raise OutputExistsError(f"{out} is not empty and holds no homekit run ({MANIFEST}); refusing to overwrite it")
         for child in out.iterdir():
             if child.is_dir():
@@ -110,6 +121,60 @@ def _prepare_output(out: Path, overwrite: bool) -> None:
             else:
                 child.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+# -- what a report depends on (for --update) ---------------------------------------------------
+
+def _code_fingerprint() -> str:
+    """homekit's version and a hash of its code (a development checkout changes without a new version)."""
+    import hashlib
+
+    h = hashlib.sha256(__version__.encode())
+    root = Path(__file__).resolve().parent
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:16]}"
+
+
+def site_data_hashes(data) -> dict[str, str]:
+    """SHA-256 of every site's validated slice (all its rows in every table, with the columns and
+    their types), computed in one pass over the data: the same slice gives the same hash whatever
+    the other sites hold or the order of the files' rows of other sites."""
+    import hashlib
+
+    import numpy as np
+
+    hashes = {s: hashlib.sha256() for s in data.site_ids}
+    for name in sorted(data.tables):
+        df = data.tables[name]
+        if "site_id" not in df.columns or not len(df):
+            continue
+        header = (name + "|" + ",".join(f"{c}:{df[c].dtype}" for c in df.columns)).encode()
+        rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
+        codes, uniques = pd.factorize(df["site_id"].astype(str))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        for k, site in enumerate(uniques):
+            if site in hashes:
+                hashes[site].update(header)
+                hashes[site].update(rows[order[bounds[k]:bounds[k + 1]]].tobytes())
+    return {s: h.hexdigest() for s, h in hashes.items()}
+
+
+def _digest(obj) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _unchanged(previous: dict | None, out: Path, folder: str, key: dict, entry: dict | None) -> bool:
+    """A previous report can be kept: it succeeded with the same inputs and its files are as written."""
+    if previous is None or entry is None or entry.get("status") != "ok" or entry.get("key") != key:
+        return False
+    files = [o for o in previous.get("outputs", []) if o["path"].startswith(folder + "/")]
+    return bool(files) and all((out / o["path"]).is_file() and sha256(out / o["path"]) == o["sha256"] for o in files)
 
 
 def _site_parameters(site_id: str, parameters_dir: Path) -> dict:
@@ -127,15 +192,32 @@ class LocalExecutor:
     A worker is a new process session (``python -m homekit.worker --serve``) whose private files
     (kernel spec, Jupyter runtime files) live under ``scratch``: a notebook over its time limit is
     stopped by killing the worker and every process it started (kernel included) and a fresh worker
-    takes the remaining tasks. ``close()`` (also on Ctrl-C) stops every worker the same way.
+    takes the remaining tasks. With ``keep_warm`` workers outlive a ``map()`` call, so the national
+    synthesis runs on a kernel that is already up. ``close()`` (also on Ctrl-C) stops them all.
     """
 
-    def __init__(self, jobs: int, scratch: str | os.PathLike | None = None):
+    def __init__(self, jobs: int, scratch: str | os.PathLike | None = None, keep_warm: bool = False):
+        import threading
+
         self.jobs = max(1, int(jobs))
+        self.keep_warm = keep_warm  # keep workers between map() calls (then close() must be called)
         self._own_scratch = scratch is None
         self.scratch = Path(scratch or tempfile.mkdtemp(prefix="homekit-scratch-"))
         self._procs: set = set()
+        self._idle: list = []  # workers (with their warm kernels) kept between map() calls
+        self._lock = threading.Lock()
         self._stopping = False
+
+    def _worker(self):
+        with self._lock:
+            while self._idle:
+                proc, lines = self._idle.pop()
+                if proc.poll() is None:
+                    return proc, lines
+                self._procs.discard(proc)
+        proc, lines = _start_worker(self.scratch)
+        self._procs.add(proc)
+        return proc, lines
 
     def map(self, tasks: list[dict]):
         import queue
@@ -154,8 +236,7 @@ class LocalExecutor:
                 except queue.Empty:
                     break
                 if proc is None or proc.poll() is not None:
-                    proc, lines = _start_worker(self.scratch)
-                    self._procs.add(proc)
+                    proc, lines = self._worker()
                     if self._stopping:  # close() ran while this worker started
                         _kill(proc)
                         break
@@ -166,9 +247,13 @@ class LocalExecutor:
                 if proc.poll() is not None:
                     self._procs.discard(proc)
                     proc = None
-            if proc is not None:
-                _stop_worker(proc)
-                self._procs.discard(proc)
+            if proc is not None and proc.poll() is None and not self._stopping:
+                if self.keep_warm:
+                    with self._lock:
+                        self._idle.append((proc, lines))  # warm for the next map() (the national synthesis)
+                else:
+                    _stop_worker(proc)
+                    self._procs.discard(proc)
 
         threads = [threading.Thread(target=lane, daemon=True) for _ in range(min(self.jobs, len(tasks)))]
         for th in threads:
@@ -178,11 +263,26 @@ class LocalExecutor:
         for th in threads:
             th.join()
 
-    def close(self) -> None:
-        """Stop every worker and its kernel now; remove the private files."""
+    def close(self, kill: bool = False) -> None:
+        """Stop every worker and its kernel (idle ones cleanly unless ``kill``; busy ones are
+        killed, as on Ctrl-C) and remove the private files."""
         self._stopping = True
+        with self._lock:
+            idle, self._idle = [p for p, _ in self._idle], []
+        gentle = [p for p in self._procs if p in idle and not kill]
+        for proc in gentle:  # all at once: each worker shuts its kernel down in parallel
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
         for proc in list(self._procs):
-            _kill(proc)
+            if proc in gentle:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    _kill(proc)
+            else:
+                _kill(proc)
         self._procs.clear()
         if self._own_scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
@@ -301,7 +401,7 @@ class DaskExecutor:
                 results = [{"status": "failed", "error": f"worker error: {exc}", "seconds": 0, "attempts": 1}] * len(futures[f])
             yield from zip(futures[f], results)
 
-    def close(self):
+    def close(self, kill: bool = False):
         if self._futures:
             self.client.cancel(self._futures)
         if self._own:
@@ -365,6 +465,7 @@ def run(
     jobs: int = 2,
     timeout: float = 900,
     overwrite: bool = False,
+    update: bool = False,
     executor: str = "local",
     scheduler: str | None = None,
     client=None,
@@ -381,6 +482,11 @@ def run(
     :class:`ValidationError`) and the output folder. Ctrl-C stops the workers and their kernels,
     removes the work folder, writes an index and manifest saying "interrupted" and raises
     :class:`RunInterrupted`.
+
+    With ``update`` over a previous run's folder, only the sites whose validated data slice,
+    parameters, notebook, disclosure rules or homekit version changed are run again (their content
+    hashes are kept in the manifest), and the national synthesis when any of its inputs changed;
+    every other report is kept as it is, byte for byte.
     """
     from tqdm.auto import tqdm
 
@@ -401,15 +507,30 @@ def run(
     if data_dir == out or data_dir in out.parents:
         raise HomekitError("the output folder must not be inside the data folder (raw data is never written to)")
     inputs_before = {s.path: s.sha256 for s in data.sources}
-    _prepare_output(out, overwrite)
+    previous = _prepare_output(out, overwrite, update)
     own_work = work_dir is None
     work = Path(work_dir or tempfile.mkdtemp(prefix="homekit-run-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     options = {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen}
     ctx = {"data": data, "data_dir": data_dir, "out": out, "params_dir": params_dir, "params_source": params_source,
-           "before": inputs_before, "started": started, "options": options}
+           "before": inputs_before, "started": started, "options": options, "update": update}
+    code = _code_fingerprint()
+    rules = {f: sha256(params_dir / f) for f in ("disclosure.yaml", "benefits.yaml")}
+    notebooks = {n: sha256(notebook(n)) for n in (SITE_NOTEBOOK, NATIONAL_NOTEBOOK)}
+    data_hashes = site_data_hashes(data)
+    keys = {s: {"data": data_hashes[s], "parameters": _digest([_site_parameters(s, params_dir), list(redact_names or [])]),
+                "rules": rules, "notebook": notebooks[SITE_NOTEBOOK], "homekit": code} for s in chosen}
+    before = {e["site_id"]: e for e in (previous or {}).get("sites", [])}
+    kept = [s for s in chosen if _unchanged(previous, out, f"sites/{s}", keys[s], before.get(s))]
     results: dict[str, SiteRun] = {s: SiteRun(s) for s in chosen}
+    for s in kept:
+        results[s] = SiteRun(s, "ok", None, before[s].get("seconds", 0), before[s].get("attempts", 0), kept=True)
+    if previous is not None:  # reports that will be rebuilt, or of sites no longer in the run, go now
+        for folder in (out / "sites").glob("*") if (out / "sites").is_dir() else []:
+            if folder.name not in kept:
+                shutil.rmtree(folder)
     national = SiteRun("national")
+    ctx["keys"] = keys
     _finish(ctx, results, national, "running", inputs_before)  # a folder that always says what it holds
     runner = None
     status = "complete"
@@ -418,23 +539,24 @@ def run(
         run_params = work / "parameters"
         run_params.mkdir(exist_ok=True)
         disclosure_file, benefits_file = (shutil.copyfile(params_dir / f, run_params / f) for f in ("disclosure.yaml", "benefits.yaml"))
-        national_ind = compute_indicators(data, level="national")
         national_file = work / "national_indicators.csv"
-        national_ind.to_csv(national_file, index=False)
-        # Exact national counts (private, never published): a site's comparison with the other
-        # sites is these minus the site's own counts.
         counts_file = work / "national_counts.csv"
-        national_ind.to_csv(counts_file, index=False)
-        # The range of every site's published figures (spine charts): from the sites' rows after
-        # the gate, so the site notebooks see no more than the other sites publish themselves.
-        from .disclosure import disclose_indicators, load_rules
-        from .indicators.compare import spread_of_sites
-
-        site_rules = load_rules(disclosure_file if disclosure_file.exists() else None, "site")
         spread_file = work / "site_spread.csv"
-        spread_of_sites(disclose_indicators(compute_indicators(data, national=national_ind), site_rules)).to_csv(spread_file, index=False)
+        if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
+            national_ind = compute_indicators(data, level="national")
+            national_ind.to_csv(national_file, index=False)
+            # Exact national counts (private, never published): a site's comparison with the other
+            # sites is these minus the site's own counts.
+            national_ind.to_csv(counts_file, index=False)
+            # The range of every site's published figures (spine charts): from the sites' rows after
+            # the gate, so the site notebooks see no more than the other sites publish themselves.
+            from .disclosure import disclose_indicators, load_rules
+            from .indicators.compare import spread_of_sites
+
+            site_rules = load_rules(disclosure_file, "site")
+            spread_of_sites(disclose_indicators(compute_indicators(data, national=national_ind), site_rules)).to_csv(spread_file, index=False)
         tasks = []
-        for site_id in chosen:
+        for site_id in (s for s in chosen if s not in kept):
             part = data.site(site_id)
             slice_file = work / f"slice_{site_id}.pkl"
             pd.to_pickle({"data": part, "sources": data.sources}, slice_file)
@@ -451,7 +573,7 @@ def run(
                           "output_notebook": str(site_out / SITE_NOTEBOOK), "html": str(site_out / "report.html"),
                           "title": f"{name}: Home Truths site report", "parameters": params,
                           "timeout": timeout, "task_file": str(work / f"task_{site_id}.json"), "result": str(work / f"result_{site_id}.json")})
-        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs, scratch=work / "scratch")
+        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs, scratch=work / "scratch", keep_warm=True)
         bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
         for task, res in runner.map(tasks):
             results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
@@ -460,9 +582,7 @@ def run(
         bar.close()
         ok_sites = [s for s in chosen if results[s].status == "ok"]
         full_file = work / "data.pkl"
-        pd.to_pickle({"data": data}, full_file)
         nat_out = out / "national"
-        nat_out.mkdir(parents=True, exist_ok=True)
         nat_params = {"data_file": str(full_file), "sites": ok_sites, "site_dirs": str(out / "sites"), "output_dir": str(nat_out),
                       "disclosure_file": str(disclosure_file), "benefits_file": str(benefits_file),
                       **(yaml.safe_load((params_dir / "national.yaml").read_text()) or {})}
@@ -470,7 +590,17 @@ def run(
                     "output_notebook": str(nat_out / NATIONAL_NOTEBOOK), "html": str(nat_out / "report.html"),
                     "title": "Home Truths: national synthesis", "parameters": nat_params,
                     "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
-        if ok_sites:
+        ctx["national_key"] = nat_key = {
+            "data": _digest(sorted(data_hashes.items())), "sites": ok_sites, "rules": rules, "notebook": notebooks[NATIONAL_NOTEBOOK],
+            "homekit": code, "parameters": _digest({k: v for k, v in nat_params.items() if not k.endswith(("_file", "_dir", "_dirs"))}),
+            "site_indicators": {s: sha256(out / "sites" / s / "indicators.csv") for s in ok_sites
+                                if (out / "sites" / s / "indicators.csv").is_file()}}
+        if ok_sites and _unchanged(previous, out, "national", nat_key, (previous or {}).get("national")):
+            national = SiteRun("national", "ok", None, previous["national"].get("seconds", 0), 1, kept=True)
+        elif ok_sites:
+            shutil.rmtree(nat_out, ignore_errors=True)
+            nat_out.mkdir(parents=True)
+            pd.to_pickle({"data": data}, full_file)
             res = next(iter(runner.map([nat_task])))[1]
             national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
         else:
@@ -480,7 +610,7 @@ def run(
         _hold_sigint(True)  # a second Ctrl-C must not cut the clean-up short
     finally:
         if runner is not None:
-            runner.close()
+            runner.close(kill=status != "complete")
         if own_work:
             shutil.rmtree(work, ignore_errors=True)
         else:
@@ -539,6 +669,12 @@ def _finish(ctx: dict, results: dict, national: SiteRun, status: str, inputs_aft
                          inputs_after, ctx["started"], ctx["options"])
     manifest["audit"] = verdict
     manifest["status"] = status
+    for entry in manifest["sites"]:
+        entry["key"] = ctx.get("keys", {}).get(entry["site_id"])
+        entry["kept"] = results[entry["site_id"]].kept
+    manifest["national"]["key"] = ctx.get("national_key")
+    manifest["national"]["kept"] = national.kept
+    manifest["update"] = ctx["update"]
     manifest["parameters_source"] = ctx["params_source"]
     manifest["parameters_dir"] = str(ctx["params_dir"])
     (ctx["out"] / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
@@ -596,7 +732,7 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
                 links.append(f'<a href="{rel}/{f}">{label}</a>')
         err = f'<div class="err">{html.escape(s.error or "")}</div>' if s.error else ""
         rows.append(f"<tr><td>{html.escape(str(names.loc[s.site_id, 'site_name']))}</td><td>{int(names.loc[s.site_id, 'wave'])}</td>"
-                    f'<td class="{s.status}">{s.status}</td><td>{" · ".join(links)}{err}</td><td>{s.seconds:.0f} s</td></tr>')
+                    f'<td class="{s.status}">{s.status}{" (unchanged, kept)" if s.kept else ""}</td><td>{" · ".join(links)}{err}</td><td>{s.seconds:.0f} s</td></tr>')
     nat_links = " · ".join(f'<a href="national/{f}">{label}</a>' for f, label in
                            (("report.html", "national report"), ("indicators.csv", "indicators.csv"), ("change.csv", "change.csv"),
                             ("summary.xlsx", "summary.xlsx"))

@@ -62,10 +62,11 @@ def test_wheel_installs_and_runs_a_batch_from_an_empty_folder(tmp_path):
                    capture_output=True)
     empty = tmp_path / "elsewhere"
     empty.mkdir()
-    where = subprocess.run([str(py), "-c", "import homekit; print(homekit.__file__)"], cwd=empty, capture_output=True, text=True)
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}  # no PYTHONPATH
+    where = subprocess.run([str(py), "-c", "import homekit; print(homekit.__file__)"], cwd=empty, env=env, capture_output=True,
+                           text=True)
     assert where.stdout.strip().startswith(purelib), where.stdout + where.stderr  # the wheel's copy, not the checkout
     homekit = venv / "bin" / "homekit"
-    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
     assert subprocess.run([str(homekit), "example-data", "data"], cwd=empty, env=env, capture_output=True).returncode == 0
     res = subprocess.run([str(homekit), "run", "--data-dir", "data", "--output-dir", "out", "--sites", "barnsley,wiltshire", "--quiet"],
                          cwd=empty, env=env, capture_output=True, text=True, timeout=600)
