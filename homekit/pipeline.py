@@ -219,6 +219,14 @@ class LocalExecutor:
         self._procs.add(proc)
         return proc, lines
 
+    def warm(self, n: int) -> None:
+        """Start ``n`` workers now (their kernels start and import homekit in the background)."""
+        for _ in range(max(0, n)):
+            proc, lines = _start_worker(self.scratch)
+            with self._lock:
+                self._procs.add(proc)
+                self._idle.append((proc, lines))
+
     def map(self, tasks: list[dict]):
         import queue
         import threading
@@ -535,6 +543,10 @@ def run(
     runner = None
     status = "complete"
     try:
+        to_run = [s for s in chosen if s not in kept]
+        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs, scratch=work / "scratch", keep_warm=True)
+        if to_run and isinstance(runner, LocalExecutor):
+            runner.warm(min(jobs, len(to_run)))  # kernels start and import homekit while the slices are written
         # The run's own copy of the parameters it uses, beside the slices (shared with Dask workers).
         run_params = work / "parameters"
         run_params.mkdir(exist_ok=True)
@@ -556,7 +568,7 @@ def run(
             site_rules = load_rules(disclosure_file, "site")
             spread_of_sites(disclose_indicators(compute_indicators(data, national=national_ind), site_rules)).to_csv(spread_file, index=False)
         tasks = []
-        for site_id in (s for s in chosen if s not in kept):
+        for site_id in to_run:
             part = data.site(site_id)
             slice_file = work / f"slice_{site_id}.pkl"
             pd.to_pickle({"data": part, "sources": data.sources}, slice_file)
@@ -573,7 +585,6 @@ def run(
                           "output_notebook": str(site_out / SITE_NOTEBOOK), "html": str(site_out / "report.html"),
                           "title": f"{name}: Home Truths site report", "parameters": params,
                           "timeout": timeout, "task_file": str(work / f"task_{site_id}.json"), "result": str(work / f"result_{site_id}.json")})
-        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs, scratch=work / "scratch", keep_warm=True)
         bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
         for task, res in runner.map(tasks):
             results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))

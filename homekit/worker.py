@@ -85,7 +85,7 @@ def to_html(notebook: str | os.PathLike, html_path: str | os.PathLike, title: st
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(str(notebook), as_version=4)
-    remove = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "outputs", RESET_TAG})
+    remove = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "outputs", RESET_TAG, CODE_TAG})
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(remove, enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
@@ -104,6 +104,8 @@ def is_kernel_start_failure(exc: BaseException) -> bool:
 
 
 RESET_TAG = "homekit-reset"
+#: Markdown cells that tell a notebook reader which function draws the next section; not published.
+CODE_TAG = "homekit-code"
 
 
 def _with_reset_cell(notebook: str) -> str:
@@ -179,7 +181,25 @@ def _fresh_kernel():
 
     km = KernelManager(kernel_name=KERNEL_NAME)
     km.start_kernel()
+    _preload(km)
     return km
+
+
+#: Imported in a fresh kernel before its first notebook (a %reset keeps imported modules), so the
+#: import time is paid while the batch is still preparing, not by the first site.
+PRELOAD = "import homekit.report, homekit.checks, matplotlib.pyplot"
+
+
+def _preload(km) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        kc.execute_interactive(PRELOAD, store_history=False, timeout=300, output_hook=lambda msg: None)
+    except Exception:  # noqa: BLE001 - a failed preload only costs time: the notebook imports again
+        pass
+    finally:
+        kc.stop_channels()
 
 
 def _shutdown(km) -> None:

@@ -40,3 +40,47 @@ def test_explore_runs_top_to_bottom(tmp_path, example_dir):
     assert any("rows suppressed before sharing" in t for t in printed)
     assert not any(o["output_type"] == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert json.loads((tmp_path / "r.json").read_text())["status"] == "ok"
+
+
+@pytest.mark.parametrize("name, var", [("site_analysis", "report"), ("national_synthesis", "national")])
+def test_each_section_says_which_function_draws_it(name, var):
+    """Before every section call, a markdown cell tagged homekit-code names the function that
+    draws it (kept out of the published HTML), and that name resolves to that very function."""
+    import importlib
+    import re
+
+    from homekit.report import NationalReport, SiteReport
+
+    cls = SiteReport if var == "report" else NationalReport
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    for before, cell in zip(nb.cells, nb.cells[1:]):
+        m = re.search(rf"\b{var}\.(\w+)\(", cell.source) if cell.cell_type == "code" else None
+        if not m:
+            continue
+        assert before.cell_type == "markdown" and "homekit-code" in before.metadata.get("tags", []), \
+            f"{name}: add a markdown cell tagged homekit-code, '*Code:* `module.function`', before {cell.source!r}"
+        dotted = re.search(r"`([\w.]+)`", before.source).group(1)
+        module, _, attr = dotted.rpartition(".")
+        try:
+            target = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError:  # Class.method
+            module, _, owner = module.rpartition(".")
+            target = getattr(getattr(importlib.import_module(module), owner), attr)
+        if m.group(1) in ("open", "write_outputs"):
+            method = getattr(cls, m.group(1))
+            assert getattr(method, "__func__", method) is getattr(target, "__func__", target), (dotted, cell.source)
+        else:  # sections are functions of homekit.report modules that the report binds as methods
+            assert target in cls.SECTIONS and target.__name__ == m.group(1), (dotted, cell.source)
+
+
+def test_code_pointers_stay_out_of_the_published_html(tmp_path):
+    from homekit.worker import to_html
+
+    nb = nbformat.v4.new_notebook()
+    md = nbformat.v4.new_markdown_cell("*Code:* `homekit.report.gp.perception_gap`")
+    md.metadata["tags"] = ["homekit-code"]
+    nb.cells = [nbformat.v4.new_markdown_cell("A service GPs do not know about is as good as missing."), md]
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    to_html(tmp_path / "x.ipynb", tmp_path / "x.html", "x")
+    html = (tmp_path / "x.html").read_text()
+    assert "as good as missing" in html and "perception_gap" not in html

@@ -46,20 +46,23 @@ def test_wheel_installs_and_runs_a_batch_from_an_empty_folder(tmp_path):
     import sys
     import sysconfig
 
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # nothing but the wheel may provide homekit
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)], check=True,
-                   capture_output=True)
+                   capture_output=True, env=clean)
     wheel = next(wheels.glob("homekit-*.whl"))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=clean)
     py = venv / "bin" / "python"
     purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True,
-                             text=True, check=True).stdout.strip()
+                             text=True, check=True, env=clean).stdout.strip()
     (Path(purelib) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     (venv / "share").mkdir()  # the dependencies' data files (nbconvert templates), as pip would install them
     (venv / "share" / "jupyter").symlink_to(Path(sys.prefix) / "share" / "jupyter")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)], check=True,
-                   capture_output=True)
+                   capture_output=True, env=clean)
     empty = tmp_path / "elsewhere"
     empty.mkdir()
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}  # no PYTHONPATH
