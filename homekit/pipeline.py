@@ -270,6 +270,8 @@ class LocalExecutor:
             yield done.get()
         for th in threads:
             th.join()
+        if not self.keep_warm and self._own_scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)  # every worker has stopped: nothing is left behind
 
     def close(self, kill: bool = False) -> None:
         """Stop every worker and its kernel (idle ones cleanly unless ``kill``; busy ones are

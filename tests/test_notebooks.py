@@ -32,7 +32,8 @@ def test_explore_runs_top_to_bottom(tmp_path, example_dir):
     sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     for call in ("homekit.load_data_dir", "indicators.gp_headlines(gp, by=[\"gp_role\"])", "plots.likert_bars(gp, y=\"trust_asc\"",
                  "indicators.perception_gap", "indicators.case_indicators(cases, by=[\"decision_point\"])",
-                 "spc.xmr(series, x=\"period\", y=\"value\"", "stats.change_in_proportion", "disclosure.disclose_indicators"):
+                 "spc.xmr(series, x=\"period\", y=\"value\"", "indicators.change_table", "stats.change_in_proportion",
+                 "disclosure.disclose_indicators"):
         assert call in sources, call
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert images == 3  # Likert chart, pathway heatmap, SPC chart

@@ -229,3 +229,28 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
 def test_update_needs_a_previous_run(example_dir, tmp_path):
     with pytest.raises(pipeline.OutputExistsError, match="no previous homekit run"):
         pipeline.run(example_dir, tmp_path / "new", sites=["barnsley"], progress=False, update=True)
+
+
+def test_nothing_left_behind_after_a_time_limit_kill(tmp_path, monkeypatch):
+    """A worker killed for its time limit leaves no kernel, kernel spec, connection file or work folder."""
+    import tempfile
+
+    import psutil
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    tasks = [_task(tmp_path, "slow", "import time\ntime.sleep(120)", 8), _task(tmp_path, "after", "y = 2", 60)]
+    results = dict((t["name"], r) for t, r in pipeline.LocalExecutor(1).map(tasks))
+    assert results["slow"]["status"] == "failed" and results["after"]["status"] == "ok"
+    res = pipeline.execute_task(_task(tmp_path, "slow2", "import time\ntime.sleep(120)", 5))
+    assert res["status"] == "failed"
+    assert list(private.iterdir()) == []
+    leftovers = []
+    for p in psutil.process_iter():
+        try:
+            if any(str(private) in v for v in p.environ().values()):
+                leftovers.append(p.cmdline())
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            pass
+    assert leftovers == []

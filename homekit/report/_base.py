@@ -22,11 +22,11 @@ def example_data_dir() -> Path:
 
     import hashlib
 
-    from .. import example_data
-
-    # Keyed by the generator's own source too, so a changed example (e.g. a new survey round) is rebuilt.
-    digest = hashlib.sha256(Path(example_data.__file__).read_bytes()).hexdigest()[:10]
-    cache = Path(os.environ.get("HOMEKIT_CACHE", Path.home() / ".cache" / "homekit")) / f"example_data-{__version__}-{digest}"
+    # Keyed on the code that writes the data, not only the version: a development checkout (or a
+    # change to the generator) must not be served data written by older code.
+    here = Path(__file__).resolve().parents[1]
+    code = hashlib.sha256(b"".join((here / f).read_bytes() for f in ("example_data.py", "instruments.py"))).hexdigest()[:12]
+    cache = Path(os.environ.get("HOMEKIT_CACHE", Path.home() / ".cache" / "homekit")) / f"example_data-{__version__}-{code}"
     if not (cache / "sites.csv").exists():
         tmp = cache.with_name(cache.name + f".{os.getpid()}")
         write_example_data(tmp, overwrite=True)
