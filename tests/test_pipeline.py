@@ -254,3 +254,12 @@ def test_nothing_left_behind_after_a_time_limit_kill(tmp_path, monkeypatch):
         except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
             pass
     assert leftovers == []
+
+
+def test_missing_notebook_stops_the_run_before_anything(example_dir, tmp_path, monkeypatch):
+    from homekit import resources
+
+    monkeypatch.setattr(resources, "notebooks_dir", lambda: tmp_path / "nowhere")
+    with pytest.raises(pipeline.HomekitError, match="site_analysis.ipynb is missing from this homekit installation"):
+        pipeline.run(example_dir, tmp_path / "out", sites=["barnsley"], progress=False)
+    assert not (tmp_path / "out").exists()
