@@ -24,7 +24,7 @@ EVIDENCE = tuple(i for i in INSTRUMENTS if i not in ("sites", "services"))
 def _data_dir(data_dir: str | os.PathLike) -> Path:
     if data_dir:
         return Path(data_dir)
-    from .report import example_data_dir
+    from .example_data import example_data_dir
 
     return example_data_dir()
 

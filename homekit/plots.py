@@ -117,7 +117,7 @@ def likert_bars(
     Examples
     --------
     >>> import homekit
-    >>> from homekit.report import example_data_dir
+    >>> from homekit.example_data import example_data_dir
     >>> gp = homekit.load_data_dir(example_data_dir())["gp_survey"]
     >>> ax = likert_bars(gp, y="trust_asc", by="gp_role")   # raw answers, one bar per GP role
     >>> len(ax.get_yticklabels()) == gp["gp_role"].nunique()
