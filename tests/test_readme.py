@@ -2,7 +2,8 @@
 empty temporary folder (as a user would type them). Blocks that cannot run here are skipped with
 the reason: developer `make`/conda commands (run by CI in the checkout), the Dask cluster
 commands (need a cluster), and `pip install` lines (homekit is already installed here; the wheel
-install is tested in test_packaging.py)."""
+install is tested in test_packaging.py). `homekit run` may exit 3 (run complete, disclosure audit
+flagged the files): that is the audit's verdict, not a failure of the example."""
 
 import os
 import re
@@ -42,8 +43,10 @@ def test_readme_examples_run(tmp_path):
             skipped.append(why)
             continue
         if lang == "sh":
-            lines = [line for line in code.splitlines() if not line.strip().startswith("pip install")]
-            script = "set -euo pipefail\n" + "\n".join(lines) + "\npwd\n"
+            lines = [line for line in code.splitlines() if line.strip() and not line.strip().startswith("pip install")]
+            # Exit 3 from `homekit run` means the batch finished and its disclosure audit flagged the
+            # published files (the audit's own verdict, tested in test_pipeline.py): the example ran.
+            script = "set -uo pipefail\n" + "\n".join(f'{line} || {{ rc=$?; [ "$rc" -eq 3 ] || exit "$rc"; }}' for line in lines) + "\npwd\n"
             res = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
             assert res.returncode == 0, f"README block failed:\n{code}\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}"
             cwd = Path(res.stdout.strip().splitlines()[-1])  # a `cd` in a block carries over, as in a terminal
