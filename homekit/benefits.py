@@ -33,7 +33,8 @@ import yaml
 from .exceptions import ParameterError
 from .instruments import PATHWAYS
 
-__all__ = ["BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "parameter_table", "national_estimate"]
+__all__ = ["BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "parameter_table", "national_estimate",
+           "opportunity_benefits", "short_list_total"]
 
 STREAMS = ("social_care", "nhs_admissions", "nhs_bed_days")
 STREAM_NAMES = {"social_care": "Social care", "nhs_admissions": "NHS: avoided admissions", "nhs_bed_days": "NHS: excess bed days"}
@@ -298,6 +299,8 @@ class SiteBenefits:
     monte_carlo: pd.DataFrame
     tornado: pd.DataFrame
     drivers: str
+    #: The Monte Carlo draws of each stream and the total (same draws as ``monte_carlo``).
+    draws: dict = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> float:
@@ -336,7 +339,103 @@ def evaluate(model: BenefitsModel, ev: Evidence) -> SiteBenefits:
     tornado = pd.DataFrame(rows).sort_values("swing", ascending=False).reset_index(drop=True)
     top = tornado[tornado.swing > 0].head(3)["parameter"].str.replace("_", " ").tolist()
     drivers = ("The result depends most on " + ", then ".join(top) + ".") if top else "No parameter moves the result."
-    return SiteBenefits(ev.site_id, ev, streams, mc, tornado, drivers)
+    return SiteBenefits(ev.site_id, ev, streams, mc, tornado, drivers, {k: np.asarray(v, float) for k, v in sims.items()})
+
+
+def opportunity_benefits(result: "SiteBenefits | None", opportunities: pd.DataFrame) -> pd.DataFrame:
+    """The saving each opportunity acts on: its share of a benefits stream, with P10/P50/P90.
+
+    An opportunity names a ``benefit_stream`` and the ``share_of_stream`` (0-1) of that stream's
+    saving it acts on; :data:`homekit.instruments.BENEFIT_STREAMS` maps the stream to one of the
+    model's streams (``social_care``, ``nhs_admissions``, ``nhs_bed_days``). Its central saving
+    is the share of the stream's central estimate, and its P10/P50/P90 the percentiles of the
+    share of the stream's Monte Carlo draws (the model's fixed seed), so they come from the same
+    draws as the site's own range.
+
+    On the short list (status ``short_list``, ``approved`` or ``implementing``) the shares of
+    one stream may add to more than 1 (opportunities overlap); they are then scaled down in
+    proportion so that together they act on at most the whole stream (``share_used``, with a
+    ``note``). The short list therefore never claims more than the site's total, draw by draw
+    (:func:`short_list_total`). Long-list and rejected opportunities keep their own share.
+
+    Parameters
+    ----------
+    result : SiteBenefits or None
+        The site's benefits (:meth:`BenefitsModel.site`); ``None`` when the site has no case
+        reviews, and then no opportunity is modelled.
+    opportunities : DataFrame
+        The site's rows of a loaded ``opportunities`` table.
+
+    Returns
+    -------
+    DataFrame
+        The opportunities scored (:func:`homekit.indicators.opportunity_scores`) plus
+        ``model_stream, share_used, central, p10, p50, p90, note``; savings in GBP a year at the
+        model's price year, blank where not modelled (``note`` says why).
+    """
+    from .indicators.opportunities import SHORT_LIST, opportunity_scores
+    from .instruments import BENEFIT_STREAMS
+
+    by = ["site_id"] if "site_id" in opportunities.columns else []
+    out = opportunity_scores(opportunities, by=by)
+    stream_col = out["benefit_stream"] if "benefit_stream" in out.columns else pd.Series(pd.NA, index=out.index)
+    share_col = out["share_of_stream"] if "share_of_stream" in out.columns else pd.Series(np.nan, index=out.index)
+    model_stream = np.array([BENEFIT_STREAMS.get(str(v)) if not pd.isna(v) else None for v in stream_col] or [], dtype=object)
+    share = pd.to_numeric(share_col, errors="coerce").astype(float).to_numpy()
+    used = share.copy()
+    notes = [""] * len(out)
+    short = out["status"].astype(str).isin(SHORT_LIST).to_numpy()
+    for stream in sorted({m for m in model_stream if isinstance(m, str)}):
+        on = short & (model_stream == stream) & ~np.isnan(share)
+        total = share[on].sum()
+        if total > 1:
+            used[on] = share[on] / total
+            for i in np.flatnonzero(on):
+                notes[i] = (f"the short list's shares of {stream.replace('_', ' ')} add to {total:.2f}; scaled to add to 1 "
+                            "so that no saving is counted twice")
+    central = np.full(len(out), np.nan)
+    pct = {q: np.full(len(out), np.nan) for q in ("p10", "p50", "p90")}
+    for i in range(len(out)):
+        if pd.isna(stream_col.iloc[i]):
+            notes[i] = notes[i] or "no benefit stream given"
+            continue
+        if model_stream[i] is None:
+            notes[i] = f"not modelled: the benefits model has no stream for {stream_col.iloc[i]}"
+            continue
+        if result is None:
+            notes[i] = "not modelled: the site has no case reviews to drive the benefits model"
+            continue
+        central[i] = used[i] * result.streams[model_stream[i]]
+        draws = used[i] * result.draws[model_stream[i]]
+        for q in pct:
+            pct[q][i] = float(np.percentile(draws, int(q[1:])))
+    out["model_stream"] = pd.Series(model_stream, index=out.index, dtype=object)
+    out["share_used"] = np.where(np.isnan(share), np.nan, used)
+    out["central"] = central
+    for q, v in pct.items():
+        out[q] = v
+    out["note"] = notes
+    return out
+
+
+def short_list_total(result: "SiteBenefits", benefits: pd.DataFrame) -> dict:
+    """The short list's saving together (central and P10/P50/P90 of the summed draws) beside
+    the site's total: ``{"central", "p10", "p50", "p90", "site_central", "site_p10", "site_p50",
+    "site_p90"}``. Draw by draw the short list acts on at most each whole stream, so each of its
+    figures is at most the site's."""
+    from .indicators.opportunities import SHORT_LIST
+
+    short = benefits[benefits["status"].astype(str).isin(SHORT_LIST) & benefits["central"].notna()]
+    n = len(result.draws["total"])
+    summed = np.zeros(n)
+    for stream, share in zip(short["model_stream"], short["share_used"]):
+        summed = summed + share * result.draws[stream]
+    mc = result.monte_carlo.set_index("stream")
+    out = {"central": float(short["central"].sum()), "site_central": result.total}
+    for q in ("p10", "p50", "p90"):
+        out[q] = float(np.percentile(summed, int(q[1:])))
+        out[f"site_{q}"] = float(mc.loc["total", q])
+    return out
 
 
 def _stable_hash(text: str) -> int:

@@ -25,11 +25,14 @@ import numpy as np
 import pandas as pd
 
 from .instruments import (
+    BEHAVIOURS,
     CHOICES,
     INSTRUMENTS,
+    OBSERVATION_SETTINGS,
     PATHWAYS,
     PROFESSIONS,
     RATED_PROFESSIONS,
+    RISK_FRAMINGS,
     SCALES,
     SERVICES,
 )
@@ -213,6 +216,15 @@ _INTERVENTIONS = [
     ("medway", "med01", "Care package review at two weeks", "2014-09", "reablement_at_home_91days_65plus", "up", 0.0),
     ("north_ayrshire", "nay01", "Community alternatives training", "2014-10", "non_elective_admissions_65plus", "down", 0.0),
     ("oxfordshire", "oxf01", "Discharge to assess", "2014-08", "delayed_days_joint", "down", -0.50),
+]
+
+#: Interventions tracked on a custom proportion metric (flow_metrics with a denominator):
+#: (site, id, name, start, metric, direction, share before, share after, opportunity name).
+_PROPORTION_INTERVENTIONS = [
+    ("birmingham", "bir02", "Home first conversations on wards", "2015-01", "discharges_home_first", "up", 0.55, 0.66,
+     "Home first discharge"),
+    ("wiltshire", "wil02", "Positive risk-taking training for ward staff", "2015-01", "discharges_home_first", "up", 0.60, 0.60,
+     "Positive risk-taking training for ward staff"),
 ]
 
 _STAKEHOLDERS = ["GP", "Social worker", "Hospital discharge team", "Acute staff", "Older person", "Third sector", "CCG"]
@@ -581,6 +593,7 @@ def _case_reviews(sites, scale, plan) -> pd.DataFrame:
 
 def _flow(sites, plan) -> pd.DataFrame:
     rng = _rng("flow")
+    rng_share = _rng("flow-share")  # its own stream, so the contract metrics do not change
     rows = []
     shifts = {(s, m): (start, shift) for s, _i, _n, start, m, _d, shift in plan["interventions"]}
     for site in sites.itertuples():
@@ -621,8 +634,13 @@ def _flow(sites, plan) -> pd.DataFrame:
                 "discharges_pathway_3": disch[3],
             }
             for metric, value in values.items():
-                rows.append((site.site_id, str(period), metric, int(value)))
-    flow = pd.DataFrame(rows, columns=["site_id", "period", "metric", "value"])
+                rows.append((site.site_id, str(period), metric, int(value), ""))
+            for s_id, _i, _n, p_start, p_metric, _d, p_before, p_after, _o in plan["proportion_interventions"]:
+                if s_id == site.site_id:
+                    total = int(disch.sum())
+                    share = p_after if period >= pd.Period(p_start, "M") else p_before
+                    rows.append((site.site_id, str(period), p_metric, int(rng_share.binomial(total, share)), str(total)))
+    flow = pd.DataFrame(rows, columns=["site_id", "period", "metric", "value", "denominator"])
     return _quiet_null_series(flow, sites, plan)
 
 
@@ -639,6 +657,20 @@ def _quiet_null_series(flow: pd.DataFrame, sites: pd.DataFrame, plan) -> pd.Data
 
     rng = _rng("flow-null")
     keep = set(sites.site_id)
+    for site_id, _i, _n, start, metric, direction, before, after, _o in plan["proportion_interventions"]:
+        if before != after or site_id not in keep:
+            continue
+        m = (flow.site_id == site_id) & (flow.metric == metric)
+        n_before = int(sum(pd.Period(p, "M") < pd.Period(start, "M") for p in flow.loc[m, "period"]))
+        trials = flow.loc[m, "denominator"].astype(int).to_numpy()
+        for _ in range(200):
+            values = rng.binomial(trials, before)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                chart = spc.xmr(values / trials, fix_after_n_points=n_before, improvement=direction)
+            if spc.variation(chart, since=n_before) == "common_cause":
+                break
+        flow.loc[m, "value"] = values.astype(int)
     for site_id, _i, _n, start, metric, direction, shift in plan["interventions"]:
         if shift != 0 or site_id not in keep:
             continue
@@ -662,9 +694,19 @@ def _quiet_null_series(flow: pd.DataFrame, sites: pd.DataFrame, plan) -> pd.Data
     return flow
 
 
-def _interventions(sites, plan) -> pd.DataFrame:
+def _interventions(sites, plan, opportunities: pd.DataFrame) -> pd.DataFrame:
+    """Each site's interventions, linked to the opportunity of the same name where there is one."""
     keep = set(sites.site_id)
-    rows = [(i, s, n, start, m, d, "") for s, i, n, start, m, d, _shift in plan["interventions"] if s in keep]
+    opp = {(r.site_id, r.name): r for r in opportunities.itertuples()}
+    rows = []
+    listed = [(s, i, n, start, m, d, n) for s, i, n, start, m, d, _shift in plan["interventions"]]
+    listed += [(s, i, n, start, m, d, o) for s, i, n, start, m, d, _b, _a, o in plan["proportion_interventions"]]
+    for s, i, n, start, m, d, opp_name in listed:
+        if s not in keep:
+            continue
+        o = opp.get((s, opp_name))
+        link = (o.opportunity_id, o.action_type, o.lever) if o is not None else ("", "", "")
+        rows.append((i, s, n, start, m, d, "", *link))
     return pd.DataFrame(rows, columns=INSTRUMENTS["interventions"].names)
 
 
@@ -684,6 +726,192 @@ def _interviews(sites) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=INSTRUMENTS["interviews"].names)
 
 
+# --------------------------------------------------------------------------------------------
+# Stage 2 behavioural diagnostic (2019 method) and the opportunity register (2013 process)
+# --------------------------------------------------------------------------------------------
+
+#: Sites that ran a Stage 2 behavioural diagnostic in the example (year 2019), with survey sizes
+#: (senior stakeholders, frontline staff), observations and comms items.
+STAGE2 = {
+    "barnsley": (22, 56, 48, 24), "croydon": (20, 60, 44, 22), "wiltshire": (24, 66, 56, 30),
+    "birmingham": (26, 72, 60, 32), "medway": (20, 50, 40, 20), "oxfordshire": (22, 58, 52, 26),
+}
+STAGE2_YEAR = 2019
+#: Agreement that each behaviour happens: (senior, frontline). Senior staff rate the culture
+#: better than frontline staff (seed 2019: leaders see a culture their frontline does not).
+_CULTURE_AGREE = {
+    "home_first": (0.78, 0.46), "alternatives_considered": (0.70, 0.38), "risk_shared": (0.66, 0.30),
+    "right_not_available": (0.62, 0.28), "stabilise_at_home": (0.60, 0.34), "feedback_given": (0.55, 0.32),
+    "trust_partners": (0.64, 0.40), "time_for_conversations": (0.58, 0.36),
+}
+#: Professions that see a behaviour least (the 2019 interface finding: hospital staff cite risk,
+#: ASC staff cite alternatives not considered): agreement falls by this much for them.
+_CULTURE_DIP = {
+    ("risk_shared", "hospital_clinical"): 0.22, ("risk_shared", "hospital_discharge"): 0.18,
+    ("stabilise_at_home", "hospital_clinical"): 0.15, ("alternatives_considered", "asc"): 0.22,
+    ("right_not_available", "asc"): 0.12,
+}
+_CULTURE_PROFESSIONS = {"senior": [0.30, 0.10, 0.15, 0.20, 0.15, 0.10], "frontline": [0.30, 0.08, 0.20, 0.25, 0.12, 0.05]}
+_CULTURE_ORGS = {"asc": "council", "gp": "gp_practice", "hospital_discharge": "acute_trust", "hospital_clinical": "acute_trust",
+                 "community_health": "community_trust", "other": "voluntary"}
+#: Share of observations where the behaviour was seen as desired, by setting (mixed and
+#: undesired share the rest); wards and the front door are the most risk averse.
+_OBS_DESIRED = {"ward": 0.30, "front_door": 0.28, "discharge_meeting": 0.45, "community_team": 0.58,
+                "strategic_meeting": 0.62, "other": 0.45}
+_OBS_SETTINGS = [0.26, 0.16, 0.22, 0.18, 0.12, 0.06]
+_OBS_BEHAVIOUR_SHIFT = {"home_first": 0.05, "risk_shared": -0.10, "time_for_conversations": -0.12, "feedback_given": -0.05}
+_OBS_NOTES = ["Discussion at the board round turned quickly to a care home bed.", "Family asked about going home; no plan discussed.",
+              "Social worker and ward nurse agreed a trial at home with daily calls.", ""]
+#: Comms items: (audience, channel) mix and shares (promotes home first, plain language, sets
+#: expectations) and risk framing (enabling, neutral, averse).
+_COMMS_MIX = [("person", "leaflet", 0.30), ("family", "leaflet", 0.15), ("family", "letter", 0.15), ("person", "poster", 0.15),
+              ("person", "web", 0.10), ("staff", "script", 0.10), ("staff", "poster", 0.05)]
+_COMMS_SHARES = {"promotes_home_first": 0.35, "plain_language": 0.60, "sets_expectations": 0.40}
+_RISK_FRAMING = [0.20, 0.40, 0.40]
+#: Hypotheses a site tests: (behaviour, barrier, evidence, status).
+_HYPOTHESES = [
+    ("home_first", "Staff see a hospital or care home bed as the safe option",
+     "culture_behaviour_agree;obs_behaviour_desired;comms_promotes_home_first", "verified"),
+    ("risk_shared", "Hospital staff feel they carry the risk of a discharge alone",
+     "culture_behaviour_agree;culture_level_gap;prof_admission_factor_frequent", "verified"),
+    ("alternatives_considered", "Staff do not know which community alternatives exist",
+     "culture_behaviour_agree;obs_behaviour_desired;gp_unaware_telecare", "verified"),
+    ("feedback_given", "Referrers hear nothing back after a referral", "culture_behaviour_agree;gp_relationship_poor", "open"),
+    ("trust_partners", "Professions do not trust each other's assessments", "culture_behaviour_agree;gp_trust_asc;prof_trust", "open"),
+    ("time_for_conversations", "Wards are too busy for conversations with families",
+     "obs_behaviour_desired;comms_sets_expectations", "disproved"),
+]
+#: Opportunity templates: (name, pathway stage, action type, lever, impact, ease, alignment,
+#: benefit stream, share of stream, behaviour of the hypothesis it answers).
+_OPPORTUNITIES = [
+    ("GP link social workers", "early_intervention", "joint_working", "process", 4, 4, 4, "social_care", 0.10, "trust_partners"),
+    ("Referral feedback letters", "early_intervention", "referral_communication", "process", 3, 5, 4, "social_care", 0.05, "feedback_given"),
+    ("Reablement first at discharge", "post_crisis", "joint_working", "process", 5, 3, 4, "social_care", 0.15, "home_first"),
+    ("Service directory for GPs", "prevention", "information_access", "process", 3, 5, 3, "admission_avoidance", 0.05, "alternatives_considered"),
+    ("Trusted assessor at the hospital front door", "crisis_response", "joint_working", "process", 5, 3, 5, "nhs_admissions", 0.20, "risk_shared"),
+    ("Joint GP and social care huddles", "early_intervention", "joint_working", "behaviour_culture", 4, 3, 5, "social_care", 0.10, "trust_partners"),
+    ("Home first discharge", "post_crisis", "other", "process", 5, 2, 5, "nhs_bed_days", 0.30, "home_first"),
+    ("Influencing the influencers campaign", "prevention", "influence_influencers", "behaviour_culture", 3, 3, 3, "social_care", 0.05, "home_first"),
+    ("Care package review at two weeks", "post_crisis", "other", "process", 3, 4, 3, "social_care", 0.08, ""),
+    ("Community alternatives training", "crisis_response", "training", "behaviour_culture", 4, 3, 4, "nhs_admissions", 0.10, "alternatives_considered"),
+    ("Discharge to assess", "post_crisis", "other", "process", 5, 2, 4, "nhs_bed_days", 0.25, "home_first"),
+    ("Positive risk-taking training for ward staff", "crisis_response", "training", "behaviour_culture", 4, 3, 4, "discharge_independence", 0.10, "risk_shared"),
+    ("Weekend reablement capacity", "post_crisis", "other", "capacity", 4, 2, 3, "nhs_bed_days", 0.10, ""),
+    ("Plain-language leaflets that set expectations", "crisis_response", "information_access", "process", 2, 5, 3, "community_skill_mix", 0.05, "time_for_conversations"),
+]
+_CULTURE_COMMENTS = ["Leaders talk about home first but the wards are not set up for it.",
+                     "We never hear what happened after we refer.", "Risk always lands on the person who signs the discharge."]
+
+
+def _in_stage2(sites) -> list[str]:
+    return [s for s in sites.site_id if s in STAGE2]
+
+
+def _culture(sites, scale) -> pd.DataFrame:
+    rng = _rng("culture")
+    agree_levels = ["Agree", "Strongly agree"]
+    disagree_levels = ["Disagree", "Strongly disagree"]
+    rows = []
+    for site_id in _in_stage2(sites):
+        n_senior, n_front = (n * scale for n in STAGE2[site_id][:2])
+        effect = rng.normal(0, 0.05)
+        for i, level in enumerate(["senior"] * n_senior + ["frontline"] * n_front):
+            prof = PROFESSIONS[rng.choice(len(PROFESSIONS), p=_CULTURE_PROFESSIONS[level])]
+            org = "icb" if level == "senior" and prof == "other" else _CULTURE_ORGS[prof]
+            row = {"respondent_id": f"cs{i + 1:04d}", "site_id": site_id, "survey_year": str(STAGE2_YEAR), "staff_level": level,
+                   "profession": prof, "organisation": org}
+            for b in BEHAVIOURS:
+                u = rng.random()
+                if u < 0.03:
+                    row[f"behaviour_{b}"] = ""
+                elif u < 0.07:
+                    row[f"behaviour_{b}"] = "Don't know"
+                else:
+                    p = _CULTURE_AGREE[b][0 if level == "senior" else 1] - _CULTURE_DIP.get((b, prof), 0.0) + effect
+                    yes = rng.random() < min(max(p, 0.02), 0.98)
+                    pool = agree_levels if yes else disagree_levels
+                    row[f"behaviour_{b}"] = pool[int(rng.random() < 0.3)]
+            row["comment"] = _CULTURE_COMMENTS[int(rng.integers(len(_CULTURE_COMMENTS)))] if rng.random() < 0.15 else ""
+            rows.append(row)
+    return pd.DataFrame(rows, columns=INSTRUMENTS["culture_survey"].names)
+
+
+def _observations(sites, scale) -> pd.DataFrame:
+    rng = _rng("observations")
+    rows = []
+    dates = pd.date_range("2019-05-01", "2019-07-31", freq="D")
+    for site_id in _in_stage2(sites):
+        for k in range(STAGE2[site_id][2] * scale):
+            setting = OBSERVATION_SETTINGS[rng.choice(len(OBSERVATION_SETTINGS), p=_OBS_SETTINGS)]
+            date = dates[int(rng.integers(len(dates)))].strftime("%Y-%m-%d")
+            for b in rng.choice(BEHAVIOURS, size=int(rng.integers(3, 6)), replace=False):
+                p = _OBS_DESIRED[setting] + _OBS_BEHAVIOUR_SHIFT.get(str(b), 0.0)
+                u = rng.random()
+                seen = "desired" if u < p else ("mixed" if u < p + (1 - p) * 0.35 else "undesired")
+                note = _OBS_NOTES[int(rng.integers(len(_OBS_NOTES)))] if rng.random() < 0.2 else ""
+                rows.append((f"ob{k + 1:03d}", site_id, date, setting, str(b), seen, note))
+    return pd.DataFrame(rows, columns=INSTRUMENTS["observations"].names)
+
+
+def _comms(sites, scale) -> pd.DataFrame:
+    rng = _rng("comms")
+    rows = []
+    mix = np.array([m[2] for m in _COMMS_MIX])
+    for site_id in _in_stage2(sites):
+        for k in range(STAGE2[site_id][3] * scale):
+            audience, channel, _w = _COMMS_MIX[rng.choice(len(_COMMS_MIX), p=mix / mix.sum())]
+            # Hospital-style leaflets and letters to families are the most risk averse.
+            averse_shift = 0.15 if channel in ("leaflet", "letter") and audience != "staff" else -0.10
+            frame = np.array(_RISK_FRAMING) + np.array([-averse_shift / 2, -averse_shift / 2, averse_shift])
+            framing = RISK_FRAMINGS[rng.choice(3, p=np.clip(frame, 0.02, None) / np.clip(frame, 0.02, None).sum())]
+            yn = {c: ("Yes" if rng.random() < p + (0.15 if framing == "enabling" else 0.0) else "No") for c, p in _COMMS_SHARES.items()}
+            if rng.random() < 0.05:
+                yn["sets_expectations"] = ""
+            rows.append((f"cm{k + 1:03d}", site_id, audience, channel, yn["promotes_home_first"], yn["plain_language"],
+                         yn["sets_expectations"], framing))
+    return pd.DataFrame(rows, columns=INSTRUMENTS["comms_review"].names)
+
+
+def _hypotheses(sites) -> pd.DataFrame:
+    rows = []
+    for site_id in _in_stage2(sites):
+        for k, (b, barrier, evidence, status) in enumerate(_HYPOTHESES):
+            rows.append((f"h{k + 1}", site_id, b, barrier, evidence, status))
+    return pd.DataFrame(rows, columns=INSTRUMENTS["hypotheses"].names)
+
+
+def _opportunities(sites, plan) -> pd.DataFrame:
+    """Every site's long list (2013 process): its intervention's opportunity (implementing), then
+    others from the templates with statuses by score (the top short-listed, some rejected)."""
+    rng = _rng("opportunities")
+    names = {t[0]: t for t in _OPPORTUNITIES}
+    rows = []
+    for site_id in sites.site_id:
+        own = [iv[2] for iv in plan["interventions"] if iv[0] == site_id and iv[2] in names]
+        own += [iv[8] for iv in plan["proportion_interventions"] if iv[0] == site_id and iv[8] in names and iv[8] not in own]
+        others = [t[0] for t in _OPPORTUNITIES if t[0] not in own]
+        chosen = own + list(rng.choice(others, size=min(len(others), int(rng.integers(5, 8))), replace=False))
+        stage2 = site_id in STAGE2
+        for k, name in enumerate(chosen):
+            _n, stage, action, lever, impact, ease, align, stream, share, behaviour = names[name]
+            impact = int(np.clip(impact + rng.choice([-1, 0, 0, 1]), 1, 5))
+            score = impact * ease * align
+            if name in own:
+                status = "implementing"
+            elif score >= 60:
+                status = ["short_list", "approved"][int(rng.integers(2))]
+            elif score <= 30:
+                status = ["rejected", "long_list"][int(rng.integers(2))]
+            else:
+                status = "long_list"
+            hyp = ""
+            if stage2 and behaviour:
+                hyp = next((f"h{j + 1}" for j, h in enumerate(_HYPOTHESES) if h[0] == behaviour), "")
+            rows.append((f"op{k + 1:02d}", site_id, name, stage, action, lever, status, str(impact), str(ease), str(align),
+                         stream, f"{share:.2f}", hyp))
+    return pd.DataFrame(rows, columns=INSTRUMENTS["opportunities"].names)
+
+
 def _services(sites, plan) -> pd.DataFrame:
     rows = []
     for site_id in sites.site_id:
@@ -694,8 +922,9 @@ def _services(sites, plan) -> pd.DataFrame:
 
 def _plan(n_sites: int | None):
     """Sites and per-site sample sizes: the 11 named sites, then synthetic ones for larger batches."""
-    plan = {"gp": dict(GP_RESPONSES), "gp2019": dict(GP_RESPONSES_2019), "op": dict(OP_RESPONSES), "prof": dict(PROF_RESPONSES), "cases": dict(CASE_REVIEWS),
-            "interventions": list(_INTERVENTIONS), "not_provided": dict(NOT_PROVIDED)}
+    plan = {"gp": dict(GP_RESPONSES), "gp2019": dict(GP_RESPONSES_2019), "op": dict(OP_RESPONSES), "prof": dict(PROF_RESPONSES),
+            "cases": dict(CASE_REVIEWS), "interventions": list(_INTERVENTIONS),
+            "proportion_interventions": list(_PROPORTION_INTERVENTIONS), "not_provided": dict(NOT_PROVIDED)}
     n = len(SITES) if n_sites is None else int(n_sites)
     if n < 1:
         raise ValueError("n_sites must be at least 1")
@@ -761,9 +990,14 @@ def make_example_data(scale: int = 1, n_sites: int | None = None) -> dict[str, p
         "professional_survey": _professional(sites, scale, plan),
         "case_reviews": _case_reviews(sites, scale, plan),
         "flow_metrics": _flow(sites, plan),
-        "interventions": _interventions(sites, plan),
-        "interviews": _interviews(sites),
+        "culture_survey": _culture(sites, scale),
+        "observations": _observations(sites, scale),
+        "comms_review": _comms(sites, scale),
+        "hypotheses": _hypotheses(sites),
     }
+    tables["opportunities"] = _opportunities(sites, plan)
+    tables["interventions"] = _interventions(sites, plan, tables["opportunities"])
+    tables["interviews"] = _interviews(sites)
     return {k: v.astype(str).reset_index(drop=True) for k, v in tables.items() if len(v)}
 
 

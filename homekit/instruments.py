@@ -39,6 +39,21 @@ __all__ = [
     "WRONG_PATHWAY_FACTORS",
     "PATHWAYS",
     "FLOW_METRICS",
+    "BEHAVIOURS",
+    "BEHAVIOUR_NAMES",
+    "STAFF_LEVELS",
+    "ORGANISATIONS",
+    "OBSERVATION_SETTINGS",
+    "COMMS_AUDIENCES",
+    "COMMS_CHANNELS",
+    "RISK_FRAMINGS",
+    "HYPOTHESIS_STATUSES",
+    "OPPORTUNITY_STATUSES",
+    "ACTION_TYPES",
+    "LEVERS",
+    "BENEFIT_STREAMS",
+    "CHOICE_NAMES",
+    "choice_name",
     "Indicator",
     "INDICATORS",
     "POLARITIES",
@@ -224,6 +239,119 @@ FLOW_METRICS = (
     "discharges_pathway_3",
 )
 
+# Stage 2 behavioural diagnostic (contract, second release) and the opportunity register.
+BEHAVIOURS = (
+    "home_first",
+    "alternatives_considered",
+    "risk_shared",
+    "right_not_available",
+    "stabilise_at_home",
+    "feedback_given",
+    "trust_partners",
+    "time_for_conversations",
+)
+BEHAVIOUR_NAMES = {
+    "home_first": "Home first: people go home wherever they can",
+    "alternatives_considered": "Alternatives to admission are considered",
+    "risk_shared": "Risk is shared between partners",
+    "right_not_available": "Decisions follow what is right, not what is available",
+    "stabilise_at_home": "People are stabilised at home rather than in hospital",
+    "feedback_given": "Feedback is given to the people who refer",
+    "trust_partners": "Partners trust each other's decisions",
+    "time_for_conversations": "There is time for conversations with people and families",
+}
+STAFF_LEVELS = ("senior", "frontline")
+ORGANISATIONS = ("council", "acute_trust", "community_trust", "gp_practice", "icb", "voluntary", "other")
+OBSERVATION_SETTINGS = ("ward", "front_door", "discharge_meeting", "community_team", "strategic_meeting", "other")
+OBSERVATION_SEEN = ("desired", "undesired", "mixed")
+COMMS_AUDIENCES = ("person", "family", "staff")
+COMMS_CHANNELS = ("leaflet", "letter", "poster", "web", "script", "other")
+RISK_FRAMINGS = ("enabling", "neutral", "averse")
+HYPOTHESIS_STATUSES = ("open", "verified", "disproved")
+PATHWAY_STAGES = ("prevention", "early_intervention", "crisis_response", "post_crisis")
+ACTION_TYPES = ("referral_communication", "information_access", "training", "joint_working", "influence_influencers", "other")
+LEVERS = ("behaviour_culture", "process", "capacity")
+OPPORTUNITY_STATUSES = ("long_list", "short_list", "approved", "implementing", "rejected")
+#: ``benefit_stream`` values -> the stream of :mod:`homekit.benefits` the share applies to. The
+#: model's own streams map to themselves; the contract's examples map to the model stream that
+#: holds that saving: ``admission_avoidance`` = avoided non-elective admissions (NHS);
+#: ``discharge_independence`` = people discharged to independence instead of a permanent care home
+#: placement (the social care stream of avoidable placements); ``community_skill_mix`` has no
+#: stream in the model (None: its benefit is not modelled, and the report says so).
+BENEFIT_STREAMS = {
+    "social_care": "social_care",
+    "nhs_admissions": "nhs_admissions",
+    "nhs_bed_days": "nhs_bed_days",
+    "admission_avoidance": "nhs_admissions",
+    "discharge_independence": "social_care",
+    "community_skill_mix": None,
+}
+
+#: Reader-facing names of the ids of closed lists (behaviours, levels, settings, ...).
+CHOICE_NAMES = {
+    **BEHAVIOUR_NAMES,
+    "senior": "Senior stakeholders",
+    "frontline": "Frontline staff",
+    "council": "Council",
+    "acute_trust": "Acute trust",
+    "community_trust": "Community trust",
+    "gp_practice": "GP practice",
+    "icb": "Integrated care board",
+    "voluntary": "Voluntary sector",
+    "ward": "Ward",
+    "front_door": "Hospital front door",
+    "discharge_meeting": "Discharge meeting",
+    "community_team": "Community team",
+    "strategic_meeting": "Strategic meeting",
+    "desired": "Desired",
+    "undesired": "Undesired",
+    "mixed": "Mixed",
+    "person": "The person",
+    "family": "Family and carers",
+    "staff": "Staff",
+    "leaflet": "Leaflet",
+    "letter": "Letter",
+    "poster": "Poster or display",
+    "web": "Web page",
+    "script": "Script",
+    "enabling": "Enabling",
+    "neutral": "Neutral",
+    "averse": "Risk averse",
+    "open": "Open",
+    "verified": "Verified",
+    "disproved": "Disproved",
+    "prevention": "Prevention",
+    "early_intervention": "Early intervention",
+    "crisis_response": "Crisis response",
+    "post_crisis": "Post-crisis",
+    "referral_communication": "Referral and communication",
+    "information_access": "Information and access",
+    "training": "Training",
+    "joint_working": "Joint working",
+    "influence_influencers": "Influencing the influencers",
+    "behaviour_culture": "Behaviour and culture",
+    "process": "Process and system",
+    "capacity": "Capacity",
+    "long_list": "Long list",
+    "short_list": "Short list",
+    "approved": "Approved",
+    "implementing": "Implementing",
+    "rejected": "Rejected",
+    "social_care": "Social care",
+    "nhs_admissions": "NHS: avoided admissions",
+    "nhs_bed_days": "NHS: excess bed days",
+    "admission_avoidance": "Admission avoidance",
+    "discharge_independence": "Discharge to independence",
+    "community_skill_mix": "Community skill mix",
+    **PROFESSION_NAMES,
+}
+
+
+def choice_name(value: str) -> str:
+    """The reader-facing name of an id of a closed list (the id itself, spaced, if unknown)."""
+    return CHOICE_NAMES.get(str(value), str(value).replace("_", " "))
+
+
 CHOICES: dict[str, Choice] = {
     **SCALES,
     "nation": _choice("nation", ["England", "Scotland", "Wales", "Northern Ireland"], ordered=False),
@@ -242,6 +370,20 @@ CHOICES: dict[str, Choice] = {
     "metric": _choice("metric", FLOW_METRICS, ordered=False),
     "direction": _choice("direction", ["up", "down"], ordered=False),
     "sentiment": _choice("sentiment", ["-1", "0", "1"]),
+    "behaviour": _choice("behaviour", BEHAVIOURS, ordered=False),
+    "staff_level": _choice("staff_level", STAFF_LEVELS, ordered=False),
+    "organisation": _choice("organisation", ORGANISATIONS, ordered=False),
+    "setting": _choice("setting", OBSERVATION_SETTINGS, ordered=False),
+    "seen": _choice("seen", OBSERVATION_SEEN, ordered=False),
+    "audience": _choice("audience", COMMS_AUDIENCES, ordered=False),
+    "channel": _choice("channel", COMMS_CHANNELS, ordered=False),
+    "risk_framing": _choice("risk_framing", RISK_FRAMINGS, ordered=False),
+    "hypothesis_status": _choice("hypothesis_status", HYPOTHESIS_STATUSES, ordered=False),
+    "pathway_stage": _choice("pathway_stage", PATHWAY_STAGES),
+    "action_type": _choice("action_type", ACTION_TYPES, ordered=False),
+    "lever": _choice("lever", LEVERS, ordered=False),
+    "opportunity_status": _choice("opportunity_status", OPPORTUNITY_STATUSES, ordered=False),
+    "benefit_stream": _choice("benefit_stream", BENEFIT_STREAMS, ordered=False),
 }
 
 # --------------------------------------------------------------------------------------------
@@ -253,6 +395,7 @@ KINDS = {
     "id": "identifier text (not blank)",
     "site": "a site_id listed in sites.csv",
     "text": "free text",
+    "label": "short text (not blank)",
     "int": "a whole number",
     "number": "a number",
     "date": "a date YYYY-MM-DD",
@@ -282,6 +425,8 @@ class Column:
     pattern: str | None = None
     condition: str | None = None
     free_text: bool = False
+    #: What a valid value looks like, when the kind's own words are not enough.
+    describe: str | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -295,6 +440,8 @@ class Column:
 
     def expected(self) -> str:
         """What a valid value looks like, in words."""
+        if self.describe is not None:
+            return self.describe
         if self.kind == "choice":
             scale = f"{self.choices.name} answer: " if self.choices.name in SCALES else "one of "
             text = scale + self.choices.describe()
@@ -593,14 +740,28 @@ _CASES = Instrument(
     description="One row per reviewed case.",
 )
 
+_METRIC_TEXT = (
+    "a metric id: one of " + ", ".join(FLOW_METRICS) + "; or a custom metric id in lower snake case (a-z, 0-9, _)"
+)
+
 _FLOW = Instrument(
     "flow_metrics",
     "Monthly flow metrics",
     (
         _site_col(),
         Column("period", "period", "Month (YYYY-MM)"),
-        Column("metric", "choice", "Metric id", choices=CHOICES["metric"]),
-        Column("value", "number", "Value for the month", minimum=0),
+        Column("metric", "id", "Metric id: one of the contract's metrics or a custom metric", pattern="snake",
+               describe=_METRIC_TEXT),
+        Column("value", "number", "Value for the month (the numerator where a denominator is given)", minimum=0),
+        Column(
+            "denominator",
+            "number",
+            "Denominator for the month (optional): a metric with a denominator is a proportion, value / denominator",
+            required=False,
+            nullable=True,
+            minimum=0,
+            condition="greater than 0 and at least value; given on every row of the metric at the site or on none",
+        ),
     ),
     key=("site_id", "metric", "period"),
     description="Tidy monthly metrics.",
@@ -614,9 +775,15 @@ _INTERVENTIONS = Instrument(
         _site_col(),
         Column("name", "id", "Name of the intervention"),
         Column("start_period", "period", "First month of the intervention (YYYY-MM)"),
-        Column("metric", "choice", "Flow metric the intervention targets", choices=CHOICES["metric"]),
+        Column("metric", "id", "Flow metric the intervention targets (a contract metric or a custom one in flow_metrics)",
+               pattern="snake", describe=_METRIC_TEXT + " present in flow_metrics.csv"),
         Column("desired_direction", "choice", "Direction of improvement", choices=CHOICES["direction"]),
-        Column("target", "number", "Target value for the metric (optional)", required=False, nullable=True),
+        Column("target", "number", "Target value for the metric (optional; a proportion 0-1 for a metric with a denominator)",
+               required=False, nullable=True),
+        Column("opportunity_id", "text", "Opportunity the intervention takes forward (optional; in opportunities.csv)",
+               required=False, nullable=True, condition="an opportunity_id of the same site in opportunities.csv"),
+        Column("action_type", "choice", "Type of action (optional)", required=False, nullable=True, choices=CHOICES["action_type"]),
+        Column("lever", "choice", "Lever the intervention pulls (optional)", required=False, nullable=True, choices=CHOICES["lever"]),
     ),
     key=("site_id", "intervention_id"),
     description="Interventions to track.",
@@ -638,9 +805,116 @@ _INTERVIEWS = Instrument(
     description="Coded qualitative evidence.",
 )
 
+_CULTURE = Instrument(
+    "culture_survey",
+    "Culture and behaviour surveys",
+    tuple(
+        _respondent_cols()
+        + [
+            Column("staff_level", "choice", "Staff level: senior stakeholder or frontline staff", choices=CHOICES["staff_level"]),
+            Column("profession", "choice", "Profession", choices=CHOICES["profession"]),
+            Column("organisation", "choice", "Organisation the respondent works for", choices=CHOICES["organisation"]),
+        ]
+        + [
+            _ans(f"behaviour_{b}", "agree4", f"In my organisation, this happens: {BEHAVIOUR_NAMES[b].lower()}")
+            for b in BEHAVIOURS
+        ]
+        + [Column("comment", "text", "Any other comments (free text: never published)", required=False, nullable=True,
+                  free_text=True)]
+    ),
+    key=ROUND_KEY + ("respondent_id",),
+    description="Two culture and behaviour surveys (senior stakeholders and frontline staff): one row per respondent.",
+    subjects="professional",
+)
+
+_OBSERVATIONS = Instrument(
+    "observations",
+    "Observations of practice and of meetings",
+    (
+        Column("observation_id", "id", "Observation identifier (one observation may record several behaviours)"),
+        _site_col(),
+        Column("date", "date", "Date of the observation"),
+        Column("setting", "choice", "Where the observation took place", choices=CHOICES["setting"]),
+        Column("behaviour", "choice", "Desired behaviour observed", choices=CHOICES["behaviour"]),
+        Column("seen", "choice", "How the behaviour was seen", choices=CHOICES["seen"]),
+        Column("note", "text", "Observer's note (free text: never published)", required=False, nullable=True, free_text=True),
+    ),
+    key=("site_id", "observation_id", "behaviour"),
+    # Observations record how staff practise and how meetings run, not data about the people who
+    # use services (the free-text note, which might mention them, is never published): the rule
+    # for professionals applies.
+    description="Observations of practice and of meetings: one row per observation and behaviour.",
+    subjects="professional",
+)
+
+_COMMS = Instrument(
+    "comms_review",
+    "Review of communications",
+    (
+        Column("item_id", "id", "Item identifier"),
+        _site_col(),
+        Column("audience", "choice", "Who the item is for", choices=CHOICES["audience"]),
+        Column("channel", "choice", "Kind of item", choices=CHOICES["channel"]),
+        _ans("promotes_home_first", "yesno", "Does the item promote home first?"),
+        _ans("plain_language", "yesno", "Is the item in plain language?"),
+        _ans("sets_expectations", "yesno", "Does the item say what happens next and when?"),
+        _ans("risk_framing", "risk_framing", "How does the item frame risk?"),
+    ),
+    key=("site_id", "item_id"),
+    # Items are documents and displays, not people: nothing here is about a person who uses
+    # services, so the rule for professionals (organisations' material) applies.
+    description="Communications given to people and families, and what is on display: one row per item.",
+    subjects="professional",
+)
+
+_HYPOTHESES = Instrument(
+    "hypotheses",
+    "Hypotheses register",
+    (
+        Column("hypothesis_id", "id", "Hypothesis identifier"),
+        _site_col(),
+        Column("behaviour", "choice", "Desired behaviour the hypothesis is about", choices=CHOICES["behaviour"]),
+        Column("barrier", "label", "Barrier thought to stop the behaviour (programme text: published)"),
+        Column("evidence", "text", "Indicator ids that test the hypothesis, separated by ';'", required=True, nullable=True,
+               describe="indicator ids of the data dictionary separated by ';' (e.g. culture_behaviour_agree;obs_behaviour_desired)"),
+        Column("status", "choice", "Status as the panel decided", choices=CHOICES["hypothesis_status"]),
+    ),
+    key=("site_id", "hypothesis_id"),
+    description="Desired behaviours and the barriers thought to stop them: one row per hypothesis.",
+    subjects="professional",
+)
+
+_OPPORTUNITIES = Instrument(
+    "opportunities",
+    "Opportunity register",
+    (
+        Column("opportunity_id", "id", "Opportunity identifier"),
+        _site_col(),
+        Column("name", "label", "Name of the opportunity (programme text: published)"),
+        Column("pathway_stage", "choice", "Stage of the care pathway", choices=CHOICES["pathway_stage"]),
+        Column("action_type", "choice", "Type of action", choices=CHOICES["action_type"]),
+        Column("lever", "choice", "Lever the opportunity pulls", choices=CHOICES["lever"]),
+        Column("status", "choice", "Status", choices=CHOICES["opportunity_status"]),
+        Column("impact", "score", "Impact score (1 low to 5 high)", minimum=1, maximum=5),
+        Column("ease", "score", "Ease score (1 hard to 5 easy)", minimum=1, maximum=5),
+        Column("alignment", "score", "Alignment with local and national priorities (1 low to 5 high)", minimum=1, maximum=5),
+        Column("benefit_stream", "choice", "Stream of the benefits model the opportunity acts on (optional)", required=False,
+               nullable=True, choices=CHOICES["benefit_stream"], condition="given together with share_of_stream"),
+        Column("share_of_stream", "number", "Share of the stream's saving the opportunity acts on (optional, 0-1)",
+               required=False, nullable=True, minimum=0, maximum=1, condition="given together with benefit_stream"),
+        Column("hypothesis_id", "text", "Hypothesis the opportunity answers (optional; in hypotheses.csv)", required=False,
+               nullable=True, condition="a hypothesis_id of the same site in hypotheses.csv"),
+    ),
+    key=("site_id", "opportunity_id"),
+    description="Long list, short list and the interventions that follow: one row per opportunity.",
+    subjects="professional",
+)
+
 #: Every instrument, in the order they are loaded (sites first).
 INSTRUMENTS: dict[str, Instrument] = {
-    i.name: i for i in (_SITES, _SERVICES, _GP, _OLDER, _PROF, _CASES, _FLOW, _INTERVENTIONS, _INTERVIEWS)
+    i.name: i
+    for i in (_SITES, _SERVICES, _GP, _OLDER, _PROF, _CASES, _FLOW, _CULTURE, _OBSERVATIONS, _COMMS, _HYPOTHESES, _OPPORTUNITIES,
+              _INTERVENTIONS, _INTERVIEWS)
 }
 
 
@@ -790,6 +1064,7 @@ _INDICATOR_LIST = (
     _ind("comms_plain_language", "Communications in plain language", "comms_review", _H),
     _ind("comms_sets_expectations", "Communications that say what happens next and when", "comms_review", _H),
     _ind("comms_risk_averse", "Communications that frame risk in a risk-averse way", "comms_review", _L),
+    _ind("comms_risk_framing", "Communications by how they frame risk", "comms_review"),
 )
 
 #: Every indicator id homekit publishes -> :class:`Indicator`. The one place for labels and polarity.

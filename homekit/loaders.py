@@ -13,7 +13,7 @@ import pandas as pd
 from .exceptions import Problem, ValidationError
 from .instruments import INSTRUMENTS, MISSING_REASONS
 from .io import find_instrument_file, read_raw, sha256
-from .validate import MISSING_SUFFIX, validate_table
+from .validate import MISSING_SUFFIX, cross_file_problems, validate_table
 
 __all__ = ["load", "load_data_dir", "Dataset", "SourceFile", "long_view"]
 
@@ -160,6 +160,7 @@ def load_data_dir(path: str | os.PathLike, *, instruments=None) -> Dataset:
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     sources: list[SourceFile] = []
+    raws = {}
     site_ids = None
     for name in wanted:
         file, found_problems = find_instrument_file(data_dir, name)
@@ -170,6 +171,7 @@ def load_data_dir(path: str | os.PathLike, *, instruments=None) -> Dataset:
             continue
         digest = sha256(file)
         raw = read_raw(file, name)
+        raws[name] = raw
         table, p = validate_table(name, raw, site_ids)
         problems += p
         if name == "sites":
@@ -181,6 +183,9 @@ def load_data_dir(path: str | os.PathLike, *, instruments=None) -> Dataset:
         if table is not None:
             tables[name] = table
             sources.append(SourceFile(name, str(file), digest, len(table)))
+    # Rules across files (hypotheses -> opportunities -> interventions -> flow metrics), on the
+    # files that are valid on their own, so that every problem is reported at once.
+    problems += cross_file_problems(tables, raws, wanted)
     if problems:
         raise ValidationError(problems)
     return Dataset(str(data_dir), tables, sources)

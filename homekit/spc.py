@@ -330,12 +330,19 @@ def track_interventions(flow: pd.DataFrame, interventions: pd.DataFrame, *, scre
     is "special cause improvement", against it "special cause concern", none "common cause
     variation only". The display chart is rebased at the start (limits recomputed on each side).
 
+    The metric may be any metric of ``flow`` (custom ones included). Where its rows carry a
+    ``denominator`` the metric is a proportion and the chart is an **XmR chart of the monthly
+    proportion** value / denominator (the Making Data Count approach for percentages; not a
+    p-chart: limits do not vary with each month's denominator), ``measure`` reads
+    ``proportion`` and a target is read as a proportion.
+
     Returns
     -------
     (table, tracked)
-        ``table``: intervention_id, site_id, name, metric, desired_direction, start_period,
-        n_before, n_after, mean_before, mean_after, verdict, verdict_text, assurance, note.
-        ``tracked``: a :class:`Tracked` per intervention, for charts.
+        ``table``: intervention_id, site_id, name, metric, measure, desired_direction,
+        start_period, opportunity_id, action_type, lever, n_before, n_after, mean_before,
+        mean_after, verdict, verdict_text, assurance, note. ``tracked``: a :class:`Tracked` per
+        intervention, for charts.
     """
     rows, tracked = [], []
     for iv in interventions.to_dict("records"):
@@ -343,10 +350,22 @@ def track_interventions(flow: pd.DataFrame, interventions: pd.DataFrame, *, scre
         start = pd.Period(str(iv["start_period"]), "M")
         periods = series["period"].to_numpy()
         values = series["value"].to_numpy(float)
+        proportion = "denominator" in series.columns and series["denominator"].notna().any()
+        if proportion:
+            den = pd.to_numeric(series["denominator"], errors="coerce").to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = values / den
+            keep = np.isfinite(values)
+            periods, values = periods[keep], values[keep]
         n_before = int(sum(p < start for p in periods))
         n_after = len(values) - n_before
-        base = {k: iv[k] for k in ("intervention_id", "site_id", "name", "metric", "desired_direction")}
+        base = {k: iv[k] for k in ("intervention_id", "site_id", "name", "metric")}
+        base["measure"] = "proportion" if proportion else "value"
+        base["desired_direction"] = iv["desired_direction"]
         base["start_period"] = str(start)
+        for k in ("opportunity_id", "action_type", "lever"):
+            v = iv.get(k)
+            base[k] = None if v is None or pd.isna(v) else str(v)
         note = []
         if n_before < 2 or n_after < 1:
             rows.append({**base, "n_before": n_before, "n_after": n_after, "mean_before": np.nan, "mean_after": np.nan,

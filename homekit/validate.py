@@ -18,6 +18,8 @@ from pandera.errors import SchemaErrors
 
 from .exceptions import Problem
 from .instruments import (
+    FLOW_METRICS,
+    INDICATORS,
     INSTRUMENTS,
     MISSING_REASONS,
     RATED_PROFESSIONS,
@@ -29,7 +31,7 @@ from .instruments import (
 )
 from .io import RawTable
 
-__all__ = ["validate_table", "MISSING_SUFFIX"]
+__all__ = ["validate_table", "cross_file_problems", "MISSING_SUFFIX"]
 
 #: Suffix of the column that keeps why an answer is missing (blank, dont_know, not_applicable).
 MISSING_SUFFIX = "__missing"
@@ -63,7 +65,7 @@ def _classify_unique(col: Column, text: str, site_ids: frozenset[str] | None) ->
         if col.may_be_missing:
             return "missing", missing_reason(normalise_token(text))
         return "bad", None
-    if col.kind in ("id", "text"):
+    if col.kind in ("id", "text", "label"):
         if col.pattern == "snake" and not _SNAKE.match(stripped):
             return "bad", None
         return "ok", stripped
@@ -194,6 +196,29 @@ def _cross_problems(inst: Instrument, raw: RawTable, parsed: dict[str, _Parsed])
         old = pd.to_numeric(pd.Series(_labels(parsed["population_65plus"])), errors="coerce").to_numpy(float)
         with np.errstate(invalid="ignore"):
             flag(old > pop, "population_65plus", "at most the total population")
+    if inst.name == "hypotheses" and "evidence" in frame.columns:
+        for i, text in enumerate(frame["evidence"]):
+            unknown = [e.strip() for e in str(text).split(";") if e.strip() and e.strip() not in INDICATORS]
+            if unknown:
+                problems.append(Problem(raw.file, int(raw.rows[i]), "evidence", str(text),
+                                        "indicator ids of the data dictionary separated by ';' (unknown: " + ", ".join(unknown) + ")"))
+    if inst.name == "opportunities" and {"benefit_stream", "share_of_stream"} <= parsed.keys():
+        stream, share = answered("benefit_stream"), answered("share_of_stream")
+        bad_stream, bad_share = parsed["benefit_stream"].bad, parsed["share_of_stream"].bad
+        flag(share & ~stream & ~bad_stream, "benefit_stream", "a benefit_stream where share_of_stream is given")
+        flag(stream & ~share & ~bad_share, "share_of_stream", "a share of the stream (0-1) where benefit_stream is given")
+    if inst.name == "flow_metrics" and "denominator" in parsed and "value" in parsed:
+        den = pd.to_numeric(_labels(parsed["denominator"]), errors="coerce").to_numpy(float)
+        val = pd.to_numeric(_labels(parsed["value"]), errors="coerce").to_numpy(float)
+        given = answered("denominator")
+        with np.errstate(invalid="ignore"):
+            flag(given & (den <= 0), "denominator", "a denominator greater than 0 (or blank for a count)")
+            flag(given & (den > 0) & (val > den), "value", "at most the denominator (a proportion's numerator)")
+        if "metric" in frame.columns and "site_id" in frame.columns:
+            key = frame["site_id"].str.strip() + "\x00" + frame["metric"].str.strip()
+            some = pd.Series(given).groupby(key.to_numpy()).transform("any").to_numpy()
+            flag(some & ~given & ~parsed["denominator"].bad, "denominator",
+                 "a denominator on every row of this metric at this site (other rows give one) or on none")
     # Keys must be unique. A survey file may hold several rounds per site (contract, second
     # release): respondent ids are unique within (site_id, survey_year, survey_round), and a blank
     # or absent survey_round means round 1. Keys compare typed values (2019 and 2019.0 are one year).
@@ -225,6 +250,68 @@ def _cross_problems(inst: Instrument, raw: RawTable, parsed: dict[str, _Parsed])
             else:
                 what = "a unique " + " + ".join(inst.key)
             flag(dup, last, what + " (this one appears on an earlier row)")
+    return problems
+
+
+def _row_of(raw: RawTable | None, i: int):
+    return int(raw.rows[i]) if raw is not None and i < len(raw.rows) else None
+
+
+def cross_file_problems(
+    tables: dict[str, pd.DataFrame], raws: dict[str, RawTable] | None = None, wanted=None
+) -> list[Problem]:
+    """Rules that span files, checked on the files that are valid on their own.
+
+    * ``opportunities.hypothesis_id``: a hypothesis of the same site in ``hypotheses``;
+    * ``interventions.opportunity_id``: an opportunity of the same site in ``opportunities``;
+    * ``interventions.metric``: a contract metric or a custom metric present in ``flow_metrics``.
+
+    A rule is skipped when the file it refers to was not asked for (``wanted``) or was read but
+    has problems of its own (those are reported already); an absent file holds no ids.
+    """
+    raws = raws or {}
+    problems: list[Problem] = []
+
+    def usable(reference: str) -> bool:
+        if wanted is not None and reference not in wanted:
+            return False
+        return not (reference in raws and reference not in tables)
+
+    def ids_of(name: str, column: str) -> set[tuple[str, str]]:
+        t = tables.get(name)
+        if t is None or column not in t.columns:
+            return set()
+        return set(zip(t["site_id"].astype(str), t[column].astype(str)))
+
+    def check(name, column, known, expected):
+        t = tables.get(name)
+        if t is None or column not in t.columns:
+            return
+        raw = raws.get(name)
+        file = raw.file if raw is not None else f"{name}.csv"
+        for i, (site, value) in enumerate(zip(t["site_id"].astype(str), t[column])):
+            if value is None or pd.isna(value) or str(value).strip() == "":
+                continue
+            if (site, str(value)) not in known:
+                problems.append(Problem(file, _row_of(raw, i), column, str(value), expected))
+
+    if usable("hypotheses"):
+        check("opportunities", "hypothesis_id", ids_of("hypotheses", "hypothesis_id"),
+              "a hypothesis_id of the same site in hypotheses.csv (or blank)")
+    if usable("opportunities"):
+        check("interventions", "opportunity_id", ids_of("opportunities", "opportunity_id"),
+              "an opportunity_id of the same site in opportunities.csv (or blank)")
+    iv = tables.get("interventions")
+    if iv is not None and "metric" in iv.columns and usable("flow_metrics"):
+        flow = tables.get("flow_metrics")
+        custom = set(flow["metric"].astype(str)) if flow is not None else set()
+        raw = raws.get("interventions")
+        file = raw.file if raw is not None else "interventions.csv"
+        for i, metric in enumerate(iv["metric"].astype(str)):
+            if metric not in FLOW_METRICS and metric not in custom:
+                problems.append(Problem(file, _row_of(raw, i), "metric", metric,
+                                        "a contract metric (" + ", ".join(FLOW_METRICS[:3]) + ", ...) or a custom metric present in "
+                                        "flow_metrics.csv"))
     return problems
 
 

@@ -159,3 +159,90 @@ def test_shipped_parameters_load_and_run_on_example(example_dir):
     r = model.site(data, "wiltshire")
     assert r.total > 0 and set(r.streams) == {"social_care", "nhs_admissions", "nhs_bed_days"}
     assert model.site(data, "barnsley") is None  # no case reviews: no benefits
+
+
+# ----------------------------------------------------------------------------------------------
+# Benefits per opportunity (share of a stream, the model's own Monte Carlo draws)
+# ----------------------------------------------------------------------------------------------
+
+
+def _hand_result():
+    """A site result with five hand-written draws per stream (so percentiles are by hand)."""
+    import numpy as np
+
+    from homekit.benefits import SiteBenefits
+
+    draws = {"social_care": np.array([100.0, 200, 300, 400, 500]), "nhs_admissions": np.array([10.0, 20, 30, 40, 50]),
+             "nhs_bed_days": np.array([5.0, 1, 4, 2, 3])}
+    draws["total"] = draws["social_care"] + draws["nhs_admissions"] + draws["nhs_bed_days"]
+    mc = pd.DataFrame([{"stream": k, "p10": float(np.percentile(v, 10)), "p50": float(np.percentile(v, 50)),
+                        "p90": float(np.percentile(v, 90))} for k, v in draws.items()])
+    streams = {"social_care": 300.0, "nhs_admissions": 30.0, "nhs_bed_days": 3.0}
+    return SiteBenefits("a", None, streams, mc, pd.DataFrame(), "", draws)
+
+
+def _opps(rows):
+    return pd.DataFrame(rows, columns=["site_id", "opportunity_id", "status", "impact", "ease", "alignment", "benefit_stream",
+                                       "share_of_stream"])
+
+
+def test_opportunity_share_of_stream_by_hand():
+    from homekit.benefits import opportunity_benefits, short_list_total
+
+    res = _hand_result()
+    opps = _opps([("a", "o1", "approved", 5, 5, 5, "social_care", 0.5), ("a", "o2", "long_list", 3, 3, 3, "admission_avoidance", 0.2),
+                  ("a", "o3", "short_list", 4, 4, 4, "community_skill_mix", 0.3), ("a", "o4", "rejected", 1, 1, 1, None, None)])
+    b = opportunity_benefits(res, opps).set_index("opportunity_id")
+    # o1: half of social care. Draws 50..250; P10 by linear interpolation: 50 + 0.4 x 50 = 70.
+    assert b.loc["o1", "central"] == 150
+    assert (b.loc["o1", "p10"], b.loc["o1", "p50"], b.loc["o1", "p90"]) == pytest.approx((70, 150, 230))
+    # o2: admission_avoidance is the model's nhs_admissions stream; 0.2 x (10..50): P10 = 2.8.
+    assert b.loc["o2", "model_stream"] == "nhs_admissions" and b.loc["o2", "p10"] == pytest.approx(2.8)
+    assert "no stream for community_skill_mix" in b.loc["o3", "note"] and pd.isna(b.loc["o3", "central"])
+    assert b.loc["o4", "note"] == "no benefit stream given"
+    tot = short_list_total(res, opportunity_benefits(res, opps))
+    assert tot["central"] == 150 and tot["p50"] == pytest.approx(150)
+
+
+def test_short_list_never_exceeds_the_site_total():
+    from homekit.benefits import opportunity_benefits, short_list_total
+
+    res = _hand_result()
+    # The short list claims 0.7 + 0.6 = 1.3 of social care and all of the NHS streams.
+    opps = _opps([("a", "o1", "approved", 5, 5, 5, "social_care", 0.7), ("a", "o2", "implementing", 5, 5, 5, "discharge_independence", 0.6),
+                  ("a", "o3", "short_list", 5, 5, 5, "nhs_admissions", 1.0), ("a", "o4", "short_list", 5, 5, 5, "nhs_bed_days", 1.0),
+                  ("a", "o5", "long_list", 5, 5, 5, "social_care", 0.9)])
+    b = opportunity_benefits(res, opps).set_index("opportunity_id")
+    # Scaled to 0.7/1.3 and 0.6/1.3 of social care: together exactly the stream.
+    assert b.loc["o1", "share_used"] == pytest.approx(0.7 / 1.3) and b.loc["o2", "share_used"] == pytest.approx(0.6 / 1.3)
+    assert "add to 1.30" in b.loc["o1", "note"]
+    assert b.loc["o5", "share_used"] == 0.9  # the long list keeps its own share
+    tot = short_list_total(res, opportunity_benefits(res, opps))
+    # Every stream wholly claimed: the short list equals the site, draw by draw (never more).
+    for q in ("central", "p10", "p50", "p90"):
+        assert tot[q] == pytest.approx(tot[f"site_{q}"])
+        assert tot[q] <= tot[f"site_{q}"] + 1e-9
+
+
+def test_opportunities_on_example_sites(example_dir):
+    import homekit
+    from homekit.benefits import opportunity_benefits, short_list_total
+
+    data = homekit.load_data_dir(example_dir)
+    model = BenefitsModel.from_yaml(ROOT / "parameters" / "benefits.yaml")
+    opps = data["opportunities"]
+    modelled = 0
+    for site in opps["site_id"].unique():
+        res = model.site(data, site)
+        b = opportunity_benefits(res, opps[opps.site_id == site])
+        if res is None:
+            assert b["central"].isna().all()
+            assert b.loc[b["benefit_stream"].notna() & (b["benefit_stream"] != "community_skill_mix"), "note"].str.contains(
+                "no case reviews").all()
+            continue
+        modelled += 1
+        tot = short_list_total(res, b)
+        for q in ("central", "p10", "p50", "p90"):
+            assert 0 < tot[q] <= tot[f"site_{q}"]
+        assert (b["p10"].dropna() <= b["p90"].dropna()).all()
+    assert modelled == 5  # the five sites with case reviews

@@ -169,11 +169,13 @@ def test_assurance():
 
 
 def test_example_interventions_called_correctly(example_dir):
-    from homekit.example_data import _INTERVENTIONS
+    from homekit.example_data import _INTERVENTIONS, _PROPORTION_INTERVENTIONS
 
     data = homekit.load_data_dir(example_dir)
     table, tracked = spc.track_interventions(data["flow_metrics"], data["interventions"])
     truth = {iid: shift for _s, iid, _n, _st, _m, _d, shift in _INTERVENTIONS}
+    truth.update({iid: after - before for _s, iid, _n, _st, _m, _d, before, after, _o in _PROPORTION_INTERVENTIONS})
+    assert set(table.loc[table["intervention_id"].isin(["bir02", "wil02"]), "measure"]) == {"proportion"}
     for r in table.itertuples():
         expected = "special_cause_improvement" if truth[r.intervention_id] != 0 else "common_cause"
         assert r.verdict == expected, (r.site_id, r.verdict)
@@ -193,3 +195,26 @@ def test_xmr_long_form_matches_the_series_form():
         spc.xmr(table, x="period")
     with pytest.raises(ValueError, match="x and y name columns"):
         spc.xmr(RNORM123, y="value")
+
+
+def test_proportion_metric_tracked_as_xmr_of_the_proportion():
+    # A custom metric with a denominator: the chart is of value / denominator. Baseline 12 months
+    # at 5/10 and 6/10 alternating (mean 0.55, mean MR 0.1, limits 0.55 -/+ 0.266), then 4 months
+    # at 9/10 = 0.9 > 0.816: outside the limits, improvement when up is better.
+    periods = [str(p) for p in pd.period_range("2019-01", periods=16, freq="M")]
+    value = [5, 6] * 6 + [9] * 4
+    flow = pd.DataFrame({"site_id": "a", "period": pd.PeriodIndex(periods, freq="M"), "metric": "home_first_share",
+                         "value": [float(v) for v in value], "denominator": 10.0})
+    ivs = pd.DataFrame([{"intervention_id": "i1", "site_id": "a", "name": "Home first", "start_period": "2020-01",
+                         "metric": "home_first_share", "desired_direction": "up", "opportunity_id": "o1",
+                         "action_type": "training", "lever": "behaviour_culture"}])
+    table, tracked = spc.track_interventions(flow, ivs)
+    row = table.iloc[0]
+    assert row["measure"] == "proportion" and row["n_before"] == 12
+    assert row["mean_before"] == pytest.approx(0.55) and row["mean_after"] == pytest.approx(0.9)
+    assert tracked[0].chart["upl"].iloc[-1] == pytest.approx(0.55 + 2.66 * 0.1)
+    assert row["verdict"] == "special_cause_improvement"
+    assert (row["opportunity_id"], row["action_type"], row["lever"]) == ("o1", "training", "behaviour_culture")
+    # The same counts without the denominator are tracked as values (mean 5.5).
+    table, _ = spc.track_interventions(flow.drop(columns="denominator"), ivs)
+    assert table.iloc[0]["measure"] == "value" and table.iloc[0]["mean_before"] == pytest.approx(5.5)

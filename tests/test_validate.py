@@ -207,3 +207,152 @@ def test_cli_example_data_then_validate(tmp_path):
     assert res.returncode == 0, res.stderr
     res = subprocess.run([sys.executable, "-m", "homekit.cli", "validate", str(d)], capture_output=True, text=True)
     assert res.returncode == 0 and "valid" in res.stdout
+
+
+# ----------------------------------------------------------------------------------------------
+# Stage 2 files: a data folder of sites.csv and the five new files only
+# ----------------------------------------------------------------------------------------------
+
+_B = ["home_first", "alternatives_considered", "risk_shared", "right_not_available", "stabilise_at_home", "feedback_given",
+      "trust_partners", "time_for_conversations"]
+
+
+def stage2_folder(d):
+    """A small valid folder with sites.csv and the five Stage 2 files (two sites)."""
+    d.mkdir(exist_ok=True)
+    (d / "sites.csv").write_text(
+        "site_id,site_name,wave,nation,population,population_65plus,gp_count\n"
+        "alpha,Alpha,1,England,100000,20000,60\nbeta,Beta,1,England,90000,18000,50\n")
+    head = "respondent_id,site_id,survey_year,staff_level,profession,organisation," + ",".join(f"behaviour_{b}" for b in _B) + ",comment\n"
+    rows = ["r1,alpha,2019,senior,asc,council," + ",".join(["Agree"] * 8) + ",fine",
+            "r2,alpha,2019,frontline,hospital_clinical,acute_trust," + ",".join(["Disagree"] * 7 + ["Don't know"]) + ",",
+            "r1,beta,2019,Frontline,GP,gp_practice," + ",".join(["4"] * 8) + ","]
+    (d / "culture_survey.csv").write_text(head + "\n".join(rows) + "\n")
+    (d / "observations.csv").write_text(
+        "observation_id,site_id,date,setting,behaviour,seen,note\n"
+        "o1,alpha,2019-05-02,ward,home_first,desired,\no1,alpha,2019-05-02,ward,risk_shared,mixed,busy ward\n"
+        "o2,beta,2019-05-03,discharge_meeting,home_first,undesired,\n")
+    (d / "comms_review.csv").write_text(
+        "item_id,site_id,audience,channel,promotes_home_first,plain_language,sets_expectations,risk_framing\n"
+        "c1,alpha,person,leaflet,Yes,Yes,No,averse\nc2,alpha,family,letter,No,Yes,,neutral\nc1,beta,staff,script,Y,N,Y,enabling\n")
+    (d / "hypotheses.csv").write_text(
+        "hypothesis_id,site_id,behaviour,barrier,evidence,status\n"
+        "h1,alpha,home_first,Staff see a bed as the safe option,culture_behaviour_agree; obs_behaviour_desired,verified\n"
+        "h2,alpha,risk_shared,Risk sits with one person,culture_level_gap,open\nh1,beta,home_first,Beds feel safe,,open\n")
+    (d / "opportunities.csv").write_text(
+        "opportunity_id,site_id,name,pathway_stage,action_type,lever,status,impact,ease,alignment,benefit_stream,share_of_stream,"
+        "hypothesis_id\n"
+        "o1,alpha,Home first discharge,post_crisis,other,process,approved,5,2,5,nhs_bed_days,0.3,h1\n"
+        "o2,alpha,Risk training,crisis_response,training,behaviour_culture,long_list,4,3,4,,,h2\n"
+        "o1,beta,Directory for GPs,prevention,information_access,process,short_list,3,5,3,admission_avoidance,0.05,\n")
+    return d
+
+
+def test_stage2_only_folder_validates(tmp_path):
+    data = homekit.load_data_dir(stage2_folder(tmp_path / "data"))
+    assert set(data.tables) == {"sites", "culture_survey", "observations", "comms_review", "hypotheses", "opportunities"}
+    cs = data["culture_survey"]
+    assert cs["staff_level"].tolist() == ["senior", "frontline", "frontline"]  # case folded
+    assert cs["profession"].tolist()[2] == "gp"
+    assert cs["behaviour_home_first"].tolist()[2] == "Strongly agree"  # code 4
+    assert cs["behaviour_time_for_conversations__missing"].tolist()[1] == "dont_know"
+    assert data["comms_review"]["sets_expectations__missing"].tolist()[1] == "blank"
+    assert data["opportunities"]["impact"].tolist() == [5, 4, 3]
+
+
+def test_stage2_bad_values_all_reported_at_once(tmp_path):
+    d = stage2_folder(tmp_path / "data")
+    cs = _read(d / "culture_survey.csv")
+    cs.loc[0, "staff_level"] = "manager"
+    cs.loc[1, "behaviour_risk_shared"] = "Maybe"
+    cs.loc[2, "organisation"] = "nhs"
+    _write(cs, d / "culture_survey.csv")
+    obs = _read(d / "observations.csv")
+    obs.loc[0, "seen"] = "yes"
+    obs.loc[1, "date"] = "2019-13-45"
+    obs.loc[2, "behaviour"] = "be_kind"
+    _write(obs, d / "observations.csv")
+    cm = _read(d / "comms_review.csv")
+    cm.loc[0, "risk_framing"] = "scary"
+    cm.loc[1, "channel"] = "tv"
+    _write(cm, d / "comms_review.csv")
+    hy = _read(d / "hypotheses.csv")
+    hy.loc[0, "evidence"] = "culture_behaviour_agree;made_up_id"
+    hy.loc[1, "status"] = "maybe"
+    hy.loc[2, "barrier"] = ""
+    _write(hy, d / "hypotheses.csv")
+    op = _read(d / "opportunities.csv")
+    op.loc[0, "impact"] = "6"
+    op.loc[0, "share_of_stream"] = "1.5"
+    op.loc[1, "hypothesis_id"] = "h9"
+    op.loc[1, "benefit_stream"] = "social_care"  # without a share
+    op.loc[2, "ease"] = "0"
+    op.loc[2, "status"] = "done"
+    _write(op, d / "opportunities.csv")
+    with pytest.raises(homekit.ValidationError) as err:
+        homekit.load_data_dir(d)
+    got = {(p.file.split("/")[-1], p.row, p.column, p.value) for p in err.value.problems}
+    expected = {
+        ("culture_survey.csv", 2, "staff_level", "manager"), ("culture_survey.csv", 3, "behaviour_risk_shared", "Maybe"),
+        ("culture_survey.csv", 4, "organisation", "nhs"),
+        ("observations.csv", 2, "seen", "yes"), ("observations.csv", 3, "date", "2019-13-45"),
+        ("observations.csv", 4, "behaviour", "be_kind"),
+        ("comms_review.csv", 2, "risk_framing", "scary"), ("comms_review.csv", 3, "channel", "tv"),
+        ("hypotheses.csv", 2, "evidence", "culture_behaviour_agree;made_up_id"), ("hypotheses.csv", 3, "status", "maybe"),
+        ("hypotheses.csv", 4, "barrier", ""),
+        ("opportunities.csv", 2, "impact", "6"), ("opportunities.csv", 2, "share_of_stream", "1.5"),
+        ("opportunities.csv", 3, "share_of_stream", ""), ("opportunities.csv", 4, "ease", "0"),
+        ("opportunities.csv", 4, "status", "done"),
+    }
+    assert expected <= got, expected - got
+    by_key = {(p.file.split("/")[-1], p.row, p.column): p.expected for p in err.value.problems}
+    assert "unknown: made_up_id" in by_key[("hypotheses.csv", 2, "evidence")]
+    assert by_key[("opportunities.csv", 2, "impact")] == "a whole number from 1 to 5"
+    assert "0 to 1" in by_key[("opportunities.csv", 2, "share_of_stream")]
+    assert "senior" in by_key[("culture_survey.csv", 2, "staff_level")]
+    # hypotheses.csv has problems of its own, so opportunities' hypothesis_id is not checked
+    # against it (no cascade of false problems).
+    assert ("opportunities.csv", 3, "hypothesis_id") not in by_key
+
+
+def test_stage2_cross_file_rules(tmp_path):
+    d = stage2_folder(tmp_path / "data")
+    op = _read(d / "opportunities.csv")
+    op.loc[1, "hypothesis_id"] = "h9"  # no such hypothesis at alpha
+    op.loc[2, "hypothesis_id"] = "h2"  # h2 exists at alpha, not at beta
+    _write(op, d / "opportunities.csv")
+    (d / "flow_metrics.csv").write_text(
+        "site_id,period,metric,value,denominator\n"
+        "alpha,2019-01,discharges_home_first,30,50\nalpha,2019-02,discharges_home_first,60,50\n"
+        "alpha,2019-03,discharges_home_first,20,\nalpha,2019-04,discharges_home_first,5,0\n"
+        "alpha,2019-01,delayed_days_nhs,40,\nalpha,2019-01,Bad Metric,1,\n")
+    (d / "interventions.csv").write_text(
+        "intervention_id,site_id,name,start_period,metric,desired_direction,opportunity_id,action_type,lever\n"
+        "i1,alpha,Home first,2019-03,discharges_home_first,up,o1,other,process\n"
+        "i2,alpha,Huddles,2019-03,made_up_metric,down,o7,joint_working,behaviour_culture\n"
+        "i3,beta,Directory,2019-03,delayed_days_nhs,down,o1,information_access,lever_x\n")
+    with pytest.raises(homekit.ValidationError) as err:
+        homekit.load_data_dir(d)
+    got = {(p.file.split("/")[-1], p.row, p.column, p.value) for p in err.value.problems}
+    assert got == {
+        ("opportunities.csv", 3, "hypothesis_id", "h9"), ("opportunities.csv", 4, "hypothesis_id", "h2"),
+        ("flow_metrics.csv", 3, "value", "60"),  # more than its denominator
+        ("flow_metrics.csv", 4, "denominator", ""),  # the metric has denominators on other rows
+        ("flow_metrics.csv", 5, "denominator", "0"),
+        ("flow_metrics.csv", 7, "metric", "Bad Metric"),
+        ("interventions.csv", 4, "lever", "lever_x"),
+    }, got
+    # Fix the single-file problems: the cross-file rules of interventions now run too.
+    (d / "flow_metrics.csv").write_text(
+        "site_id,period,metric,value,denominator\nalpha,2019-01,discharges_home_first,30,50\nalpha,2019-01,delayed_days_nhs,40,\n")
+    iv = _read(d / "interventions.csv")
+    iv.loc[2, "lever"] = "process"
+    _write(iv, d / "interventions.csv")
+    with pytest.raises(homekit.ValidationError) as err:
+        homekit.load_data_dir(d)
+    got = {(p.file.split("/")[-1], p.row, p.column, p.value) for p in err.value.problems}
+    assert ("interventions.csv", 3, "metric", "made_up_metric") in got
+    assert ("interventions.csv", 3, "opportunity_id", "o7") in got
+    assert ("interventions.csv", 4, "opportunity_id", "o1") not in got  # o1 exists at beta too
+    expected = {p.column: p.expected for p in err.value.problems if p.file.endswith("interventions.csv")}
+    assert "custom metric present in flow_metrics.csv" in expected["metric"]

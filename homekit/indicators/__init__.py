@@ -16,12 +16,17 @@ from ._core import INDICATOR_COLUMNS
 from .change import change_table
 from .compare import compare_with_benchmarks, load_benchmarks
 from .cases import case_indicators, team_variation, transition_table
+from .comms import comms_indicators, comms_risk_framing, comms_shares
+from .culture import culture_agreement, culture_indicators, culture_level_gap
 from .flow import flow_indicators, latest_year
 from .gp import gp_headlines, perception_gap, response_rate
 from .headline import HEADLINES, headline_table
+from .hypotheses import evidence_reading, hypothesis_register
 from .interviews import interview_indicators, theme_counts
 from .likert import likert_distribution, likert_summary, scaled_items
+from .observations import observation_indicators, observation_shares
 from .older_people import older_people_indicators
+from .opportunities import SHORT_LIST, opportunity_scores, status_counts
 from .professional import asymmetry, factor_shares, factor_tests, relationship_matrix, trust_matrix
 
 __all__ = [
@@ -53,6 +58,19 @@ __all__ = [
     "latest_year",
     "theme_counts",
     "interview_indicators",
+    "culture_agreement",
+    "culture_level_gap",
+    "culture_indicators",
+    "observation_shares",
+    "observation_indicators",
+    "comms_shares",
+    "comms_risk_framing",
+    "comms_indicators",
+    "hypothesis_register",
+    "evidence_reading",
+    "opportunity_scores",
+    "status_counts",
+    "SHORT_LIST",
 ]
 
 #: Columns of indicators.csv (the data contract, with the second release's extra columns), in order.
@@ -83,11 +101,15 @@ def _survey_parts(data, by: list[str], level: str) -> list[pd.DataFrame]:
         parts.append(relationship_matrix(prof, by=by))
         parts.append(trust_matrix(prof, by=by))
         parts.append(factor_shares(prof, by=by).drop(columns="rank"))
+    culture = data.get("culture_survey")
+    if culture is not None and len(culture):
+        parts.append(culture_indicators(culture, by=by))
     return [p for p in parts if len(p)]
 
 
 def _other_parts(data, level: str) -> list[pd.DataFrame]:
-    """Indicators of the instruments without survey rounds (case reviews, flow, interviews)."""
+    """Indicators of the instruments without survey rounds (case reviews, flow, interviews,
+    observations, comms review)."""
     by = ["site_id"] if level == "site" else []
     parts = []
     cases = data.get("case_reviews")
@@ -105,6 +127,13 @@ def _other_parts(data, level: str) -> list[pd.DataFrame]:
     interviews = data.get("interviews")
     if interviews is not None and len(interviews):
         parts.append(interview_indicators(interviews, by=by))
+    observations = data.get("observations")
+    if observations is not None and len(observations):
+        parts.append(observation_indicators(observations, by=by))
+    comms = data.get("comms_review")
+    if comms is not None and len(comms):
+        parts.append(comms_indicators(comms, by=by))
+        parts.append(comms_risk_framing(comms, by=by, levels=("enabling", "neutral")))
     return [p for p in parts if len(p)]
 
 

@@ -1,0 +1,132 @@
+"""Culture and behaviour surveys (senior stakeholders and frontline staff).
+
+* ``culture_behaviour_agree`` (group ``<behaviour>|<staff_level>``): staff answering Agree or
+  Strongly agree that the desired behaviour happens in their organisation / staff who answered
+  the item (Don't know, Not applicable and blank are out of the base); Wilson interval.
+  :func:`culture_agreement` gives the same by ``profession`` or ``organisation``.
+* ``culture_level_gap`` (group ``<behaviour>``): senior minus frontline agreement, with
+  Newcombe's hybrid score interval (method 10) from :func:`homekit.stats.change_in_proportion`.
+  A positive gap means leaders see a culture their frontline does not. ``numerator`` is blank (a
+  difference has no count) and ``denominator`` is the smaller of the two bases, so that a gap is
+  never published from a base the rules would not publish.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..instruments import BEHAVIOURS, STAFF_LEVELS
+from ._core import Groups, answered, check_data, concat, level_mask, normalise_by, proportion_table
+
+__all__ = ["culture_agreement", "culture_level_gap", "culture_indicators", "AGREE"]
+
+#: Answers that count as agreeing the behaviour happens.
+AGREE = ("Agree", "Strongly agree")
+
+
+def _items(data: pd.DataFrame) -> list[str]:
+    return [b for b in BEHAVIOURS if f"behaviour_{b}" in data.columns]
+
+
+def culture_agreement(data: pd.DataFrame, *, by=("site_id",), across: str = "staff_level") -> pd.DataFrame:
+    """Share agreeing that each desired behaviour happens, by ``across``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        A loaded ``culture_survey`` table.
+    by : list of str
+        Grouping columns kept as columns (``site_id``, ``survey_year``...).
+    across : {"staff_level", "profession", "organisation"}
+        The breakdown written into ``group`` as ``<behaviour>|<value>``.
+
+    Returns
+    -------
+    DataFrame
+        ``by`` columns, ``indicator`` (``culture_behaviour_agree``), ``group``, ``numerator,
+        denominator, estimate, lower, upper, method``.
+
+    Examples
+    --------
+    >>> import homekit, pandas as pd
+    >>> cs = pd.DataFrame({"site_id": ["a"] * 4, "staff_level": ["senior", "senior", "frontline", "frontline"],
+    ...                    "behaviour_home_first": ["Agree", "Strongly agree", "Disagree", "Agree"]})
+    >>> cs["behaviour_home_first"] = cs["behaviour_home_first"].astype(homekit.instruments.SCALES["agree4"].dtype())
+    >>> culture_agreement(cs)[["group", "numerator", "denominator"]].values.tolist()
+    [['home_first|frontline', 1.0, 2.0], ['home_first|senior', 2.0, 2.0]]
+    """
+    by = normalise_by(by)
+    if across not in ("staff_level", "profession", "organisation"):
+        raise ValueError(f"across must be staff_level, profession or organisation, got {across!r}")
+    check_data(data, by + [across], "culture_agreement")
+    items = _items(data)
+    if not items:
+        raise KeyError("culture_agreement: data has no behaviour_<behaviour> columns")
+    values = data[across].astype("string")
+    groups = Groups(data, by)
+    parts = []
+    for b in items:
+        s = data[f"behaviour_{b}"]
+        ok = answered(s)
+        agree = level_mask(s, AGREE)
+        for level in sorted(values.dropna().unique()):
+            mask = (values == level).fillna(False).to_numpy()
+            parts.append(proportion_table(groups, agree, ok & mask, "culture_behaviour_agree", f"{b}|{level}"))
+    out = concat(parts, by)
+    # A level (or profession) with no answers at a site is absent there, not a zero.
+    return out[out["denominator"] > 0].reset_index(drop=True) if len(out) else out
+
+
+def culture_level_gap(data: pd.DataFrame, *, by=("site_id",), confidence: float = 0.95) -> pd.DataFrame:
+    """Senior minus frontline agreement that each behaviour happens (Newcombe interval).
+
+    Examples
+    --------
+    >>> import homekit, pandas as pd
+    >>> answers = ["Agree"] * 8 + ["Disagree"] * 2 + ["Agree"] * 4 + ["Disagree"] * 6
+    >>> cs = pd.DataFrame({"site_id": "a", "staff_level": ["senior"] * 10 + ["frontline"] * 10,
+    ...                    "behaviour_home_first": pd.Categorical(answers, dtype=homekit.instruments.SCALES["agree4"].dtype())})
+    >>> r = culture_level_gap(cs)
+    >>> round(float(r["estimate"].iloc[0]), 2), r["method"].iloc[0]
+    (0.4, 'Newcombe hybrid score (senior minus frontline)')
+    """
+    by = normalise_by(by)
+    check_data(data, by + ["staff_level"], "culture_level_gap")
+    agree = culture_agreement(data, by=by, across="staff_level")
+    if agree.empty:
+        return concat([], by)
+    split = agree["group"].str.split("|", n=1, expand=True)
+    agree = agree.assign(behaviour=split[0], level=split[1])
+    keys = by + ["behaviour"]
+    senior = agree[agree["level"] == "senior"].set_index(keys)
+    front = agree[agree["level"] == "frontline"].set_index(keys)
+    both = senior.index.intersection(front.index)
+    rows = []
+    for key in both:
+        s, f = senior.loc[key], front.loc[key]
+        x1, n1, x2, n2 = float(f["numerator"]), float(f["denominator"]), float(s["numerator"]), float(s["denominator"])
+        r = stats.change_in_proportion(x1, n1, x2, n2, confidence=confidence).iloc[0]
+        est, lo, hi = float(r["estimate"]), float(r["lower"]), float(r["upper"])
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(keys, key)), "indicator": "culture_level_gap", "group": key[-1], "numerator": np.nan,
+                     "denominator": min(n1, n2), "estimate": est, "lower": lo, "upper": hi,
+                     "method": "Newcombe hybrid score (senior minus frontline)"})
+    if not rows:
+        return concat([], by)
+    out = pd.DataFrame(rows).drop(columns="behaviour")
+    order = {b: i for i, b in enumerate(BEHAVIOURS)}
+    out["_o"] = out["group"].map(order)
+    out = out.sort_values(by + ["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return concat([out], by)
+
+
+def culture_indicators(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
+    """Both culture indicators in the ``indicators.csv`` shape (agreement by staff level, then gaps)."""
+    by = normalise_by(by)
+    agree = culture_agreement(data, by=by, across="staff_level")
+    # Contract order: behaviours as listed, senior before frontline.
+    order = {f"{b}|{lv}": i * 10 + j for i, b in enumerate(BEHAVIOURS) for j, lv in enumerate(STAFF_LEVELS)}
+    agree = agree.assign(_o=agree["group"].map(order)).sort_values(by + ["_o"], kind="stable").drop(columns="_o")
+    return concat([agree, culture_level_gap(data, by=by)], by)
