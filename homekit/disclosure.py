@@ -254,6 +254,18 @@ LINKED_TABLES: tuple[Linked, ...] = (
     # Rounds and their change: a change row is derived from the two published rounds only (see
     # ``disclose_change``); history rows of different periods are separate tables by design, and a
     # pooled national round is gated with the sites' rows of that round behind it.
+    # Stage 2 diagnostic (second release). Observations of a behaviour in each setting add up to
+    # the behaviour's observations; comms items by audience and by channel add up to all items.
+    Linked("observations by setting", r"obs_behaviour_desired\|(?P<b>[^|]+)\|.+", total="obs_behaviour_desired|{b}",
+           field="group"),
+    Linked("comms items by audience", r"(?P<ind>comms_\w+)\|audience:.+", total="{ind}|", field="group"),
+    Linked("comms items by channel", r"(?P<ind>comms_\w+)\|channel:.+", total="{ind}|", field="group"),
+    # Risk framing: enabling + neutral + averse (the comms_risk_averse row) = items with a framing.
+    Linked("comms risk framing", r"comms_risk_framing\|(enabling|neutral)|comms_risk_averse\|"),
+    # Culture surveys: agreement by staff level (culture_behaviour_agree|<behaviour>|senior,
+    # |frontline) has no published total (the all-staff share is not published), so no cell can be
+    # recovered by subtraction; the senior-minus-frontline gap is a difference held to the group
+    # size on the smaller of its two bases, so it is withheld whenever either level is.
 )
 
 #: Indicators whose numerator is itself a group of respondents (held to ``min_group_size``).

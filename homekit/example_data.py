@@ -733,8 +733,8 @@ def _interviews(sites) -> pd.DataFrame:
 #: Sites that ran a Stage 2 behavioural diagnostic in the example (year 2019), with survey sizes
 #: (senior stakeholders, frontline staff), observations and comms items.
 STAGE2 = {
-    "barnsley": (22, 56, 48, 24), "croydon": (20, 60, 44, 22), "wiltshire": (24, 66, 56, 30),
-    "birmingham": (26, 72, 60, 32), "medway": (20, 50, 40, 20), "oxfordshire": (22, 58, 52, 26),
+    "barnsley": (22, 56, 64, 24), "croydon": (20, 60, 60, 22), "wiltshire": (24, 66, 72, 30),
+    "birmingham": (26, 72, 76, 32), "medway": (20, 50, 56, 20), "oxfordshire": (22, 58, 66, 26),
 }
 STAGE2_YEAR = 2019
 #: Agreement that each behaviour happens: (senior, frontline). Senior staff rate the culture
@@ -758,7 +758,12 @@ _CULTURE_ORGS = {"asc": "council", "gp": "gp_practice", "hospital_discharge": "a
 #: undesired share the rest); wards and the front door are the most risk averse.
 _OBS_DESIRED = {"ward": 0.30, "front_door": 0.28, "discharge_meeting": 0.45, "community_team": 0.58,
                 "strategic_meeting": 0.62, "other": 0.45}
-_OBS_SETTINGS = [0.26, 0.16, 0.22, 0.18, 0.12, 0.06]
+_OBS_SETTINGS = [0.36, 0.10, 0.30, 0.18, 0.04, 0.02]
+#: The behaviours a site's observers watch for (those its hypotheses test by observation).
+_OBS_BEHAVIOURS = ("home_first", "alternatives_considered", "risk_shared", "time_for_conversations")
+#: Sites whose panel disproved the home-first barrier although their own surveys support it: the
+#: register flags the evidence pointing the other way.
+_DISPUTED = {"croydon": ("home_first", "disproved"), "medway": ("home_first", "disproved")}
 _OBS_BEHAVIOUR_SHIFT = {"home_first": 0.05, "risk_shared": -0.10, "time_for_conversations": -0.12, "feedback_given": -0.05}
 _OBS_NOTES = ["Discussion at the board round turned quickly to a care home bed.", "Family asked about going home; no plan discussed.",
               "Social worker and ward nurse agreed a trial at home with daily calls.", ""]
@@ -844,7 +849,7 @@ def _observations(sites, scale) -> pd.DataFrame:
         for k in range(STAGE2[site_id][2] * scale):
             setting = OBSERVATION_SETTINGS[rng.choice(len(OBSERVATION_SETTINGS), p=_OBS_SETTINGS)]
             date = dates[int(rng.integers(len(dates)))].strftime("%Y-%m-%d")
-            for b in rng.choice(BEHAVIOURS, size=int(rng.integers(3, 6)), replace=False):
+            for b in rng.choice(_OBS_BEHAVIOURS, size=int(rng.integers(3, 5)), replace=False):
                 p = _OBS_DESIRED[setting] + _OBS_BEHAVIOUR_SHIFT.get(str(b), 0.0)
                 u = rng.random()
                 seen = "desired" if u < p else ("mixed" if u < p + (1 - p) * 0.35 else "undesired")
@@ -876,6 +881,8 @@ def _hypotheses(sites) -> pd.DataFrame:
     rows = []
     for site_id in _in_stage2(sites):
         for k, (b, barrier, evidence, status) in enumerate(_HYPOTHESES):
+            if _DISPUTED.get(site_id, ("", ""))[0] == b:
+                status = _DISPUTED[site_id][1]
             rows.append((f"h{k + 1}", site_id, b, barrier, evidence, status))
     return pd.DataFrame(rows, columns=INSTRUMENTS["hypotheses"].names)
 

@@ -20,7 +20,7 @@ from .instruments import PROFESSIONS
 if TYPE_CHECKING:
     from .benefits import SiteBenefits
 
-__all__ = ["interval_errors", "likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS"]
+__all__ = ["interval_errors", "likert_bars", "agreement_bars", "share_bars", "prioritisation_chart", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS"]
 
 #: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
 PALETTE = {
@@ -453,4 +453,158 @@ def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value
     ax.set_xticklabels(["worst (or lowest)", "benchmark", "best (or highest)"], fontsize=8)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
+    return ax
+
+
+def agreement_bars(
+    data: pd.DataFrame | None = None,
+    *,
+    y: str = "behaviour",
+    hue: str = "staff_level",
+    estimate: str = "estimate",
+    lower: str = "lower",
+    upper: str = "upper",
+    labels: dict | None = None,
+    hue_labels: dict | None = None,
+    gap: str | None = "gap",
+    ax=None,
+    **kwargs,
+):
+    """Diverging bars of agreement: agree to the right of zero, disagree to the left, one bar per
+    ``y`` and ``hue`` (e.g. behaviour by staff level), the agree share's interval as an error bar
+    and, where ``gap`` is a column, the gap between the first two ``hue`` values written at the
+    right (suppressed rows are not drawn).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    d = data.reset_index(drop=True)
+    ys = list(dict.fromkeys(d[y].astype(str)))
+    hues = list(dict.fromkeys(d[hue].astype(str)))
+    colours = {h: c for h, c in zip(hues, ["#08519c", "#6baed6", "#9ecae1", "#c6dbef"])}
+    height = 0.8 / max(len(hues), 1)
+    ticks = []
+    for i, name in enumerate(ys):
+        base = len(ys) - 1 - i
+        ticks.append(base)
+        sub = d[d[y].astype(str) == name]
+        for j, h in enumerate(hues):
+            row = sub[sub[hue].astype(str) == h]
+            pos = base + 0.4 - height * (j + 0.5)
+            if row.empty or bool(row.iloc[0].get("suppressed", False)) or pd.isna(row.iloc[0][estimate]):
+                ax.text(1, pos, "[c]", va="center", fontsize=7, color="#444444")
+                continue
+            r = row.iloc[0]
+            e = 100 * float(r[estimate])
+            ax.barh(pos, e, height=height * 0.9, color=colours[h], label=(hue_labels or {}).get(h, h) if i == 0 else None, **kwargs)
+            ax.barh(pos, -(100 - e), height=height * 0.9, color="#f4a582", label="disagree (either level)" if i == 0 and j == 0 else None)
+            err = interval_errors(r[estimate], r[lower], r[upper], scale=100)
+            ax.errorbar(e, pos, xerr=err, fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
+            ax.text(max(e, 100 * float(r[upper]) if pd.notna(r[upper]) else e) + 2, pos, f"{e:.0f}%", va="center", fontsize=7)
+        if gap and gap in sub.columns:
+            g = sub.iloc[0]
+            text = "gap [c]" if bool(g.get("gap_suppressed", False)) or pd.isna(g[gap]) else (
+                f"gap {100 * g[gap]:+.0f} ({100 * g['gap_lower']:+.0f} to {100 * g['gap_upper']:+.0f})")
+            ax.text(112, base, text, va="center", fontsize=7, color="#444444")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([(labels or {}).get(n, n) for n in ys], fontsize=8)
+    ax.set_xlim(-100, 140)
+    ax.set_xticks([-100, -50, 0, 50, 100])
+    ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"])
+    ax.set_xlabel("disagree  |  agree (95% interval)", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(hues) + 1, frameon=False, fontsize=8)
+    sns.despine(ax=ax, left=True)
+    return ax
+
+
+def share_bars(
+    data: pd.DataFrame | None = None,
+    *,
+    y: str = "group",
+    estimate: str = "estimate",
+    lower: str = "lower",
+    upper: str = "upper",
+    labels: dict | None = None,
+    color: str = "#08519c",
+    ax=None,
+    **kwargs,
+):
+    """Horizontal bars of proportions with their intervals, one per ``y`` (top to bottom in the
+    data's order); suppressed rows read ``[c]`` and are not drawn.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    d = data.reset_index(drop=True)
+    pos = np.arange(len(d))[::-1]
+    for p, r in zip(pos, d.to_dict("records")):
+        if bool(r.get("suppressed", False)) or pd.isna(r[estimate]):
+            ax.text(1, p, "[c]", va="center", fontsize=7, color="#444444")
+            continue
+        ax.barh(p, 100 * r[estimate], color=color, height=0.7, **kwargs)
+        ax.errorbar(100 * r[estimate], p, xerr=interval_errors(r[estimate], r[lower], r[upper], scale=100), fmt="none",
+                    ecolor="black", elinewidth=0.8, capsize=2)
+        ax.text(100 * r[upper] + 1.5 if pd.notna(r[upper]) else 100 * r[estimate] + 1.5, p, f"{100 * r[estimate]:.0f}%",
+                va="center", fontsize=7)
+    ax.set_yticks(pos)
+    ax.set_yticklabels([(labels or {}).get(str(v), str(v)) for v in d[y]], fontsize=8)
+    ax.set_xlim(0, 110)
+    ax.set_xlabel("% (95% interval)", fontsize=8)
+    sns.despine(ax=ax)
+    return ax
+
+
+_LIST_COLOURS = {"short list": "#08519c", "long list": "#9ecae1", "rejected": "#bdbdbd"}
+
+
+def prioritisation_chart(
+    data: pd.DataFrame | None = None,
+    *,
+    x: str = "ease",
+    y: str = "impact",
+    size: str = "alignment",
+    hue: str = "list",
+    label: str = "name",
+    ax=None,
+    **kwargs,
+):
+    """Opportunities on an impact (``y``) against ease (``x``) grid, sized by ``size`` and coloured
+    by ``hue`` (short list, long list, rejected), each labelled; points sharing a cell are spread
+    so that all stay visible.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    d = data.reset_index(drop=True)
+    cells = [(int(a), int(b)) for a, b in zip(d[x], d[y])]
+    size_of = pd.Series(cells).value_counts().to_dict()
+    seen: dict = {}
+    for r, cell in zip(d.to_dict("records"), cells):
+        k = seen.get(cell, 0)
+        seen[cell] = k + 1
+        # Points sharing a cell are stacked vertically around it, so each label stays readable.
+        dx, dy = 0.0, 0.2 * ((size_of[cell] - 1) / 2 - k)
+        colour = _LIST_COLOURS.get(str(r[hue]), "#636363")
+        ax.scatter(r[x] + dx, r[y] + dy, s=40 * float(r[size]), color=colour, edgecolor="white", zorder=3,
+                   label=str(r[hue]), **kwargs)
+        ax.annotate(str(r[label]), (r[x] + dx, r[y] + dy), xytext=(5, 3), textcoords="offset points", fontsize=6.5)
+    handles, names = ax.get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    ax.legend([unique[n] for n in _LIST_COLOURS if n in unique], [n for n in _LIST_COLOURS if n in unique], loc="lower left",
+              fontsize=8, frameon=False)
+    ax.set_xlim(0.6, 6.4)
+    ax.set_ylim(0.4, 5.7)
+    ax.set_xticks(range(1, 6))
+    ax.set_yticks(range(1, 6))
+    ax.set_xlabel("ease (1 hard to 5 easy)")
+    ax.set_ylabel("impact (1 low to 5 high)")
+    ax.grid(True, color="#eeeeee", zorder=0)
+    sns.despine(ax=ax)
     return ax

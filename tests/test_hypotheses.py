@@ -60,6 +60,18 @@ def test_flags_follow_the_status():
     assert r.loc["h4", "reading"] == "not conclusive" and not r.loc["h4", "hypothesis_flag"]
 
 
+def test_mixed_evidence_is_not_flagged():
+    # Verified: the frontline row supports the barrier, the senior row contradicts it. One row
+    # points the other way, but the evidence taken together does not: no flag.
+    h = hyp([("a", "h1", "home_first", "Beds feel safe", "culture_behaviour_agree", "verified"),
+             ("a", "h2", "home_first", "Beds feel safe", "culture_behaviour_agree", "disproved")])
+    r = indicators.hypothesis_register(h, EVIDENCE)
+    h1 = r[r.hypothesis_id == "h1"]
+    assert h1["points_other_way"].tolist() == [True, False] and not h1["hypothesis_flag"].any()
+    h2 = r[r.hypothesis_id == "h2"]
+    assert h2["points_other_way"].tolist() == [False, True] and not h2["hypothesis_flag"].any()
+
+
 def test_suppressed_context_and_missing_rows_are_not_judged():
     h = hyp([("a", "h1", "time_for_conversations", "No time", "comms_plain_language;prof_admission_factor_frequent;gp_trust_asc",
               "disproved"),

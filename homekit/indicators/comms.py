@@ -54,14 +54,15 @@ def comms_shares(data: pd.DataFrame, *, by=("site_id",), group: str = "") -> pd.
     return concat(parts, by)
 
 
-def comms_risk_framing(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
-    """Share of items at each risk framing (enabling, neutral, averse), as ``comms_risk_averse``
-    rows with ``group`` = framing: the three partition the items with a framing."""
+def comms_risk_framing(data: pd.DataFrame, *, by=("site_id",), levels=RISK_FRAMINGS) -> pd.DataFrame:
+    """Share of items at each risk framing (``comms_risk_framing``, group = framing): enabling,
+    neutral and averse partition the items with a framing. :func:`homekit.indicators.compute_indicators`
+    publishes enabling and neutral only, since the averse share is ``comms_risk_averse``."""
     by = normalise_by(by)
     check_data(data, by + ["risk_framing"], "comms_risk_framing")
     groups = Groups(data, by)
     s = data["risk_framing"]
-    out = [proportion_table(groups, level_mask(s, (f,)), answered(s), "comms_risk_framing", f) for f in RISK_FRAMINGS]
+    out = [proportion_table(groups, level_mask(s, (f,)), answered(s), "comms_risk_framing", f) for f in levels]
     return concat(out, by)
 
 

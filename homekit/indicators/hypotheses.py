@@ -28,9 +28,12 @@ What the evidence says (``reading``), from the published estimate and interval o
     * otherwise (``no_judgement`` polarity, an interval that spans one half, a suppressed or
       missing estimate, a ``context`` row) the row is ``not conclusive`` and never flagged.
 
-    The flag ``points the other way`` marks a row that contradicts a ``verified`` hypothesis or
-    supports a ``disproved`` one; an ``open`` hypothesis is never flagged. A hypothesis is flagged
-    when any of its rows is.
+    A row ``points the other way`` when it contradicts a ``verified`` hypothesis or supports a
+    ``disproved`` one. A hypothesis is flagged (``hypothesis_flag``: the evidence points the other
+    way from the panel's status) when at least one of its rows points the other way and none
+    agrees with the status (no row supports a verified hypothesis, none contradicts a disproved
+    one): mixed evidence, such as leaders contradicting a barrier their frontline supports, is
+    not flagged. An ``open`` hypothesis is never flagged.
 """
 
 from __future__ import annotations
@@ -156,7 +159,8 @@ def hypothesis_register(hypotheses: pd.DataFrame, indicators: pd.DataFrame) -> p
         if not linked:
             linked.append({**base, "evidence_indicator": "", "link": "no evidence named", "reading": "not conclusive", "polarity": "",
                            "points_other_way": False})
-        flag = any(r["points_other_way"] for r in linked)
+        agrees = {"verified": "supports", "disproved": "contradicts"}.get(status)
+        flag = any(r["points_other_way"] for r in linked) and not any(r["reading"] == agrees for r in linked)
         out += [{**r, "hypothesis_flag": flag} for r in linked]
     reg = pd.DataFrame(out, columns=REGISTER_COLUMNS)
     for c in ("numerator", "denominator", "estimate", "lower", "upper"):

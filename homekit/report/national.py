@@ -11,7 +11,7 @@ from ..disclosure import DisclosureRules, disclose_indicators
 from ..indicators import compute_indicators, indicator_history
 from ..indicators.change import national_change
 from ..loaders import Dataset, load_data_dir
-from . import change, synthesis
+from . import change, diagnostic, synthesis
 from ._base import Report, example_data_dir
 
 __all__ = ["NationalReport"]
@@ -50,7 +50,11 @@ class NationalReport(Report):
         synthesis.factors,
         synthesis.case_reviews,
         synthesis.ranking,
+        diagnostic.national_culture,
+        diagnostic.national_hypotheses,
+        diagnostic.national_opportunities,
         synthesis.interventions,
+        diagnostic.national_interventions,
         synthesis.benefits,
     )
     title_text = "Home Truths national indicators"

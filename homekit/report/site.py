@@ -10,7 +10,7 @@ from ..indicators import compute_indicators, indicator_history, load_benchmarks
 from ..indicators.compare import spread_of_sites
 from ..instruments import INSTRUMENTS
 from ..loaders import Dataset, load_data_dir
-from . import benefits, cases, change, comparison, flow, gp, interface, interviews, older_people, overview, tracking
+from . import benefits, cases, change, comparison, diagnostic, flow, gp, interface, interviews, older_people, overview, tracking
 from ._base import Report, example_data_dir
 from ._format import estimate_text, label_for, pct
 
@@ -49,7 +49,13 @@ class SiteReport(Report):
         interface.matrices,
         cases.case_reviews,
         flow.flow,
+        diagnostic.culture,
+        diagnostic.observations,
+        diagnostic.comms,
+        diagnostic.hypotheses,
+        diagnostic.opportunities,
         tracking.tracking,
+        diagnostic.interventions,
         benefits.benefits,
         comparison.versus_national,
         interviews.interviews,

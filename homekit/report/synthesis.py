@@ -41,7 +41,7 @@ def coverage(report) -> Block:
                  f"{tot['GP responses']:,} GP survey responses.", table=t)
 
 
-def headlines(report) -> Block:
+def headlines(report) -> Block | None:
     rows = []
     for ind, (inst, desc, published, published_text) in HEADLINES.items():
         if ind in ("prof_relationship_score", "prof_trust"):
@@ -54,6 +54,8 @@ def headlines(report) -> Block:
         rows.append({"indicator": desc, "pooled (95% CI)": estimate_text(r), "base": f"{int(r['denominator']):,}",
                      "random effects (95% CI)": "" if re_ is None else f"{pct(re_['estimate'])} ({pct(re_['lower'])} to {pct(re_['upper'])})",
                      "I2": "" if re_ is None else f"{100 * re_['i2']:.0f}%", "sites": len(site), "published": published_text})
+    if not rows:  # no headline instrument (e.g. a Stage 2 diagnostic only)
+        return None
     t = pd.DataFrame(rows)
     r = report.nat("gp_relationship_poor")
     reading = f"Pooled over respondents, {estimate_text(r)} of GPs rate the relationship with social care poor (published: 56%)."
@@ -62,12 +64,14 @@ def headlines(report) -> Block:
                         "I2 is the share of variation between sites beyond chance."])
 
 
-def forest_plots(report) -> Block:
+def forest_plots(report) -> Block | None:
     import matplotlib.pyplot as plt
 
     ids = report.params.get("forest_indicators") or ["gp_relationship_poor", "gp_trust_asc", "gp_trust_discharge_team",
                                                    "gp_value_closer_links", "gp_unaware_telecare", "case_decision_improvable"]
     ids = [i for i in ids if report.nat(i) is not None]
+    if not ids:
+        return None
     ncol = 2
     nrow = int(np.ceil(len(ids) / ncol))
     per_row = max(4.2, 0.16 * len(report.data.site_ids) + 1.5)  # room for every site's label
@@ -90,7 +94,7 @@ def forest_plots(report) -> Block:
                  "and the dashed line the published seed figure. Suppressed sites are not drawn.", figure=fig)
 
 
-def funnel_plots(report) -> Block:
+def funnel_plots(report) -> Block | None:
     import matplotlib.pyplot as plt
 
     names = report.data.sites.set_index("site_id")["site_name"].to_dict()
@@ -105,6 +109,8 @@ def funnel_plots(report) -> Block:
             hidden.append(HEADLINES[ind][1])
         if len(panels) == 4:
             break
+    if not panels and not hidden:
+        return None
     ncol = 2
     nrow = max(1, int(np.ceil(len(panels) / ncol)))
     fig, axes = plt.subplots(nrow, ncol, figsize=(12, 5 * nrow), squeeze=False)
@@ -214,11 +220,13 @@ def case_reviews(report) -> Block | None:
     return Block("Case reviews, pooled", reading, figure=fig, table=table)
 
 
-def ranking(report) -> Block:
+def ranking(report) -> Block | None:
     import matplotlib.pyplot as plt
 
     ind = report.params.get("rank_indicator", "gp_relationship_poor")
     d = report.site_indicators[(report.site_indicators.indicator == ind) & (report.site_indicators.group == "") & ~report.site_indicators.suppressed]
+    if d.empty:
+        return None
     d = d.sort_values("estimate", ascending=False).copy()
     d["label"] = d["site_id"].map(report.data.sites.set_index("site_id")["site_name"])
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(d) + 1.5))

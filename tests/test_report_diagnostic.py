@@ -1,0 +1,89 @@
+"""Stage 2 diagnostic sections of the site and national reports (homekit/report/diagnostic.py)."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from homekit.report import NationalReport, SiteReport
+from homekit.report.diagnostic import culture_table
+
+STAGE2_FILES = ("sites", "culture_survey", "observations", "comms_review", "hypotheses", "opportunities")
+BENEFITS = str(ROOT / "parameters" / "benefits.yaml")
+
+
+@pytest.fixture(scope="module")
+def stage2_only(example_dir, tmp_path_factory):
+    """A data folder holding only sites.csv and the five Stage 2 files."""
+    d = tmp_path_factory.mktemp("stage2_only")
+    for name in STAGE2_FILES:
+        shutil.copy(example_dir / f"{name}.csv", d / f"{name}.csv")
+    return d
+
+
+def _text(block) -> str:
+    return block._repr_html_()
+
+
+def test_site_sections_from_the_stage2_files_only(stage2_only):
+    r = SiteReport.open("wiltshire", data_dir=str(stage2_only), benefits_file=BENEFITS)
+    blocks = {name: getattr(r, name)() for name in ("culture", "observations", "comms", "hypotheses", "opportunities", "interventions")}
+    assert all(blocks[n] is not None for n in ("culture", "observations", "comms", "hypotheses", "opportunities"))
+    assert blocks["interventions"] is None  # no interventions.csv
+    # Every figure of the culture table is a published indicator row.
+    table = culture_table(r.indicators)
+    pub = r.indicators.set_index(["indicator", "group"])
+    for row in table.to_dict("records"):
+        assert row["estimate"] == pub.loc[("culture_behaviour_agree", f"{row['behaviour']}|{row['staff_level']}"), "estimate"]
+    assert "senior" in blocks["culture"].reading.lower() or "Senior" in blocks["culture"].reading
+    # No case reviews: the opportunities carry no savings, and say why.
+    opp = blocks["opportunities"]
+    assert (opp.table["central saving a year"] == "").all()
+    assert any("no case reviews" in n for n in opp.notes)
+    # Free text never reaches a report; programme text (barriers, opportunity names) does.
+    html = "".join(_text(b) for b in blocks.values() if b is not None)
+    data_dir = stage2_only
+    comments = set(pd.read_csv(data_dir / "culture_survey.csv", dtype=str, keep_default_na=False)["comment"]) - {""}
+    notes = set(pd.read_csv(data_dir / "observations.csv", dtype=str, keep_default_na=False)["note"]) - {""}
+    assert comments and notes
+    for text in comments | notes:
+        assert text not in html
+    barrier = pd.read_csv(data_dir / "hypotheses.csv").query("site_id == 'wiltshire'")["barrier"].iloc[0]
+    assert barrier in html
+
+
+def test_withheld_cells_read_c(stage2_only):
+    r = SiteReport.open("wiltshire", data_dir=str(stage2_only))
+    block = r.observations()
+    pub = r.indicators[(r.indicators.indicator == "obs_behaviour_desired") & r.indicators.group.str.contains("|", regex=False)]
+    assert pub["suppressed"].any()  # some setting has fewer than 11 observations at this site
+    assert (block.table == "[c]").any().any()
+
+
+def test_sites_without_stage2_data_get_no_section(example_dir):
+    r = SiteReport.open("hertfordshire", data_dir=str(example_dir), benefits_file=BENEFITS)
+    assert r.culture() is None and r.observations() is None and r.comms() is None and r.hypotheses() is None
+    assert r.opportunities() is not None  # every example site has an opportunity register
+
+
+def test_site_with_case_reviews_short_list_within_site_total(example_dir):
+    r = SiteReport.open("wiltshire", data_dir=str(example_dir), benefits_file=BENEFITS)
+    opp = r.opportunities()
+    assert "short list acts on" in opp.reading
+    iv = r.interventions()
+    assert set(iv.table["SPC verdict"]) <= {"special cause improvement", "special cause concern", "common cause variation only"}
+    assert iv.table["expected saving a year"].str.startswith("£").all()
+    assert "(proportion)" in " ".join(iv.table["measured on"])
+
+
+def test_national_cross_site_view(stage2_only, example_dir):
+    n = NationalReport.open(data_dir=str(stage2_only))
+    assert n.national_culture() is not None and n.national_hypotheses() is not None
+    assert n.national_opportunities() is not None
+    assert n.national_interventions() is None  # no interventions.csv
+    assert n.headlines() is None and n.forest_plots() is None  # no survey of GPs: nothing to pool
+    full = NationalReport.open(data_dir=str(example_dir))
+    block = full.national_interventions()
+    # Example data: 9 of 13 interventions pull a process lever (the 2019 seed: most are process led).
+    assert block.reading.startswith("9 of 13 interventions") and "most interventions are process/system led" in block.reading
