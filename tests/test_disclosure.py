@@ -360,3 +360,46 @@ def test_reports_do_not_show_the_six(shrunk_run):
             into += [(columns[k], r[i]) for k, i in enumerate(idx) if isinstance(r[i], (int, float))]
     assert people and not [v for _, v in people if 1 <= v <= 7]
     assert not [v for c, v in prof if c != "numerator" and 1 <= v <= 10]  # no group of professionals under 11
+
+
+# Stage 2 diagnostic linked tables (observations by setting, comms by audience, risk framing)
+
+
+def _stage2_rows(records):
+    return _rows([{"indicator": i, "group": g, "numerator": float(n), "denominator": float(d)} for i, g, n, d in records])
+
+
+def test_attack_observations_by_setting():
+    # Home first observed 30 times: ward 20, front door 5, discharge meeting 5. Front door and
+    # discharge meeting are groups under 11 (professional rule); together they are 10 = 30 - 20,
+    # still under 11, so the ward is suppressed too and nothing can be worked out by subtraction.
+    df = _stage2_rows([("obs_behaviour_desired", "home_first", 12, 30), ("obs_behaviour_desired", "home_first|ward", 8, 20),
+                ("obs_behaviour_desired", "home_first|front_door", 2, 5),
+                ("obs_behaviour_desired", "home_first|discharge_meeting", 2, 5)])
+    out = disclose_indicators(df, DisclosureRules()).set_index("group")
+    assert not out.loc["home_first", "suppressed"]
+    assert out.loc[["home_first|ward", "home_first|front_door", "home_first|discharge_meeting"], "suppressed"].all()
+
+
+def test_attack_comms_by_audience():
+    # 30 items: 15 for the person, 10 for families, 5 for staff. Staff (5) is under 11; families
+    # (10) too; together 15 = 30 - 15 is not, so the person row stays published.
+    df = _stage2_rows([("comms_plain_language", "", 20, 30), ("comms_plain_language", "audience:person", 10, 15),
+                ("comms_plain_language", "audience:family", 6, 10), ("comms_plain_language", "audience:staff", 4, 5)])
+    out = disclose_indicators(df, DisclosureRules()).set_index("group")
+    assert out.loc[["audience:family", "audience:staff"], "suppressed"].all()
+    assert not out.loc[["", "audience:person"], "suppressed"].any()
+    # With 26 person items and 4 family ones, the one small group would be recovered: suppress more.
+    df = _stage2_rows([("comms_plain_language", "", 20, 30), ("comms_plain_language", "audience:person", 16, 26),
+                ("comms_plain_language", "audience:family", 4, 4)])
+    out = disclose_indicators(df, DisclosureRules()).set_index("group")
+    assert out.loc[["audience:person", "audience:family"], "suppressed"].all()
+
+
+def test_risk_framing_declared_as_one_partition():
+    df = _stage2_rows([("comms_risk_framing", "enabling", 6, 30), ("comms_risk_framing", "neutral", 12, 30), ("comms_risk_averse", "", 12, 30)])
+    tables = disclosure.linked_tables(df.assign(group=df["group"].fillna("")))
+    names = [t.name for t in tables]
+    assert names.count("comms risk framing") == 1
+    t = tables[names.index("comms risk framing")]
+    assert sorted(t.parts) == [0, 1, 2] and t.total is None
