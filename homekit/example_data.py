@@ -823,8 +823,8 @@ def _culture(sites, scale) -> pd.DataFrame:
         for i, level in enumerate(["senior"] * n_senior + ["frontline"] * n_front):
             prof = PROFESSIONS[rng.choice(len(PROFESSIONS), p=_CULTURE_PROFESSIONS[level])]
             org = "icb" if level == "senior" and prof == "other" else _CULTURE_ORGS[prof]
-            row = {"respondent_id": f"cs{i + 1:04d}", "site_id": site_id, "survey_year": str(STAGE2_YEAR), "staff_level": level,
-                   "profession": prof, "organisation": org}
+            row = {"respondent_id": f"cs{i + 1:04d}", "site_id": site_id, "survey_year": str(STAGE2_YEAR), "survey_round": "",
+                   "staff_level": level, "profession": prof, "organisation": org}
             for b in BEHAVIOURS:
                 u = rng.random()
                 if u < 0.03:
