@@ -127,3 +127,40 @@ def test_likert_bars_raw_answers_one_bar_labelled_with_the_question():
     [label] = [t.get_text() for t in ax.get_yticklabels()]
     assert label.startswith("I trust adult social care")
     plt.close("all")
+
+
+def test_agreement_bars_draw_published_rows_only_with_the_gap():
+    data = pd.DataFrame([
+        {"behaviour": "home_first", "staff_level": "senior", "estimate": 0.8, "lower": 0.6, "upper": 0.9, "suppressed": False,
+         "gap": 0.4, "gap_lower": 0.1, "gap_upper": 0.6, "gap_suppressed": False},
+        {"behaviour": "home_first", "staff_level": "frontline", "estimate": 0.4, "lower": 0.3, "upper": 0.5, "suppressed": False,
+         "gap": 0.4, "gap_lower": 0.1, "gap_upper": 0.6, "gap_suppressed": False},
+        {"behaviour": "risk_shared", "staff_level": "senior", "estimate": None, "lower": None, "upper": None, "suppressed": True,
+         "gap": None, "gap_lower": None, "gap_upper": None, "gap_suppressed": True},
+    ])
+    fig, ax = plt.subplots()
+    out = plots.agreement_bars(data, ax=ax)
+    assert out is ax
+    texts = _texts(ax)
+    assert "80%" in texts and "40%" in texts and "gap +40 (+10 to +60)" in texts
+    assert "[c]" in texts and "gap [c]" in texts
+    # Two published rows: an agree bar and a disagree bar each (80 and -20, 40 and -60).
+    widths = sorted(round(p.get_width()) for p in ax.patches)
+    assert widths == [-60, -20, 40, 80]
+    plt.close(fig)
+
+
+def test_share_bars_and_prioritisation_chart():
+    fig, (a1, a2) = plt.subplots(1, 2)
+    d = pd.DataFrame({"group": ["a", "b"], "estimate": [0.5, None], "lower": [0.3, None], "upper": [0.7, None],
+                      "suppressed": [False, True]})
+    plots.share_bars(d, ax=a1)
+    assert [round(p.get_width()) for p in a1.patches] == [50] and "[c]" in _texts(a1)
+    opp = pd.DataFrame({"name": ["x", "y", "z"], "impact": [4, 4, 2], "ease": [3, 3, 5], "alignment": [5, 3, 1],
+                        "list": ["short list", "long list", "rejected"]})
+    plots.prioritisation_chart(opp, ax=a2)
+    offsets = [tuple(c.get_offsets()[0]) for c in a2.collections]
+    # x and y share the cell (ease 3, impact 4): stacked 0.2 apart around it, never on top of each other.
+    assert sorted(offsets) == [(3.0, 3.9), (3.0, 4.1), (5.0, 2.0)]
+    assert sorted(_texts(a2)) == ["x", "y", "z"]
+    plt.close(fig)

@@ -355,6 +355,7 @@ def national_hypotheses(report) -> Block | None:
     t = pd.crosstab(hyp["behaviour"].astype(str), hyp["status"].astype(str))
     t = t.reindex(index=[b for b in BEHAVIOURS if b in t.index], columns=["verified", "disproved", "open"], fill_value=0)
     shown = t.rename(index=choice_name, columns=choice_name).reset_index().rename(columns={"behaviour": "desired behaviour"})
+    shown.columns.name = None
     reading = f"{len(hyp)} hypotheses in {hyp['site_id'].nunique()} sites"
     if t["verified"].max() > 0:
         top = [choice_name(b).lower() for b in t.index[t["verified"] == t["verified"].max()]]
