@@ -53,12 +53,15 @@ def test_site_sections_from_the_stage2_files_only(stage2_only):
     assert barrier in html
 
 
-def test_withheld_cells_read_c(stage2_only):
+def test_site_breakdowns_are_national_only(stage2_only):
+    # Settings, audiences and channels are not published at site level (the audit could work a
+    # small group out by subtraction); the national file carries them.
     r = SiteReport.open("wiltshire", data_dir=str(stage2_only))
-    block = r.observations()
-    pub = r.indicators[(r.indicators.indicator == "obs_behaviour_desired") & r.indicators.group.str.contains("|", regex=False)]
-    assert pub["suppressed"].any()  # some setting has fewer than 11 observations at this site
-    assert (block.table == "[c]").any().any()
+    groups = r.indicators.loc[r.indicators.indicator.str.startswith(("obs_", "comms_")), "group"]
+    assert not groups.str.contains("|", regex=False).any() and not groups.str.contains(":", regex=False).any()
+    assert list(r.observations().table.columns) == ["desired behaviour", "all settings (95% CI)"]
+    n = NationalReport.open(data_dir=str(stage2_only))
+    assert n.published["group"].str.startswith("audience:").any()
 
 
 def test_sites_without_stage2_data_get_no_section(example_dir):

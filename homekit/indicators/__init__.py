@@ -127,12 +127,15 @@ def _other_parts(data, level: str) -> list[pd.DataFrame]:
     interviews = data.get("interviews")
     if interviews is not None and len(interviews):
         parts.append(interview_indicators(interviews, by=by))
+    # Observations by setting and comms items by audience and channel are published nationally
+    # only: at site level the gate publishes the base of a secondarily suppressed group cell, so a
+    # small setting or audience could be worked out by subtraction (found by ``homekit audit``).
     observations = data.get("observations")
     if observations is not None and len(observations):
-        parts.append(observation_indicators(observations, by=by))
+        parts.append(observation_indicators(observations, by=by) if level == "national" else observation_shares(observations, by=by))
     comms = data.get("comms_review")
     if comms is not None and len(comms):
-        parts.append(comms_indicators(comms, by=by))
+        parts.append(comms_indicators(comms, by=by) if level == "national" else comms_shares(comms, by=by))
         parts.append(comms_risk_framing(comms, by=by, levels=("enabling", "neutral")))
     return [p for p in parts if len(p)]
 

@@ -144,8 +144,9 @@ def observations(report) -> Block | None:
     else:
         reading = "Too few observations to publish the shares for this site."
     return Block("Observations of practice and of meetings", reading, figure=fig, table=pd.DataFrame(table),
-                 notes=["Share of observations of each behaviour where it was seen as desired (mixed counts as not desired); "
-                        "by setting without intervals. Observers' notes are never published. [c]: withheld."])
+                 notes=["Share of observations of each behaviour where it was seen as desired (mixed counts as not desired). "
+                        "Settings are shown in the national report only (at site level a small setting could be worked out by "
+                        "subtraction). Observers' notes are never published. [c]: withheld."])
 
 
 _COMMS = ("comms_promotes_home_first", "comms_plain_language", "comms_sets_expectations", "comms_risk_averse")
@@ -176,7 +177,7 @@ def comms(report) -> Block | None:
     reading = (f"{estimate_text(home)} of the items reviewed promote home first and {estimate_text(averse)} frame risk in a "
                "risk-averse way.")
     notes = ["Items given to people and families, and what is on display, reviewed against the desired behaviours; blank answers "
-             "left out. Overall with Wilson intervals; by audience and channel without. [c]: withheld."]
+             "left out; Wilson intervals. Audiences and channels are shown in the national report only. [c]: withheld."]
     if all(f is not None for f in framing):
         notes.insert(0, "Risk framing of all items: " + "; ".join(
             f"{choice_name(f).lower()} {pct(r['estimate']) if not bool(r.get('suppressed')) else '[c]'}"
