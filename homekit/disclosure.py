@@ -84,6 +84,7 @@ __all__ = [
     "disclose_indicators",
     "disclose_change",
     "publish_count",
+    "subjects_of",
     "disclose_counts",
     "load_rules",
     "dominated",
@@ -242,8 +243,11 @@ LINKED_TABLES: tuple[Linked, ...] = (
     # table suppression can protect: both bases are published on many rows. Under the people rule
     # the two bases are rounded to 5, so the difference is known only within +-4; under the
     # professional rule a missing answer is not an opinion group and is published.
-    # A breakdown by GP role (group ``role:<gp_role>``) adds up to the site's figure (group blank).
-    Linked("GP roles", r"(?P<ind>gp_\w+)\|role:.+", total="{ind}|", field="group"),
+    # A breakdown of a figure (group ``<by>:<value>``: GP role, programme wave, survey year, case
+    # decision point or reason) adds up to the figure itself (group blank); one table per ``by``.
+    Linked("breakdowns", r"(?P<ind>[a-z0-9_]+)\|(?P<by>role|wave|year|decision_point|primary_reason):.+", total="{ind}|", field="group"),
+    # Teams' own judgement of reablement suitability adds up to the site's.
+    Linked("case reviews by team", r"case_team_reablement_suitable\|.+", total="case_reablement_suitable|", field="group"),
     # Trust in another profession: the four levels of a rater->ratee pair add up to its base.
     Linked("trust levels", r"prof_trust_level\|(?P<pair>[^|]+)\|.+"),
     # Professions add up to their three-group roll-ups, and the groups to all professions.
@@ -787,14 +791,37 @@ def _protect(t: _Table, suppressed, num, den, rule: Rule) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 
+def subjects_of(indicator_or_instrument: str) -> str:
+    """``people`` or ``professional`` for an indicator id or an instrument name (unknown: people)."""
+    from .instruments import INDICATORS, INSTRUMENTS
+
+    if indicator_or_instrument in INSTRUMENTS:
+        return INSTRUMENTS[indicator_or_instrument].subjects
+    info = INDICATORS.get(indicator_or_instrument)
+    return info.subjects if info is not None else "people"
+
+
 def publish_count(n, rules: DisclosureRules, subjects: str = "people") -> str:
-    """One count as it may be published: the marker when suppressed, else rounded, as text."""
+    """One count as it may be published: the marker when suppressed, else rounded, as text.
+
+    ``subjects`` is ``people`` (a count of 1-7 is suppressed, others rounded) or ``professional``
+    (the count is a group of respondents: under ``min_group_size`` it is suppressed), or an
+    indicator id or instrument name.
+
+    Examples
+    --------
+    >>> r = DisclosureRules()
+    >>> publish_count(12, r), publish_count(6, r), publish_count(12, r, "gp_survey"), publish_count(6, r, "gp_survey")
+    ('10', '[c]', '12', '[c]')
+    """
     if n is None or (isinstance(n, float) and np.isnan(n)):
         return ""
     if not rules.apply:
         return f"{int(n):,}"
+    if subjects not in SUBJECTS:
+        subjects = subjects_of(subjects)
     rule = rules.rule(subjects)
-    if rule.small(n):
+    if rule.small(n) or (rule.min_group_size and rule.small_group(n)):
         return rules.marker
     return f"{int(rule.round(n)):,}"
 

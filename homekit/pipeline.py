@@ -329,21 +329,25 @@ def run(
     disclosure_file = params_dir / "disclosure.yaml"
     benefits_file = params_dir / "benefits.yaml"
     try:
-        national_ind = compute_indicators(data, level="national")
+        from .disclosure import disclose_indicators, load_rules
+        from .indicators.compare import spread_of_sites
+
+        national_raw = compute_indicators(data, level="national")
+        # The national figures the site reports show, as published (after the gate, checked
+        # against the sites so that national minus the published sites gives nothing small back).
+        national_ind = disclose_indicators(national_raw, load_rules(disclosure_file if disclosure_file.exists() else None, "national"),
+                                           sites=compute_indicators(data))
         national_file = work / "national_indicators.csv"
         national_ind.to_csv(national_file, index=False)
         # Exact national counts (private, never published): a site's comparison with the other
         # sites is these minus the site's own counts.
         counts_file = work / "national_counts.csv"
-        national_ind.to_csv(counts_file, index=False)
+        national_raw.to_csv(counts_file, index=False)
         # The range of every site's published figures (spine charts): from the sites' rows after
         # the gate, so the site notebooks see no more than the other sites publish themselves.
-        from .disclosure import disclose_indicators, load_rules
-        from .indicators.compare import spread_of_sites
-
         site_rules = load_rules(disclosure_file if disclosure_file.exists() else None, "site")
         spread_file = work / "site_spread.csv"
-        spread_of_sites(disclose_indicators(compute_indicators(data, national=national_ind), site_rules)).to_csv(spread_file, index=False)
+        spread_of_sites(disclose_indicators(compute_indicators(data, national=national_raw), site_rules)).to_csv(spread_file, index=False)
         tasks = []
         for site_id in chosen:
             part = data.site(site_id)

@@ -20,6 +20,8 @@ columns ``estimate, lower, upper, numerator, denominator, method``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
@@ -457,7 +459,11 @@ def pool_proportions(numerator, denominator, *, confidence: float = 0.95) -> pd.
         row = {**base, "estimate": expit(est), "lower": expit(est - z * se), "upper": expit(est + z * se), "tau2": 0.0,
                "i2": 0.0, "q": 0.0, "p_heterogeneity": np.nan, "fixed_estimate": expit(est)}
         return pd.DataFrame([row])
-    res = combine_effects(eff, var, method_re="dl", alpha=1 - confidence)
+    with warnings.catch_warnings():
+        # statsmodels also computes a WLS-scaled random-effects variance (not used here), whose
+        # square root warns when Q < k - 1 (no heterogeneity beyond chance).
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = combine_effects(eff, var, method_re="dl", alpha=1 - confidence)
     q = float(res.q)
     tau2 = max(0.0, float(res.tau2))
     w = 1 / (var + tau2)

@@ -111,12 +111,14 @@ def test_attack_subgroup_difference_twelve_and_eight():
     rows = _rows([
         {"indicator": "gp_trust_asc", "group": "", "numerator": 15, "denominator": 20},
         {"indicator": "gp_trust_asc", "group": "role:partner", "numerator": 10, "denominator": 12},
+        {"indicator": "gp_trust_asc", "group": "wave:1", "numerator": 15, "denominator": 20},  # another breakdown: its own table
         {"indicator": "gp_trust_asc", "group": "role:salaried", "numerator": 5, "denominator": 8},
     ])
     out = disclose_indicators(rows, DisclosureRules()).set_index("group")
     assert out.loc["role:salaried", "suppressed"]  # 8 < 11
     assert out.loc["role:partner", "suppressed"]  # else 20 - 12 = the 8
     assert not out.loc["", "suppressed"]  # the site keeps its headline
+    assert not out.loc["wave:1", "suppressed"]
 
 
 def test_attack_professions_and_roll_up():
@@ -249,7 +251,7 @@ def test_national_exact_when_set():
 def test_publish_count_and_tables():
     rules = DisclosureRules()
     assert [publish_count(n, rules) for n in (0, 1, 7, 8, 12, 1234)] == ["0", "[c]", "[c]", "10", "10", "1,235"]
-    assert publish_count(3, rules, "professional") == "3"
+    assert [publish_count(n, rules, "professional") for n in (3, 10, 11, 23)] == ["[c]", "[c]", "11", "23"]  # groups of respondents
     t = pd.DataFrame({"a": [10, 3, 0, 3], "b": [20, 30, 40, 2], "c": [9, 12, 2, 30]})
     shown = disclose_counts(t, rules)
     assert shown.loc[1, "a"] == "[c]" and shown.loc[1, "c"] == "[c]"  # secondary: next smallest in the row
@@ -360,3 +362,51 @@ def test_reports_do_not_show_the_six(shrunk_run):
             into += [(columns[k], r[i]) for k, i in enumerate(idx) if isinstance(r[i], (int, float))]
     assert people and not [v for _, v in people if 1 <= v <= 7]
     assert not [v for c, v in prof if c != "numerator" and 1 <= v <= 10]  # no group of professionals under 11
+
+
+def test_no_figure_computed_before_the_gate_reaches_any_output(shrunk_run, example_dir):
+    """Search every file a run wrote for the exact (pre-gate) estimates of rows the gate rounded."""
+    import homekit
+    from homekit.indicators import compute_indicators
+
+    from homekit.loaders import Dataset
+
+    out = shrunk_run.output_dir
+    data = homekit.load_data_dir(example_dir)  # the people's data of the run are the example's
+    two = Dataset(data.data_dir, {k: v[v.site_id.isin(["barnsley", "wiltshire"])] for k, v in data.tables.items()}, data.sources)
+    raw = pd.concat([compute_indicators(data.site("wiltshire")), compute_indicators(two, level="national")])
+    people = raw[raw.indicator.str.startswith(("op_", "case_", "flow_", "interview_")) & (raw.method == "Wilson")]
+    exact = {f"{v:.6f}"[:7] for v in people.estimate.dropna() if abs(v * 1e4 - round(v * 1e4)) > 1e-3}
+    exact |= {f"{100 * v:.2f}" for v in people.estimate.dropna() if abs(v * 1e4 - round(v * 1e4)) > 1e-3}
+    assert exact
+    found = []
+    for path in list((out / "sites" / "wiltshire").rglob("*")) + list((out / "national").rglob("*")):
+        if path.suffix not in (".csv", ".html", ".ipynb"):
+            continue
+        text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\\n]+", " ", path.read_text(errors="replace"))
+        found += [(path.name, e) for e in exact if re.search(rf"(?<![\d.]){re.escape(e)}\d", text)]
+    assert not found, found[:10]
+
+
+def test_site_of_twenty_gps_shows_headlines_and_likert_chart(example_dir):
+    from homekit.report import SiteReport
+
+    r = SiteReport.open("barnsley", data_dir=str(example_dir))
+    block = r.gp_relationships()
+    assert "[c]" not in " ".join(block.table["this site (95% CI)"])
+    assert not any("Not drawn" in n for n in block.notes)
+    assert not block.table["national"].str.contains(r"\.\d{3}").any()  # national as published, not exact
+
+
+def test_likert_chart_reads_only_published_rows():
+    from homekit.report import published_distribution
+
+    df = _rows([
+        {"indicator": "op_likert_top2", "group": "trust_gp_advice", "numerator": 27, "denominator": 41},
+        {"indicator": "op_likert_bottom2", "group": "trust_gp_advice", "numerator": 14, "denominator": 41},
+        {"indicator": "op_likert_missing", "group": "trust_gp_advice", "numerator": 3, "denominator": 44},
+    ])
+    gated = disclose_indicators(df, DisclosureRules())
+    d = published_distribution(gated, "op_", ["trust_gp_advice"], "agree4").set_index("level")["count"]
+    # 27 -> 25, 14 -> 15 of 41 -> 40; the missing 3 is withheld (-1 is written as [c])
+    assert d.to_dict() == {"Disagree": 15, "Agree": 25, "blank": -1}

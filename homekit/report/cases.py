@@ -19,7 +19,8 @@ def case_reviews(report) -> Block | None:
     cases = report.tables["case_reviews"]
     t = transition_table(cases)
     shown = disclose_counts(t.reset_index(), report.rules, columns=list(t.columns)).set_index("actual_pathway")
-    numeric = t.where(shown != report.rules.marker).astype(float)
+    # colours drawn from the published (rounded) counts, never the exact ones
+    numeric = pd.DataFrame(report.rules.round(t.to_numpy(float)), index=t.index, columns=t.columns).where(shown != report.rules.marker)
     fig, ax = plt.subplots(figsize=(8, 6))
     sns.heatmap(numeric, annot=shown.to_numpy(), fmt="", cmap="Blues", ax=ax, linewidths=0.5, cbar_kws={"label": "cases"})
     for (i, j) in zip(*np.nonzero((shown == report.rules.marker).to_numpy())):
@@ -36,21 +37,41 @@ def case_reviews(report) -> Block | None:
     ids = ["case_decision_improvable", "case_alternative_available", "case_ideal_less_intensive", "case_weekly_cost_difference",
            "case_care_hours_fell", "case_reablement_suitable"]
     table = report.headline_rows(ids)
-    by_dp = disclose_indicators(compute_indicators_by(cases, "decision_point", report.site_id), report.rules)
-    rows = [{"indicator": f"improvable at {r['decision_point']}", "this site (95% CI)": estimate_text(r),
-             "base": report.count(r["denominator"]), "national": ""} for r in by_dp[by_dp.indicator == "case_decision_improvable"].to_dict("records")]
+    # The breakdown is gated together with the site's own rows: decision points add up to the site.
+    by_dp = _gated_breakdown(report, compute_indicators_by(cases, "decision_point", report.site_id), "decision_point")
+    rows = [{"indicator": f"improvable at {r['group'].split(':', 1)[1].replace('_', ' ')}", "this site (95% CI)": estimate_text(r),
+             "base": "[c]" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}", "national": ""}
+            for r in by_dp[by_dp.indicator == "case_decision_improvable"].to_dict("records")]
     notes = []
     if "team" in cases.columns and "reablement_suitable" in cases.columns and cases["reablement_suitable"].notna().any():
         tv = team_variation(cases)
         teams = tv["teams"]
         if len(teams) >= 2:
+            rows_t = teams.assign(site_id=report.site_id, indicator="case_team_reablement_suitable", group=teams["team"].astype(str),
+                                  method="Wilson")
+            gated = _gated_breakdown(report, rows_t[["site_id", "indicator", "group", "numerator", "denominator", "estimate",
+                                                     "lower", "upper", "method"]], None).set_index("group")
             parts = []
             for r in teams.to_dict("records"):
-                sup = report.rules.apply and (report.rules.small(r["numerator"]) or r["denominator"] < report.rules.min_base_for_percentage)
-                parts.append(f"{r['team']}: {'[c]' if sup else pct(r['estimate'])} ({r['significance']})")
+                g = gated.loc[str(r["team"])]
+                # the funnel verdict is shown only beside a published figure
+                parts.append(f"{r['team']}: [c]" if g["suppressed"] else f"{r['team']}: {pct(g['estimate'])} ({r['significance']})")
             notes.append("Reablement suitability by team: " + "; ".join(parts) +
                          f". Chi-square across teams p = {tv['chi2']['p_val']:.3g}.")
     return Block("Case reviews", reading, figure=fig, table=pd.concat([table, pd.DataFrame(rows)], ignore_index=True), notes=notes)
+
+
+def _gated_breakdown(report, rows: pd.DataFrame, column: str | None) -> pd.DataFrame:
+    """Breakdown rows through the gate together with the site's own rows (a linked table)."""
+    rows = rows.copy()
+    if column is not None:
+        rows["group"] = column + ":" + rows[column].astype(str)
+        rows = rows.drop(columns=column)
+    site = report.raw_indicators[report.raw_indicators.indicator.isin(set(rows.indicator) | {"case_reablement_suitable"})
+                                 & (report.raw_indicators.group == "")]
+    both = pd.concat([site, rows], ignore_index=True)
+    gated = disclose_indicators(both, report.rules)
+    return gated.iloc[len(site):].reset_index(drop=True)
 
 
 def compute_indicators_by(cases: pd.DataFrame, column: str, site_id: str) -> pd.DataFrame:

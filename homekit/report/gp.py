@@ -68,7 +68,8 @@ def motivators(report) -> Block | None:
         return None
     d = pd.DataFrame([{**r, "label": lab} for r, lab in zip(rows, ["Fewer home visits", "Financial incentive"]) if r is not None])
     fig, ax = plt.subplots(figsize=(7, 2.2))
-    nat = [report.national[(report.national.indicator == i) & (report.national.group == "")]["estimate"] for i in ids] if report.national is not None else []
+    pub = report.national_published  # national figures as published (after the gate)
+    nat = [pub[(pub.indicator == i) & (pub.group == "")]["estimate"] for i in ids] if pub is not None else []
     plots.forest_plot(d, y="label", ax=ax, reference=float(nat[0].iloc[0]) if len(nat) and len(nat[0]) else None,
                       reference_label="national: fewer home visits")
     ax.set_xlim(0, 100)

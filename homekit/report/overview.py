@@ -17,7 +17,8 @@ def title(report) -> Block:
     notes = [report.params["notes"]] if report.params.get("notes") else []
     wave = report.site["wave"]
     return Block(f"Home Truths site report: {report.name}", f"Wave {wave} site, {report.site['nation']}; population 65+ "
-                 f"{int(report.site['population_65plus']):,}. Figures for counts under 8 are shown as [c] and other counts rounded to 5.",
+                 f"{int(report.site['population_65plus']):,}. Figures withheld by disclosure control read [c]: counts of people "
+                 f"under 8 (other counts rounded to 5) and groups of fewer than {report.rules.min_group_size} professionals.",
                  notes=notes, level=1)
 
 
@@ -26,13 +27,12 @@ def provenance(report) -> Block:
     for s in report.sources:
         df = report.tables.get(s.instrument)
         rows.append({"instrument": s.instrument, "file": Path(s.path).name, "sha256": s.sha256[:16] + "…",
-                     "rows in file": f"{s.rows:,}", "rows for this site": report.count(0 if df is None else len(df))})
+                     "rows in file": f"{s.rows:,}", "rows for this site": report.count(0 if df is None else len(df), s.instrument)})
     table = pd.DataFrame(rows)
     params = {k: v for k, v in report.params.items() if k not in ("notes",)}
-    return Block("Provenance", f"Inputs validated by homekit {__version__} (Python {platform.python_version()}); "
-                 f"disclosure: counts {report.rules.suppress_counts_from}-{report.rules.suppress_counts_to} suppressed, "
-                 f"others rounded to {report.rules.rounding_base}, no percentage on a base under {report.rules.min_base_for_percentage}.",
-                 table=table, notes=[f"Parameters: {json.dumps(params, default=str)}"] if params else [])
+    notes = [f"Disclosure control: {report.rules.describe()}"]
+    notes += [f"Parameters: {json.dumps(params, default=str)}"] if params else []
+    return Block("Provenance", f"Inputs validated by homekit {__version__} (Python {platform.python_version()}).", table=table, notes=notes)
 
 
 def response_profile(report) -> Block | None:
@@ -43,14 +43,14 @@ def response_profile(report) -> Block | None:
                         ("professional_survey", "Interface survey responses"), ("case_reviews", "Case reviews"),
                         ("interviews", "Coded interview excerpts")):
         if report.has(inst):
-            rows.append({"evidence": label, "n": report.count(len(report.tables[inst]))})
+            rows.append({"evidence": label, "n": report.count(len(report.tables[inst]), inst)})
     if not rows:
         return None
     rr = report.ind("gp_response_rate")
     reading = "No GP survey for this site."
     fig = None
     if rr is not None:
-        reading = (f"{report.count(rr['numerator']) if not rr['suppressed'] else '[c]'} of {int(report.site['gp_count']):,} GPs responded: "
+        reading = (f"{report.count(rr['numerator'], 'gp_survey') if not rr['suppressed'] else '[c]'} of {int(report.site['gp_count']):,} GPs responded: "
                    f"response rate {estimate_text(rr)}.")
         if not rr["suppressed"]:
             fig, ax = plt.subplots(figsize=(6, 1.6))
@@ -66,5 +66,5 @@ def response_profile(report) -> Block | None:
     if prof is not None and len(prof):
         counts = prof["profession"].value_counts().reindex(list(PROFESSION_NAMES)).fillna(0)
         for p, n in counts.items():
-            rows.append({"evidence": f"  interface survey: {PROFESSION_NAMES[p]}", "n": report.count(n)})
+            rows.append({"evidence": f"  interface survey: {PROFESSION_NAMES[p]}", "n": report.count(n, "professional_survey")})
     return Block("Response profile", reading, figure=fig, table=pd.DataFrame(rows))

@@ -118,7 +118,7 @@ class SiteReport(Report):
             data = full.site(site_id)
             sources = full.sources
         national = None
-        if national_file:
+        if national_file:  # written by ``homekit run`` after the gate (national rules)
             national = pd.read_csv(national_file, keep_default_na=False, na_values=[""])
             national["group"] = national["group"].fillna("")
         elif full is not None:
@@ -149,9 +149,10 @@ class SiteReport(Report):
         m = self.indicators[(self.indicators.indicator == indicator) & (self.indicators.group == group)]
         return None if m.empty else m.iloc[0].to_dict()
 
-    def count(self, n) -> str:
-        """A count as published at site level (rounded, or the marker when small)."""
-        return publish_count(n, self.rules)
+    def count(self, n, subjects: str = "people") -> str:
+        """A count as published at site level (rounded, or the marker when small); ``subjects`` is
+        ``people``, ``professional`` (a group of respondents) or an indicator id or instrument."""
+        return publish_count(n, self.rules, subjects)
 
     def headline_rows(self, ids, groups=None) -> pd.DataFrame:
         """Table rows for indicators ``ids`` (and ``groups``): this site with its interval, base and national figure."""
@@ -162,14 +163,14 @@ class SiteReport(Report):
                 if r is None:
                     continue
                 nat = None
-                if self.national is not None:
-                    m = self.national[(self.national.indicator == ind) & (self.national.group == g)]
+                if self.national_published is not None:
+                    m = self.national_published[(self.national_published.indicator == ind) & (self.national_published.group == g)]
                     nat = None if m.empty else m.iloc[0]
                 national = ""
-                if nat is not None:
-                    national = f"{nat['estimate']:.2f}" if nat["method"] == "Student's t" else pct(nat["estimate"])
+                if nat is not None:  # the national table has passed the gate (national rules)
+                    national = estimate_text({**nat, "lower": None}) if nat["method"] == "Student's t" else pct(nat["estimate"])
                 rows.append({"indicator": label_for(ind, g), "this site (95% CI)": estimate_text(r),
-                             "base": self.count(r["denominator"]) if pd.notna(r["denominator"]) else "[c]",
+                             "base": self.count(r["denominator"], ind) if pd.notna(r["denominator"]) else "[c]",
                              "national": national})
         return pd.DataFrame(rows)
 

@@ -7,16 +7,18 @@ import pandas as pd
 
 from .. import plots, spc, stats
 from ..benefits import BenefitsModel
-from ..indicators import HEADLINES, factor_shares, factor_tests, transition_table
+from ..disclosure import disclose_counts, disclose_indicators, publish_count
+from ..indicators import HEADLINES, factor_tests, transition_table
 from ._format import Block, estimate_text, pct, points
 from .benefits import national_block
 from .interface import matrix_figure
 
 
 def title(report) -> Block:
+    exact = "exact (national.exact is set)" if not report.rules.apply else "rounded and suppressed by the same rules as a site's"
     return Block(report.params.get("title", "Home Truths: national synthesis"),
-                 f"Pooled over every respondent of the {len(report.data.site_ids)} sites included; site-level figures follow site disclosure rules.",
-                 level=1)
+                 f"Pooled over every respondent of the {len(report.data.site_ids)} sites included; national figures are {exact}.",
+                 notes=[f"Disclosure control: {report.rules_text()}"], level=1)
 
 
 def coverage(report) -> Block:
@@ -26,19 +28,23 @@ def coverage(report) -> Block:
         ids = set(grp.site_id)
         row = {"wave": int(w), "sites": len(grp), "population": f"{int(grp.population.sum()):,}",
                "population 65+": f"{int(grp.population_65plus.sum()):,}", "GPs": f"{int(grp.gp_count.sum()):,}"}
-        for inst, lab in (("gp_survey", "GP responses"), ("older_people_survey", "older people"), ("professional_survey", "professionals"),
-                          ("case_reviews", "case reviews")):
+        for inst, lab in _COVERAGE:
             df = report.data.get(inst)
-            row[lab] = 0 if df is None else int(df["site_id"].isin(ids).sum())
+            row[lab] = publish_count(0 if df is None else int(df["site_id"].isin(ids).sum()), report.rules, inst)
         rows.append(row)
     t = pd.DataFrame(rows)
     tot = {"wave": "all", "sites": len(s), "population": f"{int(s.population.sum()):,}",
            "population 65+": f"{int(s.population_65plus.sum()):,}", "GPs": f"{int(s.gp_count.sum()):,}"}
-    for lab in ("GP responses", "older people", "professionals", "case reviews"):
-        tot[lab] = int(t[lab].sum())
+    for inst, lab in _COVERAGE:
+        df = report.data.get(inst)
+        tot[lab] = publish_count(0 if df is None else len(df), report.rules, inst)
     t = pd.concat([t, pd.DataFrame([tot])], ignore_index=True)
     return Block("Coverage", f"{len(s)} sites in {s.wave.nunique()} waves, {int(s.population.sum()):,} people and {int(s.gp_count.sum()):,} GPs; "
-                 f"{tot['GP responses']:,} GP survey responses.", table=t)
+                 f"{tot['GP responses']} GP survey responses.", table=t)
+
+
+_COVERAGE = (("gp_survey", "GP responses"), ("older_people_survey", "older people"), ("professional_survey", "professionals"),
+             ("case_reviews", "case reviews"))
 
 
 def headlines(report) -> Block:
@@ -51,7 +57,8 @@ def headlines(report) -> Block:
             continue
         site = report.site_counts(ind)
         re_ = stats.pool_proportions(site["numerator"], site["denominator"]).iloc[0] if len(site) >= 2 else None
-        rows.append({"indicator": desc, "pooled (95% CI)": estimate_text(r), "base": f"{int(r['denominator']):,}",
+        rows.append({"indicator": desc, "pooled (95% CI)": estimate_text(r),
+                     "base": "[c]" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}",
                      "random effects (95% CI)": "" if re_ is None else f"{pct(re_['estimate'])} ({pct(re_['lower'])} to {pct(re_['upper'])})",
                      "I2": "" if re_ is None else f"{100 * re_['i2']:.0f}%", "sites": len(site), "published": published_text})
     t = pd.DataFrame(rows)
@@ -111,11 +118,12 @@ def funnel_plots(report) -> Block:
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     for ax, (ind, d) in zip(axes.flat, panels):
-        plots.funnel_plot(d, ax=ax, baseline=report.nat(ind)["estimate"])
+        plots.funnel_plot(d, ax=ax, baseline=report.nat(ind)["estimate"])  # published national and site figures only
         ax.set_ylim(0, 102)
         ax.set_title(HEADLINES[ind][1][:55], fontsize=9)
     fig.tight_layout()
-    notes = ["Limits are drawn around the national pooled figure; sites whose figure is withheld at site level are not drawn."]
+    notes = ["Limits are drawn around the national pooled figure; each site is drawn from its published counts, and sites whose "
+             "figure is withheld at site level are not drawn."]
     if hidden:
         notes.append(f"Not drawn (fewer than three sites published after disclosure control): {'; '.join(hidden)}.")
     return Block("Funnel plots", "Sites outside the dotted 99.8% limits differ from the average by more than chance would explain; "
@@ -129,12 +137,12 @@ def waves(report) -> Block | None:
     from ..indicators import gp_headlines
 
     w = gp.merge(report.data.sites[["site_id", "wave"]], on="site_id")
-    h = gp_headlines(w, by=["wave"])
+    h = report.gate(gp_headlines(w, by=["wave"]), "wave")
     rows = []
     for ind in [i for i in HEADLINES if i.startswith("gp_")]:
         row = {"indicator": HEADLINES[ind][1]}
         for r in h[h.indicator == ind].to_dict("records"):
-            row[f"wave {r['wave']}"] = estimate_text(r)
+            row[f"wave {r['group'].split(':', 1)[1]}"] = estimate_text(r)
         rows.append(row)
     return Block("Waves compared", "Headline shares by programme wave, pooled over each wave's respondents.", table=pd.DataFrame(rows))
 
@@ -142,7 +150,8 @@ def waves(report) -> Block | None:
 def change(report) -> Block | None:
     from ..indicators.change import national_change
 
-    ch = national_change(report.all_data)
+    # each round gated (national rules) before the change is computed from the published rounds
+    ch = national_change(report.all_data, publish=lambda h: disclose_indicators(h, report.rules))
     ch = ch[ch.indicator.isin([i for i in HEADLINES if i not in ("prof_relationship_score", "prof_trust")]) & (ch.group == "")]
     if ch.empty:
         return Block("Change between survey rounds", "Every site was surveyed once: no change can be estimated yet.")
@@ -159,7 +168,7 @@ def change(report) -> Block | None:
 
 
 def matrices(report) -> Block | None:
-    ind = report.indicators
+    ind = report.published
     rel = ind[ind.indicator == "prof_relationship_score"]
     if rel.empty:
         return None
@@ -169,7 +178,10 @@ def matrices(report) -> Block | None:
     from ..indicators import asymmetry
 
     asy = asymmetry(report.data["professional_survey"])
-    asy = asy[asy.measure == "relationship"].assign(
+    # Groups of professionals held to the threshold on both sides; means at the published precision.
+    q = report.rules.professional.min_group_size if report.rules.apply else 0
+    asy = asy[(asy.measure == "relationship") & (asy.n_a >= q) & (asy.n_b >= q)].assign(
+        a_rates_b=lambda d: d.a_rates_b.round(2), b_rates_a=lambda d: d.b_rates_a.round(2),
         pair=lambda d: d.a + " vs " + d.b,
         difference=lambda d: d.difference.round(2), lower=lambda d: d.lower.round(2), upper=lambda d: d.upper.round(2))
     return Block("Trust and relationship matrices", reading, figure=fig,
@@ -182,7 +194,7 @@ def factors(report) -> Block | None:
     if prof is None or prof.empty:
         return None
     omnibus, pairwise = factor_tests(prof)
-    fs = factor_shares(prof, by=[])
+    fs = report.published[report.published.indicator.str.endswith("_factor_frequent") & ~report.published.suppressed]
     top = fs.sort_values("estimate", ascending=False).head(5)
     reading = "Most frequently cited overall: " + "; ".join(f"{g.replace('_', ' ')} ({pct(e)})" for g, e in zip(top.group, top.estimate)) + "."
     sig = pairwise[pairwise.p_holm < 0.05]
@@ -198,6 +210,9 @@ def case_reviews(report) -> Block | None:
     if cases is None or cases.empty:
         return None
     t = transition_table(cases)
+    shown = disclose_counts(t.reset_index(), report.rules, columns=list(t.columns)).set_index("actual_pathway")
+    # drawn from the published counts: rounded, withheld cells left blank
+    t = pd.DataFrame(report.rules.round(t.to_numpy(float)), index=t.index, columns=t.columns).where(shown != report.rules.marker)
     fig, ax = plt.subplots(figsize=(8, 6))
     plots.transition_heatmap(t, ax=ax)
     ax.set_title("Actual and ideal pathways, all reviewed cases")
@@ -206,11 +221,11 @@ def case_reviews(report) -> Block | None:
     reading = f"{estimate_text(imp)} of decisions could be improved (published 45%); the alternative was available in {estimate_text(alt)} (published: over 90%)."
     from ..indicators import case_indicators
 
-    by = pd.concat([case_indicators(cases, by=["decision_point"]).rename(columns={"decision_point": "breakdown"}),
-                    case_indicators(cases, by=["primary_reason"]).rename(columns={"primary_reason": "breakdown"})])
+    by = pd.concat([report.gate(case_indicators(cases, by=["decision_point"]), "decision_point"),
+                    report.gate(case_indicators(cases, by=["primary_reason"]), "primary_reason")])
     by = by[by.indicator.isin(["case_decision_improvable", "case_alternative_available"])]
-    table = pd.DataFrame([{"breakdown": r["breakdown"], "indicator": HEADLINES[r["indicator"]][1], "estimate (95% CI)": estimate_text(r),
-                           "base": int(r["denominator"])} for r in by.to_dict("records")])
+    table = pd.DataFrame([{"breakdown": r["group"].split(":", 1)[1], "indicator": HEADLINES[r["indicator"]][1], "estimate (95% CI)": estimate_text(r),
+                           "base": "[c]" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}"} for r in by.to_dict("records")])
     return Block("Case reviews, pooled", reading, figure=fig, table=table)
 
 

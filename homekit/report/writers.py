@@ -55,10 +55,11 @@ def write_change(change: pd.DataFrame, path) -> Path:
 
 
 def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: pd.DataFrame | None = None, marker: str = "[c]",
-                       change: pd.DataFrame | None = None) -> Path:
+                       change: pd.DataFrame | None = None, rules_text: str = "") -> Path:
     """An xlsx summary for council staff: read-me, headline indicators, change since the last survey
     (where there are rounds: the published ``change.csv`` rows with their labels), every indicator.
 
+    ``indicators`` and ``national`` are tables that have passed :func:`homekit.disclosure.disclose_indicators`.
     Suppressed values read ``[c]``; no cell is ever written as a formula.
     """
     import openpyxl
@@ -68,7 +69,8 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("read_me")
     for line in (title, "", "Estimates are proportions (0-1) or means as the indicator says, with 95% intervals.",
-                 f"{marker}: withheld by disclosure control (counts of 1-7, or bases under 10). Other counts are rounded to 5 at site level.",
+                 f"{marker}: withheld by disclosure control. " + (rules_text or "Counts about people of 1-7 are withheld and others rounded to 5; "
+                                                                   "groups of fewer than 11 professionals are withheld."),
                  "Source: homekit " + __version__):
         ws.append([safe_cell(ws, line)])
     hs = wb.create_sheet("headlines")
