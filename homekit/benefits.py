@@ -163,12 +163,13 @@ class BenefitsModel:
                 out[name] = np.full(n, mid[name])
         return out
 
-    def site(self, data, site_id: str) -> "SiteBenefits | None":
-        """The benefits of one site (``None`` when it has no case reviews)."""
+    def site(self, data, site_id: str, *, publish=None) -> "SiteBenefits | None":
+        """The benefits of one site (``None`` when it has no case reviews); ``publish`` maps the
+        evidence to what may drive a published figure (e.g. :func:`homekit.disclosure.disclose_evidence`)."""
         ev = site_evidence(data, site_id)
         if ev is None:
             return None
-        return evaluate(self, ev)
+        return evaluate(self, publish(ev) if publish is not None else ev)
 
 
 @dataclass
@@ -363,9 +364,9 @@ def parameter_table(model: BenefitsModel) -> pd.DataFrame:
                          for n, p in model.parameters.items()])
 
 
-def national_estimate(model: BenefitsModel, data) -> dict:
-    """Site results and the extrapolation to England by population 65+."""
-    results = [r for r in (model.site(data, s) for s in data.site_ids) if r is not None]
+def national_estimate(model: BenefitsModel, data, *, publish=None) -> dict:
+    """Site results and the extrapolation to England by population 65+ (``publish``: as in :meth:`BenefitsModel.site`)."""
+    results = [r for r in (model.site(data, s, publish=publish) for s in data.site_ids) if r is not None]
     if not results:
         return {"results": [], "table": pd.DataFrame()}
     pop = sum(r.evidence.population_65plus for r in results)

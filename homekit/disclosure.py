@@ -86,6 +86,7 @@ __all__ = [
     "publish_count",
     "subjects_of",
     "disclose_counts",
+    "disclose_evidence",
     "load_rules",
     "dominated",
     "PUBLISHED_COLUMNS",
@@ -96,6 +97,9 @@ __all__ = [
 PUBLISHED_COLUMNS = ["site_id", "indicator", "group", "numerator", "denominator", "estimate", "lower", "upper", "method", "suppressed"]
 
 SUBJECTS = ("people", "professional")
+
+#: Files whose rows are not about people (a count of their rows is published as it is).
+NOT_PERSONAL = ("sites", "services", "interventions", "flow_metrics", "hypotheses", "opportunities", "comms_review")
 
 
 @dataclass(frozen=True)
@@ -791,6 +795,40 @@ def _protect(t: _Table, suppressed, num, den, rule: Rule) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 
+def disclose_evidence(evidence, rules: DisclosureRules):
+    """A site's benefits evidence (:class:`homekit.benefits.Evidence`) as it may drive published
+    money figures: every count about people rounded as the people rule says (so a benefit in
+    pounds gives back no exact count), and the mean weekly costs of a transition kept only when
+    at least ``min_n_for_mean`` cases stand behind them, rounded to whole pounds (else the model's
+    unit costs are used).
+
+    Examples
+    --------
+    >>> from homekit.benefits import Evidence
+    >>> ev = Evidence("a", 1000.0, 123.0, None, 4567.0, 42, 13, [("nursing_care", "home_with_support", 910.4, 210.0, 6)])
+    >>> pub = disclose_evidence(ev, DisclosureRules())
+    >>> pub.care_home_cases, pub.care_home_avoidable, pub.care_home_admissions, pub.delayed_days, pub.transitions
+    (40, 15, 125.0, 4565.0, [('nursing_care', 'home_with_support', None, None, 5)])
+    """
+    if not rules.apply:
+        return evidence
+    P = rules.people
+
+    def count(v):
+        return None if v is None else float(P.round(v)) if isinstance(v, float) else int(P.round(v))
+
+    trans = []
+    for a, i, aw, iw, k in evidence.transitions:
+        keep = aw is not None and k >= P.min_n_for_mean
+        trans.append((a, i, round(aw) if keep else None, round(iw) if keep else None, int(P.round(k))))
+    return replace(evidence, care_home_admissions=count(evidence.care_home_admissions),
+                   non_elective_admissions=count(evidence.non_elective_admissions), delayed_days=count(evidence.delayed_days),
+                   care_home_cases=count(evidence.care_home_cases), care_home_avoidable=count(evidence.care_home_avoidable),
+                   admission_cases=count(evidence.admission_cases), admission_avoidable=count(evidence.admission_avoidable),
+                   discharge_cases=count(evidence.discharge_cases), discharge_improvable=count(evidence.discharge_improvable),
+                   transitions=trans)
+
+
 def subjects_of(indicator_or_instrument: str) -> str:
     """``people`` or ``professional`` for an indicator id or an instrument name (unknown: people)."""
     from .instruments import INDICATORS, INSTRUMENTS
@@ -817,6 +855,8 @@ def publish_count(n, rules: DisclosureRules, subjects: str = "people") -> str:
     if n is None or (isinstance(n, float) and np.isnan(n)):
         return ""
     if not rules.apply:
+        return f"{int(n):,}"
+    if subjects in NOT_PERSONAL:
         return f"{int(n):,}"
     if subjects not in SUBJECTS:
         subjects = subjects_of(subjects)

@@ -500,7 +500,7 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<p class="meta">Figures in site reports have passed disclosure control: counts from 1 to 7 read [c], other counts are rounded to 5.
+<p class="meta">Figures in every report have passed disclosure control: counts about people from 1 to 7 read [c] and other counts are rounded to 5; opinions of professionals are shown only for groups of at least 11.
 Run details: <a href="{MANIFEST}">{MANIFEST}</a>.</p>
 </body></html>
 """

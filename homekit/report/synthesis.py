@@ -262,4 +262,4 @@ def benefits(report) -> Block | None:
     if not report.benefits_file:
         return None
     model = BenefitsModel.from_yaml(report.benefits_file)
-    return national_block(model, report.data)
+    return national_block(model, report.data, report.site_rules)
