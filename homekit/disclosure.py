@@ -60,6 +60,10 @@ Example (a new partition of older people by who they live with)::
 
 A suppressed cell reads ``[c]`` in reports and has ``suppressed = true`` in CSV, with numerator,
 estimate and interval blank.
+
+Other published tables: :func:`disclose_counts` (a crosstab), :func:`publish_count` (one count in
+text), :func:`disclose_change` (change between survey rounds, from the published rounds only),
+:func:`disclose_evidence` (what drives the benefits model's money figures).
 """
 
 from __future__ import annotations
@@ -567,7 +571,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     return out.drop(columns=private)
 
 
-def disclose_change(published_history: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
+def disclose_change(published_history: pd.DataFrame, *, by=("site_id",), rules: DisclosureRules | None = None) -> pd.DataFrame:
     """Rounds and their change, a linked pair: the change between consecutive *published* rounds.
 
     ``change.csv`` is derived only from rows that already passed :func:`disclose_indicators`
@@ -579,12 +583,28 @@ def disclose_change(published_history: pd.DataFrame, *, by=("site_id",)) -> pd.D
     ----------
     published_history : DataFrame
         The gated history (``history.csv`` rows, with ``suppressed``).
+    rules : DisclosureRules, optional
+        When given, estimates and limits are written at its stated precision.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"site_id": "a", "indicator": "op_planned_ahead", "group": "", "period": ["2013", "2019"],
+    ...                     "numerator": [11.0, 27.0], "denominator": [42.0, 44.0], "estimate": [11 / 42, 27 / 44],
+    ...                     "lower": 0.0, "upper": 1.0, "method": "Wilson"})
+    >>> r = DisclosureRules()
+    >>> c = disclose_change(disclose_indicators(raw, r), rules=r)
+    >>> c[["from_estimate", "to_estimate", "difference", "verdict"]].values.tolist()
+    [[0.25, 0.5556, 0.3056, 'improved']]
     """
     from .indicators.change import change_table
 
     if "suppressed" not in published_history.columns:
         raise ValueError("disclose_change takes the published history (after disclose_indicators), with its suppressed column")
-    return change_table(published_history, by=by)
+    out = change_table(published_history, by=by)
+    if rules is not None:  # written at the stated precision
+        for c in ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"):
+            out[c] = out[c].astype(float).round(rules.precision["proportion"])
+    return out
 
 
 def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, rules: DisclosureRules, prof) -> np.ndarray:

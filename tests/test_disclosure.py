@@ -410,3 +410,23 @@ def test_likert_chart_reads_only_published_rows():
     d = published_distribution(gated, "op_", ["trust_gp_advice"], "agree4").set_index("level")["count"]
     # 27 -> 25, 14 -> 15 of 41 -> 40; the missing 3 is withheld (-1 is written as [c])
     assert d.to_dict() == {"Disagree": 15, "Agree": 25, "blank": -1}
+
+
+def test_attack_change_minus_rounds():
+    """A change is derived from the two published rounds: change minus a round gives back only the other published round."""
+    raw = pd.DataFrame({"site_id": "a", "indicator": "op_planned_ahead", "group": "", "period": ["2013", "2019", "2013", "2019"],
+                        "numerator": [11.0, 27.0, 3.0, 20.0], "denominator": [42.0, 44.0, 41.0, 40.0], "lower": 0.0, "upper": 1.0,
+                        "method": "Wilson"})
+    raw["estimate"] = raw.numerator / raw.denominator
+    raw.loc[2:, "indicator"] = "op_influenced_by_gp"
+    hist = disclose_indicators(raw, DisclosureRules())
+    change = pd.DataFrame({"site_id": "a", "indicator": ["op_planned_ahead", "op_influenced_by_gp"], "group": "",
+                           "from_period": "2013", "to_period": "2019", "difference": [27 / 44 - 11 / 42, 20 / 40 - 3 / 41]})
+    out = disclosure.disclose_change(hist, rules=DisclosureRules()).set_index("indicator")
+    # published rounds: 10/40 = 0.25 and 25/45 = 0.5556; the change is their difference, not 27/44 - 11/42 = 0.3517
+    assert (out.loc["op_planned_ahead", "from_estimate"], out.loc["op_planned_ahead", "to_estimate"]) == (0.25, 0.5556)
+    assert out.loc["op_planned_ahead", "difference"] == 0.3056
+    assert out.loc["op_planned_ahead", "verdict"] == "improved"  # planning ahead: higher is better
+    # 3 of 41 in 2013 is withheld, so is the change (else change minus 2019 would give it back)
+    assert out.loc["op_influenced_by_gp", "suppressed"] and np.isnan(out.loc["op_influenced_by_gp", "difference"])
+    assert out.loc["op_influenced_by_gp", "verdict"] == "not compared"
