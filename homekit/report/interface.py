@@ -49,7 +49,11 @@ def interface_factors(report) -> Block | None:
     top = site_f.sort_values("estimate", ascending=False).head(1)
     reading = ("Most often cited: " + top["group"].iloc[0].replace("_", " ") + f" ({pct(top['estimate'].iloc[0])} frequently or very frequently)."
                if len(top) else "[c] too few answers to rank the factors.")
-    omnibus, _ = factor_tests(prof)
+    # Tests only across professions with enough respondents to be reported (the group threshold).
+    q = report.rules.professional.min_group_size if report.rules.apply else 0
+    sizes = prof["profession"].astype(str).value_counts()
+    prof = prof[prof["profession"].astype(str).isin(sizes[sizes >= q].index)]
+    omnibus, _ = factor_tests(prof) if prof["profession"].nunique() >= 2 else (pd.DataFrame(), None)
     notes = ["Breakdowns by profession are in the national report, where enough professionals answered."]
     if len(omnibus):
         sig = omnibus[omnibus.p_val < 0.05]
