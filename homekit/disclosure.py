@@ -639,7 +639,7 @@ def _row_keys(df: pd.DataFrame) -> np.ndarray:
 
 def _scope(df: pd.DataFrame) -> np.ndarray:
     """Rows of different sites (or survey periods) never share a linked table."""
-    s = df["site_id"].astype(str)
+    s = df["site_id"].astype(str) if "site_id" in df.columns else pd.Series("", index=df.index)
     if "period" in df.columns:
         s = s + "\x1f" + df["period"].astype(str)
     return s.to_numpy()

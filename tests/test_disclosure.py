@@ -427,8 +427,6 @@ def test_attack_change_minus_rounds():
     raw["estimate"] = raw.numerator / raw.denominator
     raw.loc[2:, "indicator"] = "op_influenced_by_gp"
     hist = disclose_indicators(raw, DisclosureRules())
-    change = pd.DataFrame({"site_id": "a", "indicator": ["op_planned_ahead", "op_influenced_by_gp"], "group": "",
-                           "from_period": "2013", "to_period": "2019", "difference": [27 / 44 - 11 / 42, 20 / 40 - 3 / 41]})
     out = disclosure.disclose_change(hist, rules=DisclosureRules()).set_index("indicator")
     # published rounds: 10/40 = 0.25 and 25/45 = 0.5556; the change is their difference, not 27/44 - 11/42 = 0.3517
     assert (out.loc["op_planned_ahead", "from_estimate"], out.loc["op_planned_ahead", "to_estimate"]) == (0.25, 0.5556)
