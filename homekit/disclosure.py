@@ -445,6 +445,8 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     """
     out = data.copy()
     private = [c for c in out.columns if str(c).startswith("_")]
+    # a table that has been through the gate once keeps what it withheld (gating is idempotent)
+    already = (out["suppressed"].astype(str).str.lower() == "true").to_numpy() if "suppressed" in out.columns else np.zeros(len(out), bool)
     out["suppressed"] = False
     if out.empty or not rules.apply:
         return out.drop(columns=private)
@@ -496,6 +498,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     primary |= is_prop & ~(den > 0) & ~np.isnan(num)
     # rows with nothing to publish are not "suppressed"
     primary &= ~(np.isnan(den) & np.isnan(num))
+    primary |= already
 
     suppressed = primary.copy()
     if rules.secondary_suppression:

@@ -243,6 +243,14 @@ def test_attack_national_minus_sites():
     assert (out["numerator"], out["denominator"], out["estimate"]) == (15, 40, 0.375)
 
 
+def test_gating_twice_changes_nothing():
+    df = _rows([{"indicator": "op_most_influential", "group": g, "numerator": n, "denominator": 40}
+                for g, n in {"GP": 20, "Family": 14, "Social worker": 3, "Hospital staff": 3}.items()])
+    once = disclose_indicators(df, DisclosureRules())
+    twice = disclose_indicators(once, DisclosureRules())
+    pd.testing.assert_frame_equal(once, twice)
+
+
 def test_national_exact_when_set():
     df = _rows([{"indicator": "op_planned_ahead", "numerator": 3, "denominator": 6}])
     out = disclose_indicators(df, disclosure.UNRESTRICTED).iloc[0]

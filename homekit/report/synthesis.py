@@ -148,10 +148,8 @@ def waves(report) -> Block | None:
 
 
 def change(report) -> Block | None:
-    from ..indicators.change import national_change
-
-    # each round gated (national rules) before the change is computed from the published rounds
-    ch = national_change(report.all_data, publish=lambda h: disclose_indicators(h, report.rules))
+    # the change computed from the pooled rounds as published (gated with their sites behind them)
+    ch = report.changes
     ch = ch[ch.indicator.isin([i for i in HEADLINES if i not in ("prof_relationship_score", "prof_trust")]) & (ch.group == "")]
     if ch.empty:
         return Block("Change between survey rounds", "Every site was surveyed once: no change can be estimated yet.")
