@@ -203,32 +203,72 @@ def forest_plot(
     estimate: str = "estimate",
     lower: str = "lower",
     upper: str = "upper",
-    reference: float | None = None,
+    reference: float | str | None = None,
     reference_label: str = "national",
     pooled: dict | None = None,
     percent: bool = True,
     labels: dict | None = None,
+    withheld: str | None = None,
     ax=None,
     **kwargs,
 ):
-    """Point estimates with intervals, one row per ``y``, optional reference line and pooled diamond.
+    """Point estimates with intervals, one row per ``y``, optional reference and pooled diamond.
 
-    ``pooled`` is a dict with ``estimate``, ``lower``, ``upper`` (and optional ``label``).
+    Parameters
+    ----------
+    data : DataFrame
+        One row per ``y`` with ``estimate``, ``lower``, ``upper`` (proportions when ``percent``) and
+        optionally ``suppressed``.
+    reference : float or str, optional
+        A float draws one dashed line across every row (e.g. one national figure); a column name
+        draws each row's own reference as a short tick on that row (e.g. each indicator's national
+        figure), so no row is read against another row's reference.
+    pooled : dict, optional
+        ``estimate``, ``lower``, ``upper`` (and optional ``label``) of a pooled diamond at the bottom.
+    withheld : str, optional
+        Keep rows that are suppressed or have no estimate in their place, labelled, with this text
+        (e.g. ``"[c]"``) where the point would be; by default such rows are left out.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"site_id": ["a", "b"], "estimate": [0.4, 0.6], "lower": [0.3, 0.5], "upper": [0.5, 0.7]})
+    >>> ax = forest_plot(d)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['a', 'b']
     """
     ax = _ax(ax)
-    d = _visible(data).dropna(subset=[estimate]).reset_index(drop=True)
+    if withheld is None:
+        d = _visible(data).dropna(subset=[estimate]).reset_index(drop=True)
+    else:
+        d = data.reset_index(drop=True)
+    hidden = d[estimate].isna()
+    if "suppressed" in d.columns:
+        hidden |= d["suppressed"].fillna(False).astype(bool)
     scale = 100 if percent else 1
     ypos = np.arange(len(d))[::-1] + (1.5 if pooled else 0)
-    ax.errorbar(d[estimate] * scale, ypos, xerr=interval_errors(d[estimate], d[lower], d[upper], scale),
+    shown = d.loc[~hidden]
+    ax.errorbar(shown[estimate] * scale, ypos[~hidden.to_numpy()], xerr=interval_errors(shown[estimate], shown[lower], shown[upper], scale),
                 fmt="o", color=kwargs.pop("color", "#08519c"), ecolor="#6baed6", capsize=3, markersize=5, **kwargs)
     ticks = list(ypos)
     ticklabels = [(labels or {}).get(v, v) for v in d[y].astype(str)]
+    if withheld is not None:
+        for yi in ypos[hidden.to_numpy()]:
+            ax.text(0.01, yi, withheld, transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#444444")
     if pooled:
         e, lo, hi = (pooled[k] * scale for k in ("estimate", "lower", "upper"))
         ax.fill([lo, e, hi, e], [0, 0.3, 0, -0.3], color="#252525")
         ticks.append(0)
         ticklabels.append(pooled.get("label", "pooled"))
-    if reference is not None:
+    if isinstance(reference, str):
+        ref = pd.to_numeric(d[reference], errors="coerce").to_numpy(float)
+        has = ~np.isnan(ref)
+        ax.scatter(ref[has] * scale, ypos[has], marker="|", s=260, linewidths=2, color="#d94801", label=reference_label, zorder=3)
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+    elif reference is not None:
         ax.axvline(reference * scale, color="#d94801", linestyle="--", linewidth=1, label=reference_label)
         ax.legend(loc="lower right", frameon=False, fontsize=8)
     ax.set_yticks(ticks)

@@ -42,12 +42,7 @@ def perception_gap(report) -> Block | None:
     for ax, (frame, title) in zip(axes, ((un, "% of GPs unaware (services the site provides)"), (poor, "% of aware GPs rating it poor"))):
         d = frame.reindex(services).reset_index().rename(columns={"index": "group"})
         d["label"] = [SERVICE_NAMES[s] for s in services]
-        plots.forest_plot(d, y="label", ax=ax)
-        for i, (lab, sup) in enumerate(zip(d["label"], d["suppressed"].fillna(True))):
-            if sup or pd.isna(d.loc[i, "estimate"]):
-                ax.text(2, len(d) - 1 - i, "[c]", va="center", fontsize=8, color="#444444")
-        ax.set_yticks(range(len(d))[::-1])
-        ax.set_yticklabels(d["label"])
+        plots.forest_plot(d, y="label", ax=ax, withheld=report.rules.marker)
         ax.set_xlim(0, 100)
         ax.set_title(title, fontsize=10)
     fig.suptitle("Perception gap: awareness and rated quality of services")
@@ -66,11 +61,11 @@ def motivators(report) -> Block | None:
     rows = [report.ind(i) for i in ids]
     if all(r is None for r in rows):
         return None
-    d = pd.DataFrame([{**r, "label": lab} for r, lab in zip(rows, ["Fewer home visits", "Financial incentive"]) if r is not None])
+    d = pd.DataFrame([{**r, "label": lab, "national": report.national_estimate(i)}
+                      for i, r, lab in zip(ids, rows, ["Fewer home visits", "Financial incentive"]) if r is not None])
     fig, ax = plt.subplots(figsize=(7, 2.2))
-    nat = [report.national[(report.national.indicator == i) & (report.national.group == "")]["estimate"] for i in ids] if report.national is not None else []
-    plots.forest_plot(d, y="label", ax=ax, reference=float(nat[0].iloc[0]) if len(nat) and len(nat[0]) else None,
-                      reference_label="national: fewer home visits")
+    plots.forest_plot(d, y="label", ax=ax, reference="national" if d["national"].notna().any() else None,
+                      reference_label="national figure for the row", withheld=report.rules.marker)
     ax.set_xlim(0, 100)
     ax.set_title("What would motivate GPs' advice on residential care")
     fig.tight_layout()

@@ -153,6 +153,13 @@ class SiteReport(Report):
         """A count as published at site level (rounded, or the marker when small)."""
         return publish_count(n, self.rules)
 
+    def national_estimate(self, indicator: str, group: str = "") -> float:
+        """The national estimate of ``indicator`` and ``group`` (NaN when there is none)."""
+        if self.national is None:
+            return float("nan")
+        m = self.national[(self.national.indicator == indicator) & (self.national.group == group)]
+        return float(m["estimate"].iloc[0]) if len(m) and pd.notna(m["estimate"].iloc[0]) else float("nan")
+
     def headline_rows(self, ids, groups=None) -> pd.DataFrame:
         """Table rows for indicators ``ids`` (and ``groups``): this site with its interval, base and national figure."""
         rows = []
