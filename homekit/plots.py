@@ -309,15 +309,48 @@ def funnel_plot(
     value = d[numerator] / d[denominator] * scale
     colours = np.where(d[label].isin(highlight), "#d7301f", "#08519c") if (highlight is not None and label) else "#08519c"
     ax.scatter(d[denominator], value, color=colours, zorder=3, **kwargs)
-    if label:
-        for x, v, name in zip(d[denominator], value, d[label]):
-            ax.annotate(str(name), (x, v), textcoords="offset points", xytext=(4, 3), fontsize=7)
     ax.set_xlim(0, lim["population"].max())
     ax.set_ylim(0, scale)
+    if label:
+        _label_points(ax, d[denominator].to_numpy(float), value.to_numpy(float), [str(v) for v in d[label]], fontsize=7)
     ax.set_xlabel("denominator (respondents)")
     ax.set_ylabel("%" if percent else "proportion")
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     sns.despine(ax=ax)
+    return ax
+
+
+def _label_points(ax, x, y, names, fontsize=7):
+    """Label points without labels overlapping: each label starts beside its point and is moved
+    up (in display space) past any label already placed that it would cover, with a thin leader
+    line when moved."""
+    fig = ax.figure
+    fig.canvas.draw()  # positions in display space need a laid-out figure
+    renderer = fig.canvas.get_renderer()
+    to_disp = ax.transData.transform
+    from_disp = ax.transData.inverted().transform
+    order = np.argsort(y, kind="stable")
+    placed = []  # bounding boxes (x0, y0, x1, y1) in display pixels
+    pt = fig.dpi / 72
+    for i in order:
+        px, py = to_disp((x[i], y[i]))
+        t = ax.text(0, 0, names[i], fontsize=fontsize)
+        bb = t.get_window_extent(renderer)
+        w, h = bb.width, bb.height
+        x0, y0 = px + 4 * pt, py + 2 * pt
+        moved = True
+        while moved:
+            moved = False
+            for (a0, b0, a1, b1) in placed:
+                if x0 < a1 and x0 + w > a0 and y0 < b1 and y0 + h > b0:
+                    y0 = b1 + 1 * pt
+                    moved = True
+        placed.append((x0, y0, x0 + w, y0 + h))
+        tx, ty = from_disp((x0, y0))
+        t.set_position((tx, ty))
+        t.set_va("bottom")
+        if y0 - (py + 2 * pt) > 1:
+            ax.plot([x[i], tx], [y[i], ty], color="#969696", linewidth=0.5, zorder=1)
     return ax
 
 
@@ -348,12 +381,20 @@ SPC_COLOURS = {
     "special_cause_neutral_low": "#361475",
 }
 
+#: Point shapes, so that colour is never the only cue (improvement up-triangle, concern down-triangle).
+SPC_MARKERS = {"common_cause": "o", "special_cause_improvement": "^", "special_cause_concern": "v",
+               "special_cause_neutral_high": "s", "special_cause_neutral_low": "s"}
+SPC_LABELS = {"common_cause": "common cause", "special_cause_improvement": "special cause: improvement",
+              "special_cause_concern": "special cause: concern", "special_cause_neutral_high": "special cause: higher",
+              "special_cause_neutral_low": "special cause: lower"}
+
 
 def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", start=None, title: str | None = None,
               verdict: str | None = None, ax=None, **kwargs):
     """Draw an XmR chart (output of :func:`homekit.spc.xmr`) in the Making Data Count style.
 
-    Points are grey for common cause, blue for special cause improvement, orange for concern;
+    Points are grey circles for common cause, blue up-triangles for special cause improvement,
+    orange down-triangles for concern (shape and legend as well as colour);
     the mean is a solid line and the process limits dashed, per segment. ``start`` marks an
     intervention (a vertical line at that ``x``); ``verdict`` is written in the corner as the text
     equivalent of the variation icon.
@@ -362,7 +403,11 @@ def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", s
     d = data.reset_index(drop=True)
     pos = np.arange(len(d))
     ax.plot(pos, d[y], color="#7B7D7D", linewidth=1, zorder=1)
-    ax.scatter(pos, d[y], c=[SPC_COLOURS[t] for t in d["point_type"]], s=22, zorder=2, **kwargs)
+    for kind in SPC_COLOURS:
+        sel = (d["point_type"] == kind).to_numpy()
+        if sel.any():
+            ax.scatter(pos[sel], d.loc[sel, y], color=SPC_COLOURS[kind], marker=SPC_MARKERS[kind], s=30, zorder=2,
+                       label=SPC_LABELS[kind], **kwargs)
     for _, seg in d.groupby("segment"):
         i = seg.index.to_numpy()
         ax.plot(i, seg["mean"], color="black", linewidth=1)
@@ -382,6 +427,7 @@ def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", s
                 fontsize=8, color="white", bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": colour})
     if title:
         ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncol=4, frameon=False, fontsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax
