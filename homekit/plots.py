@@ -267,7 +267,9 @@ def forest_plot(
         ref = pd.to_numeric(d[reference], errors="coerce").to_numpy(float)
         has = ~np.isnan(ref)
         ax.scatter(ref[has] * scale, ypos[has], marker="|", s=260, linewidths=2, color="#d94801", label=reference_label, zorder=3)
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        # Below the axes: a legend key drawn inside could be read as a row's reference.
+        below = 0.6 / max(ax.get_window_extent().height / ax.figure.dpi, 0.5)  # about 0.6 inch under the axis
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), frameon=False, fontsize=8)
     elif reference is not None:
         ax.axvline(reference * scale, color="#d94801", linestyle="--", linewidth=1, label=reference_label)
         ax.legend(loc="lower right", frameon=False, fontsize=8)
@@ -320,6 +322,19 @@ def funnel_plot(
     return ax
 
 
+def _free_spot(placed, x0, y0, w, h, step, pt):
+    """The first height from ``y0`` (moving up for ``step`` 1, down for -1) where a ``w`` x ``h``
+    box at ``x0`` overlaps none of the ``placed`` boxes."""
+    moved = True
+    while moved:
+        moved = False
+        for (a0, b0, a1, b1) in placed:
+            if x0 < a1 and x0 + w > a0 and y0 < b1 and y0 + h > b0:
+                y0 = b1 + pt if step > 0 else b0 - h - pt
+                moved = True
+    return y0
+
+
 def _label_points(ax, x, y, names, fontsize=7):
     """Label points without labels overlapping: each label starts beside its point and is moved
     up (in display space) past any label already placed that it would cover, with a thin leader
@@ -337,19 +352,16 @@ def _label_points(ax, x, y, names, fontsize=7):
         t = ax.text(0, 0, names[i], fontsize=fontsize)
         bb = t.get_window_extent(renderer)
         w, h = bb.width, bb.height
-        x0, y0 = px + 4 * pt, py + 2 * pt
-        moved = True
-        while moved:
-            moved = False
-            for (a0, b0, a1, b1) in placed:
-                if x0 < a1 and x0 + w > a0 and y0 < b1 and y0 + h > b0:
-                    y0 = b1 + 1 * pt
-                    moved = True
+        top = ax.get_window_extent(renderer).y1
+        x0 = px + 4 * pt
+        y0 = _free_spot(placed, x0, py + 2 * pt, w, h, step=1, pt=pt)
+        if y0 + h > top:  # no room above inside the axes: look below the point instead
+            y0 = _free_spot(placed, x0, py - h - 2 * pt, w, h, step=-1, pt=pt)
         placed.append((x0, y0, x0 + w, y0 + h))
         tx, ty = from_disp((x0, y0))
         t.set_position((tx, ty))
         t.set_va("bottom")
-        if y0 - (py + 2 * pt) > 1:
+        if abs(y0 - (py + 2 * pt)) > 1:
             ax.plot([x[i], tx], [y[i], ty], color="#969696", linewidth=0.5, zorder=1)
     return ax
 

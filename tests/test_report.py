@@ -311,3 +311,19 @@ def test_summary_xlsx_for_an_analyst(tmp_path):
     readme = [c.value for row in wb["read_me"].iter_rows() for c in row if c.value]
     assert any("counts of 1 to 7" in str(v) for v in readme)
     assert "lower is better" in readme and "higher is better" in readme
+
+
+def test_funnel_labels_stay_inside_the_axes_at_the_top():
+    from homekit import plots
+
+    d = pd.DataFrame({"site_id": [f"Site {i}" for i in range(6)], "numerator": [100, 99, 100, 98, 100, 99],
+                      "denominator": [100, 100, 101, 100, 102, 100]})
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plots.funnel_plot(d, ax=ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    top = ax.get_window_extent(renderer).y1
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert all(b.y1 <= top + 1 for b in boxes)
+    assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes)))
+    plt.close(fig)

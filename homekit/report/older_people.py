@@ -17,7 +17,7 @@ def older_people(report) -> Block | None:
     m = report.rules.marker
     ind = report.indicators
     infl = ind[ind.indicator == "op_influenced_by"].copy()
-    infl["label"] = [group_label(g).capitalize() for g in infl["group"]]
+    infl["label"] = [group_label(g)[:1].upper() + group_label(g)[1:] for g in infl["group"]]
     fig = None
     if any(has_value(r) for r in infl.to_dict("records")):
         fig, ax = plt.subplots(figsize=(7, 3))
@@ -27,7 +27,8 @@ def older_people(report) -> Block | None:
         fig.tight_layout()
     p = report.ind("op_planned_ahead")
     g = report.ind("op_influenced_by_gp")
-    reading = f"{estimate_text(p, m)} planned their move into care before a crisis; GPs influenced {estimate_text(g, m)}."
+    reading = (f"Older people who planned their move into care before a crisis: {estimate_text(p, m)}; "
+               f"whose decisions their GP influenced: {estimate_text(g, m)}.")
     groups = list(INSTRUMENTS["older_people_survey"].column("most_influential").choices.levels)
     table = report.headline_rows(["op_planned_ahead", "op_influenced_by_gp", "op_trust_gp_advice"])
     most = report.headline_rows(["op_most_influential"], groups)

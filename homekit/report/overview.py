@@ -54,9 +54,11 @@ def response_profile(report) -> Block | None:
     import matplotlib.pyplot as plt
 
     rows = []
-    for inst in ("gp_survey", "older_people_survey", "professional_survey", "case_reviews", "interviews"):
+    for inst, label in (("gp_survey", "GP survey responses"), ("older_people_survey", "Older people survey responses"),
+                        ("professional_survey", "Interface survey responses"), ("case_reviews", "Case reviews"),
+                        ("interviews", "Coded interview excerpts")):
         if report.has(inst):
-            rows.append({"evidence": INSTRUMENTS[inst].title, "n": report.count(len(report.tables[inst]))})
+            rows.append({"evidence": label, "n": report.count(len(report.tables[inst]))})
     if not rows:
         return None
     rr = report.ind("gp_response_rate")
