@@ -239,18 +239,21 @@ def test_flow_words_name_the_months_drawn(dataset, national):
 
 
 def test_versus_national_reading_counts_what_the_table_shows(dataset, national):
-    r = site_report(dataset, national, "barnsley")
+    r = site_report(dataset, national)
     block = comparison.versus_national(r)
-    judged = [v for v in block.table["against national"] if v.startswith(("higher", "lower", "within"))]
-    outside = [v for v in judged if "outside" in v]
-    assert block.reading.startswith(f"{len(outside)} of the {len(judged)} headline indicators published")
-    # Every figure withheld: the reading says so, never "0 of 10 ... outside".
+    words = list(block.table["against the other sites"])
+    judged = [w for w in words if w in comparison.JUDGED]
+    assert block.reading.startswith(f"Of the {len(judged)} headline figures published for this site")
+    for w in ("better", "similar", "worse"):
+        assert f"{words.count(w)} {'are ' if w == 'better' else ''}{w}" in block.reading
+    # Every figure withheld: the reading says so, never "0 better, 0 similar and 0 worse".
     ind = r.indicators.copy()
     ind["suppressed"] = True
     ind[["estimate", "lower", "upper"]] = np.nan
     r.indicators = ind
     block = comparison.versus_national(r)
-    assert block.reading.startswith("None of the") and "0 of" not in block.reading and block.figure is None
+    assert block.reading.startswith("None of the") and "0 are better" not in block.reading and block.figure is None
+    assert set(block.table["against the other sites"]) == {"[c]"}
     plt.close("all")
 
 
