@@ -354,7 +354,7 @@ def test_reports_do_not_show_the_six(shrunk_run):
     for name, columns in (("all_indicators", ("numerator", "denominator")), ("headlines", ("base",))):
         rows = list(wb[name].iter_rows(values_only=True))
         idx = [rows[0].index(c) for c in columns]
-        ind = rows[0].index("indicator id")
+        ind = rows[0].index("indicator")
         for r in rows[1:]:
             into = prof if INDICATORS[r[ind]].subjects == "professional" else people
             into += [(columns[k], r[i]) for k, i in enumerate(idx) if isinstance(r[i], (int, float))]

@@ -303,7 +303,8 @@ def test_summary_xlsx_for_an_analyst(tmp_path):
     assert al.freeze_panes == "A2" and al.auto_filter.ref
     est = al.cell(row=2, column=col["estimate"])
     assert isinstance(est.value, float) and est.value == pytest.approx(0.557142857) and est.number_format == "0.0%"
-    assert al.cell(row=2, column=col["indicator"]).value == "GPs rating their relationship with social care poor or very poor"
+    assert al.cell(row=2, column=col["indicator name"]).value == "GPs rating their relationship with social care poor or very poor"
+    assert al.cell(row=2, column=col["indicator"]).value == "gp_relationship_poor"  # the key of indicators.csv, for joins
     # Withheld and no data: blank numbers, the reason in the marker column.
     assert al.cell(row=3, column=col["estimate"]).value is None and al.cell(row=3, column=col["marker"]).value == "[c]"
     assert al.cell(row=5, column=col["estimate"]).value is None and al.cell(row=5, column=col["marker"]).value == "no data"
