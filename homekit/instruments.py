@@ -39,6 +39,11 @@ __all__ = [
     "WRONG_PATHWAY_FACTORS",
     "PATHWAYS",
     "FLOW_METRICS",
+    "FACTOR_NAMES",
+    "METRIC_NAMES",
+    "PATHWAY_NAMES",
+    "GROUP_NAMES",
+    "group_label",
     "Indicator",
     "INDICATORS",
     "POLARITIES",
@@ -223,6 +228,59 @@ FLOW_METRICS = (
     "discharges_pathway_2",
     "discharges_pathway_3",
 )
+
+#: Reader-facing names of the interface survey's factors (ids as in ADMISSION_FACTORS, DELAY_FACTORS, WRONG_PATHWAY_FACTORS).
+FACTOR_NAMES = {
+    "risk_aversion": "Risk aversion",
+    "alternatives_not_known": "Alternatives not known",
+    "alternatives_not_considered": "Alternatives not considered",
+    "community_capacity": "Too little community capacity",
+    "family_pressure": "Pressure from family",
+    "out_of_hours_access": "Poor out-of-hours access",
+    "stabilise_in_hospital": "Waiting to stabilise in hospital",
+    "awaiting_assessment": "Waiting for an assessment",
+    "awaiting_care_package": "Waiting for a care package",
+    "family_choice": "Family choice",
+    "free_up_beds": "Pressure to free up beds",
+    "what_is_available": "Going with what is available",
+    "time_pressure": "Time pressure",
+    "incomplete_assessment": "Incomplete assessment",
+}
+#: Reader-facing names of the monthly flow metrics.
+METRIC_NAMES = {
+    "permanent_admissions_care_homes_65plus": "Permanent admissions of people 65+ to care homes",
+    "reablement_discharges_65plus": "Discharges of people 65+ into reablement",
+    "reablement_at_home_91days_65plus": "People 65+ at home 91 days after reablement",
+    "non_elective_admissions_65plus": "Emergency (non-elective) admissions of people 65+",
+    "delayed_days_nhs": "Delayed days attributed to the NHS",
+    "delayed_days_social_care": "Delayed days attributed to social care",
+    "delayed_days_joint": "Delayed days attributed to both",
+    "discharges_pathway_0": "Discharges on pathway 0 (home, no new support)",
+    "discharges_pathway_1": "Discharges on pathway 1 (home with support)",
+    "discharges_pathway_2": "Discharges on pathway 2 (short-term bed-based care)",
+    "discharges_pathway_3": "Discharges on pathway 3 (long-term care)",
+}
+#: Reader-facing names of the care pathways of case reviews.
+PATHWAY_NAMES = {
+    "home_no_support": "Home, no support",
+    "home_with_support": "Home with support",
+    "reablement": "Reablement",
+    "intermediate_care_bed": "Intermediate care bed",
+    "residential_care": "Residential care",
+    "nursing_care": "Nursing care",
+    "acute_admission": "Acute admission",
+}
+#: Reader-facing names of the groups of flow, older people and case review indicators.
+GROUP_NAMES = {
+    "nhs": "NHS", "social_care": "social care", "joint": "both (joint)",
+    "pathway_0": "pathway 0 (home, no new support)", "pathway_1": "pathway 1 (home with support)",
+    "pathway_2": "pathway 2 (short-term bed-based care)", "pathway_3": "pathway 3 (long-term care)",
+    "gp": "GP", "family": "family", "social_worker": "social worker", "hospital_staff": "hospital staff", "friends": "friends",
+    "self": "themselves",
+    "admission": "admission", "discharge": "discharge", "community": "community", "review": "review",
+    "behaviour_culture": "behaviour and culture", "process": "process", "capacity": "capacity", "clinical": "clinical",
+    "patient_choice": "patient choice", "other": "other",
+}
 
 CHOICES: dict[str, Choice] = {
     **SCALES,
@@ -806,3 +864,17 @@ def polarity(indicator_id: str) -> str:
     """``higher_is_better``, ``lower_is_better`` or ``no_judgement`` for an indicator id."""
     info = INDICATORS.get(indicator_id)
     return info.polarity if info is not None else "no_judgement"
+
+
+def group_label(group: str) -> str:
+    """The reader-facing name of an indicator's ``group`` (a service, profession pair, factor,
+    pathway, attribution...), from the name tables above; a raw id only if it is unknown."""
+    if not group:
+        return ""
+    if "->" in group:
+        a, b = group.split("->", 1)
+        return f"{PROFESSION_NAMES.get(a, a)} rating {PROFESSION_NAMES.get(b, b)}"
+    for table in (SERVICE_NAMES, PROFESSION_NAMES, FACTOR_NAMES, METRIC_NAMES, PATHWAY_NAMES, GROUP_NAMES):
+        if group in table:
+            return table[group]
+    return group.replace("_", " ")

@@ -304,6 +304,7 @@ def run(
     work_dir: str | os.PathLike | None = None,
     progress: bool = True,
     redact_names: list[str] | None = None,
+    notebooks_dir: str | os.PathLike | None = None,
 ) -> RunResult:
     """Run the whole batch. See the module docstring; raises ValidationError before writing anything."""
     from tqdm.auto import tqdm
@@ -321,11 +322,17 @@ def run(
         raise HomekitError(f"unknown site(s) {', '.join(unknown)}; sites are {', '.join(data.site_ids)}")
     if data_dir == out or data_dir in out.parents:
         raise HomekitError("the output folder must not be inside the data folder (raw data is never written to)")
+    if notebooks_dir and (Path(notebooks_dir).resolve() == out or out in Path(notebooks_dir).resolve().parents):
+        raise HomekitError("the folder for executed notebooks must be outside the output folder (they are not published)")
     inputs_before = {s.path: s.sha256 for s in data.sources}
     _prepare_output(out, overwrite)
     own_work = work_dir is None
     work = Path(work_dir or tempfile.mkdtemp(prefix="homekit-run-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    # Executed notebooks are not published: they need the run's private data slices to re-run and
+    # may hold a traceback or path. They go to the work folder, or to ``notebooks_dir`` if asked.
+    nb_dir = Path(notebooks_dir).resolve() if notebooks_dir else work / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
     disclosure_file = params_dir / "disclosure.yaml"
     benefits_file = params_dir / "benefits.yaml"
     try:
@@ -365,7 +372,7 @@ def run(
             }
             name = str(data.sites.set_index("site_id").loc[site_id, "site_name"])
             tasks.append({"name": site_id, "notebook": str(NOTEBOOKS / "site_analysis.ipynb"),
-                          "output_notebook": str(site_out / "site_analysis.ipynb"), "html": str(site_out / "report.html"),
+                          "output_notebook": str(nb_dir / f"{site_id}.ipynb"), "html": str(site_out / "report.html"),
                           "title": f"{name}: Home Truths site report", "parameters": params, "cwd": str(NOTEBOOKS),
                           "timeout": timeout, "task_file": str(work / f"task_{site_id}.json"), "result": str(work / f"result_{site_id}.json")})
         runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs)
@@ -389,7 +396,7 @@ def run(
             if nat_yaml.exists():
                 nat_params.update(yaml.safe_load(nat_yaml.read_text()) or {})
             nat_task = {"name": "national", "notebook": str(NOTEBOOKS / "national_synthesis.ipynb"),
-                        "output_notebook": str(nat_out / "national_synthesis.ipynb"), "html": str(nat_out / "report.html"),
+                        "output_notebook": str(nb_dir / "national.ipynb"), "html": str(nat_out / "report.html"),
                         "title": "Home Truths: national synthesis", "parameters": nat_params, "cwd": str(NOTEBOOKS),
                         "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
             if ok_sites:
@@ -445,7 +452,7 @@ def _manifest(data, data_dir, out, params_dir, site_runs, national, before, afte
         "python": platform.python_version(),
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
-        "data_dir": str(data_dir),
+        "data_dir": Path(data_dir).name,  # the folder name only: a server path is never published
         "options": options,
         "inputs": [{"instrument": s.instrument, "file": Path(s.path).name, "rows": s.rows, "sha256_before": before[s.path],
                     "sha256_after": after[s.path], "unchanged": before[s.path] == after[s.path]} for s in data.sources],
@@ -473,8 +480,8 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
     for s in site_runs:
         rel = f"sites/{s.site_id}"
         links = []
-        for f, label in (("report.html", "report"), ("indicators.csv", "indicators.csv"), ("change.csv", "change.csv"), ("summary.xlsx", "summary.xlsx"),
-                         ("site_analysis.ipynb", "notebook")):
+        for f, label in (("report.html", "report"), ("indicators.csv", "indicators.csv"), ("change.csv", "change.csv"),
+                         ("summary.xlsx", "summary.xlsx")):
             if (out / rel / f).exists():
                 links.append(f'<a href="{rel}/{f}">{label}</a>')
         err = f'<div class="err">{html.escape(s.error or "")}</div>' if s.error else ""

@@ -68,7 +68,11 @@ def factor_tests(data: pd.DataFrame, *, between: str = "profession") -> tuple[pd
             kw = pg.kruskal(d, dv="y", between="g")
             omnibus.append({"item": item, "h": float(kw["H"].iloc[0]), "ddof1": int(kw["ddof1"].iloc[0]),
                             "p_val": float(kw["p_unc"].iloc[0]), "n": len(d)})
-            pw = pg.pairwise_tests(d, dv="y", between="g", parametric=False, padjust="holm")
+            # Hedges' g divides by the pooled SD, which is 0 when both groups give one same answer:
+            # no effect size then (NaN), rather than a RuntimeWarning printed into a report.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pw = pg.pairwise_tests(d, dv="y", between="g", parametric=False, padjust="holm")
+            pw["hedges"] = pw["hedges"].where(np.isfinite(pw["hedges"].astype(float)))
             if "p_corr" not in pw.columns:  # a single comparison: pingouin applies no correction
                 pw["p_corr"] = pw["p_unc"]
             for r in pw.itertuples(index=False):

@@ -26,7 +26,9 @@ def benefits(report) -> Block | None:
     res = model.site(report.data, report.site_id, publish=lambda ev: disclose_evidence(ev, report.rules))
     if res is None:
         return None
-    return benefits_block(model, res, report.name, count_format=report.count)
+    block = benefits_block(model, res, report.name, count_format=report.count)
+    block.intro = "What the site's own evidence implies for spending, with its uncertainty."
+    return block
 
 
 def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_format=None):

@@ -7,7 +7,8 @@ import pandas as pd
 
 from ..disclosure import disclose_counts, disclose_indicators
 from ..indicators import team_variation, transition_table
-from ._format import Block, estimate_text, pct
+from ..instruments import PATHWAY_NAMES, group_label
+from ._format import Block, direction_text, estimate_text, label_for, p_text, pct
 
 
 def case_reviews(report) -> Block | None:
@@ -25,22 +26,26 @@ def case_reviews(report) -> Block | None:
     sns.heatmap(numeric, annot=shown.to_numpy(), fmt="", cmap="Blues", ax=ax, linewidths=0.5, cbar_kws={"label": "cases"})
     for (i, j) in zip(*np.nonzero((shown == report.rules.marker).to_numpy())):
         ax.text(j + 0.5, i + 0.5, report.rules.marker, ha="center", va="center", fontsize=9, color="#444444")
-    ax.set_xticklabels([c.replace("_", " ") for c in t.columns], rotation=35, ha="right")
-    ax.set_yticklabels([c.replace("_", " ") for c in t.index], rotation=0)
+    ax.set_xticklabels([PATHWAY_NAMES.get(c, c) for c in t.columns], rotation=35, ha="right")
+    ax.set_yticklabels([PATHWAY_NAMES.get(c, c) for c in t.index], rotation=0)
     ax.set_xlabel("ideal pathway (panel)")
     ax.set_ylabel("actual pathway")
     ax.set_title("Actual and ideal pathways of reviewed cases")
     fig.tight_layout()
     imp = report.ind("case_decision_improvable")
     alt = report.ind("case_alternative_available")
-    reading = f"{estimate_text(imp)} of pathway decisions could have been improved; the better option was available in {estimate_text(alt)} of those."
+    m = report.rules.marker
+    reading = (f"{estimate_text(imp, m)} of pathway decisions could have been improved; the better option was available in "
+               f"{estimate_text(alt, m)} of those.")
     ids = ["case_decision_improvable", "case_alternative_available", "case_ideal_less_intensive", "case_weekly_cost_difference",
            "case_care_hours_fell", "case_reablement_suitable"]
     table = report.headline_rows(ids)
     # The breakdown is gated together with the site's own rows: decision points add up to the site.
     by_dp = _gated_breakdown(report, compute_indicators_by(cases, "decision_point", report.site_id), "decision_point")
-    rows = [{"indicator": f"improvable at {r['group'].split(':', 1)[1].replace('_', ' ')}", "this site (95% CI)": estimate_text(r),
-             "base": "[c]" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}", "national": ""}
+    rows = [{"indicator": f"{label_for('case_decision_improvable')}: at {group_label(r['group'].split(':', 1)[1])}",
+             "this site (95% CI)": estimate_text(r, m),
+             "base": m if pd.isna(r["denominator"]) else report.count(r["denominator"], "case_decision_improvable"),
+             "which way is better": direction_text("case_decision_improvable")}
             for r in by_dp[by_dp.indicator == "case_decision_improvable"].to_dict("records")]
     notes = []
     if "team" in cases.columns and "reablement_suitable" in cases.columns and cases["reablement_suitable"].notna().any():
@@ -55,10 +60,13 @@ def case_reviews(report) -> Block | None:
             for r in teams.to_dict("records"):
                 g = gated.loc[str(r["team"])]
                 # the funnel verdict is shown only beside a published figure
-                parts.append(f"{r['team']}: [c]" if g["suppressed"] else f"{r['team']}: {pct(g['estimate'])} ({r['significance']})")
-            notes.append("Reablement suitability by team: " + "; ".join(parts) +
-                         f". Chi-square across teams p = {tv['chi2']['p_val']:.3g}.")
-    return Block("Case reviews", reading, figure=fig, table=pd.concat([table, pd.DataFrame(rows)], ignore_index=True), notes=notes)
+                parts.append(f"{r['team']}: {m}" if g["suppressed"] else f"{r['team']}: {pct(g['estimate'])} ({str(r['significance']).lower()})")
+            notes.append("Reablement suitability by team, against the site's figure: " + "; ".join(parts) +
+                         f". Chi-square test across teams: {p_text(tv['chi2']['p_val'])}.")
+    return Block("Case reviews", reading, figure=fig, table=pd.concat([table, pd.DataFrame(rows)], ignore_index=True), notes=notes,
+                 intro="Multi-agency panels compared the pathway each person took with the one that would have been best.",
+                 alt="Heatmap of reviewed cases, actual pathway (rows) against the panel's ideal pathway (columns), each cell with its "
+                     f"count ({m} where withheld). " + reading)
 
 
 def _gated_breakdown(report, rows: pd.DataFrame, column: str | None) -> pd.DataFrame:

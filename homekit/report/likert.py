@@ -8,6 +8,8 @@ bottom-two row is withheld is not drawn.
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 
 from .. import plots
@@ -69,33 +71,43 @@ def _published_count(v) -> str:
     return f"{int(v):,}"
 
 
+def item_label(instrument: str, item: str, width: int = 45) -> str:
+    """An item's question from the data dictionary, wrapped for a chart's axis."""
+    return textwrap.fill(INSTRUMENTS[instrument].column(item).question, width)
+
+
 def likert_figure(report, df, instrument, items, title, by="item", labels=None):
+    """Diverging bars of ``items`` (one panel per answer scale), collapsed and disclosed for a site.
+
+    Returns ``(figure, notes)``; the figure is ``None`` when no item can be drawn (the notes say why).
+    """
     import matplotlib.pyplot as plt
 
+    labels = labels or {it: item_label(instrument, it) for it in items}
     by_scale: dict[str, list[str]] = {}
     for it in items:
         by_scale.setdefault(INSTRUMENTS[instrument].column(it).choices.name, []).append(it)
     panels = []
+    hidden = []
     for scale, its in by_scale.items():
         shown = published_distribution(report.indicators, PREFIX[instrument], its, scale)
         levels = [n for n in _LIKERT_GROUPS[scale][3] if n is not None]
-        panels.append((scale, its, shown, levels))
-    heights = [max(1.2, 0.55 * len([i for i in p[1] if i in set(p[2]["item"])]) + 0.9) if set(p[1]) & set(p[2]["item"]) else 0.5
-               for p in panels]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, sum(heights) + 0.6), gridspec_kw={"height_ratios": heights}, squeeze=False)
-    hidden = []
-    for ax, (scale, its, shown, levels) in zip(axes[:, 0], panels):
         drawn = [i for i in its if i in set(shown["item"])]
         hidden += [(labels or {}).get(i, i) for i in its if i not in drawn]
         if drawn:
-            plots.likert_bars(shown, level_order=levels, order=drawn, labels=labels, ax=ax, count_format=_published_count)
-        else:
-            ax.axis("off")
-            ax.text(0.5, 0.5, "[c] too few answers to show", ha="center", va="center", transform=ax.transAxes)
+            panels.append((drawn, shown, levels))
+    why = (f"Not drawn ({report.rules.marker}: withheld by disclosure control): "
+           + "; ".join(h.replace(chr(10), " ") for h in hidden) + ".")
+    if not panels:
+        return None, [why]
+    heights = [0.75 * len(drawn) + 1.1 for drawn, _, _ in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, sum(heights) + 0.6), gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, (drawn, shown, levels) in zip(axes[:, 0], panels):
+        # the counts beside the bars are the published figures already
+        plots.likert_bars(shown, level_order=levels, order=drawn, labels=labels, ax=ax, count_format=_published_count)
     axes[0, 0].set_title(title)
     fig.tight_layout()
-    notes = [f"Not drawn ([c]: withheld by disclosure control): {', '.join(hidden)}."] if hidden else []
-    return fig, notes
+    return fig, [why] if hidden else []
 
 
-__all__ = ["collapsed_likert", "published_distribution", "likert_figure", "PREFIX"]
+__all__ = ["collapsed_likert", "published_distribution", "likert_figure", "item_label", "PREFIX"]

@@ -12,7 +12,7 @@ from ..instruments import INSTRUMENTS
 from ..loaders import Dataset, load_data_dir
 from . import benefits, cases, change, comparison, flow, gp, interface, interviews, older_people, overview, tracking
 from ._base import Report, example_data_dir
-from ._format import estimate_text, label_for, pct
+from ._format import NO_DATA, direction_text, estimate_text, label_for, value_text
 
 __all__ = ["SiteReport"]
 
@@ -154,24 +154,29 @@ class SiteReport(Report):
         ``people``, ``professional`` (a group of respondents) or an indicator id or instrument."""
         return publish_count(n, self.rules, subjects)
 
+    def national_estimate(self, indicator: str, group: str = "") -> float:
+        """The national estimate of ``indicator`` and ``group`` (NaN when there is none)."""
+        if self.national_published is None:  # the national table as published (after the gate)
+            return float("nan")
+        m = self.national_published[(self.national_published.indicator == indicator) & (self.national_published.group == group)]
+        return float(m["estimate"].iloc[0]) if len(m) and pd.notna(m["estimate"].iloc[0]) else float("nan")
+
     def headline_rows(self, ids, groups=None) -> pd.DataFrame:
-        """Table rows for indicators ``ids`` (and ``groups``): this site with its interval, base and national figure."""
+        """Table rows for indicators ``ids`` (and ``groups``): this site with its interval, base, the
+        national figure and which way is better, every label from the data dictionary."""
         rows = []
         for ind in ids:
             for g in groups or [""]:
                 r = self.ind(ind, g)
                 if r is None:
                     continue
-                nat = None
+                row = {"indicator": label_for(ind, g), "this site (95% CI)": estimate_text(r, self.rules.marker),
+                       "base": self.count(r["denominator"], ind) if pd.notna(r["denominator"])
+                       else (self.rules.marker if bool(r.get("suppressed")) else NO_DATA)}
                 if self.national_published is not None:
-                    m = self.national_published[(self.national_published.indicator == ind) & (self.national_published.group == g)]
-                    nat = None if m.empty else m.iloc[0]
-                national = ""
-                if nat is not None:  # the national table has passed the gate (national rules)
-                    national = estimate_text({**nat, "lower": None}) if nat["method"] == "Student's t" else pct(nat["estimate"])
-                rows.append({"indicator": label_for(ind, g), "this site (95% CI)": estimate_text(r),
-                             "base": self.count(r["denominator"], ind) if pd.notna(r["denominator"]) else "[c]",
-                             "national": national})
+                    row["national"] = value_text(ind, self.national_estimate(ind, g))
+                row["which way is better"] = direction_text(ind)
+                rows.append(row)
         return pd.DataFrame(rows)
 
     @property
