@@ -163,7 +163,8 @@ def test_motivators_reference_ticks_belong_to_their_own_row(dataset, national):
     refs = [c for c in ax.collections if c.get_label().startswith("national")]
     assert len(refs) == 1 and not any(line.get_linestyle() == "--" for line in ax.lines)  # no line across all rows
     by_row = {labels[round(float(y), 6)]: x for x, y in refs[0].get_offsets()}
-    nat = national[national.group == ""].set_index("indicator")["estimate"]
+    pub = r.national_published  # the chart draws the national figures as published (after the gate)
+    nat = pub[pub.group == ""].set_index("indicator")["estimate"]
     assert by_row["Fewer home visits"] == pytest.approx(100 * nat["gp_motivated_fewer_home_visits"])
     assert by_row["Financial incentive"] == pytest.approx(100 * nat["gp_motivated_financial_incentive"])
     plt.close("all")
@@ -313,7 +314,7 @@ def test_summary_xlsx_for_an_analyst(tmp_path):
     hs = wb["headlines"]
     assert "national" not in [c.value for c in hs[1]]  # no national figures given: no empty column
     readme = [c.value for row in wb["read_me"].iter_rows() for c in row if c.value]
-    assert any("counts of 1 to 7" in str(v) for v in readme)
+    assert any("counts 1-7" in str(v) and "at least 11 answers" in str(v) for v in readme)  # both rules, as in force
     assert "lower is better" in readme and "higher is better" in readme
 
 
