@@ -1,4 +1,11 @@
-"""Benchmark: site report time against the papermill floor, and the 11-site demo batch.
+"""Benchmark: site report time against the papermill floor, and the 11-site demo batch against
+its in-process floor.
+
+The in-process floor (``--floor``, run in a fresh child process): the notebooks' own code executed
+in one Python process, cell by cell with every displayed block rendered as the kernel would, but
+no kernel, papermill or nbconvert: imports, loading the data and the national indicators (the
+warm-up), each site notebook, then the national notebook. Floor = (sites + national) / 2 jobs +
+warm-up; the batch should take at most 1.3x that.
 
 Prints, on this machine:
 * the floor: papermill on a notebook that only imports pandas, seaborn and pingouin and draws
@@ -12,7 +19,10 @@ Run: .venv/bin/python benchmarks/bench_batch.py
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,8 +44,7 @@ def floor_notebook(path: Path) -> None:
 
 def timed_task(work: Path, name: str, notebook: str, parameters: dict, html: bool = False) -> float:
     task = {"name": name, "notebook": notebook, "output_notebook": str(work / f"{name}_out.ipynb"), "parameters": parameters,
-            "timeout": 600, "task_file": str(work / f"{name}.json"), "result": str(work / f"{name}_result.json"),
-            "cwd": str(pipeline.NOTEBOOKS)}
+            "timeout": 600, "task_file": str(work / f"{name}.json"), "result": str(work / f"{name}_result.json")}
     if html:
         task["html"] = str(work / f"{name}.html")
         task["title"] = name
@@ -44,6 +53,71 @@ def timed_task(work: Path, name: str, notebook: str, parameters: dict, html: boo
     if res["status"] != "ok":
         raise RuntimeError(res["error"])
     return time.perf_counter() - t
+
+
+def _run_cells(path: Path, parameters: dict) -> None:
+    """Execute a notebook's code cells in this process, as a kernel would: parameters injected
+    after the parameters cell, the last expression of a cell displayed (its HTML rendered)."""
+    import ast
+
+    import matplotlib.pyplot as plt
+
+    nb = nbformat.read(str(path), as_version=4)
+    ns: dict = {"__name__": "__main__"}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, str(path), "exec"), ns)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), str(path), "eval"), ns)
+            if hasattr(value, "_repr_html_"):
+                value._repr_html_()
+        if "parameters" in cell.metadata.get("tags", []):
+            ns.update(parameters)
+        plt.close("all")
+
+
+def in_process_floor(data_dir: Path, work: Path) -> dict:
+    """Time the notebooks' own code in this process (see the module docstring)."""
+    t0 = time.perf_counter()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+    import yaml
+
+    import homekit.report  # noqa: F401
+    from homekit import load_data_dir
+    from homekit.indicators import compute_indicators
+    from homekit.resources import default_parameters, notebook
+
+    data = load_data_dir(data_dir)
+    national_file = work / "national.csv"
+    compute_indicators(data, level="national").to_csv(national_file, index=False)
+    warmup = time.perf_counter() - t0
+    params_dir = default_parameters()
+    common = {"disclosure_file": str(params_dir / "disclosure.yaml"), "benefits_file": str(params_dir / "benefits.yaml")}
+    sites = {}
+    for site_id in data.site_ids:
+        slice_file = work / f"slice_{site_id}.pkl"
+        pd.to_pickle({"data": data.site(site_id), "sources": data.sources}, slice_file)
+        site_yaml = params_dir / "sites" / f"{site_id}.yaml"
+        extra = {k: v for k, v in (yaml.safe_load(site_yaml.read_text()) if site_yaml.exists() else {}).items() if k != "site_id"}
+        (work / "sites" / site_id).mkdir(parents=True)
+        t = time.perf_counter()
+        _run_cells(notebook("site_analysis.ipynb"), {"site_id": site_id, "data_slice": str(slice_file), "national_file": str(national_file),
+                                                     "output_dir": str(work / "sites" / site_id), **common, **extra})
+        sites[site_id] = time.perf_counter() - t
+    full = work / "data.pkl"
+    pd.to_pickle({"data": data}, full)
+    (work / "national").mkdir()
+    nat = {"data_file": str(full), "sites": data.site_ids, "site_dirs": str(work / "sites"), "output_dir": str(work / "national"),
+           **common, **(yaml.safe_load((params_dir / "national.yaml").read_text()) or {})}
+    t = time.perf_counter()
+    _run_cells(notebook("national_synthesis.ipynb"), nat)
+    return {"warmup_s": warmup, "sites_s": sum(sites.values()), "national_s": time.perf_counter() - t, "n_sites": len(sites)}
 
 
 def main(repeat: int = 3) -> dict:
@@ -57,18 +131,31 @@ def main(repeat: int = 3) -> dict:
     t = time.perf_counter()
     result = pipeline.run(data, work / "out", jobs=2, progress=False)
     batch = time.perf_counter() - t
+    (work / "floor").mkdir()
+    child = subprocess.run([sys.executable, __file__, "--floor", str(data), str(work / "floor")], capture_output=True, text=True,
+                           env={**os.environ, "MPLBACKEND": "Agg"})
+    if child.returncode:
+        raise RuntimeError(child.stderr[-3000:])
+    fl = json.loads(child.stdout.strip().splitlines()[-1])
+    in_floor = (fl["sites_s"] + fl["national_s"]) / 2 + fl["warmup_s"]
     site = statistics.median(s.seconds for s in result.sites)
     n = len(result.sites)
     ideal = n * floor / 2
     figures = {"floor_s": round(floor, 2), "site_report_s": round(site, 2), "site_ratio": round(site / floor, 2),
                "batch_s": round(batch, 1), "batch_sites": n, "batch_floor_s": round(ideal, 1), "batch_ratio": round(batch / ideal, 2),
-               "batch_exit_code": result.exit_code}
+               "batch_exit_code": result.exit_code, "in_process": {k: round(v, 2) for k, v in fl.items()},
+               "in_process_floor_s": round(in_floor, 1), "batch_ratio_in_process": round(batch / in_floor, 2)}
     print(f"floor notebook (imports + one figure, papermill): {floor:.2f} s (median of {repeat})")
     print(f"site report in the batch (median, with HTML): {site:.2f} s; ratio to floor {site / floor:.2f} (target <= 1.5)")
     print(f"{n}-site batch + national, 2 jobs: {batch:.1f} s; against {n} x floor / 2 = {ideal:.1f} s: ratio {batch / ideal:.2f} (target <= 1.3)")
+    print(f"in-process floor: warm-up {fl['warmup_s']:.1f} s + ({fl['sites_s']:.1f} s for {fl['n_sites']} sites + national "
+          f"{fl['national_s']:.1f} s) / 2 = {in_floor:.1f} s; batch {batch:.1f} s: ratio {batch / in_floor:.2f} (target <= 1.3)")
     print(json.dumps(figures))
     return figures
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--floor":
+        print(json.dumps(in_process_floor(Path(sys.argv[2]), Path(sys.argv[3]))))
+    else:
+        main()

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 the input has problems (validate), some sites failed (run) or the audit
 pinned down a cell (audit); 2 bad usage or a run stopped before writing anything; 3 the run
-finished but its disclosure audit failed (do not publish).
+finished but its disclosure audit failed (do not publish); 130 interrupted (Ctrl-C). Each
+subcommand's ``--help`` lists its own, with a description, examples and every option's default.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ def _cmd_example_data(args) -> int:
     return 0
 
 
+def _cmd_init(args) -> int:
+    from .resources import init_project
+
+    files = init_project(args.directory)
+    print(f"wrote {len(files)} files to {args.directory}: parameters/, data/ (templates in data/templates/), notebooks/")
+    print(f"next: cd {args.directory} && homekit run --data-dir data --output-dir reports")
+    return 0
+
+
 def _cmd_templates(args) -> int:
     from .templates import write_templates
 
@@ -52,7 +62,7 @@ def _cmd_templates(args) -> int:
 
 def _cmd_run(args) -> int:
     from .exceptions import ValidationError as VErr
-    from .pipeline import OutputExistsError, run
+    from .pipeline import OutputExistsError, RunInterrupted, run
 
     sites = [s.strip() for s in args.sites.split(",") if s.strip()] if args.sites else None
     names = []
@@ -60,7 +70,7 @@ def _cmd_run(args) -> int:
         names = [n.strip() for n in open(args.redact_names, encoding="utf-8").read().splitlines() if n.strip()]
     try:
         result = run(args.data_dir, args.output_dir, sites=sites, jobs=args.jobs, timeout=args.timeout, overwrite=args.overwrite,
-                     executor=args.executor, scheduler=args.scheduler, parameters_dir=args.parameters, work_dir=args.work_dir,
+                     update=args.update, executor=args.executor, scheduler=args.scheduler, parameters_dir=args.parameters, work_dir=args.work_dir,
                      progress=not args.quiet, redact_names=names, notebooks_dir=args.keep_notebooks or None)
     except VErr as err:
         print(err.table(limit=None if args.all else 200))
@@ -69,12 +79,17 @@ def _cmd_run(args) -> int:
     except OutputExistsError as exc:
         print(f"homekit run: {exc}", file=sys.stderr)
         return 2
+    except RunInterrupted as exc:
+        print(f"homekit run: {exc}", file=sys.stderr)
+        return 130
     for s in result.failed:
         print(f"FAILED {s.site_id}: {s.error}")
     if result.national.status != "ok":
         print(f"FAILED national synthesis: {result.national.error}")
     ok = len(result.sites) - len(result.failed)
-    print(f"{ok} of {len(result.sites)} sites succeeded; national synthesis: {result.national.status}")
+    kept = sum(s.kept for s in result.sites)
+    note = f" ({kept} unchanged and kept{', national kept' if result.national.kept else ''})" if args.update else ""
+    print(f"{ok} of {len(result.sites)} sites succeeded; national synthesis: {result.national.status}{note}")
     if result.audit is not None:
         print(result.audit.get("summary", ""))
         if result.audit_failed:
@@ -119,57 +134,139 @@ def _cmd_redact_check(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="homekit", description="Home Truths site data: validate, analyse, report.")
-    parser.add_argument("--version", action="version", version=f"homekit {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+EXIT_CODES = {
+    "validate": "0 the data is valid; 1 the data has problems (all listed); 2 bad usage",
+    "example-data": "0 written; 2 the folder holds files (pass --overwrite) or bad usage",
+    "init": "0 written; 2 the folder exists and is not empty, or bad usage",
+    "run": ("0 every site and the national synthesis succeeded and the disclosure audit passed; 1 some failed (the others "
+            "are kept); 2 nothing ran: the data has problems, a notebook or parameter file is missing, or the output folder "
+            "holds something (pass --overwrite); 3 everything ran but the disclosure audit failed (do not publish); "
+            "130 interrupted (Ctrl-C): index.html and manifest.json say what finished"),
+    "redact-check": "0 nothing found; 1 personal data or unapproved text found; 2 bad usage",
+    "audit": "0 nothing can be worked back; 1 some published cell can be pinned down (listed); 2 no run in the folder",
+    "templates": "0 written; 2 bad usage",
+}
 
-    p = sub.add_parser("validate", help="check a data folder; print every problem (exit 1) or a row count summary")
-    p.add_argument("data_dir")
+
+def _subcommand(sub, name: str, summary: str, description: str, examples: list[str]):
+    text = "examples:\n" + "\n".join(f"  {e}" for e in examples) + f"\n\nexit codes:\n  {EXIT_CODES[name]}"
+    return sub.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.\n\n{description}", epilog=text,
+                          formatter_class=_Formatter)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's line breaks and shows every option's default (unless its help
+    already says it)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or "required" in text or action.default is argparse.SUPPRESS or not action.option_strings:
+            return text
+        if isinstance(action, argparse._StoreTrueAction):
+            return f"{text} (default: off)"
+        return f"{text} (default: {action.default if action.default is not None else 'none'})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="homekit", formatter_class=_Formatter,
+        description="Home Truths site data: validate the exports, analyse them and build the reports.\n\n"
+                    "Start with `homekit init my-project`, put the site exports in my-project/data, then from\n"
+                    "my-project run `homekit validate data` and `homekit run --data-dir data --output-dir reports`.",
+        epilog="examples:\n  homekit init my-project\n  homekit example-data data\n  homekit validate data\n"
+               "  homekit run --data-dir data --output-dir reports\n  homekit run --help\n\n"
+               "exit codes: 0 success, 1 the input has problems or some sites failed, 2 nothing was done "
+               "(bad usage, missing files, an output folder in use), 130 interrupted; see each command's --help")
+    parser.add_argument("--version", action="version", version=f"homekit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = _subcommand(sub, "init", "write a project folder of your own",
+                    "DIRECTORY gets parameters/ (the default settings, to edit), data/ (empty; data/templates/ holds an\n"
+                    "empty file per instrument, the data dictionary and a data-entry workbook) and notebooks/ (to open\n"
+                    "in JupyterLab). `homekit run` started in DIRECTORY uses its parameters/.",
+                    ["homekit init my-project", "cd my-project && homekit run --data-dir data --output-dir reports"])
+    p.add_argument("directory", help="the project folder to create (must not exist, or be empty)")
+    p.set_defaults(func=_cmd_init)
+
+    p = _subcommand(sub, "validate", "check a data folder; print every problem (exit 1) or a row count summary",
+                    "Reads every instrument file of DATA_DIR (CSV, XLSX or SPSS .sav) and checks it against the data\n"
+                    "contract. Problems are listed with file, row, column, value and what was expected.",
+                    ["homekit validate data", "homekit validate data --all > problems.txt"])
+    p.add_argument("data_dir", help="the data folder (sites.csv and one file per instrument)")
     p.add_argument("--all", action="store_true", help="print every problem, not only the first 200")
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("example-data", help="write the calibrated synthetic example data set")
-    p.add_argument("directory")
-    p.add_argument("--format", choices=["csv", "xlsx", "sav"], default="csv")
+    p = _subcommand(sub, "example-data", "write the calibrated synthetic example data set",
+                    "Eleven example sites calibrated to the published Home Truths figures; more sites or a larger\n"
+                    "scale for benchmarks. Every file is synthetic.",
+                    ["homekit example-data data", "homekit example-data big --sites 150 --scale 2", "homekit example-data xl --format xlsx"])
+    p.add_argument("directory", help="the folder to write")
+    p.add_argument("--format", choices=["csv", "xlsx", "sav"], default="csv", help="file format")
     p.add_argument("--scale", type=int, default=1, help="multiply respondent and case counts")
-    p.add_argument("--sites", type=int, default=None, help="number of sites (beyond 11: synthetic sites for benchmarks)")
+    p.add_argument("--sites", type=int, default=None, help="number of sites (beyond 11: synthetic sites for benchmarks; default: the 11)")
     p.add_argument("--overwrite", action="store_true", help="replace the files of an existing folder")
     p.set_defaults(func=_cmd_example_data)
 
-    p = sub.add_parser("run", help="validate, then build every site report and the national synthesis")
-    p.add_argument("--data-dir", required=True)
-    p.add_argument("--output-dir", required=True)
-    p.add_argument("--sites", help="comma-separated site ids (default: all)")
+    p = _subcommand(sub, "run", "validate, then build every site report and the national synthesis",
+                    "Validates DATA_DIR first (any problem: exit 2, nothing written), then runs the site notebook of\n"
+                    "every site in worker processes and the national synthesis, and writes OUTPUT_DIR/index.html,\n"
+                    "manifest.json, sites/<site_id>/ and national/. Parameters come from --parameters DIR when given,\n"
+                    "else ./parameters when the current folder has one (a project from `homekit init`), else the\n"
+                    "defaults packaged with homekit; the manifest says which. Ctrl-C stops every worker, removes the\n"
+                    "temporary files and leaves an index and manifest that say what finished.",
+                    ["homekit run --data-dir data --output-dir reports",
+                     "homekit run --data-dir data --output-dir reports --sites barnsley,wiltshire --jobs 4",
+                     "homekit run --data-dir data --output-dir reports --overwrite --parameters my-parameters",
+                     "homekit run --data-dir data --output-dir reports --update     # after correcting one site's data",
+                     "homekit run --executor dask --scheduler tcp://HOST:8786 --data-dir /shared/data "
+                     "--output-dir /shared/reports --work-dir /shared/work"])
+    p.add_argument("--data-dir", required=True, help="the data folder (required)")
+    p.add_argument("--output-dir", required=True, help="where the reports go (required; must be new, empty or a previous run)")
+    p.add_argument("--sites", help="comma-separated site ids (default: all sites)")
     p.add_argument("--jobs", type=int, default=2, help="site notebooks run at once (local executor)")
-    p.add_argument("--timeout", type=float, default=900, help="time limit per notebook, seconds")
-    p.add_argument("--overwrite", action="store_true", help="replace a previous run in the output folder")
-    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--timeout", type=float, default=900, help="time limit per notebook, seconds (the national synthesis gets twice)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--overwrite", action="store_true", help="replace a previous (or interrupted) run in the output folder")
+    how.add_argument("--update", action="store_true",
+                     help="over a previous (or interrupted) run: re-run only the sites whose data slice, parameters, notebook, "
+                          "disclosure rules or homekit version changed, and the national synthesis if its inputs changed; "
+                          "keep every other report as it is (default: off)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local", help="where notebooks run")
     p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask), e.g. tcp://host:8786")
-    p.add_argument("--parameters", help="parameters folder (default: the repository's parameters/)")
-    p.add_argument("--work-dir", help="folder for the run's private working files (must be shared with Dask workers)")
+    p.add_argument("--parameters", help="parameters folder (default: ./parameters if present, else the packaged defaults)")
+    p.add_argument("--work-dir", help="folder for the run's private working files; must be shared with Dask workers "
+                                      "(default: a temporary folder, removed at the end)")
     p.add_argument("--redact-names", help="file of names (one per line) to remove from published quotes")
     p.add_argument("--keep-notebooks", metavar="DIR", help="keep every executed notebook in DIR (outside the output folder) "
                    "for debugging; they are never published")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--all", action="store_true", help="print every validation problem")
+    p.add_argument("--all", action="store_true", help="print every validation problem, not only the first 200")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("redact-check", help="scan an output folder for personal data and raw rows (exit 1 when found)")
-    p.add_argument("output_dir")
+    p = _subcommand(sub, "redact-check", "scan an output folder for personal data and raw rows (exit 1 when found)",
+                    "Looks through every file of OUTPUT_DIR (HTML, CSV, xlsx, notebooks) for personal data, and with\n"
+                    "--data-dir for unapproved interview text and raw rows of the data.",
+                    ["homekit redact-check reports", "homekit redact-check reports --data-dir data --names names.txt"])
+    p.add_argument("output_dir", help="a folder written by `homekit run`")
     p.add_argument("--data-dir", help="the run's data folder: also look for unapproved text and raw rows")
     p.add_argument("--names", help="file of names (one per line) that must not appear")
     p.set_defaults(func=_cmd_redact_check)
 
-    p = sub.add_parser("audit", help="attack a run's published files; list every cell that can be pinned down (exit 1 if any)")
-    p.add_argument("output_dir")
+    p = _subcommand(sub, "audit", "attack a run's published files; list every cell that can be pinned down (exit 1 if any)",
+                    "Tries to work back every suppressed or rounded cell of OUTPUT_DIR from what is published (the\n"
+                    "same attack that ends every `homekit run`). A finding means: do not publish these files.",
+                    ["homekit audit reports", "homekit audit reports --all --json audit.json"])
+    p.add_argument("output_dir", help="a folder written by `homekit run`")
     p.add_argument("--all", action="store_true", help="list every finding, not only the first 50")
     p.add_argument("--json", help="also write the verdict and every finding to this JSON file")
     p.add_argument("--time-limit", type=float, default=120.0, help="seconds for the whole audit (unsettled counts fail it)")
     p.set_defaults(func=_cmd_audit)
 
-    p = sub.add_parser("templates", help="write empty CSV templates, the dictionary and the data-entry workbook")
-    p.add_argument("directory")
+    p = _subcommand(sub, "templates", "write empty CSV templates, the dictionary and the data-entry workbook",
+                    "One empty CSV per instrument with its header, dictionary.csv (every column with its question,\n"
+                    "type, scale and allowed values) and homekit_data_entry.xlsx with drop-down lists.",
+                    ["homekit templates data_templates"])
+    p.add_argument("directory", help="the folder to write (created if needed)")
     p.set_defaults(func=_cmd_templates)
     return parser
 
@@ -182,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     except HomekitError as exc:
         print(f"homekit {args.command}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"homekit {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,7 +34,7 @@ from .instruments import (
     SERVICES,
 )
 
-__all__ = ["make_example_data", "write_example_data", "CALIBRATION", "SITES"]
+__all__ = ["make_example_data", "write_example_data", "example_data_dir", "CALIBRATION", "SITES"]
 
 SEED = 20130701
 
@@ -812,3 +812,26 @@ def write_example_data(
         final.append(target)
     shutil.rmtree(tmp)
     return final
+
+
+def example_data_dir() -> Path:
+    """The bundled example data, written once into a cache folder (for interactive defaults).
+
+    The folder is keyed on homekit's version and on the code that writes the data, so a changed
+    generator (or a development checkout) is never served data written by older code.
+    """
+    import hashlib
+
+    from . import __version__
+
+    here = Path(__file__).resolve().parent
+    code = hashlib.sha256(b"".join((here / f).read_bytes() for f in ("example_data.py", "instruments.py"))).hexdigest()[:12]
+    cache = Path(os.environ.get("HOMEKIT_CACHE", Path.home() / ".cache" / "homekit")) / f"example_data-{__version__}-{code}"
+    if not (cache / "sites.csv").exists():
+        tmp = cache.with_name(cache.name + f".{os.getpid()}")
+        write_example_data(tmp, overwrite=True)
+        try:
+            os.replace(tmp, cache)
+        except OSError:  # another process won the race
+            shutil.rmtree(tmp, ignore_errors=True)
+    return cache

@@ -24,7 +24,19 @@ from .exceptions import Problem
 
 __all__ = ["RawTable", "read_raw", "find_instrument_file", "sha256", "SUPPORTED_SUFFIXES", "MAX_FILE_BYTES"]
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".sav")
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".sav", ".txt", ".tsv")
+#: Text exports: comma-, semicolon- or tab-separated, in UTF-8, Windows-1252 or UTF-16 (Excel's
+#: "Unicode Text"); the separator and encoding are found from the file itself.
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+#: Formats people save data in that homekit does not read, with how to re-save them.
+UNREADABLE_FORMATS = {
+    ".xls": ("Excel 97-2003 workbook", "Save As 'CSV UTF-8' or 'Excel Workbook (.xlsx)'"),
+    ".xlsb": ("Excel binary workbook", "Save As 'CSV UTF-8' or 'Excel Workbook (.xlsx)'"),
+    ".ods": ("OpenDocument spreadsheet", "Save As 'Text CSV' (UTF-8) or Excel .xlsx"),
+    ".numbers": ("Numbers file", "Export To CSV (UTF-8) or Excel .xlsx"),
+}
+SEPARATORS = (",", ";", "\t")
+RESAVE = "in Excel: Save As 'CSV UTF-8'"
 #: Files larger than this are refused before reading (a guard against runaway inputs).
 MAX_FILE_BYTES = int(os.environ.get("HOMEKIT_MAX_FILE_BYTES", 1024**3))
 #: CSV files with more data rows than this are refused before parsing (memory stays bounded).
@@ -66,6 +78,11 @@ def find_instrument_file(data_dir: str | os.PathLike, instrument: str) -> tuple[
     """The one file holding ``instrument`` in ``data_dir`` (``.csv``, ``.xlsx`` or ``.sav``)."""
     data_dir = Path(data_dir)
     found = [data_dir / f"{instrument}{s}" for s in SUPPORTED_SUFFIXES if (data_dir / f"{instrument}{s}").is_file()]
+    if not found:
+        other = [data_dir / f"{instrument}{s}" for s in UNREADABLE_FORMATS if (data_dir / f"{instrument}{s}").is_file()]
+        if other:
+            fmt, how = UNREADABLE_FORMATS[other[0].suffix]
+            return None, [Problem(other[0].name, None, None, fmt, how)]
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         return None, [Problem(instrument, None, None, names, "exactly one file per instrument (found several)")]
@@ -112,6 +129,49 @@ def _dedupe_header(header: list[str], file: str, problems: list[Problem], row: i
     return out
 
 
+def _utf16(head: bytes) -> str | None:
+    """``utf-16`` for a file with a UTF-16 byte-order mark (Excel's "Unicode Text"), ``utf-16-le``
+    or ``utf-16-be`` for mostly-ASCII UTF-16 text without one; else None."""
+    import codecs
+
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    even, odd = head[0::2], head[1::2]
+    if len(odd) >= 8:
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
+def _sniff_utf16(path: Path, encoding: str) -> tuple[str | None, int, bool, bool]:
+    """As :func:`_sniff` for UTF-16 text: decodable, line count, content."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    content = False
+    with open(path, "rb") as fh:
+        try:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                text = dec.decode(chunk)
+                lines += text.count("\n")
+                content = content or bool(text.strip().strip("\ufeff"))
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None, lines, False, True
+    return encoding, lines, False, content
+
+
+def _separator(header_line: str) -> str:
+    """The separator of a text export, from its header row: the most frequent of comma,
+    semicolon and tab outside quotes (comma on a tie)."""
+    outside = re.sub(r'"[^"]*"', "", header_line)
+    counts = {sep: outside.count(sep) for sep in SEPARATORS}
+    return max(SEPARATORS, key=lambda sep: (counts[sep], sep == ","))
+
+
 def _sniff(path: Path) -> tuple[str | None, int, bool, bool]:
     """Encoding (utf-8-sig or cp1252, None when neither), line count, NUL bytes seen, any non-blank
     content; read in chunks so that a large file is never held in memory twice."""
@@ -156,7 +216,7 @@ def _sniff(path: Path) -> tuple[str | None, int, bool, bool]:
 _CHUNK_ROWS = 100_000
 
 
-def _read_categorical(path: Path, encoding: str, header: list[str]) -> pd.DataFrame:
+def _read_categorical(path: Path, encoding: str, header: list[str], sep: str = ",") -> pd.DataFrame:
     """The CSV body, every cell as text, stored as categoricals.
 
     Read in chunks of text (pandas would infer numbers if asked for categoricals directly), each
@@ -167,7 +227,7 @@ def _read_categorical(path: Path, encoding: str, header: list[str]) -> pd.DataFr
 
     parts: dict[str, list] = {c: [] for c in header}
     n = 0
-    reader = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, header=0, names=header,
+    reader = pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, header=0, names=header,
                          index_col=False, skip_blank_lines=False, on_bad_lines="error", engine="c", chunksize=_CHUNK_ROWS)
     with reader:
         for chunk in reader:
@@ -180,18 +240,30 @@ def _read_categorical(path: Path, encoding: str, header: list[str]) -> pd.DataFr
 
 
 def read_csv(path: Path) -> RawTable:
-    """Read a CSV in UTF-8 (with or without BOM) or Windows-1252, every cell as text.
+    """Read a text export, every cell as text: comma-, semicolon- or tab-separated (found from the
+    header row), in UTF-8 (with or without BOM), Windows-1252 or UTF-16 (Excel's "Unicode Text",
+    tab-separated).
 
     The file is checked in chunks first (encoding, size in rows); the body is parsed by pandas'
     C parser straight into categoricals, so a million-row survey stays small in memory.
     """
     file = path.name
-    encoding, n_lines, nul, content = _sniff(path)
+    with open(path, "rb") as fh:
+        wide = _utf16(fh.read(4096))
+    if wide:
+        encoding, n_lines, nul, content = _sniff_utf16(path, wide)
+        if encoding is None:
+            return RawTable(pd.DataFrame(), np.array([], dtype=int), file,
+                            [Problem(file, None, None, "UTF-16 text with undecodable bytes",
+                                     f"readable UTF-16 text, or re-save the file {RESAVE}")])
+    else:
+        encoding, n_lines, nul, content = _sniff(path)
     if not content:
         return _empty(file)
     if nul:
         return RawTable(
-            pd.DataFrame(), np.array([], dtype=int), file, [Problem(file, None, None, "binary data", "a text CSV file")]
+            pd.DataFrame(), np.array([], dtype=int), file,
+            [Problem(file, None, None, "binary data", f"a text CSV file; {RESAVE}")]
         )
     if encoding is None:
         return RawTable(
@@ -205,8 +277,11 @@ def read_csv(path: Path) -> RawTable:
                         [Problem(file, None, None, f"about {n_lines:,} rows", f"at most {MAX_ROWS:,} rows (HOMEKIT_MAX_ROWS); split the file")])
     problems: list[Problem] = []
     with open(path, encoding=encoding, newline="") as fh:
+        first = fh.readline()
+        sep = _separator(first)
+        fh.seek(0)
         try:
-            header = next(csv.reader(fh))
+            header = next(csv.reader(fh, delimiter=sep))
         except (StopIteration, csv.Error) as exc:
             return _empty(file, f"a readable header row ({exc})")
     header = _dedupe_header(header, file, problems)
@@ -215,12 +290,12 @@ def read_csv(path: Path) -> RawTable:
         with warnings.catch_warnings():
             # pandas only warns (and drops data) when a row is longer than the header: make it an error.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = _read_categorical(path, encoding, header)
+            frame = _read_categorical(path, encoding, header, sep)
     except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
         # Locate every malformed line with the csv module so all are reported at once.
         try:
             with open(path, encoding=encoding, newline="") as fh:
-                reader = csv.reader(fh)
+                reader = csv.reader(fh, delimiter=sep)
                 next(reader, None)
                 for lineno, fields in enumerate(reader, start=2):
                     if len(fields) > ncol:
@@ -347,15 +422,14 @@ def read_raw(path: str | os.PathLike, instrument: str | None = None) -> RawTable
             [Problem(path.name, None, None, f"{size:,} bytes", f"a file of at most {MAX_FILE_BYTES:,} bytes (HOMEKIT_MAX_FILE_BYTES)")],
         )
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if suffix in TEXT_SUFFIXES:
         return read_csv(path)
     if suffix == ".xlsx":
         return read_xlsx(path, sheet=instrument)
     if suffix == ".sav":
         return read_sav(path)
-    return RawTable(
-        pd.DataFrame(), np.array([], dtype=int), path.name, [Problem(path.name, None, None, suffix, "a .csv, .xlsx or .sav file")]
-    )
+    fmt, how = UNREADABLE_FORMATS.get(suffix, (suffix, "a .csv, .xlsx or .sav file (or a .txt/.tsv text export)"))
+    return RawTable(pd.DataFrame(), np.array([], dtype=int), path.name, [Problem(path.name, None, None, fmt, how)])
 
 
 # ------------------------------------------------------------------------------------------------

@@ -38,18 +38,28 @@ from . import __version__
 from .exceptions import HomekitError
 from .io import sha256
 from .loaders import load_data_dir
+from .worker import SCRATCH_ENV
 
-__all__ = ["run", "RunResult", "OutputExistsError", "NOTEBOOKS", "PARAMETERS"]
+__all__ = ["run", "RunResult", "OutputExistsError", "RunInterrupted"]
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_ROOT.parent
-NOTEBOOKS = Path(os.environ.get("HOMEKIT_NOTEBOOKS", REPO_ROOT / "notebooks"))
-PARAMETERS = Path(os.environ.get("HOMEKIT_PARAMETERS", REPO_ROOT / "parameters"))
 MANIFEST = "manifest.json"
+SITE_NOTEBOOK = "site_analysis.ipynb"
+NATIONAL_NOTEBOOK = "national_synthesis.ipynb"
 
 
 class OutputExistsError(HomekitError):
     """The output folder holds a previous run (or other files) and --overwrite was not given."""
+
+
+class RunInterrupted(HomekitError):
+    """The run was stopped (Ctrl-C): workers and kernels stopped, temporary files removed, and the
+    output folder's index and manifest say "interrupted" with what finished."""
+
+    def __init__(self, result: "RunResult"):
+        self.result = result
+        done = sum(s.status == "ok" for s in result.sites)
+        super().__init__(f"interrupted; {done} of {len(result.sites)} site reports had finished "
+                         f"(see {result.output_dir / MANIFEST})")
 
 
 @dataclass
@@ -60,6 +70,7 @@ class SiteRun:
     seconds: float = 0.0
     attempts: int = 0
     outputs: list = field(default_factory=list)
+    kept: bool = False  # --update: the previous report was kept, not run again
 
 
 @dataclass
@@ -88,11 +99,21 @@ class RunResult:
         return 3 if self.audit_failed else 0
 
 
-def _prepare_output(out: Path, overwrite: bool) -> None:
+def _prepare_output(out: Path, overwrite: bool, update: bool = False) -> dict | None:
+    """Make ``out`` ready; with ``update`` return the previous run's manifest (nothing removed)."""
+    previous = out / MANIFEST
+    if update:
+        if not previous.exists():
+            raise OutputExistsError(f"{out} holds no previous homekit run ({MANIFEST}) to update; run without --update")
+        try:
+            return json.loads(previous.read_text())
+        except ValueError as exc:
+            raise OutputExistsError(f"{previous} is not a readable manifest ({exc}); run with --overwrite instead") from None
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise OutputExistsError(f"{out} is not empty; choose a new folder or pass --overwrite to replace a previous run")
-        if not (out / MANIFEST).exists():
+            raise OutputExistsError(f"{out} is not empty; choose a new folder, pass --overwrite to replace a previous run "
+                                    "or --update to re-run only what changed")
+        if not previous.exists():
             raise OutputExistsError(f"{out} is not empty and holds no homekit run ({MANIFEST}); refusing to overwrite it")
         for child in out.iterdir():
             if child.is_dir():
@@ -100,6 +121,60 @@ def _prepare_output(out: Path, overwrite: bool) -> None:
             else:
                 child.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+# -- what a report depends on (for --update) ---------------------------------------------------
+
+def _code_fingerprint() -> str:
+    """homekit's version and a hash of its code (a development checkout changes without a new version)."""
+    import hashlib
+
+    h = hashlib.sha256(__version__.encode())
+    root = Path(__file__).resolve().parent
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:16]}"
+
+
+def site_data_hashes(data) -> dict[str, str]:
+    """SHA-256 of every site's validated slice (all its rows in every table, with the columns and
+    their types), computed in one pass over the data: the same slice gives the same hash whatever
+    the other sites hold or the order of the files' rows of other sites."""
+    import hashlib
+
+    import numpy as np
+
+    hashes = {s: hashlib.sha256() for s in data.site_ids}
+    for name in sorted(data.tables):
+        df = data.tables[name]
+        if "site_id" not in df.columns or not len(df):
+            continue
+        header = (name + "|" + ",".join(f"{c}:{df[c].dtype}" for c in df.columns)).encode()
+        rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
+        codes, uniques = pd.factorize(df["site_id"].astype(str))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        for k, site in enumerate(uniques):
+            if site in hashes:
+                hashes[site].update(header)
+                hashes[site].update(rows[order[bounds[k]:bounds[k + 1]]].tobytes())
+    return {s: h.hexdigest() for s, h in hashes.items()}
+
+
+def _digest(obj) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _unchanged(previous: dict | None, out: Path, folder: str, key: dict, entry: dict | None) -> bool:
+    """A previous report can be kept: it succeeded with the same inputs and its files are as written."""
+    if previous is None or entry is None or entry.get("status") != "ok" or entry.get("key") != key:
+        return False
+    files = [o for o in previous.get("outputs", []) if o["path"].startswith(folder + "/")]
+    return bool(files) and all((out / o["path"]).is_file() and sha256(out / o["path"]) == o["sha256"] for o in files)
 
 
 def _site_parameters(site_id: str, parameters_dir: Path) -> dict:
@@ -114,13 +189,43 @@ def _site_parameters(site_id: str, parameters_dir: Path) -> dict:
 class LocalExecutor:
     """``jobs`` worker processes, each running notebooks one after another on one reused kernel.
 
-    A worker is a new process session (``python -m homekit.worker --serve``): a notebook over its
-    time limit is stopped by killing the worker's whole process group (kernel included) and a
-    fresh worker takes the remaining tasks.
+    A worker is a new process session (``python -m homekit.worker --serve``) whose private files
+    (kernel spec, Jupyter runtime files) live under ``scratch``: a notebook over its time limit is
+    stopped by killing the worker and every process it started (kernel included) and a fresh worker
+    takes the remaining tasks. With ``keep_warm`` workers outlive a ``map()`` call, so the national
+    synthesis runs on a kernel that is already up. ``close()`` (also on Ctrl-C) stops them all.
     """
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, scratch: str | os.PathLike | None = None, keep_warm: bool = False):
+        import threading
+
         self.jobs = max(1, int(jobs))
+        self.keep_warm = keep_warm  # keep workers between map() calls (then close() must be called)
+        self._own_scratch = scratch is None
+        self.scratch = Path(scratch or tempfile.mkdtemp(prefix="homekit-scratch-"))
+        self._procs: set = set()
+        self._idle: list = []  # workers (with their warm kernels) kept between map() calls
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    def _worker(self):
+        with self._lock:
+            while self._idle:
+                proc, lines = self._idle.pop()
+                if proc.poll() is None:
+                    return proc, lines
+                self._procs.discard(proc)
+        proc, lines = _start_worker(self.scratch)
+        self._procs.add(proc)
+        return proc, lines
+
+    def warm(self, n: int) -> None:
+        """Start ``n`` workers now (their kernels start and import homekit in the background)."""
+        for _ in range(max(0, n)):
+            proc, lines = _start_worker(self.scratch)
+            with self._lock:
+                self._procs.add(proc)
+                self._idle.append((proc, lines))
 
     def map(self, tasks: list[dict]):
         import queue
@@ -133,18 +238,30 @@ class LocalExecutor:
 
         def lane():
             proc = lines = None
-            while True:
+            while not self._stopping:
                 try:
                     task = todo.get_nowait()
                 except queue.Empty:
                     break
                 if proc is None or proc.poll() is not None:
-                    proc, lines = _start_worker()
-                done.put((task, _serve_one(proc, lines, task)))
+                    proc, lines = self._worker()
+                    if self._stopping:  # close() ran while this worker started
+                        _kill(proc)
+                        break
+                res = _serve_one(proc, lines, task)
+                if self._stopping:
+                    break
+                done.put((task, res))
                 if proc.poll() is not None:
+                    self._procs.discard(proc)
                     proc = None
-            if proc is not None:
-                _stop_worker(proc)
+            if proc is not None and proc.poll() is None and not self._stopping:
+                if self.keep_warm:
+                    with self._lock:
+                        self._idle.append((proc, lines))  # warm for the next map() (the national synthesis)
+                else:
+                    _stop_worker(proc)
+                    self._procs.discard(proc)
 
         threads = [threading.Thread(target=lane, daemon=True) for _ in range(min(self.jobs, len(tasks)))]
         for th in threads:
@@ -153,15 +270,47 @@ class LocalExecutor:
             yield done.get()
         for th in threads:
             th.join()
+        if not self.keep_warm and self._own_scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)  # every worker has stopped: nothing is left behind
+
+    def close(self, kill: bool = False) -> None:
+        """Stop every worker and its kernel (idle ones cleanly unless ``kill``; busy ones are
+        killed, as on Ctrl-C) and remove the private files."""
+        self._stopping = True
+        with self._lock:
+            idle, self._idle = [p for p, _ in self._idle], []
+        gentle = [p for p in self._procs if p in idle and not kill]
+        for proc in gentle:  # all at once: each worker shuts its kernel down in parallel
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        for proc in list(self._procs):
+            if proc in gentle:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    _kill(proc)
+            else:
+                _kill(proc)
+        self._procs.clear()
+        if self._own_scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _start_worker():
+def _worker_env(scratch: Path) -> dict:
+    """A worker's environment: its private files, and any temporary file it or its kernel makes
+    (Jupyter connection files included), go under ``scratch``."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", SCRATCH_ENV: str(scratch), "TMPDIR": str(scratch)}
+
+
+def _start_worker(scratch: Path):
     import queue
     import threading
 
-    env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
     proc = subprocess.Popen([sys.executable, "-m", "homekit.worker", "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, start_new_session=True, env=env, text=True, bufsize=1)
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=_worker_env(scratch), text=True, bufsize=1)
     lines: queue.Queue = queue.Queue()
 
     def read():
@@ -174,11 +323,25 @@ def _start_worker():
 
 
 def _kill(proc) -> None:
+    """Kill a worker, its process group and every process it started (a Jupyter kernel runs in
+    a session of its own, so the group alone would leave it behind)."""
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
     proc.wait()
+    psutil.wait_procs(children, timeout=5)
 
 
 def _stop_worker(proc) -> None:
@@ -221,13 +384,15 @@ def _serve_one(proc, lines, task: dict) -> dict:
 
 
 class DaskExecutor:
-    """Tasks sent to a Dask distributed cluster; inputs and outputs on a path the workers share."""
+    """Tasks sent to a Dask distributed cluster; inputs and outputs on a path the workers share.
+    Each Dask worker finds the notebooks in its own homekit installation."""
 
     def __init__(self, scheduler: str | None = None, client=None):
         from distributed import Client
 
         self.client = client or Client(scheduler)
         self._own = client is None
+        self._futures: list = []
 
     def map(self, tasks: list[dict]):
         from distributed import as_completed
@@ -238,6 +403,7 @@ class DaskExecutor:
         size = max(1, math.ceil(len(tasks) / (2 * threads)))
         chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
         futures = {self.client.submit(execute_chunk, c, key=f"homekit-{c[0]['name']}-{time.time_ns()}", pure=False): c for c in chunks}
+        self._futures = list(futures)
         for f in as_completed(list(futures)):
             try:
                 results = f.result()
@@ -245,22 +411,30 @@ class DaskExecutor:
                 results = [{"status": "failed", "error": f"worker error: {exc}", "seconds": 0, "attempts": 1}] * len(futures[f])
             yield from zip(futures[f], results)
 
-    def close(self):
+    def close(self, kill: bool = False):
+        if self._futures:
+            self.client.cancel(self._futures)
         if self._own:
             self.client.close()
 
 
 def execute_chunk(tasks: list[dict]) -> list[dict]:
-    """Run several notebook tasks in order on one serving worker (used on Dask workers)."""
-    proc, lines = _start_worker()
-    results = []
-    for task in tasks:
-        if proc.poll() is not None:
-            proc, lines = _start_worker()
-        results.append(_serve_one(proc, lines, task))
-    if proc.poll() is None:
-        _stop_worker(proc)
-    return results
+    """Run several notebook tasks in order on one serving worker (used on Dask workers); the
+    worker's private files go to a temporary folder of this machine, removed at the end."""
+    scratch = Path(tempfile.mkdtemp(prefix="homekit-scratch-"))
+    proc = None
+    try:
+        proc, lines = _start_worker(scratch)
+        results = []
+        for task in tasks:
+            if proc.poll() is not None:
+                proc, lines = _start_worker(scratch)
+            results.append(_serve_one(proc, lines, task))
+        return results
+    finally:
+        if proc is not None and proc.poll() is None:
+            _stop_worker(proc)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def execute_task(task: dict) -> dict:
@@ -268,19 +442,23 @@ def execute_task(task: dict) -> dict:
     task_file = Path(task["task_file"])
     task_file.write_text(json.dumps(task))
     cmd = [sys.executable, "-m", "homekit.worker", str(task_file)]
-    env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+    scratch = Path(tempfile.mkdtemp(prefix="homekit-scratch-"))
     start = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=_worker_env(scratch),
+                            text=True)
     try:
-        _, err = proc.communicate(timeout=task["timeout"])
-    except subprocess.TimeoutExpired:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.communicate()
-        return {"status": "failed", "error": f"time limit of {task['timeout']} s reached; the notebook was stopped",
-                "seconds": round(time.time() - start, 2), "attempts": 1}
+            _, err = proc.communicate(timeout=task["timeout"])
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            proc.communicate()
+            return {"status": "failed", "error": f"time limit of {task['timeout']} s reached; the notebook was stopped",
+                    "seconds": round(time.time() - start, 2), "attempts": 1}
+        except BaseException:
+            _kill(proc)
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     result_file = Path(task["result"])
     if result_file.exists():
         return json.loads(result_file.read_text())
@@ -297,6 +475,7 @@ def run(
     jobs: int = 2,
     timeout: float = 900,
     overwrite: bool = False,
+    update: bool = False,
     executor: str = "local",
     scheduler: str | None = None,
     client=None,
@@ -306,14 +485,30 @@ def run(
     redact_names: list[str] | None = None,
     notebooks_dir: str | os.PathLike | None = None,
 ) -> RunResult:
-    """Run the whole batch. See the module docstring; raises ValidationError before writing anything."""
+    """Run the whole batch. See the module docstring.
+
+    Everything that can stop the run is checked before anything is written: the packaged
+    notebooks, the parameters folder (``parameters_dir``, else ``./parameters``, else the packaged
+    defaults; see :func:`homekit.resources.resolve_parameters`), the data (a
+    :class:`ValidationError`) and the output folder. Ctrl-C stops the workers and their kernels,
+    removes the work folder, writes an index and manifest saying "interrupted" and raises
+    :class:`RunInterrupted`.
+
+    With ``update`` over a previous run's folder, only the sites whose validated data slice,
+    parameters, notebook, disclosure rules or homekit version changed are run again (their content
+    hashes are kept in the manifest), and the national synthesis when any of its inputs changed;
+    every other report is kept as it is, byte for byte.
+    """
     from tqdm.auto import tqdm
 
     from .indicators import compute_indicators
+    from .resources import notebook, resolve_parameters
 
     data_dir = Path(data_dir).resolve()
     out = Path(output_dir).resolve()
-    params_dir = Path(parameters_dir or PARAMETERS).resolve()
+    params_dir, params_source = resolve_parameters(parameters_dir)
+    for name in (SITE_NOTEBOOK, NATIONAL_NOTEBOOK):
+        notebook(name)  # a missing notebook stops the run here
     started = dt.datetime.now(dt.timezone.utc)
     data = load_data_dir(data_dir)  # raises ValidationError: nothing written yet
     chosen = list(sites) if sites else data.site_ids
@@ -325,7 +520,7 @@ def run(
     if notebooks_dir and (Path(notebooks_dir).resolve() == out or out in Path(notebooks_dir).resolve().parents):
         raise HomekitError("the folder for executed notebooks must be outside the output folder (they are not published)")
     inputs_before = {s.path: s.sha256 for s in data.sources}
-    _prepare_output(out, overwrite)
+    previous = _prepare_output(out, overwrite, update)
     own_work = work_dir is None
     work = Path(work_dir or tempfile.mkdtemp(prefix="homekit-run-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -333,30 +528,59 @@ def run(
     # may hold a traceback or path. They go to the work folder, or to ``notebooks_dir`` if asked.
     nb_dir = Path(notebooks_dir).resolve() if notebooks_dir else work / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
-    disclosure_file = params_dir / "disclosure.yaml"
-    benefits_file = params_dir / "benefits.yaml"
+    options = {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen}
+    ctx = {"data": data, "data_dir": data_dir, "out": out, "params_dir": params_dir, "params_source": params_source,
+           "before": inputs_before, "started": started, "options": options, "update": update}
+    code = _code_fingerprint()
+    rules = {f: sha256(params_dir / f) for f in ("disclosure.yaml", "benefits.yaml")}
+    notebooks = {n: sha256(notebook(n)) for n in (SITE_NOTEBOOK, NATIONAL_NOTEBOOK)}
+    data_hashes = site_data_hashes(data)
+    keys = {s: {"data": data_hashes[s], "parameters": _digest([_site_parameters(s, params_dir), list(redact_names or [])]),
+                "rules": rules, "notebook": notebooks[SITE_NOTEBOOK], "homekit": code} for s in chosen}
+    before = {e["site_id"]: e for e in (previous or {}).get("sites", [])}
+    kept = [s for s in chosen if _unchanged(previous, out, f"sites/{s}", keys[s], before.get(s))]
+    results: dict[str, SiteRun] = {s: SiteRun(s) for s in chosen}
+    for s in kept:
+        results[s] = SiteRun(s, "ok", None, before[s].get("seconds", 0), before[s].get("attempts", 0), kept=True)
+    if previous is not None:  # reports that will be rebuilt, or of sites no longer in the run, go now
+        for folder in (out / "sites").glob("*") if (out / "sites").is_dir() else []:
+            if folder.name not in kept:
+                shutil.rmtree(folder)
+    national = SiteRun("national")
+    ctx["keys"] = keys
+    _finish(ctx, results, national, "running", inputs_before)  # a folder that always says what it holds
+    runner = None
+    status = "complete"
     try:
-        from .disclosure import disclose_indicators, load_rules
-        from .indicators.compare import spread_of_sites
-
-        national_raw = compute_indicators(data, level="national")
-        # The national figures the site reports show, as published (after the gate, checked
-        # against the sites so that national minus the published sites gives nothing small back).
-        national_ind = disclose_indicators(national_raw, load_rules(disclosure_file if disclosure_file.exists() else None, "national"),
-                                           sites=compute_indicators(data))
+        to_run = [s for s in chosen if s not in kept]
+        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs, scratch=work / "scratch", keep_warm=True)
+        if to_run and isinstance(runner, LocalExecutor):
+            runner.warm(min(jobs, len(to_run)))  # kernels start and import homekit while the slices are written
+        # The run's own copy of the parameters it uses, beside the slices (shared with Dask workers).
+        run_params = work / "parameters"
+        run_params.mkdir(exist_ok=True)
+        disclosure_file, benefits_file = (shutil.copyfile(params_dir / f, run_params / f) for f in ("disclosure.yaml", "benefits.yaml"))
         national_file = work / "national_indicators.csv"
-        national_ind.to_csv(national_file, index=False)
-        # Exact national counts (private, never published): a site's comparison with the other
-        # sites is these minus the site's own counts.
         counts_file = work / "national_counts.csv"
-        national_raw.to_csv(counts_file, index=False)
-        # The range of every site's published figures (spine charts): from the sites' rows after
-        # the gate, so the site notebooks see no more than the other sites publish themselves.
-        site_rules = load_rules(disclosure_file if disclosure_file.exists() else None, "site")
         spread_file = work / "site_spread.csv"
-        spread_of_sites(disclose_indicators(compute_indicators(data, national=national_raw), site_rules)).to_csv(spread_file, index=False)
+        if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
+            from .disclosure import disclose_indicators, load_rules
+            from .indicators.compare import spread_of_sites
+
+            national_raw = compute_indicators(data, level="national")
+            # The national figures the site reports show, as published (after the gate, checked
+            # against the sites so that national minus the published sites gives nothing small back).
+            national_ind = disclose_indicators(national_raw, load_rules(disclosure_file, "national"), sites=compute_indicators(data))
+            national_ind.to_csv(national_file, index=False)
+            # Exact national counts (private, never published): a site's comparison with the other
+            # sites is these minus the site's own counts.
+            national_raw.to_csv(counts_file, index=False)
+            # The range of every site's published figures (spine charts): from the sites' rows after
+            # the gate, so the site notebooks see no more than the other sites publish themselves.
+            site_rules = load_rules(disclosure_file, "site")
+            spread_of_sites(disclose_indicators(compute_indicators(data, national=national_raw), site_rules)).to_csv(spread_file, index=False)
         tasks = []
-        for site_id in chosen:
+        for site_id in to_run:
             part = data.site(site_id)
             slice_file = work / f"slice_{site_id}.pkl"
             pd.to_pickle({"data": part, "sources": data.sources}, slice_file)
@@ -364,67 +588,72 @@ def run(
             site_out.mkdir(parents=True, exist_ok=True)
             params = {
                 "site_id": site_id, "data_slice": str(slice_file), "national_file": str(national_file), "counts_file": str(counts_file),
-                "spread_file": str(spread_file),
-                "output_dir": str(site_out),
-                "disclosure_file": str(disclosure_file) if disclosure_file.exists() else "",
-                "benefits_file": str(benefits_file) if benefits_file.exists() else "",
+                "spread_file": str(spread_file), "output_dir": str(site_out),
+                "disclosure_file": str(disclosure_file), "benefits_file": str(benefits_file),
                 "redact_names": list(redact_names or []), **_site_parameters(site_id, params_dir),
             }
             name = str(data.sites.set_index("site_id").loc[site_id, "site_name"])
-            tasks.append({"name": site_id, "notebook": str(NOTEBOOKS / "site_analysis.ipynb"),
+            tasks.append({"name": site_id, "notebook": SITE_NOTEBOOK,
                           "output_notebook": str(nb_dir / f"{site_id}.ipynb"), "html": str(site_out / "report.html"),
-                          "title": f"{name}: Home Truths site report", "parameters": params, "cwd": str(NOTEBOOKS),
+                          "title": f"{name}: Home Truths site report", "parameters": params,
                           "timeout": timeout, "task_file": str(work / f"task_{site_id}.json"), "result": str(work / f"result_{site_id}.json")})
-        runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs)
-        results: dict[str, SiteRun] = {}
-        try:
-            bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
-            for task, res in runner.map(tasks):
-                results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
-                bar.set_postfix_str(f"{task['name']}: {res['status']}")
-                bar.update(1)
-            bar.close()
-            ok_sites = [s for s in chosen if results[s].status == "ok"]
-            full_file = work / "data.pkl"
+        bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
+        for task, res in runner.map(tasks):
+            results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+            bar.set_postfix_str(f"{task['name']}: {res['status']}")
+            bar.update(1)
+        bar.close()
+        ok_sites = [s for s in chosen if results[s].status == "ok"]
+        full_file = work / "data.pkl"
+        nat_out = out / "national"
+        nat_params = {"data_file": str(full_file), "sites": ok_sites, "site_dirs": str(out / "sites"), "output_dir": str(nat_out),
+                      "disclosure_file": str(disclosure_file), "benefits_file": str(benefits_file),
+                      **(yaml.safe_load((params_dir / "national.yaml").read_text()) or {})}
+        nat_task = {"name": "national", "notebook": NATIONAL_NOTEBOOK,
+                    "output_notebook": str(nb_dir / "national.ipynb"), "html": str(nat_out / "report.html"),
+                    "title": "Home Truths: national synthesis", "parameters": nat_params,
+                    "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
+        ctx["national_key"] = nat_key = {
+            "data": _digest(sorted(data_hashes.items())), "sites": ok_sites, "rules": rules, "notebook": notebooks[NATIONAL_NOTEBOOK],
+            "homekit": code, "parameters": _digest({k: v for k, v in nat_params.items() if not k.endswith(("_file", "_dir", "_dirs"))}),
+            "site_indicators": {s: sha256(out / "sites" / s / "indicators.csv") for s in ok_sites
+                                if (out / "sites" / s / "indicators.csv").is_file()}}
+        if ok_sites and _unchanged(previous, out, "national", nat_key, (previous or {}).get("national")):
+            national = SiteRun("national", "ok", None, previous["national"].get("seconds", 0), 1, kept=True)
+        elif ok_sites:
+            shutil.rmtree(nat_out, ignore_errors=True)
+            nat_out.mkdir(parents=True)
             pd.to_pickle({"data": data}, full_file)
-            nat_out = out / "national"
-            nat_out.mkdir(parents=True, exist_ok=True)
-            nat_params = {"data_file": str(full_file), "sites": ok_sites, "site_dirs": str(out / "sites"), "output_dir": str(nat_out),
-                          "disclosure_file": str(disclosure_file) if disclosure_file.exists() else "",
-                          "benefits_file": str(benefits_file) if benefits_file.exists() else ""}
-            nat_yaml = params_dir / "national.yaml"
-            if nat_yaml.exists():
-                nat_params.update(yaml.safe_load(nat_yaml.read_text()) or {})
-            nat_task = {"name": "national", "notebook": str(NOTEBOOKS / "national_synthesis.ipynb"),
-                        "output_notebook": str(nb_dir / "national.ipynb"), "html": str(nat_out / "report.html"),
-                        "title": "Home Truths: national synthesis", "parameters": nat_params, "cwd": str(NOTEBOOKS),
-                        "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
-            if ok_sites:
-                res = next(iter(runner.map([nat_task])))[1]
-                national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
-            else:
-                national = SiteRun("national", "failed", "no site succeeded", 0, 0)
-        finally:
-            if isinstance(runner, DaskExecutor):
-                runner.close()
+            res = next(iter(runner.map([nat_task])))[1]
+            national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+        else:
+            national = SiteRun("national", "failed", "no site succeeded", 0, 0)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        _hold_sigint(True)  # a second Ctrl-C must not cut the clean-up short
     finally:
+        if runner is not None:
+            runner.close(kill=status != "complete")
         if own_work:
             shutil.rmtree(work, ignore_errors=True)
         else:
             for f in work.glob("slice_*.pkl"):
                 f.unlink()
             (work / "data.pkl").unlink(missing_ok=True)
+            shutil.rmtree(work / "scratch", ignore_errors=True)
+    if status == "interrupted":
+        for r in [*results.values(), national]:
+            if r.status == "pending":
+                r.status = "interrupted"  # its folder may hold half-written files: none is kept
+                shutil.rmtree(out / ("national" if r is national else f"sites/{r.site_id}"), ignore_errors=True)
     inputs_after = {p: sha256(p) for p in inputs_before}
-    site_runs = [results[s] for s in chosen]
-    verdict = _audit(out)
-    manifest = _manifest(data, data_dir, out, params_dir, site_runs, national, inputs_before, inputs_after, started,
-                         {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen})
-    manifest["audit"] = verdict
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-    write_index(out, data, site_runs, national, manifest)
+    result = _finish(ctx, results, national, status, inputs_after)
+    if status == "interrupted":
+        _hold_sigint(False)
+        raise RunInterrupted(result)
     if inputs_before != inputs_after:
         raise HomekitError("input files changed during the run (SHA-256 differs); see manifest.json")
-    return RunResult(out, site_runs, national, manifest, verdict)
+    return result
 
 
 def _audit(out: Path) -> dict:
@@ -435,6 +664,45 @@ def _audit(out: Path) -> dict:
     verdict = result.verdict()
     verdict["summary"] = result.summary()
     return verdict
+
+
+_SAVED_SIGINT = None
+
+
+def _hold_sigint(hold: bool) -> None:
+    """Ignore SIGINT while cleaning up after one (main thread only), then restore the handler."""
+    global _SAVED_SIGINT
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if hold:
+        _SAVED_SIGINT = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    elif _SAVED_SIGINT is not None:
+        signal.signal(signal.SIGINT, _SAVED_SIGINT)
+        _SAVED_SIGINT = None
+
+
+def _finish(ctx: dict, results: dict, national: SiteRun, status: str, inputs_after: dict) -> RunResult:
+    """Write the manifest and the index for the run's state (running, complete or interrupted); a
+    complete run is audited first (an interrupted one is not publishable anyway)."""
+    site_runs = [results[s] for s in ctx["options"]["sites"]]
+    verdict = _audit(ctx["out"]) if status == "complete" else None
+    manifest = _manifest(ctx["data"], ctx["data_dir"], ctx["out"], ctx["params_dir"], site_runs, national, ctx["before"],
+                         inputs_after, ctx["started"], ctx["options"])
+    manifest["audit"] = verdict
+    manifest["status"] = status
+    for entry in manifest["sites"]:
+        entry["key"] = ctx.get("keys", {}).get(entry["site_id"])
+        entry["kept"] = results[entry["site_id"]].kept
+    manifest["national"]["key"] = ctx.get("national_key")
+    manifest["national"]["kept"] = national.kept
+    manifest["update"] = ctx["update"]
+    manifest["parameters_source"] = ctx["params_source"]
+    manifest["parameters_dir"] = str(ctx["params_dir"])
+    (ctx["out"] / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    write_index(ctx["out"], ctx["data"], site_runs, national, manifest)
+    return RunResult(ctx["out"], site_runs, national, manifest, verdict)
 
 
 def _outputs(folder: Path, root: Path) -> list[dict]:
@@ -469,6 +737,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;max-width:1
 h1{color:#005eb8} table{border-collapse:collapse;width:100%;margin:1em 0} th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #d8dde0}
 th{background:#f0f4f5} .audit-failed{background:#d5281b;color:#fff;padding:1em;font-weight:600}
 .audit-failed li{font-weight:400;font-family:monospace;font-size:12px} .audit-passed{color:#007f3b} .ok{color:#007f3b;font-weight:600} .failed{color:#d5281b;font-weight:600} .err{font-family:monospace;font-size:12px;color:#425563}
+.interrupted,.pending,.running{color:#ae2573;font-weight:600}
 a{color:#005eb8} .meta{color:#425563;font-size:14px}
 """
 
@@ -486,7 +755,7 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
                 links.append(f'<a href="{rel}/{f}">{label}</a>')
         err = f'<div class="err">{html.escape(s.error or "")}</div>' if s.error else ""
         rows.append(f"<tr><td>{html.escape(str(names.loc[s.site_id, 'site_name']))}</td><td>{int(names.loc[s.site_id, 'wave'])}</td>"
-                    f'<td class="{s.status}">{s.status}</td><td>{" · ".join(links)}{err}</td><td>{s.seconds:.0f} s</td></tr>')
+                    f'<td class="{s.status}">{s.status}{" (unchanged, kept)" if s.kept else ""}</td><td>{" · ".join(links)}{err}</td><td>{s.seconds:.0f} s</td></tr>')
     nat_links = " · ".join(f'<a href="national/{f}">{label}</a>' for f, label in
                            (("report.html", "national report"), ("indicators.csv", "indicators.csv"), ("change.csv", "change.csv"),
                             ("summary.xlsx", "summary.xlsx"))
@@ -494,9 +763,14 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
     n_ok = sum(s.status == "ok" for s in site_runs)
     nat_err = f'<div class="err">{html.escape(national.error or "")}</div>' if national.error else ""
     audit_html = _audit_html(manifest.get("audit"))
+    status = manifest.get("status", "complete")
+    banner = "" if status == "complete" else (
+        f'<p class="{status}">This run is {status}: only the reports marked ok below are complete.'
+        ' Run again with --overwrite (or --update) to finish it.</p>')
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Home Truths reports</title><style>{_INDEX_CSS}</style></head>
 <body><h1>Home Truths reports</h1>
+{banner}
 {audit_html}
 <p class="meta">homekit {html.escape(manifest['homekit_version'])} · run finished {html.escape(manifest['finished'])} ·
 {n_ok} of {len(site_runs)} sites succeeded · inputs unchanged: {all(i['unchanged'] for i in manifest['inputs'])}</p>

@@ -51,6 +51,22 @@ def _ax(ax):
     return plt.gca() if ax is None else ax
 
 
+def _raw_answers(data: pd.DataFrame, item: str, by) -> tuple[pd.DataFrame, str, list]:
+    """Raw answers to one item counted in the long form ``likert_bars`` draws, a bar per group."""
+    from .indicators import likert_distribution
+
+    groups = [by] if isinstance(by, str) else list(by or [])
+    dist = likert_distribution(data, item, by=groups)
+    if groups:
+        bar = dist[groups].astype(str).agg(" · ".join, axis=1)
+    else:
+        from .instruments import INSTRUMENTS
+
+        questions = [inst.column(item).question for inst in INSTRUMENTS.values() if item in inst.names]
+        bar = pd.Series(questions[0] if questions else item, index=dist.index)
+    return dist.assign(bar=bar.to_numpy()), "bar", list(data[item].cat.categories)
+
+
 def likert_bars(
     data: pd.DataFrame | None = None,
     *,
@@ -62,10 +78,16 @@ def likert_bars(
     labels: dict | None = None,
     min_label: float = 0.06,
     count_format=None,
+    by=None,
     ax=None,
     **kwargs,
 ):
     """Diverging stacked bars of Likert answers, one bar per ``y`` value.
+
+    Also takes raw answers: with ``data`` a survey table (one row per respondent) and ``y`` an
+    answer column such as ``"trust_asc"``, the answers are counted first
+    (:func:`homekit.indicators.likert_distribution`), one bar per group of ``by`` (e.g.
+    ``"gp_role"``; default: one bar for everyone).
 
     Negative levels extend left of zero and positive levels right; a middle (neutral) level is
     drawn once, centred on zero. Shares are among the answered; missing answers (``blank``,
@@ -91,7 +113,19 @@ def likert_bars(
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import homekit
+    >>> from homekit.example_data import example_data_dir
+    >>> gp = homekit.load_data_dir(example_data_dir())["gp_survey"]
+    >>> ax = likert_bars(gp, y="trust_asc", by="gp_role")   # raw answers, one bar per GP role
+    >>> len(ax.get_yticklabels()) == gp["gp_role"].nunique()
+    True
     """
+    if data is not None and level not in data.columns and y in data.columns and isinstance(data[y].dtype, pd.CategoricalDtype):
+        data, y, level_order = _raw_answers(data, y, by)
+        level, count = "level", "count"
     ax = _ax(ax)
     d = _visible(data)
     is_missing = d[level].astype(str).isin(_MISSING_LEVELS)

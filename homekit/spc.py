@@ -139,8 +139,11 @@ def _limits(y: np.ndarray, screen: bool) -> tuple[float, float]:
 
 
 def xmr(
-    values,
+    values=None,
     *,
+    x: str | None = None,
+    y: str | None = None,
+    data: pd.DataFrame | None = None,
     screen_outliers: bool = False,
     rebase=None,
     fix_after_n_points: int | None = None,
@@ -151,8 +154,11 @@ def xmr(
 
     Parameters
     ----------
-    values : array-like
-        The series, in time order.
+    values : array-like or DataFrame
+        The series, in time order; or a long-form table with ``y`` (and ``x``) columns, as
+        ``xmr(data, x="period", y="value")`` (``data=`` works too).
+    x, y : str, optional
+        With a table: the column of point labels (periods) and the column of values.
     screen_outliers : bool
         Drop moving ranges >= 3.267 x mean MR before computing the limits (default False, as
         the Making Data Count Excel tool).
@@ -180,7 +186,19 @@ def xmr(
     (1.94, -3.06, 6.95)
     >>> r["rule"][4]
     'outside_limits'
+    >>> months = pd.DataFrame({"period": range(18), "value": [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]})
+    >>> xmr(months, x="period", y="value")["rule"][4]
+    'outside_limits'
     """
+    table = data if data is not None else values
+    if isinstance(table, pd.DataFrame):
+        if y is None or y not in table.columns:
+            raise ValueError(f"xmr: with a table, y must name its column of values (columns: {', '.join(map(str, table.columns))})")
+        if x is not None and x not in table.columns:
+            raise ValueError(f"xmr: x={x!r} is not a column of the table")
+        values, index = table[y].to_numpy(), (table[x].tolist() if x is not None else index)
+    elif x is not None or y is not None:
+        raise ValueError("xmr: x and y name columns of a table given as data")
     y = np.asarray(values, dtype=float)
     if np.isnan(y).any():
         raise ValueError("xmr: values must not be missing")

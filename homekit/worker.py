@@ -9,8 +9,10 @@ beside the task.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -18,32 +20,62 @@ import traceback
 from pathlib import Path
 
 KERNEL_NAME = "homekit-run"
+#: The environment variable naming a folder for this worker's private files (kernel spec, Jupyter
+#: runtime files, notebook copies). The batch points it into the run's work folder so removing that
+#: folder removes everything, even after a worker was killed.
+SCRATCH_ENV = "HOMEKIT_SCRATCH"
+
+_SCRATCH: str | None = None
+
+
+def scratch_dir() -> str:
+    """This process's private folder: under ``$HOMEKIT_SCRATCH`` when set, else a temp folder
+    removed when the process exits."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        parent = os.environ.get(SCRATCH_ENV)
+        if parent:
+            Path(parent).mkdir(parents=True, exist_ok=True)
+        _SCRATCH = tempfile.mkdtemp(prefix="homekit-worker-", dir=parent or None)
+        atexit.register(shutil.rmtree, _SCRATCH, True)
+    return _SCRATCH
 
 
 def _kernel_spec_dir() -> str:
     """A private Jupyter data folder whose only kernel runs this interpreter."""
-    root = tempfile.mkdtemp(prefix="homekit-kernel-")
-    spec = Path(root) / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True)
+    root = Path(scratch_dir()) / "jupyter"
+    spec = root / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "homekit (this environment)",
         "language": "python",
         "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYTHONHASHSEED": "0"},
     }))
-    return root
+    return str(root)
 
 
 _SPEC_DIR: str | None = None
 
 
 def _ensure_kernel_spec() -> None:
-    """Point Jupyter at this process's private kernel spec (once per process)."""
+    """Point Jupyter at this process's private kernel spec and runtime folder (once per process)."""
     global _SPEC_DIR
     if _SPEC_DIR is None:
         _SPEC_DIR = _kernel_spec_dir()
     os.environ["JUPYTER_PATH"] = _SPEC_DIR
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(Path(scratch_dir()) / "runtime")
     os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+def notebook_path(name: str) -> str:
+    """A task's notebook: a bare name is the packaged notebook of that name (so a Dask worker
+    needs only homekit installed); a path is used as it is."""
+    if os.sep in name or "/" in name:
+        return name
+    from .resources import notebook
+
+    return str(notebook(name))
 
 
 def to_html(notebook: str | os.PathLike, html_path: str | os.PathLike, title: str) -> None:
@@ -69,6 +101,8 @@ def is_kernel_start_failure(exc: BaseException) -> bool:
 
 
 RESET_TAG = "homekit-reset"
+#: Markdown cells that tell a notebook reader which function draws the next section; not published.
+CODE_TAG = "homekit-code"
 
 
 def _with_reset_cell(notebook: str) -> str:
@@ -79,7 +113,7 @@ def _with_reset_cell(notebook: str) -> str:
     cell = nbformat.v4.new_code_cell("get_ipython().run_line_magic('reset', '-f')")
     cell.metadata["tags"] = [RESET_TAG]
     nb.cells.insert(0, cell)
-    fd, path = tempfile.mkstemp(suffix=".ipynb", prefix="homekit-nb-")
+    fd, path = tempfile.mkstemp(suffix=".ipynb", prefix="homekit-nb-", dir=scratch_dir())
     os.close(fd)
     nbformat.write(nb, path)
     return path
@@ -99,7 +133,8 @@ def run_task(task: dict, km=None) -> dict:
     attempts = 0
     error = None
     status = "ok"
-    notebook = _with_reset_cell(task["notebook"]) if km is not None else task["notebook"]
+    source = notebook_path(task["notebook"])
+    notebook = _with_reset_cell(source) if km is not None else source
     extra = {"km": km} if km is not None else {}
     while True:
         attempts += 1
@@ -108,7 +143,7 @@ def run_task(task: dict, km=None) -> dict:
                 km.restart_kernel(now=True)  # a dead kernel: start it again before this notebook
             pm.execute_notebook(
                 notebook, task["output_notebook"], parameters=task["parameters"], kernel_name=KERNEL_NAME, language="python",
-                cwd=task.get("cwd"), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                cwd=task.get("cwd") or os.path.dirname(source), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
                 start_timeout=int(task.get("start_timeout", 60)), **extra,
             )
             break
@@ -119,7 +154,7 @@ def run_task(task: dict, km=None) -> dict:
             status = "failed"
             error = _summarise(exc)
             break
-    if notebook != task["notebook"]:
+    if notebook != source:
         os.unlink(notebook)
     if status == "ok" and task.get("html"):
         try:
@@ -143,7 +178,25 @@ def _fresh_kernel():
 
     km = KernelManager(kernel_name=KERNEL_NAME)
     km.start_kernel()
+    _preload(km)
     return km
+
+
+#: Imported in a fresh kernel before its first notebook (a %reset keeps imported modules), so the
+#: import time is paid while the batch is still preparing, not by the first site.
+PRELOAD = "import homekit.report, homekit.checks, matplotlib.pyplot"
+
+
+def _preload(km) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        kc.execute_interactive(PRELOAD, store_history=False, timeout=300, output_hook=lambda msg: None)
+    except Exception:  # noqa: BLE001 - a failed preload only costs time: the notebook imports again
+        pass
+    finally:
+        kc.stop_channels()
 
 
 def _shutdown(km) -> None:

@@ -50,7 +50,9 @@ CORPUS = [
     ("whitespace only", "services.csv", b"  \n\n \n", "empty file"),
     ("header only", "services.csv", b"site_id,service,available\n", "at least one row below the header"),
     ("truncated quoted field", "services.csv", b'site_id,service,available\nbarnsley,"telecare,Yes\n', "well-formed CSV"),
-    ("utf-16 text", "services.csv", "site_id,service,available\nbarnsley,telecare,Yes\n".encode("utf-16"), "a text CSV file"),
+    # UTF-16 (Excel "Unicode Text") is read (tests/test_io.py); a broken surrogate pair is not.
+    ("utf-16 with broken bytes", "services.csv",
+     "site_id,service,available\nbarnsley,tele".encode("utf-16") + b"\x00\xd8c\x00a\x00r\x00e\x00\n\x00", "readable UTF-16 text"),
     ("undecodable bytes", "services.csv", b"site_id,service,available\nbarnsley,tele\x81\x8d\x90care,Yes\n", "UTF-8 or Windows-1252"),
     ("row with extra fields", "services.csv", b"site_id,service,available\nbarnsley,telecare,Yes,extra\n", "at most 3 fields"),
     ("duplicate header", "services.csv", b"site_id,service,service,available\nbarnsley,telecare,telecare,Yes\n", "each column name once"),

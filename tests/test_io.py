@@ -100,3 +100,65 @@ def test_loader_never_modifies_raw_file(example_dir):
     before = {p.name: sha256(p) for p in example_dir.iterdir()}
     homekit.load_data_dir(example_dir)
     assert before == {p.name: sha256(p) for p in example_dir.iterdir()}
+
+
+# -- exports as councils save them --------------------------------------------------------------
+
+def _as_export(csv_path, sep: str, encoding: str) -> bytes:
+    """What Excel writes: the same table with another separator, encoding and CRLF line ends,
+    written by Python's csv module (quoting where a cell holds the separator)."""
+    import csv
+    import io
+
+    rows = list(csv.reader(open(csv_path, encoding="utf-8", newline="")))
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+@pytest.mark.parametrize("name, sep, encoding", [
+    ("gp_survey.csv", ";", "utf-8-sig"),        # Excel in a comma-decimal locale: "CSV (semicolon)"
+    ("gp_survey.csv", ";", "cp1252"),
+    ("gp_survey.txt", "\t", "utf-16"),           # Excel "Unicode Text": UTF-16 LE with BOM, tabs
+    ("gp_survey.csv", "\t", "utf-16"),           # the same, renamed to .csv
+    ("gp_survey.tsv", "\t", "utf-8"),
+    ("gp_survey.csv", "\t", "utf-16-le"),        # UTF-16 without a byte-order mark
+])
+def test_semicolon_and_unicode_text_exports_load_as_the_csv(example_dir, tmp_path, name, sep, encoding):
+    path = tmp_path / name
+    path.write_bytes(_as_export(example_dir / "gp_survey.csv", sep, encoding))
+    expected = homekit.load("gp_survey", example_dir / "gp_survey.csv")
+    got = homekit.load("gp_survey", path)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_semicolon_export_in_a_data_folder(example_dir, tmp_path):
+    import shutil
+
+    d = tmp_path / "data"
+    shutil.copytree(example_dir, d)
+    (d / "services.csv").unlink()
+    (d / "services.txt").write_bytes(_as_export(example_dir / "services.csv", "\t", "utf-16"))
+    (d / "sites.csv").write_bytes(_as_export(example_dir / "sites.csv", ";", "utf-8-sig"))  # "Bath, Swindon and Wiltshire" stays one cell
+    data, expected = homekit.load_data_dir(d), homekit.load_data_dir(example_dir)
+    pd.testing.assert_frame_equal(data["services"], expected["services"])
+    pd.testing.assert_frame_equal(data["sites"], expected["sites"])
+
+
+def test_unreadable_formats_are_named_with_how_to_resave(example_dir, tmp_path):
+    import shutil
+
+    d = tmp_path / "data"
+    shutil.copytree(example_dir, d)
+    (d / "services.csv").unlink()
+    (d / "services.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200))
+    with pytest.raises(homekit.ValidationError) as info:
+        homekit.load_data_dir(d)
+    [problem] = info.value.problems
+    assert problem.file == "services.xls" and "Excel 97-2003" in problem.value and "CSV UTF-8" in problem.expected
+    junk = tmp_path / "services.csv"
+    junk.write_bytes(b"\x00\x01\x02PK\x03\x04" * 50)
+    with pytest.raises(homekit.ValidationError) as info:
+        homekit.load("services", junk)
+    [problem] = info.value.problems
+    assert problem.value == "binary data" and "CSV UTF-8" in problem.expected

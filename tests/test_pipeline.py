@@ -212,3 +212,98 @@ def test_failed_audit_banner_and_exit_code():
     assert pipeline.RunResult(Path("."), [ok], pipeline.SiteRun("national", "ok"), {}, {"passed": True}).exit_code == 0
     failed = pipeline.SiteRun("b", "failed")
     assert pipeline.RunResult(Path("."), [ok, failed], pipeline.SiteRun("national", "ok"), {}, verdict).exit_code == 1
+
+
+# -- incremental re-runs ----------------------------------------------------------------------------
+
+def _files(out):
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in ("manifest.json", "index.html")}
+
+
+def test_update_reruns_only_what_changed(example_copy, tmp_path):
+    params = tmp_path / "parameters"
+    shutil.copytree(ROOT / "parameters", params)
+    out = tmp_path / "out"
+    sites = ["barnsley", "wiltshire"]
+    pipeline.run(example_copy, out, sites=sites, jobs=2, parameters_dir=params, progress=False)
+    first = _files(out)
+
+    # Nothing changed: nothing runs, every report byte-identical.
+    again = pipeline.run(example_copy, out, sites=sites, jobs=2, parameters_dir=params, progress=False, update=True)
+    assert [s.kept for s in again.sites] == [True, True] and again.national.kept
+    assert _files(out) == first
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["update"] is True and all(len(s["key"]["data"]) == 64 for s in manifest["sites"])
+
+    # One answer of one Wiltshire respondent corrected: Wiltshire and the national synthesis run again.
+    gp = pd.read_csv(example_copy / "gp_survey.csv", dtype=str, keep_default_na=False)
+    row = gp.index[gp.site_id == "wiltshire"][0]
+    gp.at[row, "trust_asc"] = "Disagree" if gp.at[row, "trust_asc"] != "Disagree" else "Agree"
+    gp.to_csv(example_copy / "gp_survey.csv", index=False)
+    res = pipeline.run(example_copy, out, sites=sites, jobs=2, parameters_dir=params, progress=False, update=True)
+    assert {s.site_id: s.kept for s in res.sites} == {"barnsley": True, "wiltshire": False}
+    assert not res.national.kept and not res.failed and res.national.status == "ok"
+    now = _files(out)
+    assert {k: v for k, v in now.items() if k.startswith("sites/barnsley/")} == \
+           {k: v for k, v in first.items() if k.startswith("sites/barnsley/")}
+    keys_after = {e["site_id"]: e["key"] for e in json.loads((out / "manifest.json").read_text())["sites"]}
+    keys_before = {e["site_id"]: e["key"] for e in manifest["sites"]}
+    assert keys_after["wiltshire"]["data"] != keys_before["wiltshire"]["data"]  # (its published figures may round the same)
+    assert keys_after["barnsley"] == keys_before["barnsley"]
+
+    # A site parameter changed (Barnsley) and a report file damaged by hand (Wiltshire): both rebuilt;
+    # the national synthesis reads their indicators, unchanged by either, so it is kept.
+    y = yaml.safe_load((params / "sites" / "barnsley.yaml").read_text())
+    y["notes"] = "Corrected population figure."
+    (params / "sites" / "barnsley.yaml").write_text(yaml.safe_dump(y))
+    (out / "sites" / "wiltshire" / "report.html").write_text("edited")
+    res = pipeline.run(example_copy, out, sites=sites, jobs=2, parameters_dir=params, progress=False, update=True)
+    assert {s.site_id: s.kept for s in res.sites} == {"barnsley": False, "wiltshire": False} and res.national.kept
+    assert "Corrected population figure." in (out / "sites" / "barnsley" / "report.html").read_text()
+    assert (out / "sites" / "wiltshire" / "report.html").read_bytes() == now["sites/wiltshire/report.html"]
+
+    # Disclosure rules changed: everything runs again.
+    with open(params / "disclosure.yaml", "a") as fh:
+        fh.write("\n# reviewed\n")
+    res = pipeline.run(example_copy, out, sites=sites, jobs=2, parameters_dir=params, progress=False, update=True)
+    assert not any(s.kept for s in res.sites) and not res.national.kept
+
+
+def test_update_needs_a_previous_run(example_dir, tmp_path):
+    with pytest.raises(pipeline.OutputExistsError, match="no previous homekit run"):
+        pipeline.run(example_dir, tmp_path / "new", sites=["barnsley"], progress=False, update=True)
+
+
+def test_nothing_left_behind_after_a_time_limit_kill(tmp_path, monkeypatch):
+    """A worker killed for its time limit leaves no kernel, kernel spec, connection file or work folder."""
+    import tempfile
+
+    import psutil
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    tasks = [_task(tmp_path, "slow", "import time\ntime.sleep(120)", 8), _task(tmp_path, "after", "y = 2", 60)]
+    results = dict((t["name"], r) for t, r in pipeline.LocalExecutor(1).map(tasks))
+    assert results["slow"]["status"] == "failed" and results["after"]["status"] == "ok"
+    res = pipeline.execute_task(_task(tmp_path, "slow2", "import time\ntime.sleep(120)", 5))
+    assert res["status"] == "failed"
+    assert list(private.iterdir()) == []
+    leftovers = []
+    for p in psutil.process_iter():
+        try:
+            if any(str(private) in v for v in p.environ().values()):
+                leftovers.append(p.cmdline())
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            pass
+    assert leftovers == []
+
+
+def test_missing_notebook_stops_the_run_before_anything(example_dir, tmp_path, monkeypatch):
+    from homekit import resources
+
+    monkeypatch.setattr(resources, "notebooks_dir", lambda: tmp_path / "nowhere")
+    with pytest.raises(pipeline.HomekitError, match="site_analysis.ipynb is missing from this homekit installation"):
+        pipeline.run(example_dir, tmp_path / "out", sites=["barnsley"], progress=False)
+    assert not (tmp_path / "out").exists()

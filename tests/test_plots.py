@@ -101,3 +101,29 @@ def test_spine_chart_leaves_out_withheld_rows_and_puts_best_on_the_right():
     assert all(x > 0.5 for x, _ in points)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
     plt.close(fig)
+
+
+def test_likert_bars_on_raw_answers_by_group():
+    # Ten hand-made respondents: GP partners answer 1 SD, 1 D, 2 A (+1 don't know); locums 1 D, 3 SA.
+    answers = pd.Categorical(["Strongly disagree", "Disagree", "Agree", "Agree", None, "Disagree", "Strongly agree",
+                              "Strongly agree", "Strongly agree"], categories=LEVELS, ordered=True)
+    raw = pd.DataFrame({"gp_role": ["Partner"] * 5 + ["Locum"] * 4, "trust_asc": answers})
+    ax = plots.likert_bars(raw, y="trust_asc", by="gp_role")
+    widths = {}
+    for bar in ax.patches:
+        widths.setdefault(round(bar.get_y() + bar.get_height() / 2), []).append(round(bar.get_width(), 6))
+    ticks = {round(t): lab.get_text() for t, lab in zip(ax.get_yticks(), ax.get_yticklabels())}
+    by_label = {ticks[k]: v for k, v in widths.items()}
+    assert by_label["Partner"] == [25.0, 25.0, 50.0, 0.0]      # 1, 1, 2, 0 of 4 answered (the blank kept out)
+    assert by_label["Locum"] == [0.0, 25.0, 0.0, 75.0]          # 0, 1, 0, 3 of 4
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("n=4; missing 0") == 2  # no __missing column here: reasons are not invented
+    plt.close("all")
+
+
+def test_likert_bars_raw_answers_one_bar_labelled_with_the_question():
+    raw = pd.DataFrame({"trust_asc": pd.Categorical(["Agree", "Disagree"], categories=LEVELS, ordered=True)})
+    ax = plots.likert_bars(raw, y="trust_asc")
+    [label] = [t.get_text() for t in ax.get_yticklabels()]
+    assert label.startswith("I trust adult social care")
+    plt.close("all")

@@ -178,3 +178,18 @@ def test_example_interventions_called_correctly(example_dir):
         expected = "special_cause_improvement" if truth[r.intervention_id] != 0 else "common_cause"
         assert r.verdict == expected, (r.site_id, r.verdict)
     assert len(tracked) == len(table)
+
+
+def test_xmr_long_form_matches_the_series_form():
+    # The same RNORM123 series as a table of periods, shuffled: xmr(data, x=, y=) takes the table in
+    # the order given, so sort first as a user would; limits as the NHSRplotthedots snapshot above.
+    table = pd.DataFrame({"period": pd.period_range("2020-01", periods=20, freq="M").astype(str), "value": RNORM123})
+    long = spc.xmr(table, x="period", y="value")
+    plain = spc.xmr(RNORM123)
+    pd.testing.assert_series_equal(long["upl"], plain["upl"])
+    assert long["x"].tolist() == table["period"].tolist()
+    assert spc.xmr(data=table, y="value")["mean"].iloc[0] == pytest.approx(np.mean(RNORM123))
+    with pytest.raises(ValueError, match="y must name its column"):
+        spc.xmr(table, x="period")
+    with pytest.raises(ValueError, match="x and y name columns"):
+        spc.xmr(RNORM123, y="value")

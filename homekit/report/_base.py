@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from .. import __version__
+from ..example_data import example_data_dir  # noqa: F401 - re-exported: the notebooks' interactive default
 from ._format import Block
 from .writers import write_change, write_history, write_indicators, write_summary_xlsx
 
 __all__ = ["Report", "example_data_dir", "load_parameters"]
-
-
-def example_data_dir() -> Path:
-    """The bundled example data, written once into a cache folder (for interactive defaults)."""
-    from ..example_data import write_example_data
-
-    import hashlib
-
-    from .. import example_data
-
-    # Keyed by the generator's own source too, so a changed example (e.g. a new survey round) is rebuilt.
-    digest = hashlib.sha256(Path(example_data.__file__).read_bytes()).hexdigest()[:10]
-    cache = Path(os.environ.get("HOMEKIT_CACHE", Path.home() / ".cache" / "homekit")) / f"example_data-{__version__}-{digest}"
-    if not (cache / "sites.csv").exists():
-        tmp = cache.with_name(cache.name + f".{os.getpid()}")
-        write_example_data(tmp, overwrite=True)
-        try:
-            os.replace(tmp, cache)
-        except OSError:  # another process won the race
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
-    return cache
 
 
 def load_parameters(path: str) -> dict:

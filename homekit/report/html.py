@@ -14,7 +14,7 @@ import html
 __all__ = ["notebook_to_html", "REPORT_CSS"]
 
 #: Removed from the published page: cells holding parameters or the worker's namespace reset.
-SKIP_TAGS = {"parameters", "injected-parameters", "outputs", "homekit-reset"}
+SKIP_TAGS = {"parameters", "injected-parameters", "outputs", "homekit-reset", "homekit-code"}
 
 REPORT_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
