@@ -218,6 +218,44 @@ ADMISSION_FACTORS = (
 )
 DELAY_FACTORS = ("stabilise_in_hospital", "awaiting_assessment", "awaiting_care_package", "risk_aversion", "family_choice")
 WRONG_PATHWAY_FACTORS = ("free_up_beds", "what_is_available", "time_pressure", "incomplete_assessment")
+#: Reader-facing names of the interface survey's factors, by domain (IMPOWER 2019 Findings 1-3).
+FACTOR_DOMAIN_NAMES = {
+    "admission": "Unnecessary hospital admissions",
+    "delay": "Discharges delayed when the patient could have gone home",
+    "wrong_pathway": "Discharges through the wrong pathway",
+}
+FACTOR_NAMES = {
+    "admission": {
+        "risk_aversion": "Mitigating risk (risk aversion)",
+        "alternatives_not_known": "Alternatives not known",
+        "alternatives_not_considered": "Alternatives not considered",
+        "community_capacity": "Lack of community capacity",
+        "family_pressure": "Pressure from family",
+        "out_of_hours_access": "Poor out-of-hours access",
+    },
+    "delay": {
+        "stabilise_in_hospital": "Desire to stabilise in hospital",
+        "awaiting_assessment": "Awaiting assessment",
+        "awaiting_care_package": "Awaiting a care package",
+        "risk_aversion": "Risk aversion",
+        "family_choice": "Family choice",
+    },
+    "wrong_pathway": {
+        "free_up_beds": "The need to free up beds",
+        "what_is_available": "What is available, not what is right",
+        "time_pressure": "Time pressure",
+        "incomplete_assessment": "Incomplete assessment",
+    },
+}
+PATHWAY_NAMES = {
+    "home_no_support": "Home, no support",
+    "home_with_support": "Home with support",
+    "reablement": "Reablement",
+    "intermediate_care_bed": "Intermediate care bed",
+    "residential_care": "Residential care",
+    "nursing_care": "Nursing care",
+    "acute_admission": "Acute admission",
+}
 PATHWAYS = (
     "home_no_support",
     "home_with_support",
@@ -270,7 +308,8 @@ DELAY_REASON_ATTRIBUTION = {
 #: The published split of delays (LGA/Newton 2017, seed 003): social care 35%, health 65%.
 PUBLISHED_DELAY_SHARES = {"social_care": 0.35, "health": 0.65}
 PUBLISHED_DELAY_SOURCE = "LGA/Newton 2017: social care factors account for 35% of delays, the health system for 65%"
-ATTRIBUTION_NAMES = {"social_care": "Social care", "health": "Health (NHS)", "nhs": "NHS", "joint": "Joint"}
+#: Where a delay lies, as read in a sentence ("delays that lie in ...").
+ATTRIBUTION_NAMES = {"social_care": "social care", "health": "the health system", "nhs": "the NHS", "joint": "the NHS and social care jointly"}
 FLOW_METRICS = (
     "permanent_admissions_care_homes_65plus",
     "reablement_discharges_65plus",
@@ -862,6 +901,7 @@ _INDICATOR_LIST = (
     _ind("prof_delay_factor_frequent", "Delayed discharges: factor cited frequently or very frequently", "professional_survey", _L),
     _ind("prof_wrong_pathway_factor_frequent", "Wrong-pathway discharges: factor cited frequently or very frequently", "professional_survey", _L),
     _ind("prof_factor_frequent", "Factor cited frequently or very frequently, by profession", "professional_survey", _L),
+    _ind("prof_factor_level", "Factor's frequency: share of a respondent group giving each answer", "professional_survey"),
     _ind("prof_trust_level", "Trust in another profession: share giving each answer", "professional_survey"),
     # Case reviews
     _ind("case_ideal_less_intensive", "Improvable decisions where the ideal pathway was less intensive", "case_reviews"),

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from homekit.indicators import factor_frequent, trust_levels
+from homekit.indicators import factor_frequent, factor_levels, trust_levels
 from homekit.instruments import RATED_PROFESSIONS, SCALES
 
 FREQ = SCALES["frequency5"].dtype()
@@ -79,3 +79,23 @@ def test_trust_levels_four_levels_sum_to_base(prof):
     sums = t.groupby(pair)[["numerator", "denominator"]].agg({"numerator": "sum", "denominator": "first"})
     assert (sums["numerator"] == sums["denominator"]).all()
     assert (t.groupby(pair).size() == 4).all()
+
+
+def test_factor_levels_five_levels_per_group(prof):
+    f = factor_levels(prof, by=[]).set_index("group")
+    # Risk aversion, asc (three answers): Frequently, Never, Infrequently -> one each of three
+    key = "admission:risk_aversion|group:asc"
+    got = {lv: (f.loc[f"{key}|{lv}", "numerator"], f.loc[f"{key}|{lv}", "denominator"])
+           for lv in ("never", "infrequently", "sometimes", "frequently", "very_frequently")}
+    assert got == {"never": (1, 3), "infrequently": (1, 3), "sometimes": (0, 3), "frequently": (1, 3), "very_frequently": (0, 3)}
+    # hospital (discharge Very frequently, clinical Sometimes) -> 1 of 2 each
+    assert f.loc["admission:risk_aversion|group:hospital|very_frequently", "estimate"] == 0.5
+    assert f.loc["admission:risk_aversion|group:hospital|sometimes", "estimate"] == 0.5
+    # frequently + very frequently = the prof_factor_frequent row of the same group
+    ff = factor_frequent(prof, by=[]).set_index("group")
+    for g in ("asc", "hospital", "community_gp_other"):
+        for key in ("admission:risk_aversion", "delay:stabilise_in_hospital"):
+            top = f.loc[f"{key}|group:{g}|frequently", "numerator"] + f.loc[f"{key}|group:{g}|very_frequently", "numerator"]
+            assert top == ff.loc[f"{key}|group:{g}", "numerator"]
+    # two items x three groups x five levels
+    assert len(f) == 2 * 3 * 5

@@ -25,6 +25,7 @@ from .older_people import older_people_indicators
 from .professional import (
     asymmetry,
     factor_frequent,
+    factor_levels,
     factor_shares,
     factor_tests,
     relationship_matrix,
@@ -51,6 +52,7 @@ __all__ = [
     "older_people_indicators",
     "factor_shares",
     "factor_frequent",
+    "factor_levels",
     "factor_tests",
     "trust_matrix",
     "trust_levels",
@@ -100,6 +102,7 @@ def _survey_parts(data, by: list[str], level: str) -> list[pd.DataFrame]:
         parts.append(trust_matrix(prof, by=by))
         parts.append(factor_shares(prof, by=by).drop(columns="rank"))
         parts.append(factor_frequent(prof, by=by))
+        parts.append(factor_levels(prof, by=by))
         parts.append(trust_levels(prof, by=by))
     return [p for p in parts if len(p)]
 

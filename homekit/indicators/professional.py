@@ -18,11 +18,22 @@ from ..instruments import (
 )
 from ._core import Groups, answered, check_data, codes_of, concat, level_mask, mean_table, normalise_by, proportion_table
 
-__all__ = ["factor_shares", "factor_tests", "factor_frequent", "trust_matrix", "trust_levels", "relationship_matrix", "asymmetry",
+__all__ = ["factor_shares", "factor_tests", "factor_frequent", "factor_levels", "FREQUENCY_LEVELS", "trust_matrix", "trust_levels", "relationship_matrix", "asymmetry",
            "FACTOR_ITEMS", "TRUST_LEVELS", "level_id"]
 
 FREQUENT = ("Frequently", "Very frequently")
+#: The five levels of the frequency items, low to high (``prof_factor_level`` groups).
+FREQUENCY_LEVELS = SCALES["frequency5"].levels
 AGREE = ("Agree", "Strongly agree")
+
+#: The four levels of trust (agree4), low to high, as used in ``prof_trust_level`` groups.
+TRUST_LEVELS = SCALES["agree4"].levels
+
+
+def level_id(label: str) -> str:
+    """The id of an answer label in a ``group`` (``"Strongly agree"`` -> ``"strongly_agree"``)."""
+    return label.lower().replace(" ", "_").replace("'", "")
+
 
 #: indicator id -> the factor columns it covers
 FACTOR_ITEMS = {
@@ -84,15 +95,51 @@ def factor_frequent(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
     who = [(p, prof == p) for p in PROFESSIONS]
     who += [(f"group:{name}", np.isin(prof, members)) for name, members in PROFESSION_GROUPS.items()]
     parts = []
+    for s, key in _factor_answers(data):
+        frequent, base = level_mask(s, FREQUENT), answered(s)
+        for name, mask in who:
+            parts.append(proportion_table(g, frequent, base & mask, "prof_factor_frequent", f"{key}|{name}"))
+    return concat(parts, by)
+
+
+def _factor_answers(data: pd.DataFrame):
+    """Each factor item present: its answers and its ``<domain>:<factor>`` key."""
     for items in FACTOR_ITEMS.values():
         for item in items:
-            if item not in data.columns:
-                continue
-            s = data[item]
-            domain, factor = item.split("_factor_", 1)
-            frequent, base = level_mask(s, FREQUENT), answered(s)
-            for name, mask in who:
-                parts.append(proportion_table(g, frequent, base & mask, "prof_factor_frequent", f"{domain}:{factor}|{name}"))
+            if item in data.columns:
+                domain, factor = item.split("_factor_", 1)
+                yield data[item], f"{domain}:{factor}"
+
+
+def factor_levels(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
+    """``prof_factor_level``: the five-level distribution (Never ... Very frequently) of every
+    factor for each of the seed's three respondent groups, as the 2019 summary charts them
+    (Findings 1-3). ``group`` is ``<domain>:<factor>|group:<name>|<level>`` with level ``never``,
+    ``infrequently``, ``sometimes``, ``frequently`` or ``very_frequently``; the five rows of a
+    factor and group share one base (those of the group who answered) and sum to it, and
+    ``frequently`` + ``very_frequently`` is the ``prof_factor_frequent`` row of the same group.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from homekit.instruments import SCALES
+    >>> freq = SCALES["frequency5"].dtype()
+    >>> d = pd.DataFrame({"profession": ["asc", "asc", "gp"],
+    ...                   "delay_factor_family_choice": pd.Categorical(["Never", "Sometimes", None], dtype=freq)})
+    >>> f = factor_levels(d, by=[]).set_index("group")
+    >>> f.loc["delay:family_choice|group:asc|never", ["numerator", "denominator"]].tolist()
+    [1.0, 2.0]
+    """
+    by = normalise_by(by)
+    check_data(data, by + ["profession"], "factor_levels")
+    g = Groups(data, by)
+    prof = data["profession"].astype(str).to_numpy()
+    parts = []
+    for s, key in _factor_answers(data):
+        for name, members in PROFESSION_GROUPS.items():
+            base = answered(s) & np.isin(prof, members)
+            parts += [proportion_table(g, level_mask(s, (label,)), base, "prof_factor_level", f"{key}|group:{name}|{level_id(label)}")
+                      for label in FREQUENCY_LEVELS]
     return concat(parts, by)
 
 
@@ -153,15 +200,6 @@ def trust_matrix(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
     """``prof_trust``: share of raters agreeing they trust the ratee; group ``rater->ratee``."""
     return _trust_by_pair(data, by, "trust_matrix",
                           lambda g, s, base, pair: [proportion_table(g, level_mask(s, AGREE), base, "prof_trust", pair)])
-
-
-#: The four levels of trust (agree4), low to high, as used in ``prof_trust_level`` groups.
-TRUST_LEVELS = SCALES["agree4"].levels
-
-
-def level_id(label: str) -> str:
-    """The id of an answer label in a ``group`` (``"Strongly agree"`` -> ``"strongly_agree"``)."""
-    return label.lower().replace(" ", "_").replace("'", "")
 
 
 def trust_levels(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
