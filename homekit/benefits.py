@@ -33,7 +33,7 @@ import yaml
 from .exceptions import ParameterError
 from .instruments import PATHWAYS
 
-__all__ = ["weekly_costs", "DEFAULT_FILE", "BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "parameter_table",
+__all__ = ["weekly_costs", "BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "parameter_table",
            "national_estimate"]
 
 STREAMS = ("social_care", "nhs_admissions", "nhs_bed_days")
@@ -42,8 +42,6 @@ _REQUIRED_COSTS = [f"week_{p}" for p in PATHWAYS] + ["non_elective_admission", "
 _REQUIRED_ASSUMPTIONS = ["care_home_stay_weeks", "reablement_weeks", "intermediate_care_weeks", "realisation_rate",
                          "avoidable_delay_share_of_improvable"]
 _CARE_HOMES = ("residential_care", "nursing_care")
-#: The benefits parameters homekit uses when none are given.
-DEFAULT_FILE = Path(os.environ.get("HOMEKIT_PARAMETERS", Path(__file__).resolve().parents[1] / "parameters")) / "benefits.yaml"
 
 
 @dataclass(frozen=True)
@@ -180,8 +178,8 @@ class BenefitsModel:
 
 
 def weekly_costs(path: str | os.PathLike | None = None) -> dict[str, float]:
-    """Weekly cost (GBP) of each pathway from a benefits parameters file (default
-    :data:`DEFAULT_FILE`), validated and uprated as the model uses them.
+    """Weekly cost (GBP) of each pathway from a benefits parameters file (default: the packaged
+    ``parameters/benefits.yaml``), validated and uprated as the model uses them.
 
     Examples
     --------
@@ -189,7 +187,9 @@ def weekly_costs(path: str | os.PathLike | None = None) -> dict[str, float]:
     >>> costs["intermediate_care_bed"] > costs["residential_care"]
     True
     """
-    return BenefitsModel.from_yaml(path or DEFAULT_FILE).weekly_costs()
+    from .resources import default_parameters
+
+    return BenefitsModel.from_yaml(path or default_parameters() / "benefits.yaml").weekly_costs()
 
 
 @dataclass
