@@ -78,6 +78,7 @@ import pandas as pd
 import yaml
 
 from .exceptions import ParameterError
+from .instruments import PROFESSION_GROUPS
 
 __all__ = [
     "Rule",
@@ -231,9 +232,6 @@ class Linked:
         object.__setattr__(self, "_re", re.compile(self.parts))
 
 
-#: The three respondent groups of the interface survey (second release) and their professions.
-PROFESSION_GROUPS = {"asc": ("asc",), "hospital": ("hospital_discharge", "hospital_clinical"),
-                     "community_gp_other": ("gp", "community_health", "other")}
 
 #: Every linked table homekit publishes. ONE entry per table; see "How to declare a linked table".
 LINKED_TABLES: tuple[Linked, ...] = (
@@ -263,6 +261,29 @@ LINKED_TABLES: tuple[Linked, ...] = (
              total=f"prof_factor_frequent|{{f}}|group:{g}", field="group") for g, p in PROFESSION_GROUPS.items()),
     Linked("respondent groups in all professions", r"prof_factor_frequent\|(?P<d>\w+?):(?P<f>[^|]+)\|group:.+",
            total="prof_{d}_factor_frequent|{f}", field="group"),
+    # The five frequency levels of a factor in a respondent group add up to its base, and
+    # Frequently + Very frequently is that group's prof_factor_frequent row.
+    Linked("factor levels", r"prof_factor_level\|(?P<k>[^|]+\|group:[^|]+)\|.+"),
+    Linked("factor levels: frequently or more", r"prof_factor_level\|(?P<k>[^|]+\|group:[^|]+)\|(frequently|very_frequently)",
+           total="prof_factor_frequent|{k}"),
+    # Case reviews (second release). Teams of a site are sub-groups of the cases judged (cases
+    # without a team are the unpublished rest); a team's caseloads add up to the team.
+    Linked("teams", r"case_team_reablement_suitable\|[^|]+", total="case_reablement_suitable|", field="group", remainder=True),
+    Linked("a team's caseloads", r"case_team_reablement_suitable\|(?P<t>[^|]+)\|caseload:.+",
+           total="case_team_reablement_suitable|{t}", field="group"),
+    # Care packages by review interval (packages with no interval recorded are the rest).
+    Linked("care hours by review interval", r"case_care_hours_fell\|review_.+", total="case_care_hours_fell|", field="group",
+           remainder=True),
+    # Delay reasons partition the delayed cases; social care and health partition the attributed
+    # ones, each the sum of its reasons (family choice and other are neither).
+    Linked("delay reasons", r"case_delay_reason\|.+"),
+    Linked("delays by system", r"case_delay_attribution\|.+"),
+    Linked("social care delay reasons", r"case_delay_reason\|(awaiting_care_package|awaiting_care_home)",
+           total="case_delay_attribution|social_care"),
+    Linked("health delay reasons", r"case_delay_reason\|(awaiting_assessment|awaiting_intermediate_care|clinical)",
+           total="case_delay_attribution|health"),
+    # National GP response rate: the waves add up to the sites that ran the survey.
+    Linked("GP response by wave", r"gp_response_rate\|wave:.+", total="gp_response_rate|", field="group"),
     # Rounds and their change: a change row is derived from the two published rounds only (see
     # ``disclose_change``); history rows of different periods are separate tables by design, and a
     # pooled national round is gated with the sites' rows of that round behind it.

@@ -20,7 +20,7 @@ from .instruments import PROFESSIONS
 if TYPE_CHECKING:
     from .benefits import SiteBenefits
 
-__all__ = ["interval_errors", "likert_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS"]
+__all__ = ["interval_errors", "likert_bars", "diverging_bars", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS"]
 
 #: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
 PALETTE = {
@@ -146,22 +146,9 @@ def likert_bars(
     shares = table.div(totals, axis=0).fillna(0) * 100
     missing = d.loc[is_missing].groupby(d.loc[is_missing, y].astype(str))[count].sum().reindex(order).fillna(0)
     k = len(levels)
-    colours = PALETTE.get(k) or sns.color_palette("RdBu", k).as_hex()
-    half = k // 2
-    mid = k % 2 == 1
     ypos = np.arange(len(order))[::-1]
     for i, name in enumerate(order):
-        row = shares.loc[name].to_numpy(float)
-        left_start = -(row[:half].sum() + (row[half] / 2 if mid else 0))
-        x = left_start
-        for j, lv in enumerate(levels):
-            w = row[j]
-            ax.barh(ypos[i], w, left=x, color=colours[j], edgecolor="white", linewidth=0.5, height=0.7,
-                    label=lv if i == 0 else None, **kwargs)
-            if w >= min_label * 100:
-                ax.text(x + w / 2, ypos[i], f"{w:.0f}%", ha="center", va="center", fontsize=8,
-                        color="white" if j in (0, k - 1) else "black")
-            x += w
+        _diverging_row(ax, ypos[i], shares.loc[name].to_numpy(float), levels, legend=i == 0, min_label=min_label, **kwargs)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(ypos)
     ax.set_yticklabels([(labels or {}).get(n, n) for n in order])
@@ -175,6 +162,124 @@ def likert_bars(
         ax.text(lim + 2, ypos[i], f"n={fmt(n_ans)}; missing {fmt(missing.loc[name])}", va="center", fontsize=7, color="#444444")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(k, 5), frameon=False, fontsize=8)
     ax.set_xlabel("")
+    sns.despine(ax=ax, left=True)
+    return ax
+
+
+def _diverging_row(ax, ypos, row, levels, *, legend: bool, min_label: float, height: float = 0.7, **kwargs) -> None:
+    """One diverging stacked bar of shares in % (levels low to high): the negative levels left of
+    zero, the positive ones right, a middle level centred on zero; shares of at least
+    ``min_label`` are written on their segment."""
+    k = len(levels)
+    colours = PALETTE.get(k) or sns.color_palette("RdBu", k).as_hex()
+    half, mid = k // 2, k % 2 == 1
+    x = -(row[:half].sum() + (row[half] / 2 if mid else 0))
+    for j, lv in enumerate(levels):
+        w = row[j]
+        ax.barh(ypos, w, left=x, color=colours[j], edgecolor="white", linewidth=0.5, height=height,
+                label=lv if legend else None, **kwargs)
+        if w >= min_label * 100:
+            ax.text(x + w / 2, ypos, f"{w:.0f}%", ha="center", va="center", fontsize=8,
+                    color="white" if j in (0, k - 1) else "black")
+        x += w
+
+
+def diverging_bars(
+    data: pd.DataFrame | None = None,
+    *,
+    y: str,
+    level: str = "level",
+    value: str = "estimate",
+    hue: str | None = None,
+    order=None,
+    hue_order=None,
+    level_order=None,
+    labels: dict | None = None,
+    hue_labels: dict | None = None,
+    min_label: float = 0.06,
+    marker: str = "[c]",
+    ax=None,
+    **kwargs,
+):
+    """Diverging stacked bars of published shares (0-1) of an ordered answer scale, one bar per
+    ``y`` value, or a cluster of bars per ``y`` with one bar per ``hue`` value (the seed's charts
+    of each factor by respondent group).
+
+    Unlike :func:`likert_bars`, which works from answer counts, this draws the shares it is
+    given (e.g. published indicator rows): a bar with any level suppressed or missing is not
+    drawn, and ``marker`` is written in its place.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long form: one row per ``y`` (and ``hue``) and ``level``, with the share in ``value``
+        and optionally ``suppressed``.
+    y, hue : str
+        Columns naming the clusters and the bars within them.
+    level_order : list
+        Answer levels low to high (colours run negative to positive).
+    labels, hue_labels : dict, optional
+        Display names of the ``y`` and ``hue`` values.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"factor": ["a"] * 4, "grp": ["x", "x", "y", "y"], "level": ["no", "yes"] * 2,
+    ...                   "estimate": [0.3, 0.7, 0.6, 0.4]})
+    >>> ax = diverging_bars(d, y="factor", hue="grp", level_order=["no", "yes"])
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['x', 'y']
+    """
+    ax = _ax(ax)
+    d = data.copy()
+    d[y] = d[y].astype(str)
+    d[level] = d[level].astype(str)
+    levels = list(level_order) if level_order is not None else list(dict.fromkeys(d[level]))
+    order = list(order) if order is not None else list(dict.fromkeys(d[y]))
+    if hue is None:
+        d["_hue"], hue = "", "_hue"
+    d[hue] = d[hue].astype(str)
+    hues = list(hue_order) if hue_order is not None else list(dict.fromkeys(d[hue]))
+    hidden = d[value].isna()
+    if "suppressed" in d.columns:
+        hidden |= d["suppressed"].fillna(False).astype(bool)
+    d = d.assign(_hidden=hidden)
+    shares = d.pivot_table(index=[y, hue], columns=level, values=value, aggfunc="first", observed=False) * 100
+    withheld = d.groupby([y, hue])["_hidden"].any()
+    grouped = len(hues) > 1
+    ticks, ticklabels, drawn = [], [], False
+    pos = 0.0
+    for name in order:
+        keys = [(name, h) for h in hues if (name, h) in withheld.index]  # a bar for each hue value with data
+        if grouped and keys:
+            pos -= 1.1
+            ax.text(-100, pos, (labels or {}).get(name, name), ha="left", va="center", fontsize=8, fontweight="bold")
+        for key in keys:
+            pos -= 1
+            ticks.append(pos)
+            h = key[1]
+            ticklabels.append((hue_labels or {}).get(h, h) if grouped else (labels or {}).get(name, name))
+            if withheld.loc[key] or shares.loc[key].reindex(levels).isna().any():
+                ax.text(0, pos, marker, ha="center", va="center", fontsize=8, color="#444444")
+                continue
+            _diverging_row(ax, pos, shares.loc[key].reindex(levels).to_numpy(float), levels, legend=not drawn,
+                           min_label=min_label, height=0.8, **kwargs)
+            drawn = True
+    if not drawn:  # legend entries even when every bar is withheld
+        for j, lv in enumerate(levels):
+            ax.barh(np.nan, 0, color=(PALETTE.get(len(levels)) or sns.color_palette("RdBu", len(levels)).as_hex())[j], label=lv)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(ticklabels, fontsize=8)
+    ax.set_xlim(-100, 100)
+    ax.set_ylim(pos - 0.6, -0.4)
+    ax.set_xticks([-100, -50, 0, 50, 100])
+    ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"])
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=min(len(levels), 5), frameon=False, fontsize=8)
     sns.despine(ax=ax, left=True)
     return ax
 

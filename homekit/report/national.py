@@ -11,7 +11,7 @@ from ..disclosure import DisclosureRules, disclose_indicators
 from ..indicators import compute_indicators, indicator_history
 from ..indicators.change import national_change
 from ..loaders import Dataset, load_data_dir
-from . import change, synthesis
+from . import cases, change, interface, synthesis
 from ._base import Report, example_data_dir
 
 __all__ = ["NationalReport"]
@@ -48,7 +48,11 @@ class NationalReport(Report):
         synthesis.matrices,
         change.gp_trust_two_instruments,
         synthesis.factors,
+        interface.factors_by_group,
+        interface.factors_by_profession,
+        interface.trust_levels,
         synthesis.case_reviews,
+        cases.practice_findings,
         synthesis.ranking,
         synthesis.interventions,
         synthesis.benefits,
@@ -102,6 +106,10 @@ class NationalReport(Report):
             site_ind = disclose_indicators(compute_indicators(data.latest()), rules)
         return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file,
                    national_rules=disclosure.load_rules(disclosure_file or None, "national"), site_history=site_hist)
+
+    def count(self, n) -> str:
+        """A count as published at national level."""
+        return disclosure.publish_count(n, disclosure.load_rules(None, "national"))
 
     def nat(self, ind, group=""):
         """The national (pooled) row of ``ind`` and ``group`` as published (after the gate), or None."""

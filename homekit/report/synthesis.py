@@ -44,11 +44,37 @@ def coverage(report) -> Block:
         tot[lab] = publish_count(0 if df is None else len(df), report.rules, inst)
     t = pd.concat([t, pd.DataFrame([tot])], ignore_index=True)
     return Block("Coverage", f"{len(s)} sites in {s.wave.nunique()} waves, {int(s.population.sum()):,} people and {int(s.gp_count.sum()):,} GPs; "
-                 f"{tot['GP responses']} GP survey responses.", table=t)
+                 f"{tot['GP responses']} GP survey responses.", table=t, notes=_gp_response_notes(report))
 
 
 _COVERAGE = (("gp_survey", "GP responses"), ("older_people_survey", "older people"), ("professional_survey", "professionals"),
              ("case_reviews", "case reviews"))
+
+
+def _gp_response_notes(report) -> list[str]:
+    """The GP survey response rate of every round as the 2013 update put it ("154 surveys
+    completed (9% of the GP population across the pilot sites)"), from the national history rows
+    as the gate publishes them (the run's national rules)."""
+    from .. import disclosure
+    from ..indicators import indicator_history
+    from ..rounds import period_key
+
+    hist = indicator_history(getattr(report, "all_data", report.data), level="national")
+    hist = hist[hist.indicator == "gp_response_rate"]
+    pub = disclosure.disclose_indicators(hist, report.rules)
+    pub = pub[~pub.suppressed.astype(bool) & pub.estimate.notna()]
+    out = []
+    for period in sorted(set(pub["period"]), key=period_key):
+        rows = pub[pub.period == period]
+        waves = rows[rows.group.str.startswith("wave:")]
+        for r in (waves if len(waves) else rows).to_dict("records"):
+            where = f"wave {r['group'].split(':', 1)[1]}" if r["group"].startswith("wave:") else "all sites"
+            out.append(f"GP survey response, {period}, {where}: {int(r['numerator']):,} GPs, {pct(r['estimate'])} of the "
+                       f"{int(r['denominator']):,} GPs of the sites that ran the survey.")
+    if out:
+        out.append("Published (2013 update, wave 1): 154 GPs, 9% of the GP population across the pilot sites. "
+                   "Counts here are as published by disclosure control.")
+    return out
 
 
 def headlines(report) -> Block:
