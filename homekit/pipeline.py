@@ -699,7 +699,7 @@ def _finish(ctx: dict, results: dict, national: SiteRun, status: str, inputs_aft
     manifest["national"]["kept"] = national.kept
     manifest["update"] = ctx["update"]
     manifest["parameters_source"] = ctx["params_source"]
-    manifest["parameters_dir"] = str(ctx["params_dir"])
+    manifest["parameters_dir"] = Path(ctx["params_dir"]).name  # the folder name only: a server path is never published
     (ctx["out"] / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     write_index(ctx["out"], ctx["data"], site_runs, national, manifest)
     return RunResult(ctx["out"], site_runs, national, manifest, verdict)

@@ -108,6 +108,7 @@ def test_likert_bars_on_raw_answers_by_group():
     answers = pd.Categorical(["Strongly disagree", "Disagree", "Agree", "Agree", None, "Disagree", "Strongly agree",
                               "Strongly agree", "Strongly agree"], categories=LEVELS, ordered=True)
     raw = pd.DataFrame({"gp_role": ["Partner"] * 5 + ["Locum"] * 4, "trust_asc": answers})
+    plt.close("all")  # a fresh current figure: likert_bars draws on plt.gca() without an ax
     ax = plots.likert_bars(raw, y="trust_asc", by="gp_role")
     widths = {}
     for bar in ax.patches:
