@@ -632,7 +632,17 @@ class _Published:
     def _add_changes(self, changes: pd.DataFrame) -> None:
         """Estimates of both rounds in change.csv are further observations of the history rows."""
         self.change_pairs = []
-        for rec in changes.to_dict("records"):
+        method = changes["method"].astype(str) if "method" in changes else pd.Series("", index=changes.index)
+        fam = np.array(["mean" if _row_kind(i, m, str(g))[0].startswith("mean") else "count"
+                        for i, m, g in zip(changes.get("indicator", ""), method, changes.get("group", ""))])
+        precision = {}
+        for col in ("from_estimate", "to_estimate"):
+            if col not in changes:
+                continue
+            for f in ("mean", "count"):
+                p = [_precision(v) for v in changes.loc[fam == f, col] if v != ""]
+                precision[(col, f)] = (max((d for d, _ in p), default=0), max((s for _, s in p), default=1))
+        for i, rec in enumerate(changes.to_dict("records")):
             site, ind, grp = rec.get("site_id", ""), rec.get("indicator", ""), str(rec.get("group", "")).strip()
             keys = []
             for side in ("from", "to"):
@@ -640,24 +650,14 @@ class _Published:
                 keys.append(key)
                 row = self.rows.get(key)
                 text = str(rec.get(f"{side}_estimate", ""))
-                if row is None or text == "":
+                if row is None or text == "" or not _NUM.match(text):
                     continue
                 v = float(text)
-                # the change file's own precision
-                dec, sf = _precision(text)
-                colp = self._change_precision(changes, f"{side}_estimate")
-                row.estimates.append((v, _tolerance(v, max(dec, colp[0]), max(sf, colp[1]))))
+                dec, sf = precision.get((f"{side}_estimate", fam[i]), (0, 1))
+                row.estimates.append((v, _tolerance(v, dec, sf)))
                 row.local_attack = "change minus rounds"
             if all(k in self.rows for k in keys) and str(rec.get("difference", "")) != "":
                 self.change_pairs.append((keys[0], keys[1], rec, rec.get("file", "")))
-
-    _cp_cache: dict = {}
-
-    def _change_precision(self, changes, col):
-        if col not in self._cp_cache:
-            p = [_precision(v) for v in changes[col] if v != ""] if col in changes else []
-            self._cp_cache[col] = (max((d for d, _ in p), default=0), max((s for _, s in p), default=1))
-        return self._cp_cache[col]
 
 
 # --------------------------------------------------------------------------------------------

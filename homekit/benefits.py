@@ -33,8 +33,8 @@ import yaml
 from .exceptions import ParameterError
 from .instruments import PATHWAYS
 
-__all__ = ["BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "parameter_table", "national_estimate",
-           "opportunity_benefits", "short_list_total"]
+__all__ = ["weekly_costs", "BenefitsModel", "SiteBenefits", "site_evidence", "evaluate", "parameter_table",
+           "national_estimate", "opportunity_benefits", "short_list_total"]
 
 STREAMS = ("social_care", "nhs_admissions", "nhs_bed_days")
 STREAM_NAMES = {"social_care": "Social care", "nhs_admissions": "NHS: avoided admissions", "nhs_bed_days": "NHS: excess bed days"}
@@ -153,6 +153,11 @@ class BenefitsModel:
             out[name] = self.uprate(v, p.price_year, name) if name in _REQUIRED_COSTS or name.startswith("published_") else v
         return out
 
+    def weekly_costs(self) -> dict[str, float]:
+        """Weekly cost (GBP, uprated to the price year) of each pathway id, from ``costs.week_<pathway>``."""
+        values = self.values()
+        return {p: values[f"week_{p}"] for p in PATHWAYS}
+
     def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """``n`` Monte Carlo draws of every parameter (triangular over low, value, high)."""
         lo, mid, hi = self.values("low"), self.values("value"), self.values("high")
@@ -164,12 +169,28 @@ class BenefitsModel:
                 out[name] = np.full(n, mid[name])
         return out
 
-    def site(self, data, site_id: str) -> "SiteBenefits | None":
-        """The benefits of one site (``None`` when it has no case reviews)."""
+    def site(self, data, site_id: str, *, publish=None) -> "SiteBenefits | None":
+        """The benefits of one site (``None`` when it has no case reviews); ``publish`` maps the
+        evidence to what may drive a published figure (e.g. :func:`homekit.disclosure.disclose_evidence`)."""
         ev = site_evidence(data, site_id)
         if ev is None:
             return None
-        return evaluate(self, ev)
+        return evaluate(self, publish(ev) if publish is not None else ev)
+
+
+def weekly_costs(path: str | os.PathLike | None = None) -> dict[str, float]:
+    """Weekly cost (GBP) of each pathway from a benefits parameters file (default: the packaged
+    ``parameters/benefits.yaml``), validated and uprated as the model uses them.
+
+    Examples
+    --------
+    >>> costs = weekly_costs()
+    >>> costs["intermediate_care_bed"] > costs["residential_care"]
+    True
+    """
+    from .resources import default_parameters
+
+    return BenefitsModel.from_yaml(path or default_parameters() / "benefits.yaml").weekly_costs()
 
 
 @dataclass
@@ -462,9 +483,9 @@ def parameter_table(model: BenefitsModel) -> pd.DataFrame:
                          for n, p in model.parameters.items()])
 
 
-def national_estimate(model: BenefitsModel, data) -> dict:
-    """Site results and the extrapolation to England by population 65+."""
-    results = [r for r in (model.site(data, s) for s in data.site_ids) if r is not None]
+def national_estimate(model: BenefitsModel, data, *, publish=None) -> dict:
+    """Site results and the extrapolation to England by population 65+ (``publish``: as in :meth:`BenefitsModel.site`)."""
+    results = [r for r in (model.site(data, s, publish=publish) for s in data.site_ids) if r is not None]
     if not results:
         return {"results": [], "table": pd.DataFrame()}
     pop = sum(r.evidence.population_65plus for r in results)

@@ -71,7 +71,7 @@ def _cmd_run(args) -> int:
     try:
         result = run(args.data_dir, args.output_dir, sites=sites, jobs=args.jobs, timeout=args.timeout, overwrite=args.overwrite,
                      update=args.update, executor=args.executor, scheduler=args.scheduler, parameters_dir=args.parameters, work_dir=args.work_dir,
-                     progress=not args.quiet, redact_names=names)
+                     progress=not args.quiet, redact_names=names, notebooks_dir=args.keep_notebooks or None)
     except VErr as err:
         print(err.table(limit=None if args.all else 200))
         print("homekit run: the data has problems; nothing was written.", file=sys.stderr)
@@ -237,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--work-dir", help="folder for the run's private working files; must be shared with Dask workers "
                                       "(default: a temporary folder, removed at the end)")
     p.add_argument("--redact-names", help="file of names (one per line) to remove from published quotes")
+    p.add_argument("--keep-notebooks", metavar="DIR", help="keep every executed notebook in DIR (outside the output folder) "
+                   "for debugging; they are never published")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--all", action="store_true", help="print every validation problem, not only the first 200")
     p.set_defaults(func=_cmd_run)

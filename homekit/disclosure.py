@@ -60,6 +60,10 @@ Example (a new partition of older people by who they live with)::
 
 A suppressed cell reads ``[c]`` in reports and has ``suppressed = true`` in CSV, with numerator,
 estimate and interval blank.
+
+Other published tables: :func:`disclose_counts` (a crosstab), :func:`publish_count` (one count in
+text), :func:`disclose_change` (change between survey rounds, from the published rounds only),
+:func:`disclose_evidence` (what drives the benefits model's money figures).
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ import pandas as pd
 import yaml
 
 from .exceptions import ParameterError
+from .instruments import PROFESSION_GROUPS
 
 __all__ = [
     "Rule",
@@ -84,7 +89,9 @@ __all__ = [
     "disclose_indicators",
     "disclose_change",
     "publish_count",
+    "subjects_of",
     "disclose_counts",
+    "disclose_evidence",
     "load_rules",
     "dominated",
     "PUBLISHED_COLUMNS",
@@ -95,6 +102,9 @@ __all__ = [
 PUBLISHED_COLUMNS = ["site_id", "indicator", "group", "numerator", "denominator", "estimate", "lower", "upper", "method", "suppressed"]
 
 SUBJECTS = ("people", "professional")
+
+#: Files whose rows are not about people (a count of their rows is published as it is).
+NOT_PERSONAL = ("sites", "services", "interventions", "flow_metrics", "hypotheses", "opportunities", "comms_review")
 
 
 @dataclass(frozen=True)
@@ -222,9 +232,6 @@ class Linked:
         object.__setattr__(self, "_re", re.compile(self.parts))
 
 
-#: The three respondent groups of the interface survey (second release) and their professions.
-PROFESSION_GROUPS = {"asc": ("asc",), "hospital": ("hospital_discharge", "hospital_clinical"),
-                     "community_gp_other": ("gp", "community_health", "other")}
 
 #: Every linked table homekit publishes. ONE entry per table; see "How to declare a linked table".
 LINKED_TABLES: tuple[Linked, ...] = (
@@ -242,8 +249,11 @@ LINKED_TABLES: tuple[Linked, ...] = (
     # table suppression can protect: both bases are published on many rows. Under the people rule
     # the two bases are rounded to 5, so the difference is known only within +-4; under the
     # professional rule a missing answer is not an opinion group and is published.
-    # A breakdown by GP role (group ``role:<gp_role>``) adds up to the site's figure (group blank).
-    Linked("GP roles", r"(?P<ind>gp_\w+)\|role:.+", total="{ind}|", field="group"),
+    # A breakdown of a figure (group ``<by>:<value>``: GP role, programme wave, survey year, case
+    # decision point or reason) adds up to the figure itself (group blank); one table per ``by``.
+    Linked("breakdowns", r"(?P<ind>[a-z0-9_]+)\|(?P<by>role|wave|year|decision_point|primary_reason):.+", total="{ind}|", field="group"),
+    # Teams' own judgement of reablement suitability adds up to the site's.
+    Linked("case reviews by team", r"case_team_reablement_suitable\|.+", total="case_reablement_suitable|", field="group"),
     # Trust in another profession: the four levels of a rater->ratee pair add up to its base.
     Linked("trust levels", r"prof_trust_level\|(?P<pair>[^|]+)\|.+"),
     # Professions add up to their three-group roll-ups, and the groups to all professions.
@@ -251,6 +261,29 @@ LINKED_TABLES: tuple[Linked, ...] = (
              total=f"prof_factor_frequent|{{f}}|group:{g}", field="group") for g, p in PROFESSION_GROUPS.items()),
     Linked("respondent groups in all professions", r"prof_factor_frequent\|(?P<d>\w+?):(?P<f>[^|]+)\|group:.+",
            total="prof_{d}_factor_frequent|{f}", field="group"),
+    # The five frequency levels of a factor in a respondent group add up to its base, and
+    # Frequently + Very frequently is that group's prof_factor_frequent row.
+    Linked("factor levels", r"prof_factor_level\|(?P<k>[^|]+\|group:[^|]+)\|.+"),
+    Linked("factor levels: frequently or more", r"prof_factor_level\|(?P<k>[^|]+\|group:[^|]+)\|(frequently|very_frequently)",
+           total="prof_factor_frequent|{k}"),
+    # Case reviews (second release). Teams of a site are sub-groups of the cases judged (cases
+    # without a team are the unpublished rest); a team's caseloads add up to the team.
+    Linked("teams", r"case_team_reablement_suitable\|[^|]+", total="case_reablement_suitable|", field="group", remainder=True),
+    Linked("a team's caseloads", r"case_team_reablement_suitable\|(?P<t>[^|]+)\|caseload:.+",
+           total="case_team_reablement_suitable|{t}", field="group"),
+    # Care packages by review interval (packages with no interval recorded are the rest).
+    Linked("care hours by review interval", r"case_care_hours_fell\|review_.+", total="case_care_hours_fell|", field="group",
+           remainder=True),
+    # Delay reasons partition the delayed cases; social care and health partition the attributed
+    # ones, each the sum of its reasons (family choice and other are neither).
+    Linked("delay reasons", r"case_delay_reason\|.+"),
+    Linked("delays by system", r"case_delay_attribution\|.+"),
+    Linked("social care delay reasons", r"case_delay_reason\|(awaiting_care_package|awaiting_care_home)",
+           total="case_delay_attribution|social_care"),
+    Linked("health delay reasons", r"case_delay_reason\|(awaiting_assessment|awaiting_intermediate_care|clinical)",
+           total="case_delay_attribution|health"),
+    # National GP response rate: the waves add up to the sites that ran the survey.
+    Linked("GP response by wave", r"gp_response_rate\|wave:.+", total="gp_response_rate|", field="group"),
     # Rounds and their change: a change row is derived from the two published rounds only (see
     # ``disclose_change``); history rows of different periods are separate tables by design, and a
     # pooled national round is gated with the sites' rows of that round behind it.
@@ -445,6 +478,8 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     """
     out = data.copy()
     private = [c for c in out.columns if str(c).startswith("_")]
+    # a table that has been through the gate once keeps what it withheld (gating is idempotent)
+    already = (out["suppressed"].astype(str).str.lower() == "true").to_numpy() if "suppressed" in out.columns else np.zeros(len(out), bool)
     out["suppressed"] = False
     if out.empty or not rules.apply:
         return out.drop(columns=private)
@@ -496,6 +531,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     primary |= is_prop & ~(den > 0) & ~np.isnan(num)
     # rows with nothing to publish are not "suppressed"
     primary &= ~(np.isnan(den) & np.isnan(num))
+    primary |= already
 
     suppressed = primary.copy()
     if rules.secondary_suppression:
@@ -571,7 +607,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     return out.drop(columns=private)
 
 
-def disclose_change(published_history: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
+def disclose_change(published_history: pd.DataFrame, *, by=("site_id",), rules: DisclosureRules | None = None) -> pd.DataFrame:
     """Rounds and their change, a linked pair: the change between consecutive *published* rounds.
 
     ``change.csv`` is derived only from rows that already passed :func:`disclose_indicators`
@@ -583,12 +619,28 @@ def disclose_change(published_history: pd.DataFrame, *, by=("site_id",)) -> pd.D
     ----------
     published_history : DataFrame
         The gated history (``history.csv`` rows, with ``suppressed``).
+    rules : DisclosureRules, optional
+        When given, estimates and limits are written at its stated precision.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"site_id": "a", "indicator": "op_planned_ahead", "group": "", "period": ["2013", "2019"],
+    ...                     "numerator": [11.0, 27.0], "denominator": [42.0, 44.0], "estimate": [11 / 42, 27 / 44],
+    ...                     "lower": 0.0, "upper": 1.0, "method": "Wilson"})
+    >>> r = DisclosureRules()
+    >>> c = disclose_change(disclose_indicators(raw, r), rules=r)
+    >>> c[["from_estimate", "to_estimate", "difference", "verdict"]].values.tolist()
+    [[0.25, 0.5556, 0.3056, 'improved']]
     """
     from .indicators.change import change_table
 
     if "suppressed" not in published_history.columns:
         raise ValueError("disclose_change takes the published history (after disclose_indicators), with its suppressed column")
-    return change_table(published_history, by=by)
+    out = change_table(published_history, by=by)
+    if rules is not None:  # written at the stated precision
+        for c in ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"):
+            out[c] = out[c].astype(float).round(rules.precision["proportion"])
+    return out
 
 
 def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, rules: DisclosureRules, prof) -> np.ndarray:
@@ -623,7 +675,7 @@ def _row_keys(df: pd.DataFrame) -> np.ndarray:
 
 def _scope(df: pd.DataFrame) -> np.ndarray:
     """Rows of different sites (or survey periods) never share a linked table."""
-    s = df["site_id"].astype(str)
+    s = df["site_id"].astype(str) if "site_id" in df.columns else pd.Series("", index=df.index)
     if "period" in df.columns:
         s = s + "\x1f" + df["period"].astype(str)
     return s.to_numpy()
@@ -799,14 +851,73 @@ def _protect(t: _Table, suppressed, num, den, rule: Rule) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 
+def disclose_evidence(evidence, rules: DisclosureRules):
+    """A site's benefits evidence (:class:`homekit.benefits.Evidence`) as it may drive published
+    money figures: every count about people rounded as the people rule says (so a benefit in
+    pounds gives back no exact count), and the mean weekly costs of a transition kept only when
+    at least ``min_n_for_mean`` cases stand behind them, rounded to whole pounds (else the model's
+    unit costs are used).
+
+    Examples
+    --------
+    >>> from homekit.benefits import Evidence
+    >>> ev = Evidence("a", 1000.0, 123.0, None, 4567.0, 42, 13, [("nursing_care", "home_with_support", 910.4, 210.0, 6)])
+    >>> pub = disclose_evidence(ev, DisclosureRules())
+    >>> pub.care_home_cases, pub.care_home_avoidable, pub.care_home_admissions, pub.delayed_days, pub.transitions
+    (40, 15, 125.0, 4565.0, [('nursing_care', 'home_with_support', None, None, 5)])
+    """
+    if not rules.apply:
+        return evidence
+    P = rules.people
+
+    def count(v):
+        return None if v is None else float(P.round(v)) if isinstance(v, float) else int(P.round(v))
+
+    trans = []
+    for a, i, aw, iw, k in evidence.transitions:
+        keep = aw is not None and k >= P.min_n_for_mean
+        trans.append((a, i, round(aw) if keep else None, round(iw) if keep else None, int(P.round(k))))
+    return replace(evidence, care_home_admissions=count(evidence.care_home_admissions),
+                   non_elective_admissions=count(evidence.non_elective_admissions), delayed_days=count(evidence.delayed_days),
+                   care_home_cases=count(evidence.care_home_cases), care_home_avoidable=count(evidence.care_home_avoidable),
+                   admission_cases=count(evidence.admission_cases), admission_avoidable=count(evidence.admission_avoidable),
+                   discharge_cases=count(evidence.discharge_cases), discharge_improvable=count(evidence.discharge_improvable),
+                   transitions=trans)
+
+
+def subjects_of(indicator_or_instrument: str) -> str:
+    """``people`` or ``professional`` for an indicator id or an instrument name (unknown: people)."""
+    from .instruments import INDICATORS, INSTRUMENTS
+
+    if indicator_or_instrument in INSTRUMENTS:
+        return INSTRUMENTS[indicator_or_instrument].subjects
+    info = INDICATORS.get(indicator_or_instrument)
+    return info.subjects if info is not None else "people"
+
+
 def publish_count(n, rules: DisclosureRules, subjects: str = "people") -> str:
-    """One count as it may be published: the marker when suppressed, else rounded, as text."""
+    """One count as it may be published: the marker when suppressed, else rounded, as text.
+
+    ``subjects`` is ``people`` (a count of 1-7 is suppressed, others rounded) or ``professional``
+    (the count is a group of respondents: under ``min_group_size`` it is suppressed), or an
+    indicator id or instrument name.
+
+    Examples
+    --------
+    >>> r = DisclosureRules()
+    >>> publish_count(12, r), publish_count(6, r), publish_count(12, r, "gp_survey"), publish_count(6, r, "gp_survey")
+    ('10', '[c]', '12', '[c]')
+    """
     if n is None or (isinstance(n, float) and np.isnan(n)):
         return ""
     if not rules.apply:
         return f"{int(n):,}"
+    if subjects in NOT_PERSONAL:
+        return f"{int(n):,}"
+    if subjects not in SUBJECTS:
+        subjects = subjects_of(subjects)
     rule = rules.rule(subjects)
-    if rule.small(n):
+    if rule.small(n) or (rule.min_group_size and rule.small_group(n)):
         return rules.marker
     return f"{int(rule.round(n)):,}"
 

@@ -11,7 +11,9 @@ The published figures this data is calibrated to (see ``CALIBRATION``) come from
 Home Truths July 2013 update (GP and older people surveys, wave 1: 154 GP and 225 older people
 responses), the LGA/Newton 2017 case review study (about 2,000 cases in five systems; 45%
 improvable, over 90% of those with the alternative available; teams judging 70% vs 10% suitable
-for reablement; a third of packages reduced after review) and the IMPOWER 2019 interface survey
+for reablement, unchanged when their populations were swapped; only 10% of moves from short-term
+medical care to long-term residential care agreed; a third of packages reviewed two weeks after
+they began reduced; delays 35% social care, 65% health) and the IMPOWER 2019 interface survey
 (210 responses; lowest relationships ASC<->GP and hospital discharge->ASC).
 """
 
@@ -190,6 +192,15 @@ _ACTUAL = {  # actual pathway by decision point, over PATHWAYS
     "discharge": [0.12, 0.30, 0.15, 0.15, 0.20, 0.08, 0.0],
     "community": [0.0, 0.40, 0.20, 0.10, 0.25, 0.05, 0.0],
     "review": [0.0, 0.60, 0.0, 0.0, 0.25, 0.15, 0.0],
+}
+#: Birmingham's discharges lean on care homes ("resorting to too many residential care placements").
+_ACTUAL_SITE = {("birmingham", "discharge"): [0.06, 0.18, 0.10, 0.10, 0.40, 0.16, 0.0]}
+#: Delay reasons of delayed discharges (LGA/Newton 2017): of the delays attributed to a system,
+#: 35% lie in social care (care package, care home) and 65% in health (assessment, intermediate
+#: care, clinical); family choice and other reasons are attributed to neither.
+_DELAY_REASON_MIX = {
+    "awaiting_assessment": 0.26, "awaiting_care_package": 0.20, "awaiting_intermediate_care": 0.22,
+    "awaiting_care_home": 0.108, "family_choice": 0.08, "clinical": 0.092, "other": 0.04,
 }
 _REASONS = ["behaviour_culture", "process", "capacity", "clinical", "patient_choice", "other"]
 _REASON_IMPROVABLE = [0.38, 0.24, 0.14, 0.06, 0.10, 0.08]
@@ -505,7 +516,7 @@ def _case_reviews(sites, scale, plan) -> pd.DataFrame:
     for site_id in available_sites:
         n = plan["cases"][site_id] * scale
         dp = rng.choice(list(_DECISION), size=n, p=list(_DECISION.values()))
-        actual = np.array([rng.choice(PATHWAYS, p=_ACTUAL[d]) for d in dp], dtype=object)
+        actual = np.array([rng.choice(PATHWAYS, p=_ACTUAL_SITE.get((site_id, d), _ACTUAL[d])) for d in dp], dtype=object)
         df = pd.DataFrame(
             {
                 "case_id": [f"{site_id[:3]}-{i + 1:05d}" for i in range(n)],
@@ -519,14 +530,25 @@ def _case_reviews(sites, scale, plan) -> pd.DataFrame:
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
     n = len(df)
-    # Calibrate the pooled improvable share exactly (45%), keeping site differences.
-    target = int(round(CALIBRATION["case_decision_improvable"] * n))
+    # Birmingham tracked its moves from short-term medical care (hospital) to long-term care: only
+    # about 10% should have gone there (the panel agreed with 1 in 10).
+    rng17 = _rng("cases-2017")
     imp = df["_improvable"].to_numpy().copy()
+    tracked = ((df.site_id == "birmingham") & (df.decision_point == "discharge")
+               & df.actual_pathway.isin(["residential_care", "nursing_care"])).to_numpy()
+    agreed = np.zeros(n, bool)
+    if tracked.any():
+        idx = np.flatnonzero(tracked)
+        agreed[rng17.choice(idx, size=int(round(0.10 * len(idx))), replace=False)] = True
+        imp[idx] = ~agreed[idx]
+    # Calibrate the pooled improvable share exactly (45%), keeping site differences (and the
+    # tracked moves as set).
+    target = int(round(CALIBRATION["case_decision_improvable"] * n))
     while imp.sum() != target:
         if imp.sum() > target:
-            imp[rng.choice(np.flatnonzero(imp))] = False
+            imp[rng.choice(np.flatnonzero(imp & ~tracked))] = False
         else:
-            imp[rng.choice(np.flatnonzero(~imp))] = True
+            imp[rng.choice(np.flatnonzero(~imp & ~tracked))] = True
     order = {p: i for i, p in enumerate(PATHWAYS)}
     ideal = df["actual_pathway"].to_numpy().copy()
     for i in np.flatnonzero(imp):
@@ -556,6 +578,10 @@ def _case_reviews(sites, scale, plan) -> pd.DataFrame:
     df["reablement_suitable"] = ""
     df["care_hours_start"] = ""
     df["care_hours_after_review"] = ""
+    df["prior_setting"] = ""
+    df["review_interval_days"] = ""
+    df["delay_reason"] = ""
+    df["caseload"] = ""
     for site_id, teams in {"hertfordshire": ["East", "West"], "birmingham": ["North", "South", "Central"], "medway": ["Medway"], "oxfordshire": ["City", "County"]}.items():
         m = (df.site_id == site_id).to_numpy()
         df.loc[m, "team"] = rng.choice(teams, size=m.sum())
@@ -565,29 +591,61 @@ def _case_reviews(sites, scale, plan) -> pd.DataFrame:
         for side in ("actual", "ideal"):
             base = df.loc[m, f"{side}_pathway"].map(_WEEKLY_COST).to_numpy(float)
             df.loc[m, f"{side}_weekly_cost"] = np.round(base * rng.uniform(0.85, 1.15, m.sum()), 0).astype(int).astype(str)
-    # Wiltshire: two teams judge reablement suitability very differently (70% vs 10%).
+    # Wiltshire: two teams judge reablement suitability very differently (70% vs 10%), and the
+    # difference stayed when their populations were swapped (from December each team took the
+    # other locality's cases).
     m = (df.site_id == "wiltshire").to_numpy()
     if m.any():
         team = np.where(rng.random(m.sum()) < 0.5, "North locality", "South locality")
         df.loc[m, "team"] = team
+        swapped = (df.loc[m, "review_date"] >= "2016-12-01").to_numpy()
+        home = np.where(team == "North locality", "North population", "South population")
+        away = np.where(team == "North locality", "South population", "North population")
+        df.loc[m, "caseload"] = np.where(swapped, away, home)
+        caseload = df.loc[m, "caseload"].to_numpy()
         for t, p in (("North locality", 0.70), ("South locality", 0.10)):
-            tm = m.copy()
-            tm[m] = team == t
-            k = int(tm.sum())
-            yes = np.array(["No"] * k, dtype=object)
-            yes[: int(round(p * k))] = "Yes"
-            rng.shuffle(yes)
-            df.loc[tm, "reablement_suitable"] = yes
-    # Oxfordshire: packages reviewed after two weeks; a third need fewer hours.
+            for c in ("North population", "South population"):
+                tm = m.copy()
+                tm[m] = (team == t) & (caseload == c)
+                k = int(tm.sum())
+                yes = np.array(["No"] * k, dtype=object)
+                yes[: int(round(p * k))] = "Yes"
+                rng.shuffle(yes)
+                df.loc[tm, "reablement_suitable"] = yes
+    # Oxfordshire reviewed most packages within two weeks of their start, and a third of those
+    # needed fewer hours; before that practice began, packages were reviewed at 4 to 12 weeks and
+    # 12% of them fell.
     m = ((df.site_id == "oxfordshire") & df.decision_point.isin(["review", "community", "discharge"])).to_numpy()
     k = int(m.sum())
     start = rng.integers(4, 30, k).astype(float)
-    fell = np.zeros(k, bool)
-    fell[: int(round(k / 3))] = True
-    rng.shuffle(fell)
-    after = np.where(fell, np.round(start * rng.uniform(0.4, 0.85, k)), start + rng.integers(0, 3, k))
     df.loc[m, "care_hours_start"] = start.astype(int).astype(str)
+    later = rng17.random(k) < 0.35
+    days = np.where(later, rng17.integers(28, 85, k), rng17.integers(7, 15, k))
+    early_fell = np.zeros(int((~later).sum()), bool)
+    early_fell[: int(round(len(early_fell) / 3))] = True
+    rng17.shuffle(early_fell)
+    late_fell = np.zeros(int(later.sum()), bool)
+    late_fell[: int(round(0.12 * len(late_fell)))] = True
+    rng17.shuffle(late_fell)
+    fell = np.zeros(k, bool)
+    fell[~later], fell[later] = early_fell, late_fell
+    after = np.where(fell, np.round(start * rng17.uniform(0.4, 0.85, k)), start + rng17.integers(0, 3, k))
     df.loc[m, "care_hours_after_review"] = after.astype(int).astype(str)
+    df.loc[m, "review_interval_days"] = days.astype(str)
+    # Birmingham: where each person was before the decision.
+    b = (df.site_id == "birmingham").to_numpy()
+    settings = np.where(df.decision_point == "discharge", "short_term_medical", "home").astype(object)
+    other = rng17.choice(["reablement", "intermediate_care_bed", "care_home", "other"], size=n)
+    settings = np.where((df.decision_point != "discharge") & (rng17.random(n) < 0.25), other, settings)
+    df.loc[b, "prior_setting"] = settings[b]
+    # Delay reasons of delayed discharges (about 55% of reviewed discharges), near 35% social care
+    # and 65% health among the attributed, each site a little different.
+    for site_id in df.site_id.unique():
+        d = ((df.site_id == site_id) & (df.decision_point == "discharge")).to_numpy() & (rng17.random(n) < 0.55)
+        mix = np.array(list(_DELAY_REASON_MIX.values())) * np.exp(rng17.normal(0, 0.08, len(_DELAY_REASON_MIX)))
+        reasons = np.repeat(list(_DELAY_REASON_MIX), _largest_remainder(mix, int(d.sum())))
+        rng17.shuffle(reasons)
+        df.loc[d, "delay_reason"] = reasons
     return df[INSTRUMENTS["case_reviews"].names]
 
 

@@ -38,6 +38,12 @@ __all__ = [
     "DELAY_FACTORS",
     "WRONG_PATHWAY_FACTORS",
     "PATHWAYS",
+    "PROFESSION_GROUPS",
+    "PROFESSION_GROUP_NAMES",
+    "PRIOR_SETTINGS",
+    "DELAY_REASONS",
+    "DELAY_REASON_ATTRIBUTION",
+    "PUBLISHED_DELAY_SHARES",
     "FLOW_METRICS",
     "BEHAVIOURS",
     "BEHAVIOUR_NAMES",
@@ -54,6 +60,12 @@ __all__ = [
     "BENEFIT_STREAMS",
     "CHOICE_NAMES",
     "choice_name",
+    "FACTOR_NAMES",
+    "FACTOR_NAMES_BY_DOMAIN",
+    "METRIC_NAMES",
+    "PATHWAY_NAMES",
+    "GROUP_NAMES",
+    "group_label",
     "Indicator",
     "INDICATORS",
     "POLARITIES",
@@ -206,6 +218,17 @@ PROFESSION_NAMES = {
     "community_health": "Community health",
     "other": "Other",
 }
+#: The seed's three respondent groups (IMPOWER 2019 summary), each a set of profession ids.
+PROFESSION_GROUPS = {
+    "asc": ("asc",),
+    "hospital": ("hospital_discharge", "hospital_clinical"),
+    "community_gp_other": ("gp", "community_health", "other"),
+}
+PROFESSION_GROUP_NAMES = {
+    "asc": "Adult social care professionals",
+    "hospital": "Hospital staff",
+    "community_gp_other": "Community nurses, GPs and others",
+}
 ADMISSION_FACTORS = (
     "risk_aversion",
     "alternatives_not_known",
@@ -216,6 +239,44 @@ ADMISSION_FACTORS = (
 )
 DELAY_FACTORS = ("stabilise_in_hospital", "awaiting_assessment", "awaiting_care_package", "risk_aversion", "family_choice")
 WRONG_PATHWAY_FACTORS = ("free_up_beds", "what_is_available", "time_pressure", "incomplete_assessment")
+#: Reader-facing names of the interface survey's factors, by domain (IMPOWER 2019 Findings 1-3).
+FACTOR_DOMAIN_NAMES = {
+    "admission": "Unnecessary hospital admissions",
+    "delay": "Discharges delayed when the patient could have gone home",
+    "wrong_pathway": "Discharges through the wrong pathway",
+}
+FACTOR_NAMES_BY_DOMAIN = {
+    "admission": {
+        "risk_aversion": "Mitigating risk (risk aversion)",
+        "alternatives_not_known": "Alternatives not known",
+        "alternatives_not_considered": "Alternatives not considered",
+        "community_capacity": "Lack of community capacity",
+        "family_pressure": "Pressure from family",
+        "out_of_hours_access": "Poor out-of-hours access",
+    },
+    "delay": {
+        "stabilise_in_hospital": "Desire to stabilise in hospital",
+        "awaiting_assessment": "Awaiting assessment",
+        "awaiting_care_package": "Awaiting a care package",
+        "risk_aversion": "Risk aversion",
+        "family_choice": "Family choice",
+    },
+    "wrong_pathway": {
+        "free_up_beds": "The need to free up beds",
+        "what_is_available": "What is available, not what is right",
+        "time_pressure": "Time pressure",
+        "incomplete_assessment": "Incomplete assessment",
+    },
+}
+PATHWAY_NAMES = {
+    "home_no_support": "Home, no support",
+    "home_with_support": "Home with support",
+    "reablement": "Reablement",
+    "intermediate_care_bed": "Intermediate care bed",
+    "residential_care": "Residential care",
+    "nursing_care": "Nursing care",
+    "acute_admission": "Acute admission",
+}
 PATHWAYS = (
     "home_no_support",
     "home_with_support",
@@ -225,6 +286,51 @@ PATHWAYS = (
     "nursing_care",
     "acute_admission",
 )
+#: Where a reviewed person was before the decision (case reviews, second release).
+PRIOR_SETTINGS = ("short_term_medical", "home", "reablement", "intermediate_care_bed", "care_home", "other")
+PRIOR_SETTING_NAMES = {
+    "short_term_medical": "Short-term medical care",
+    "home": "Home",
+    "reablement": "Reablement",
+    "intermediate_care_bed": "Intermediate care bed",
+    "care_home": "Care home",
+    "other": "Other",
+}
+#: Why a reviewed discharge was delayed (case reviews, second release).
+DELAY_REASONS = (
+    "awaiting_assessment",
+    "awaiting_care_package",
+    "awaiting_intermediate_care",
+    "awaiting_care_home",
+    "family_choice",
+    "clinical",
+    "other",
+)
+DELAY_REASON_NAMES = {
+    "awaiting_assessment": "Awaiting assessment",
+    "awaiting_care_package": "Awaiting a care package",
+    "awaiting_intermediate_care": "Awaiting intermediate care",
+    "awaiting_care_home": "Awaiting a care home place",
+    "family_choice": "Patient or family choice",
+    "clinical": "Clinical reasons",
+    "other": "Other",
+}
+#: Which system a delay reason lies in, as the LGA/Newton 2017 study counted them ("social care
+#: factors still only account for 35% of delays. The remaining 65% occur within the health
+#: system, particularly in delays for assessments and intermediate care"). Family choice and other
+#: reasons are attributed to neither and stay out of the base of the comparison.
+DELAY_REASON_ATTRIBUTION = {
+    "awaiting_assessment": "health",
+    "awaiting_intermediate_care": "health",
+    "clinical": "health",
+    "awaiting_care_package": "social_care",
+    "awaiting_care_home": "social_care",
+}
+#: The published split of delays (LGA/Newton 2017, seed 003): social care 35%, health 65%.
+PUBLISHED_DELAY_SHARES = {"social_care": 0.35, "health": 0.65}
+PUBLISHED_DELAY_SOURCE = "LGA/Newton 2017: social care factors account for 35% of delays, the health system for 65%"
+#: Where a delay lies, as read in a sentence ("delays that lie in ...").
+ATTRIBUTION_NAMES = {"social_care": "social care", "health": "the health system", "nhs": "the NHS", "joint": "the NHS and social care jointly"}
 FLOW_METRICS = (
     "permanent_admissions_care_homes_65plus",
     "reablement_discharges_65plus",
@@ -238,6 +344,59 @@ FLOW_METRICS = (
     "discharges_pathway_2",
     "discharges_pathway_3",
 )
+
+#: Reader-facing names of the interface survey's factors (ids as in ADMISSION_FACTORS, DELAY_FACTORS, WRONG_PATHWAY_FACTORS).
+FACTOR_NAMES = {
+    "risk_aversion": "Risk aversion",
+    "alternatives_not_known": "Alternatives not known",
+    "alternatives_not_considered": "Alternatives not considered",
+    "community_capacity": "Too little community capacity",
+    "family_pressure": "Pressure from family",
+    "out_of_hours_access": "Poor out-of-hours access",
+    "stabilise_in_hospital": "Waiting to stabilise in hospital",
+    "awaiting_assessment": "Waiting for an assessment",
+    "awaiting_care_package": "Waiting for a care package",
+    "family_choice": "Family choice",
+    "free_up_beds": "Pressure to free up beds",
+    "what_is_available": "Going with what is available",
+    "time_pressure": "Time pressure",
+    "incomplete_assessment": "Incomplete assessment",
+}
+#: Reader-facing names of the monthly flow metrics.
+METRIC_NAMES = {
+    "permanent_admissions_care_homes_65plus": "Permanent admissions of people 65+ to care homes",
+    "reablement_discharges_65plus": "Discharges of people 65+ into reablement",
+    "reablement_at_home_91days_65plus": "People 65+ at home 91 days after reablement",
+    "non_elective_admissions_65plus": "Emergency (non-elective) admissions of people 65+",
+    "delayed_days_nhs": "Delayed days attributed to the NHS",
+    "delayed_days_social_care": "Delayed days attributed to social care",
+    "delayed_days_joint": "Delayed days attributed to both",
+    "discharges_pathway_0": "Discharges on pathway 0 (home, no new support)",
+    "discharges_pathway_1": "Discharges on pathway 1 (home with support)",
+    "discharges_pathway_2": "Discharges on pathway 2 (short-term bed-based care)",
+    "discharges_pathway_3": "Discharges on pathway 3 (long-term care)",
+}
+#: Reader-facing names of the care pathways of case reviews.
+PATHWAY_NAMES = {
+    "home_no_support": "Home, no support",
+    "home_with_support": "Home with support",
+    "reablement": "Reablement",
+    "intermediate_care_bed": "Intermediate care bed",
+    "residential_care": "Residential care",
+    "nursing_care": "Nursing care",
+    "acute_admission": "Acute admission",
+}
+#: Reader-facing names of the groups of flow, older people and case review indicators.
+GROUP_NAMES = {
+    "nhs": "NHS", "social_care": "social care", "joint": "both (joint)",
+    "pathway_0": "pathway 0 (home, no new support)", "pathway_1": "pathway 1 (home with support)",
+    "pathway_2": "pathway 2 (short-term bed-based care)", "pathway_3": "pathway 3 (long-term care)",
+    "gp": "GP", "family": "family", "social_worker": "social worker", "hospital_staff": "hospital staff", "friends": "friends",
+    "self": "themselves",
+    "admission": "admission", "discharge": "discharge", "community": "community", "review": "review",
+    "behaviour_culture": "behaviour and culture", "process": "process", "capacity": "capacity", "clinical": "clinical",
+    "patient_choice": "patient choice", "other": "other",
+}
 
 # Stage 2 behavioural diagnostic (contract, second release) and the opportunity register.
 BEHAVIOURS = (
@@ -367,6 +526,8 @@ CHOICES: dict[str, Choice] = {
     "reason": _choice(
         "reason", ["behaviour_culture", "process", "capacity", "clinical", "patient_choice", "other"], ordered=False
     ),
+    "prior_setting": _choice("prior_setting", PRIOR_SETTINGS, ordered=False),
+    "delay_reason": _choice("delay_reason", DELAY_REASONS, ordered=False),
     "metric": _choice("metric", FLOW_METRICS, ordered=False),
     "direction": _choice("direction", ["up", "down"], ordered=False),
     "sentiment": _choice("sentiment", ["-1", "0", "1"]),
@@ -735,6 +896,38 @@ _CASES = Instrument(
             nullable=True,
             minimum=0,
         ),
+        Column(
+            "prior_setting",
+            "choice",
+            "Where the person was before the decision",
+            required=False,
+            choices=CHOICES["prior_setting"],
+            nullable=True,
+        ),
+        Column(
+            "review_interval_days",
+            "int",
+            "Days between the start of the care package and its review",
+            required=False,
+            nullable=True,
+            minimum=0,
+            maximum=3650,
+        ),
+        Column(
+            "delay_reason",
+            "choice",
+            "Why the discharge was delayed (blank when it was not)",
+            required=False,
+            choices=CHOICES["delay_reason"],
+            nullable=True,
+        ),
+        Column(
+            "caseload",
+            "text",
+            "Population the case came from (ward, locality or referral route), to tell a team's judgement from its caseload",
+            required=False,
+            nullable=True,
+        ),
     ),
     key=("site_id", "case_id"),
     description="One row per reviewed case.",
@@ -1017,7 +1210,8 @@ _INDICATOR_LIST = (
     _head("prof_trust", "Professionals trusting another profession, rater -> ratee", "professional_survey", _H, None, "trust gap"),
     # GP survey
     _ind("gp_gp_better_assessor", "GPs saying GPs assess need for residential care better", "gp_survey"),
-    _ind("gp_response_rate", "GP survey response rate (of GP headcount)", "gp_survey", _H),
+    _ind("gp_response_rate", "GP survey response rate (of GP headcount)", "gp_survey", _H, published=0.09,
+         published_text="154 GPs, 9% of the GP population (wave 1)"),
     _ind("gp_unaware_service", "GPs unaware of the service where the site provides it", "gp_survey", _L),
     _ind("gp_service_rated_poor", "GPs aware of the service rating it poor or very poor", "gp_survey", _L),
     _ind("gp_service_rated_good", "GPs aware of the service rating it good or very good", "gp_survey", _H),
@@ -1040,19 +1234,24 @@ _INDICATOR_LIST = (
     _ind("prof_delay_factor_frequent", "Delayed discharges: factor cited frequently or very frequently", "professional_survey", _L),
     _ind("prof_wrong_pathway_factor_frequent", "Wrong-pathway discharges: factor cited frequently or very frequently", "professional_survey", _L),
     _ind("prof_factor_frequent", "Factor cited frequently or very frequently, by profession", "professional_survey", _L),
-    _ind("prof_trust_level", "Trust in another profession: share at each level", "professional_survey"),
+    _ind("prof_factor_level", "Factor's frequency: share of a respondent group giving each answer", "professional_survey"),
+    _ind("prof_trust_level", "Trust in another profession: share giving each answer", "professional_survey"),
     # Case reviews
     _ind("case_ideal_less_intensive", "Improvable decisions where the ideal pathway was less intensive", "case_reviews"),
     _ind("case_weekly_cost_difference", "Weekly cost of actual minus ideal pathway, improvable cases (GBP)", "case_reviews", kind="mean", unit="GBP a week"),
-    _ind("case_care_hours_fell", "Reviewed packages whose weekly care hours fell after review", "case_reviews"),
+    _ind("case_care_hours_fell", "Reviewed packages whose weekly care hours fell after review", "case_reviews", published=1 / 3,
+         published_text="a third (review two weeks after the package began)"),
     _ind("case_reablement_suitable", "Cases the team judged suitable for reablement", "case_reviews"),
     _ind("case_team_reablement_suitable", "Cases the team judged suitable for reablement, by team", "case_reviews"),
-    _ind("case_residential_should_have", "Moves from short-term medical care to long-term residential care that the panel agreed with", "case_reviews", _H),
-    _ind("case_ideal_cheaper", "Improvable decisions whose ideal pathway costs less", "case_reviews"),
+    _ind("case_residential_should_have", "Moves from short-term medical care to long-term residential care that the panel agreed with", "case_reviews", _H,
+         published=0.10, published_text="10%"),
+    _ind("case_ideal_cheaper", "Improvable decisions whose ideal pathway costs less a week", "case_reviews", published_text="almost always"),
+    _ind("case_delay_reason", "Delayed discharges by reason for the delay", "case_reviews"),
+    _ind("case_delay_attribution", "Delayed discharges by the system the delay lies in", "case_reviews", published_text="social care 35%, health 65%"),
     # Flow metrics
     _ind("flow_care_home_admissions_rate", "Permanent care home admissions 65+ per 100,000 population 65+", "flow_metrics", _L, kind="rate", unit="per 100,000 population 65+"),
     _ind("flow_reablement_at_home_91days", "Older people at home 91 days after reablement", "flow_metrics", _H),
-    _ind("flow_delayed_days_share", "Share of delayed days by attribution", "flow_metrics"),
+    _ind("flow_delayed_days_share", "Share of delayed days by attribution", "flow_metrics", published_text="social care 35%, health 65%"),
     _ind("flow_discharge_pathway_share", "Share of discharges by pathway", "flow_metrics"),
     # Interviews
     _ind("interview_theme_share", "Interviews raising the theme", "interviews"),
@@ -1081,3 +1280,17 @@ def polarity(indicator_id: str) -> str:
     """``higher_is_better``, ``lower_is_better`` or ``no_judgement`` for an indicator id."""
     info = INDICATORS.get(indicator_id)
     return info.polarity if info is not None else "no_judgement"
+
+
+def group_label(group: str) -> str:
+    """The reader-facing name of an indicator's ``group`` (a service, profession pair, factor,
+    pathway, attribution...), from the name tables above; a raw id only if it is unknown."""
+    if not group:
+        return ""
+    if "->" in group:
+        a, b = group.split("->", 1)
+        return f"{PROFESSION_NAMES.get(a, a)} rating {PROFESSION_NAMES.get(b, b)}"
+    for table in (SERVICE_NAMES, PROFESSION_NAMES, FACTOR_NAMES, METRIC_NAMES, PATHWAY_NAMES, GROUP_NAMES):
+        if group in table:
+            return table[group]
+    return group.replace("_", " ")

@@ -483,6 +483,7 @@ def run(
     work_dir: str | os.PathLike | None = None,
     progress: bool = True,
     redact_names: list[str] | None = None,
+    notebooks_dir: str | os.PathLike | None = None,
 ) -> RunResult:
     """Run the whole batch. See the module docstring.
 
@@ -516,11 +517,17 @@ def run(
         raise HomekitError(f"unknown site(s) {', '.join(unknown)}; sites are {', '.join(data.site_ids)}")
     if data_dir == out or data_dir in out.parents:
         raise HomekitError("the output folder must not be inside the data folder (raw data is never written to)")
+    if notebooks_dir and (Path(notebooks_dir).resolve() == out or out in Path(notebooks_dir).resolve().parents):
+        raise HomekitError("the folder for executed notebooks must be outside the output folder (they are not published)")
     inputs_before = {s.path: s.sha256 for s in data.sources}
     previous = _prepare_output(out, overwrite, update)
     own_work = work_dir is None
     work = Path(work_dir or tempfile.mkdtemp(prefix="homekit-run-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    # Executed notebooks are not published: they need the run's private data slices to re-run and
+    # may hold a traceback or path. They go to the work folder, or to ``notebooks_dir`` if asked.
+    nb_dir = Path(notebooks_dir).resolve() if notebooks_dir else work / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
     options = {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen}
     ctx = {"data": data, "data_dir": data_dir, "out": out, "params_dir": params_dir, "params_source": params_source,
            "before": inputs_before, "started": started, "options": options, "update": update}
@@ -557,18 +564,21 @@ def run(
         counts_file = work / "national_counts.csv"
         spread_file = work / "site_spread.csv"
         if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
-            national_ind = compute_indicators(data, level="national")
-            national_ind.to_csv(national_file, index=False)
-            # Exact national counts (private, never published): a site's comparison with the other
-            # sites is these minus the site's own counts.
-            national_ind.to_csv(counts_file, index=False)
-            # The range of every site's published figures (spine charts): from the sites' rows after
-            # the gate, so the site notebooks see no more than the other sites publish themselves.
             from .disclosure import disclose_indicators, load_rules
             from .indicators.compare import spread_of_sites
 
+            national_raw = compute_indicators(data, level="national")
+            # The national figures the site reports show, as published (after the gate, checked
+            # against the sites so that national minus the published sites gives nothing small back).
+            national_ind = disclose_indicators(national_raw, load_rules(disclosure_file, "national"), sites=compute_indicators(data))
+            national_ind.to_csv(national_file, index=False)
+            # Exact national counts (private, never published): a site's comparison with the other
+            # sites is these minus the site's own counts.
+            national_raw.to_csv(counts_file, index=False)
+            # The range of every site's published figures (spine charts): from the sites' rows after
+            # the gate, so the site notebooks see no more than the other sites publish themselves.
             site_rules = load_rules(disclosure_file, "site")
-            spread_of_sites(disclose_indicators(compute_indicators(data, national=national_ind), site_rules)).to_csv(spread_file, index=False)
+            spread_of_sites(disclose_indicators(compute_indicators(data, national=national_raw), site_rules)).to_csv(spread_file, index=False)
         tasks = []
         for site_id in to_run:
             part = data.site(site_id)
@@ -584,7 +594,7 @@ def run(
             }
             name = str(data.sites.set_index("site_id").loc[site_id, "site_name"])
             tasks.append({"name": site_id, "notebook": SITE_NOTEBOOK,
-                          "output_notebook": str(site_out / SITE_NOTEBOOK), "html": str(site_out / "report.html"),
+                          "output_notebook": str(nb_dir / f"{site_id}.ipynb"), "html": str(site_out / "report.html"),
                           "title": f"{name}: Home Truths site report", "parameters": params,
                           "timeout": timeout, "task_file": str(work / f"task_{site_id}.json"), "result": str(work / f"result_{site_id}.json")})
         bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
@@ -600,7 +610,7 @@ def run(
                       "disclosure_file": str(disclosure_file), "benefits_file": str(benefits_file),
                       **(yaml.safe_load((params_dir / "national.yaml").read_text()) or {})}
         nat_task = {"name": "national", "notebook": NATIONAL_NOTEBOOK,
-                    "output_notebook": str(nat_out / NATIONAL_NOTEBOOK), "html": str(nat_out / "report.html"),
+                    "output_notebook": str(nb_dir / "national.ipynb"), "html": str(nat_out / "report.html"),
                     "title": "Home Truths: national synthesis", "parameters": nat_params,
                     "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
         ctx["national_key"] = nat_key = {
@@ -689,7 +699,7 @@ def _finish(ctx: dict, results: dict, national: SiteRun, status: str, inputs_aft
     manifest["national"]["kept"] = national.kept
     manifest["update"] = ctx["update"]
     manifest["parameters_source"] = ctx["params_source"]
-    manifest["parameters_dir"] = str(ctx["params_dir"])
+    manifest["parameters_dir"] = Path(ctx["params_dir"]).name  # the folder name only: a server path is never published
     (ctx["out"] / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     write_index(ctx["out"], ctx["data"], site_runs, national, manifest)
     return RunResult(ctx["out"], site_runs, national, manifest, verdict)
@@ -710,7 +720,7 @@ def _manifest(data, data_dir, out, params_dir, site_runs, national, before, afte
         "python": platform.python_version(),
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
-        "data_dir": str(data_dir),
+        "data_dir": Path(data_dir).name,  # the folder name only: a server path is never published
         "options": options,
         "inputs": [{"instrument": s.instrument, "file": Path(s.path).name, "rows": s.rows, "sha256_before": before[s.path],
                     "sha256_after": after[s.path], "unchanged": before[s.path] == after[s.path]} for s in data.sources],
@@ -739,8 +749,8 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
     for s in site_runs:
         rel = f"sites/{s.site_id}"
         links = []
-        for f, label in (("report.html", "report"), ("indicators.csv", "indicators.csv"), ("change.csv", "change.csv"), ("summary.xlsx", "summary.xlsx"),
-                         ("site_analysis.ipynb", "notebook")):
+        for f, label in (("report.html", "report"), ("indicators.csv", "indicators.csv"), ("change.csv", "change.csv"),
+                         ("summary.xlsx", "summary.xlsx")):
             if (out / rel / f).exists():
                 links.append(f'<a href="{rel}/{f}">{label}</a>')
         err = f'<div class="err">{html.escape(s.error or "")}</div>' if s.error else ""
@@ -771,7 +781,7 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<p class="meta">Figures in site reports have passed disclosure control: counts from 1 to 7 read [c], other counts are rounded to 5.
+<p class="meta">Figures in every report have passed disclosure control: counts about people from 1 to 7 read [c] and other counts are rounded to 5; opinions of professionals are shown only for groups of at least 11.
 Run details: <a href="{MANIFEST}">{MANIFEST}</a>.</p>
 </body></html>
 """

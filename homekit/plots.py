@@ -20,7 +20,7 @@ from .instruments import PROFESSIONS
 if TYPE_CHECKING:
     from .benefits import SiteBenefits
 
-__all__ = ["interval_errors", "likert_bars", "agreement_bars", "share_bars", "prioritisation_chart", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS"]
+__all__ = ["interval_errors", "likert_bars", "diverging_bars", "agreement_bars", "share_bars", "prioritisation_chart", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS"]
 
 #: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
 PALETTE = {
@@ -146,22 +146,9 @@ def likert_bars(
     shares = table.div(totals, axis=0).fillna(0) * 100
     missing = d.loc[is_missing].groupby(d.loc[is_missing, y].astype(str))[count].sum().reindex(order).fillna(0)
     k = len(levels)
-    colours = PALETTE.get(k) or sns.color_palette("RdBu", k).as_hex()
-    half = k // 2
-    mid = k % 2 == 1
     ypos = np.arange(len(order))[::-1]
     for i, name in enumerate(order):
-        row = shares.loc[name].to_numpy(float)
-        left_start = -(row[:half].sum() + (row[half] / 2 if mid else 0))
-        x = left_start
-        for j, lv in enumerate(levels):
-            w = row[j]
-            ax.barh(ypos[i], w, left=x, color=colours[j], edgecolor="white", linewidth=0.5, height=0.7,
-                    label=lv if i == 0 else None, **kwargs)
-            if w >= min_label * 100:
-                ax.text(x + w / 2, ypos[i], f"{w:.0f}%", ha="center", va="center", fontsize=8,
-                        color="white" if j in (0, k - 1) else "black")
-            x += w
+        _diverging_row(ax, ypos[i], shares.loc[name].to_numpy(float), levels, legend=i == 0, min_label=min_label, **kwargs)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(ypos)
     ax.set_yticklabels([(labels or {}).get(n, n) for n in order])
@@ -175,6 +162,124 @@ def likert_bars(
         ax.text(lim + 2, ypos[i], f"n={fmt(n_ans)}; missing {fmt(missing.loc[name])}", va="center", fontsize=7, color="#444444")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(k, 5), frameon=False, fontsize=8)
     ax.set_xlabel("")
+    sns.despine(ax=ax, left=True)
+    return ax
+
+
+def _diverging_row(ax, ypos, row, levels, *, legend: bool, min_label: float, height: float = 0.7, **kwargs) -> None:
+    """One diverging stacked bar of shares in % (levels low to high): the negative levels left of
+    zero, the positive ones right, a middle level centred on zero; shares of at least
+    ``min_label`` are written on their segment."""
+    k = len(levels)
+    colours = PALETTE.get(k) or sns.color_palette("RdBu", k).as_hex()
+    half, mid = k // 2, k % 2 == 1
+    x = -(row[:half].sum() + (row[half] / 2 if mid else 0))
+    for j, lv in enumerate(levels):
+        w = row[j]
+        ax.barh(ypos, w, left=x, color=colours[j], edgecolor="white", linewidth=0.5, height=height,
+                label=lv if legend else None, **kwargs)
+        if w >= min_label * 100:
+            ax.text(x + w / 2, ypos, f"{w:.0f}%", ha="center", va="center", fontsize=8,
+                    color="white" if j in (0, k - 1) else "black")
+        x += w
+
+
+def diverging_bars(
+    data: pd.DataFrame | None = None,
+    *,
+    y: str,
+    level: str = "level",
+    value: str = "estimate",
+    hue: str | None = None,
+    order=None,
+    hue_order=None,
+    level_order=None,
+    labels: dict | None = None,
+    hue_labels: dict | None = None,
+    min_label: float = 0.06,
+    marker: str = "[c]",
+    ax=None,
+    **kwargs,
+):
+    """Diverging stacked bars of published shares (0-1) of an ordered answer scale, one bar per
+    ``y`` value, or a cluster of bars per ``y`` with one bar per ``hue`` value (the seed's charts
+    of each factor by respondent group).
+
+    Unlike :func:`likert_bars`, which works from answer counts, this draws the shares it is
+    given (e.g. published indicator rows): a bar with any level suppressed or missing is not
+    drawn, and ``marker`` is written in its place.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long form: one row per ``y`` (and ``hue``) and ``level``, with the share in ``value``
+        and optionally ``suppressed``.
+    y, hue : str
+        Columns naming the clusters and the bars within them.
+    level_order : list
+        Answer levels low to high (colours run negative to positive).
+    labels, hue_labels : dict, optional
+        Display names of the ``y`` and ``hue`` values.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"factor": ["a"] * 4, "grp": ["x", "x", "y", "y"], "level": ["no", "yes"] * 2,
+    ...                   "estimate": [0.3, 0.7, 0.6, 0.4]})
+    >>> ax = diverging_bars(d, y="factor", hue="grp", level_order=["no", "yes"])
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['x', 'y']
+    """
+    ax = _ax(ax)
+    d = data.copy()
+    d[y] = d[y].astype(str)
+    d[level] = d[level].astype(str)
+    levels = list(level_order) if level_order is not None else list(dict.fromkeys(d[level]))
+    order = list(order) if order is not None else list(dict.fromkeys(d[y]))
+    if hue is None:
+        d["_hue"], hue = "", "_hue"
+    d[hue] = d[hue].astype(str)
+    hues = list(hue_order) if hue_order is not None else list(dict.fromkeys(d[hue]))
+    hidden = d[value].isna()
+    if "suppressed" in d.columns:
+        hidden |= d["suppressed"].fillna(False).astype(bool)
+    d = d.assign(_hidden=hidden)
+    shares = d.pivot_table(index=[y, hue], columns=level, values=value, aggfunc="first", observed=False) * 100
+    withheld = d.groupby([y, hue])["_hidden"].any()
+    grouped = len(hues) > 1
+    ticks, ticklabels, drawn = [], [], False
+    pos = 0.0
+    for name in order:
+        keys = [(name, h) for h in hues if (name, h) in withheld.index]  # a bar for each hue value with data
+        if grouped and keys:
+            pos -= 1.1
+            ax.text(-100, pos, (labels or {}).get(name, name), ha="left", va="center", fontsize=8, fontweight="bold")
+        for key in keys:
+            pos -= 1
+            ticks.append(pos)
+            h = key[1]
+            ticklabels.append((hue_labels or {}).get(h, h) if grouped else (labels or {}).get(name, name))
+            if withheld.loc[key] or shares.loc[key].reindex(levels).isna().any():
+                ax.text(0, pos, marker, ha="center", va="center", fontsize=8, color="#444444")
+                continue
+            _diverging_row(ax, pos, shares.loc[key].reindex(levels).to_numpy(float), levels, legend=not drawn,
+                           min_label=min_label, height=0.8, **kwargs)
+            drawn = True
+    if not drawn:  # legend entries even when every bar is withheld
+        for j, lv in enumerate(levels):
+            ax.barh(np.nan, 0, color=(PALETTE.get(len(levels)) or sns.color_palette("RdBu", len(levels)).as_hex())[j], label=lv)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(ticklabels, fontsize=8)
+    ax.set_xlim(-100, 100)
+    ax.set_ylim(pos - 0.6, -0.4)
+    ax.set_xticks([-100, -50, 0, 50, 100])
+    ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"])
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=min(len(levels), 5), frameon=False, fontsize=8)
     sns.despine(ax=ax, left=True)
     return ax
 
@@ -237,32 +342,74 @@ def forest_plot(
     estimate: str = "estimate",
     lower: str = "lower",
     upper: str = "upper",
-    reference: float | None = None,
+    reference: float | str | None = None,
     reference_label: str = "national",
     pooled: dict | None = None,
     percent: bool = True,
     labels: dict | None = None,
+    withheld: str | None = None,
     ax=None,
     **kwargs,
 ):
-    """Point estimates with intervals, one row per ``y``, optional reference line and pooled diamond.
+    """Point estimates with intervals, one row per ``y``, optional reference and pooled diamond.
 
-    ``pooled`` is a dict with ``estimate``, ``lower``, ``upper`` (and optional ``label``).
+    Parameters
+    ----------
+    data : DataFrame
+        One row per ``y`` with ``estimate``, ``lower``, ``upper`` (proportions when ``percent``) and
+        optionally ``suppressed``.
+    reference : float or str, optional
+        A float draws one dashed line across every row (e.g. one national figure); a column name
+        draws each row's own reference as a short tick on that row (e.g. each indicator's national
+        figure), so no row is read against another row's reference.
+    pooled : dict, optional
+        ``estimate``, ``lower``, ``upper`` (and optional ``label``) of a pooled diamond at the bottom.
+    withheld : str, optional
+        Keep rows that are suppressed or have no estimate in their place, labelled, with this text
+        (e.g. ``"[c]"``) where the point would be; by default such rows are left out.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"site_id": ["a", "b"], "estimate": [0.4, 0.6], "lower": [0.3, 0.5], "upper": [0.5, 0.7]})
+    >>> ax = forest_plot(d)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['a', 'b']
     """
     ax = _ax(ax)
-    d = _visible(data).dropna(subset=[estimate]).reset_index(drop=True)
+    if withheld is None:
+        d = _visible(data).dropna(subset=[estimate]).reset_index(drop=True)
+    else:
+        d = data.reset_index(drop=True)
+    hidden = d[estimate].isna()
+    if "suppressed" in d.columns:
+        hidden |= d["suppressed"].fillna(False).astype(bool)
     scale = 100 if percent else 1
     ypos = np.arange(len(d))[::-1] + (1.5 if pooled else 0)
-    ax.errorbar(d[estimate] * scale, ypos, xerr=interval_errors(d[estimate], d[lower], d[upper], scale),
+    shown = d.loc[~hidden]
+    ax.errorbar(shown[estimate] * scale, ypos[~hidden.to_numpy()], xerr=interval_errors(shown[estimate], shown[lower], shown[upper], scale),
                 fmt="o", color=kwargs.pop("color", "#08519c"), ecolor="#6baed6", capsize=3, markersize=5, **kwargs)
     ticks = list(ypos)
     ticklabels = [(labels or {}).get(v, v) for v in d[y].astype(str)]
+    if withheld is not None:
+        for yi in ypos[hidden.to_numpy()]:
+            ax.text(0.01, yi, withheld, transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#444444")
     if pooled:
         e, lo, hi = (pooled[k] * scale for k in ("estimate", "lower", "upper"))
         ax.fill([lo, e, hi, e], [0, 0.3, 0, -0.3], color="#252525")
         ticks.append(0)
         ticklabels.append(pooled.get("label", "pooled"))
-    if reference is not None:
+    if isinstance(reference, str):
+        ref = pd.to_numeric(d[reference], errors="coerce").to_numpy(float)
+        has = ~np.isnan(ref)
+        ax.scatter(ref[has] * scale, ypos[has], marker="|", s=260, linewidths=2, color="#d94801", label=reference_label, zorder=3)
+        # Below the axes: a legend key drawn inside could be read as a row's reference.
+        below = 0.6 / max(ax.get_window_extent().height / ax.figure.dpi, 0.5)  # about 0.6 inch under the axis
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), frameon=False, fontsize=8)
+    elif reference is not None:
         ax.axvline(reference * scale, color="#d94801", linestyle="--", linewidth=1, label=reference_label)
         ax.legend(loc="lower right", frameon=False, fontsize=8)
     ax.set_yticks(ticks)
@@ -303,15 +450,58 @@ def funnel_plot(
     value = d[numerator] / d[denominator] * scale
     colours = np.where(d[label].isin(highlight), "#d7301f", "#08519c") if (highlight is not None and label) else "#08519c"
     ax.scatter(d[denominator], value, color=colours, zorder=3, **kwargs)
-    if label:
-        for x, v, name in zip(d[denominator], value, d[label]):
-            ax.annotate(str(name), (x, v), textcoords="offset points", xytext=(4, 3), fontsize=7)
     ax.set_xlim(0, lim["population"].max())
     ax.set_ylim(0, scale)
+    if label:
+        _label_points(ax, d[denominator].to_numpy(float), value.to_numpy(float), [str(v) for v in d[label]], fontsize=7)
     ax.set_xlabel("denominator (respondents)")
     ax.set_ylabel("%" if percent else "proportion")
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     sns.despine(ax=ax)
+    return ax
+
+
+def _free_spot(placed, x0, y0, w, h, step, pt):
+    """The first height from ``y0`` (moving up for ``step`` 1, down for -1) where a ``w`` x ``h``
+    box at ``x0`` overlaps none of the ``placed`` boxes."""
+    moved = True
+    while moved:
+        moved = False
+        for (a0, b0, a1, b1) in placed:
+            if x0 < a1 and x0 + w > a0 and y0 < b1 and y0 + h > b0:
+                y0 = b1 + pt if step > 0 else b0 - h - pt
+                moved = True
+    return y0
+
+
+def _label_points(ax, x, y, names, fontsize=7):
+    """Label points without labels overlapping: each label starts beside its point and is moved
+    up (in display space) past any label already placed that it would cover, with a thin leader
+    line when moved."""
+    fig = ax.figure
+    fig.canvas.draw()  # positions in display space need a laid-out figure
+    renderer = fig.canvas.get_renderer()
+    to_disp = ax.transData.transform
+    from_disp = ax.transData.inverted().transform
+    order = np.argsort(y, kind="stable")
+    placed = []  # bounding boxes (x0, y0, x1, y1) in display pixels
+    pt = fig.dpi / 72
+    for i in order:
+        px, py = to_disp((x[i], y[i]))
+        t = ax.text(0, 0, names[i], fontsize=fontsize)
+        bb = t.get_window_extent(renderer)
+        w, h = bb.width, bb.height
+        top = ax.get_window_extent(renderer).y1
+        x0 = px + 4 * pt
+        y0 = _free_spot(placed, x0, py + 2 * pt, w, h, step=1, pt=pt)
+        if y0 + h > top:  # no room above inside the axes: look below the point instead
+            y0 = _free_spot(placed, x0, py - h - 2 * pt, w, h, step=-1, pt=pt)
+        placed.append((x0, y0, x0 + w, y0 + h))
+        tx, ty = from_disp((x0, y0))
+        t.set_position((tx, ty))
+        t.set_va("bottom")
+        if abs(y0 - (py + 2 * pt)) > 1:
+            ax.plot([x[i], tx], [y[i], ty], color="#969696", linewidth=0.5, zorder=1)
     return ax
 
 
@@ -342,12 +532,20 @@ SPC_COLOURS = {
     "special_cause_neutral_low": "#361475",
 }
 
+#: Point shapes, so that colour is never the only cue (improvement up-triangle, concern down-triangle).
+SPC_MARKERS = {"common_cause": "o", "special_cause_improvement": "^", "special_cause_concern": "v",
+               "special_cause_neutral_high": "s", "special_cause_neutral_low": "s"}
+SPC_LABELS = {"common_cause": "common cause", "special_cause_improvement": "special cause: improvement",
+              "special_cause_concern": "special cause: concern", "special_cause_neutral_high": "special cause: higher",
+              "special_cause_neutral_low": "special cause: lower"}
+
 
 def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", start=None, title: str | None = None,
               verdict: str | None = None, ax=None, **kwargs):
     """Draw an XmR chart (output of :func:`homekit.spc.xmr`) in the Making Data Count style.
 
-    Points are grey for common cause, blue for special cause improvement, orange for concern;
+    Points are grey circles for common cause, blue up-triangles for special cause improvement,
+    orange down-triangles for concern (shape and legend as well as colour);
     the mean is a solid line and the process limits dashed, per segment. ``start`` marks an
     intervention (a vertical line at that ``x``); ``verdict`` is written in the corner as the text
     equivalent of the variation icon.
@@ -356,7 +554,11 @@ def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", s
     d = data.reset_index(drop=True)
     pos = np.arange(len(d))
     ax.plot(pos, d[y], color="#7B7D7D", linewidth=1, zorder=1)
-    ax.scatter(pos, d[y], c=[SPC_COLOURS[t] for t in d["point_type"]], s=22, zorder=2, **kwargs)
+    for kind in SPC_COLOURS:
+        sel = (d["point_type"] == kind).to_numpy()
+        if sel.any():
+            ax.scatter(pos[sel], d.loc[sel, y], color=SPC_COLOURS[kind], marker=SPC_MARKERS[kind], s=30, zorder=2,
+                       label=SPC_LABELS[kind], **kwargs)
     for _, seg in d.groupby("segment"):
         i = seg.index.to_numpy()
         ax.plot(i, seg["mean"], color="black", linewidth=1)
@@ -376,6 +578,7 @@ def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", s
                 fontsize=8, color="white", bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": colour})
     if title:
         ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncol=4, frameon=False, fontsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax

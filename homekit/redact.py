@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["redact", "find_personal", "approved_quotes", "redact_check", "Finding", "PATTERNS"]
+__all__ = ["redact", "find_personal", "find_leaks", "approved_quotes", "redact_check", "Finding", "PATTERNS", "LEAK_PATTERNS"]
 
 MARK = "[redacted]"
 
@@ -69,6 +69,21 @@ NAME_PATTERNS = {
     # A common first name, optionally with an initial and the surname after it.
     "first name": re.compile(r"\b(?:" + "|".join(FIRST_NAMES) + r")\b(?:\s+(?:[A-Z]\.\s*)?" + _NAME + r")?"),
 }
+
+
+#: What must never reach a reader: Python warnings and tracebacks, and file paths of the machine
+#: that ran the report (they show folder and user names).
+LEAK_PATTERNS = {
+    "traceback": re.compile(r"Traceback \(most recent call last\)|^\s*File \"[^\"]+\", line \d+", re.MULTILINE),
+    "warning": re.compile(r"\b[A-Z][A-Za-z]*Warning\b:"),
+    "file path": re.compile(r"(?<![\w/.])(?:/(?:home|Users|tmp|var|opt|usr|root|srv|mnt|private|work)/[^\s\"'<>]+"
+                            r"|[A-Za-z]:\\[^\s\"'<>]+|site-packages/[^\s\"'<>]+)"),
+}
+
+
+def find_leaks(text: str) -> list[tuple[str, str]]:
+    """Every (kind, match) of a warning, traceback or file path in ``text``."""
+    return [(kind, m.group(0)) for kind, pat in LEAK_PATTERNS.items() for m in pat.finditer(text)]
 
 
 def _name_pattern(names) -> re.Pattern | None:
@@ -162,9 +177,10 @@ def _strip_noise(text: str) -> str:
 
 
 def redact_check(output_dir: str | os.PathLike, *, data_dir: str | os.PathLike | None = None, names=None) -> list[Finding]:
-    """Scan every file under ``output_dir`` for personal data and raw rows.
+    """Scan every file under ``output_dir`` for personal data, raw rows and leaks.
 
-    Looks for e-mail addresses, phone numbers, NHS numbers, postcodes and listed names; with
+    Looks for e-mail addresses, phone numbers, NHS numbers, postcodes, listed names, Python
+    warnings, tracebacks and file paths (:data:`LEAK_PATTERNS`); with
     ``data_dir`` also for free text that must never be published (survey comments and quotes not
     approved) and for raw rows (three or more identifying cells of one input row together).
     Returns every finding (empty when the folder is clean).
@@ -205,6 +221,8 @@ def redact_check(output_dir: str | os.PathLike, *, data_dir: str | os.PathLike |
                     # unless they pass the NHS modulus 11 check.
                     if not _nhs_checksum_ok(match):
                         continue
+                findings.append(Finding(rel, kind, match))
+            for kind, match in find_leaks(text):
                 findings.append(Finding(rel, kind, match))
             for kind, t in forbidden:
                 if t in text and t not in approved:

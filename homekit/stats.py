@@ -20,6 +20,8 @@ columns ``estimate, lower, upper, numerator, denominator, method``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
@@ -42,6 +44,8 @@ __all__ = [
     "welch_difference",
     "interval_verdict",
     "trend_test",
+    "proportions_differ",
+    "stratified_difference",
 ]
 
 _PROPORTION_METHODS = {"wilson": "wilson", "exact": "beta", "clopper-pearson": "beta"}
@@ -457,7 +461,11 @@ def pool_proportions(numerator, denominator, *, confidence: float = 0.95) -> pd.
         row = {**base, "estimate": expit(est), "lower": expit(est - z * se), "upper": expit(est + z * se), "tau2": 0.0,
                "i2": 0.0, "q": 0.0, "p_heterogeneity": np.nan, "fixed_estimate": expit(est)}
         return pd.DataFrame([row])
-    res = combine_effects(eff, var, method_re="dl", alpha=1 - confidence)
+    with warnings.catch_warnings():
+        # statsmodels also computes a WLS-scaled random-effects variance (not used here), whose
+        # square root warns when Q < k - 1 (no heterogeneity beyond chance).
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = combine_effects(eff, var, method_re="dl", alpha=1 - confidence)
     q = float(res.q)
     tau2 = max(0.0, float(res.tau2))
     w = 1 / (var + tau2)
@@ -676,4 +684,78 @@ def trend_test(numerator, denominator, scores=None) -> dict:
     chi2 = float(num**2 / denom)
     pv = float(_st.chi2.sf(chi2, 1))
     out.update(chi2=chi2, p_value=pv, direction="no significant change" if pv >= 0.05 else ("increasing" if num > 0 else "decreasing"))
+    return out
+
+
+def proportions_differ(numerator, denominator, *, min_expected: float = 5.0, seed: int = 20170101) -> dict:
+    """Do k proportions differ? A test of homogeneity of the k x 2 table (yes, no) per unit.
+
+    Pearson's chi-square without continuity correction (scipy ``chi2_contingency``) when every
+    expected count is at least ``min_expected``; otherwise Fisher's exact test (exact for two
+    units, a Monte Carlo estimate over 9,999 tables with fixed marginals and a fixed seed for more).
+    Units with a zero base are left out.
+
+    Returns
+    -------
+    dict
+        ``test`` (name), ``statistic`` (chi-square, or the odds ratio / table probability for
+        Fisher), ``dof``, ``p_val``, ``cramer`` (Cramer's V), ``units`` and ``n``; and Pearson's
+        ``chi2`` with its ``chi2_p`` whichever test was chosen.
+
+    Examples
+    --------
+    >>> r = proportions_differ([70, 10], [100, 100])
+    >>> r["test"], r["dof"], round(r["statistic"], 1)
+    ('Pearson chi-square', 1, 75.0)
+    """
+    num = np.asarray(numerator, float)
+    den = np.asarray(denominator, float)
+    keep = den > 0
+    table = np.column_stack([num[keep], den[keep] - num[keep]]).astype(np.int64)
+    out = {"test": "not tested", "statistic": np.nan, "dof": 0, "p_val": np.nan, "cramer": np.nan,
+           "units": int(keep.sum()), "n": int(table.sum()), "chi2": np.nan, "chi2_p": np.nan}
+    if table.shape[0] < 2 or (table.sum(axis=0) == 0).any():
+        return out
+    chi2, p, dof, expected = _st.chi2_contingency(table, correction=False)
+    out.update(dof=int(dof), cramer=float(np.sqrt(chi2 / table.sum())), chi2=float(chi2), chi2_p=float(p))  # min(k, 2) - 1 = 1
+    if (expected >= min_expected).all():
+        out.update(test="Pearson chi-square", statistic=float(chi2), p_val=float(p))
+    elif table.shape[0] == 2:
+        res = _st.fisher_exact(table)
+        out.update(test="Fisher's exact test", statistic=float(res.statistic), p_val=float(res.pvalue))
+    else:
+        res = _st.fisher_exact(table, method=_st.MonteCarloMethod(n_resamples=9999, rng=np.random.default_rng(seed)))
+        out.update(test="Fisher's exact test (Monte Carlo)", statistic=float(res.statistic), p_val=float(res.pvalue))
+    return out
+
+
+def stratified_difference(tables) -> dict:
+    """Cochran-Mantel-Haenszel test that two groups differ, stratified by a third variable.
+
+    ``tables`` is a sequence of 2 x 2 tables ``[[a_yes, a_no], [b_yes, b_no]]``, one per stratum
+    (statsmodels ``StratifiedTable``; strata with an empty row are left out).
+
+    Returns
+    -------
+    dict
+        ``statistic`` (CMH chi-square, with continuity correction), ``p_val``, ``odds_ratio``
+        (Mantel-Haenszel pooled), ``strata``.
+
+    Examples
+    --------
+    >>> r = stratified_difference([[[35, 15], [5, 45]], [[36, 14], [6, 44]]])
+    >>> r["p_val"] < 0.001, r["strata"]
+    (True, 2)
+    """
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    kept = [np.asarray(t, float) for t in tables]
+    kept = [t for t in kept if t.shape == (2, 2) and (t.sum(axis=1) > 0).all()]
+    out = {"statistic": np.nan, "p_val": np.nan, "odds_ratio": np.nan, "strata": len(kept)}
+    if not kept:
+        return out
+    st = StratifiedTable([t for t in kept])
+    res = st.test_null_odds(correction=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out.update(statistic=float(res.statistic), p_val=float(res.pvalue), odds_ratio=float(st.oddsratio_pooled))
     return out

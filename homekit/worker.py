@@ -79,17 +79,14 @@ def notebook_path(name: str) -> str:
 
 
 def to_html(notebook: str | os.PathLike, html_path: str | os.PathLike, title: str) -> None:
-    """Convert an executed notebook to HTML without code, prompts, parameters or output cells."""
+    """Write the published, self-contained HTML of an executed notebook: its sections' outputs
+    only (no code, parameters, printed text, warnings or errors); see :mod:`homekit.report.html`."""
     import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    from .report.html import notebook_to_html
 
     nb = nbformat.read(str(notebook), as_version=4)
-    remove = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "outputs", RESET_TAG, CODE_TAG})
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    exporter.register_preprocessor(remove, enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    Path(html_path).write_text(body, encoding="utf-8")
+    Path(html_path).write_text(notebook_to_html(nb, title), encoding="utf-8")
 
 
 def is_kernel_start_failure(exc: BaseException) -> bool:

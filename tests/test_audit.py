@@ -284,3 +284,21 @@ def test_mean_to_one_decimal_still_gives_the_base(tmp_path):
     assert [(f.low, f.high, f.attack) for f in hit] == [(11, 11, "mean and interval inversion")]
     # every count in the file is a multiple of 5: the file rounds them, and 11 is exact
     assert hit[0].rule == "exact count where counts are rounded to 5"
+
+
+def test_change_file_read_at_each_kind_of_figure_precision(tmp_path):
+    # change.csv mixes proportions (4 decimals) and means (2 decimals) in one column; a mean of
+    # 3.15 read as 3.1500 +- 0.00005 would fit no whole sum for 26 answers (81.9), while at
+    # 2 decimals the distributions (0,6,10,10), (1,3,13,9), (2,0,16,8) fit (brute force, by hand:
+    # sums 82, 82, 82 over 26 = 3.1538).
+    hist_header = HEADER + ",period"
+    write(tmp_path, "sites/a", ["a,gp_likert_mean,trust_asc,,26,3.15,2.84,3.47,Student's t,false,2019",
+                                "a,gp_likert_mean,trust_asc,,20,3.15,2.88,3.42,Student's t,false,2013",
+                                derived("a", "gp_trust_asc", "", 22, 26) + ",2019",
+                                derived("a", "gp_trust_asc", "", 15, 20) + ",2013"], name="history.csv", header=hist_header)
+    change_header = "site_id,indicator,group,from_period,to_period,from_estimate,to_estimate,difference,lower,upper,p_value,method,verdict,suppressed"
+    write(tmp_path, "sites/a", ["a,gp_likert_mean,trust_asc,2013,2019,3.15,3.15,0,-0.4033,0.4033,1,Welch t (unequal variances),no significant change,false",
+                                "a,gp_trust_asc,,2013,2019,0.75,0.8462,0.0962,-0.1389,0.3376,0.42,Newcombe hybrid score,no significant change,false"],
+          name="change.csv", header=change_header)
+    result = audit(tmp_path, policy=POLICY)
+    assert not [n for n in result.notes if "gp_likert_mean" in n], result.notes

@@ -1,6 +1,7 @@
 """Disclosure control: small counts, small bases, complements, rounding, secondary suppression,
 and a batch where one site has only six GP responses."""
 
+import json
 import math
 import re
 
@@ -111,12 +112,14 @@ def test_attack_subgroup_difference_twelve_and_eight():
     rows = _rows([
         {"indicator": "gp_trust_asc", "group": "", "numerator": 15, "denominator": 20},
         {"indicator": "gp_trust_asc", "group": "role:partner", "numerator": 10, "denominator": 12},
+        {"indicator": "gp_trust_asc", "group": "wave:1", "numerator": 15, "denominator": 20},  # another breakdown: its own table
         {"indicator": "gp_trust_asc", "group": "role:salaried", "numerator": 5, "denominator": 8},
     ])
     out = disclose_indicators(rows, DisclosureRules()).set_index("group")
     assert out.loc["role:salaried", "suppressed"]  # 8 < 11
     assert out.loc["role:partner", "suppressed"]  # else 20 - 12 = the 8
     assert not out.loc["", "suppressed"]  # the site keeps its headline
+    assert not out.loc["wave:1", "suppressed"]
 
 
 def test_attack_professions_and_roll_up():
@@ -240,6 +243,14 @@ def test_attack_national_minus_sites():
     assert (out["numerator"], out["denominator"], out["estimate"]) == (15, 40, 0.375)
 
 
+def test_gating_twice_changes_nothing():
+    df = _rows([{"indicator": "op_most_influential", "group": g, "numerator": n, "denominator": 40}
+                for g, n in {"GP": 20, "Family": 14, "Social worker": 3, "Hospital staff": 3}.items()])
+    once = disclose_indicators(df, DisclosureRules())
+    twice = disclose_indicators(once, DisclosureRules())
+    pd.testing.assert_frame_equal(once, twice)
+
+
 def test_national_exact_when_set():
     df = _rows([{"indicator": "op_planned_ahead", "numerator": 3, "denominator": 6}])
     out = disclose_indicators(df, disclosure.UNRESTRICTED).iloc[0]
@@ -249,7 +260,7 @@ def test_national_exact_when_set():
 def test_publish_count_and_tables():
     rules = DisclosureRules()
     assert [publish_count(n, rules) for n in (0, 1, 7, 8, 12, 1234)] == ["0", "[c]", "[c]", "10", "10", "1,235"]
-    assert publish_count(3, rules, "professional") == "3"
+    assert [publish_count(n, rules, "professional") for n in (3, 10, 11, 23)] == ["[c]", "[c]", "11", "23"]  # groups of respondents
     t = pd.DataFrame({"a": [10, 3, 0, 3], "b": [20, 30, 40, 2], "c": [9, 12, 2, 30]})
     shown = disclose_counts(t, rules)
     assert shown.loc[1, "a"] == "[c]" and shown.loc[1, "c"] == "[c]"  # secondary: next smallest in the row
@@ -403,3 +414,75 @@ def test_risk_framing_declared_as_one_partition():
     assert names.count("comms risk framing") == 1
     t = tables[names.index("comms risk framing")]
     assert sorted(t.parts) == [0, 1, 2] and t.total is None
+
+
+def test_no_figure_computed_before_the_gate_reaches_any_output(shrunk_run, example_dir):
+    """Search every file a run wrote for the exact (pre-gate) estimates of rows the gate rounded."""
+    import homekit
+    from homekit.indicators import compute_indicators
+
+    from homekit.loaders import Dataset
+
+    out = shrunk_run.output_dir
+    data = homekit.load_data_dir(example_dir)  # the people's data of the run are the example's
+    two = Dataset(data.data_dir, {k: v[v.site_id.isin(["barnsley", "wiltshire"])] for k, v in data.tables.items()}, data.sources)
+    raw = pd.concat([compute_indicators(data.site("wiltshire")), compute_indicators(two, level="national")])
+    people = raw[raw.indicator.str.startswith(("op_", "case_", "flow_", "interview_")) & (raw.method == "Wilson")]
+    exact = {f"{v:.6f}"[:7] for v in people.estimate.dropna() if abs(v * 1e4 - round(v * 1e4)) > 1e-3}
+    exact |= {f"{100 * v:.2f}" for v in people.estimate.dropna() if abs(v * 1e4 - round(v * 1e4)) > 1e-3}
+    assert exact
+    found = []
+    for path in list((out / "sites" / "wiltshire").rglob("*")) + list((out / "national").rglob("*")):
+        if path.suffix not in (".csv", ".html", ".ipynb"):
+            continue
+        text = path.read_text(errors="replace")
+        if path.suffix == ".ipynb":  # what the notebook shows: its cells and outputs (not run timings)
+            nb = json.loads(text)
+            text = json.dumps([(c.get("source"), [{k: v for k, v in o.items() if k != "metadata"} for o in c.get("outputs", [])])
+                               for c in nb["cells"]])
+        text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\\n]+", " ", text)
+        text = re.sub(r'"image/png": "[^"]*"', " ", text)
+        found += [(path.name, e) for e in exact if re.search(rf"(?<![\d.]){re.escape(e)}\d", text)]
+    assert not found, found[:10]
+
+
+def test_site_of_twenty_gps_shows_headlines_and_likert_chart(example_dir):
+    from homekit.report import SiteReport
+
+    r = SiteReport.open("barnsley", data_dir=str(example_dir))
+    block = r.gp_relationships()
+    assert "[c]" not in " ".join(block.table["this site (95% CI)"])
+    assert not any("Not drawn" in n for n in block.notes)
+    assert not block.table["national"].str.contains(r"\.\d{3}").any()  # national as published, not exact
+
+
+def test_likert_chart_reads_only_published_rows():
+    from homekit.report import published_distribution
+
+    df = _rows([
+        {"indicator": "op_likert_top2", "group": "trust_gp_advice", "numerator": 27, "denominator": 41},
+        {"indicator": "op_likert_bottom2", "group": "trust_gp_advice", "numerator": 14, "denominator": 41},
+        {"indicator": "op_likert_missing", "group": "trust_gp_advice", "numerator": 3, "denominator": 44},
+    ])
+    gated = disclose_indicators(df, DisclosureRules())
+    d = published_distribution(gated, "op_", ["trust_gp_advice"], "agree4").set_index("level")["count"]
+    # 27 -> 25, 14 -> 15 of 41 -> 40; the missing 3 is withheld (-1 is written as [c])
+    assert d.to_dict() == {"Disagree": 15, "Agree": 25, "blank": -1}
+
+
+def test_attack_change_minus_rounds():
+    """A change is derived from the two published rounds: change minus a round gives back only the other published round."""
+    raw = pd.DataFrame({"site_id": "a", "indicator": "op_planned_ahead", "group": "", "period": ["2013", "2019", "2013", "2019"],
+                        "numerator": [11.0, 27.0, 3.0, 20.0], "denominator": [42.0, 44.0, 41.0, 40.0], "lower": 0.0, "upper": 1.0,
+                        "method": "Wilson"})
+    raw["estimate"] = raw.numerator / raw.denominator
+    raw.loc[2:, "indicator"] = "op_influenced_by_gp"
+    hist = disclose_indicators(raw, DisclosureRules())
+    out = disclosure.disclose_change(hist, rules=DisclosureRules()).set_index("indicator")
+    # published rounds: 10/40 = 0.25 and 25/45 = 0.5556; the change is their difference, not 27/44 - 11/42 = 0.3517
+    assert (out.loc["op_planned_ahead", "from_estimate"], out.loc["op_planned_ahead", "to_estimate"]) == (0.25, 0.5556)
+    assert out.loc["op_planned_ahead", "difference"] == 0.3056
+    assert out.loc["op_planned_ahead", "verdict"] == "improved"  # planning ahead: higher is better
+    # 3 of 41 in 2013 is withheld, so is the change (else change minus 2019 would give it back)
+    assert out.loc["op_influenced_by_gp", "suppressed"] and np.isnan(out.loc["op_influenced_by_gp", "difference"])
+    assert out.loc["op_influenced_by_gp", "verdict"] == "not compared"

@@ -98,9 +98,36 @@ def test_case_reviews_near_published(example_dir):
     assert less.mean() > 0.8  # "almost always at a lower level of cost"
     suit = c[c.reablement_suitable != ""].groupby("team").reablement_suitable.apply(lambda s: (s == "Yes").mean())
     assert abs(suit.max() - 0.70) <= 0.03 and abs(suit.min() - 0.10) <= 0.03
-    hours = c[c.care_hours_start != ""]
+    # "undertaking a review two weeks after the care package began indicated that a third of
+    # recipients no longer needed the amount of care": packages reviewed within 14 days
+    hours = c[(c.care_hours_start != "") & (c.review_interval_days != "")]
     fell = hours.care_hours_after_review.astype(float) < hours.care_hours_start.astype(float)
-    assert abs(fell.mean() - 1 / 3) <= 0.03
+    early = hours.review_interval_days.astype(int) <= 14
+    assert abs(fell[early].mean() - 1 / 3) <= 0.03 and early.sum() >= 100
+    assert fell[~early].mean() < fell[early].mean() - 0.1  # later reviews found less to reduce
+
+
+def test_case_review_practice_findings(example_dir):
+    """LGA/Newton 2017 practice findings, counted by hand from the exported text."""
+    c = read(example_dir, "case_reviews")
+    # "only 10% of people who went from short-term medical care to long-term residential care
+    # should have done so" (one area: Birmingham)
+    moved = c[(c.prior_setting == "short_term_medical") & c.actual_pathway.isin(["residential_care", "nursing_care"])]
+    assert set(moved.site_id) == {"birmingham"} and len(moved) >= 80
+    assert abs((moved.ideal_pathway == moved.actual_pathway).mean() - 0.10) <= 0.02
+    # "one team judged 70% of discharges suitable for reablement, another team just 10% - and
+    # that didn't change when the populations were reversed": the same shares in each caseload
+    w = c[c.reablement_suitable != ""]
+    cell = w.groupby(["team", "caseload"]).reablement_suitable.apply(lambda s: (s == "Yes").mean())
+    assert len(cell) == 4
+    for caseload in ("North population", "South population"):
+        assert abs(cell[("North locality", caseload)] - 0.70) <= 0.02
+        assert abs(cell[("South locality", caseload)] - 0.10) <= 0.02
+    # delays: 35% social care, 65% health among the delays attributed to a system
+    system = c.delay_reason.map({"awaiting_care_package": "sc", "awaiting_care_home": "sc", "awaiting_assessment": "h",
+                                 "awaiting_intermediate_care": "h", "clinical": "h"}).dropna()
+    assert abs((system == "sc").mean() - 0.35) <= 0.03 and len(system) >= 300
+    assert c.loc[c.delay_reason != "", "decision_point"].eq("discharge").all()
 
 
 def test_lowest_relationships_are_asc_gp_and_discharge_asc(example_dir):

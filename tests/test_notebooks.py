@@ -80,7 +80,10 @@ def test_code_pointers_stay_out_of_the_published_html(tmp_path):
     nb = nbformat.v4.new_notebook()
     md = nbformat.v4.new_markdown_cell("*Code:* `homekit.report.gp.perception_gap`")
     md.metadata["tags"] = ["homekit-code"]
-    nb.cells = [nbformat.v4.new_markdown_cell("A service GPs do not know about is as good as missing."), md]
+    # A section's output is published; the notebook's own markdown (pointers included) is not.
+    out = nbformat.v4.new_code_cell("section()")
+    out.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>A service GPs do not know about is as good as missing.</p>"})]
+    nb.cells = [md, out]
     nbformat.write(nb, tmp_path / "x.ipynb")
     to_html(tmp_path / "x.ipynb", tmp_path / "x.html", "x")
     html = (tmp_path / "x.html").read_text()

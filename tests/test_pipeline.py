@@ -34,8 +34,10 @@ def broken_parameters(tmp_path_factory):
 @pytest.fixture(scope="module")
 def batch(example_dir, broken_parameters, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
+    kept = tmp_path_factory.mktemp("notebooks")
     result = pipeline.run(example_dir, out, sites=["barnsley", "wiltshire", "croydon"], jobs=2, timeout=600,
-                          parameters_dir=broken_parameters, progress=False)
+                          parameters_dir=broken_parameters, progress=False, notebooks_dir=kept)
+    result.kept_notebooks = kept
     return result
 
 
@@ -44,7 +46,9 @@ def test_broken_site_fails_alone(batch):
     assert status == {"barnsley": "ok", "wiltshire": "ok", "croydon": "failed"}
     croydon = next(s for s in batch.sites if s.site_id == "croydon")
     assert "instruments" in croydon.error
-    assert (batch.output_dir / "sites" / "croydon" / "site_analysis.ipynb").exists()  # executed notebook kept
+    # Executed notebooks are not published (README): none in the output folder, kept where asked.
+    assert not list(batch.output_dir.rglob("*.ipynb"))
+    assert (batch.kept_notebooks / "croydon.ipynb").exists() and (batch.kept_notebooks / "barnsley.ipynb").exists()
     assert batch.national.status == "ok"
     assert batch.exit_code == 1
     manifest = json.loads((batch.output_dir / "manifest.json").read_text())
@@ -87,6 +91,43 @@ def test_html_has_figures_and_no_code(batch):
         assert "report.provenance()" not in html and "data_slice" not in html
     site = (batch.output_dir / "sites" / "barnsley" / "report.html").read_text()
     assert "Provenance" in site and "Barnsley" in site
+
+
+def _links(page: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    found = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend(v or "" for k, v in attrs if k in ("src", "href", "srcset", "data", "poster", "action"))
+
+    P().feed(page)
+    return found
+
+
+@pytest.mark.parametrize("where", ["sites/barnsley", "sites/wiltshire", "national"])
+def test_html_is_self_contained_printable_and_accessible(batch, where):
+    import re
+
+    page = (batch.output_dir / where / "report.html").read_text()
+    links = _links(page)
+    assert links, "the check must see the figures"
+    for v in links:
+        assert v.startswith(("data:image/png;base64,", "#")), v  # nothing from the network, no file path
+    assert "<script" not in page and "<link" not in page and "@import" not in page and "url(" not in page
+    assert "require" not in page.lower() and "mathjax" not in page.lower()
+    # Printed to PDF: each section starts a page.
+    assert "@media print" in page and "break-before:page" in page
+    # Headings in order: one h1, and no level skipped.
+    levels = [int(h) for h in re.findall(r"<h([1-6])\b", page)]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+    # Every image has a text alternative.
+    imgs = re.findall(r"<img\b[^>]*>", page)
+    assert imgs and all(re.search(r'alt="[^"]{20,}"', i) for i in imgs)
+    # No printed text, warning or traceback reaches the page.
+    assert "Warning" not in page and "Traceback" not in page
 
 
 def test_xlsx_summary_written(batch):

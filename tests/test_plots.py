@@ -108,6 +108,7 @@ def test_likert_bars_on_raw_answers_by_group():
     answers = pd.Categorical(["Strongly disagree", "Disagree", "Agree", "Agree", None, "Disagree", "Strongly agree",
                               "Strongly agree", "Strongly agree"], categories=LEVELS, ordered=True)
     raw = pd.DataFrame({"gp_role": ["Partner"] * 5 + ["Locum"] * 4, "trust_asc": answers})
+    plt.close("all")  # a fresh current figure: likert_bars draws on plt.gca() without an ax
     ax = plots.likert_bars(raw, y="trust_asc", by="gp_role")
     widths = {}
     for bar in ax.patches:
@@ -163,4 +164,37 @@ def test_share_bars_and_prioritisation_chart():
     # x and y share the cell (ease 3, impact 4): stacked 0.2 apart around it, never on top of each other.
     assert sorted(offsets) == [(3.0, 3.9), (3.0, 4.1), (5.0, 2.0)]
     assert sorted(_texts(a2)) == ["x", "y", "z"]
+    plt.close(fig)
+
+
+def test_diverging_bars_draws_published_shares_on_their_own_row():
+    # Factor "a": group x 30% No / 70% Yes, group y withheld; factor "b": group x 60% / 40%.
+    d = pd.DataFrame({
+        "factor": ["a"] * 4 + ["b"] * 2,
+        "grp": ["x", "x", "y", "y", "x", "x"],
+        "level": ["No", "Yes"] * 3,
+        "estimate": [0.3, 0.7, None, None, 0.6, 0.4],
+        "suppressed": [False, False, True, True, False, False],
+    })
+    fig, ax = plt.subplots()
+    out = plots.diverging_bars(d, y="factor", hue="grp", level_order=["No", "Yes"], labels={"a": "Factor A", "b": "Factor B"},
+                               hue_labels={"x": "Group X", "y": "Group Y"}, ax=ax)
+    assert out is ax
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["Group X", "Group Y", "Group X"]  # a: x, y; b: x
+    bars = [(p.get_y() + p.get_height() / 2, p.get_x(), p.get_width()) for p in ax.patches if p.get_width() > 0]
+    ys = sorted({round(b[0], 6) for b in bars})
+    assert len(ys) == 2  # two bars drawn: a|x and b|x; a|y is withheld
+    # Two levels: No drawn left of zero, Yes right of it, widths the shares in %.
+    a_x = sorted((b for b in bars if abs(b[0] - max(ys)) < 1e-9), key=lambda b: b[1])
+    assert [(round(x, 6), round(w, 6)) for _, x, w in a_x] == [(-30, 30), (0, 70)]
+    b_x = sorted((b for b in bars if abs(b[0] - min(ys)) < 1e-9), key=lambda b: b[1])
+    assert [(round(x, 6), round(w, 6)) for _, x, w in b_x] == [(-60, 60), (0, 40)]
+    # The withheld bar reads [c] on its own row; the cluster headers name the factors.
+    texts = {t.get_text(): t.get_position()[1] for t in ax.texts}
+    assert "[c]" in texts and "Factor A" in texts and "Factor B" in texts
+    y_tick_positions = [t.get_position()[1] for t in ax.get_yticklabels()]
+    assert texts["[c]"] == pytest.approx(y_tick_positions[1])
+    assert texts["Factor A"] > y_tick_positions[0] > texts["Factor B"] > y_tick_positions[2]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["No", "Yes"]
     plt.close(fig)

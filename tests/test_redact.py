@@ -99,7 +99,14 @@ def test_redact_check_passes_on_outputs(planted_run):
     assert EMAIL not in html and UNAPPROVED not in html
 
 
-@pytest.mark.parametrize("planted", [EMAIL, PHONE, NHS, UNAPPROVED, "gp0001"])
+LEAKS = [
+    "/srv/homekit/.venv/lib/python3.11/site-packages/pingouin/effsize.py:841: RuntimeWarning: divide by zero encountered",
+    "Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>",
+    "C:\\Users\\analyst\\data\\gp_survey.csv",
+]
+
+
+@pytest.mark.parametrize("planted", [EMAIL, PHONE, NHS, UNAPPROVED, "gp0001", *LEAKS])
 def test_redact_check_fails_on_doctored_output(planted_run, tmp_path, planted):
     data, out = planted_run
     doctored = tmp_path / "out"
@@ -109,3 +116,12 @@ def test_redact_check_fails_on_doctored_output(planted_run, tmp_path, planted):
     res = _check(doctored, data)
     assert res.returncode == 1
     assert "finding" in res.stdout
+
+
+def test_no_warning_traceback_or_path_in_a_real_run(planted_run):
+    from homekit.redact import find_leaks
+
+    _, out = planted_run
+    for path in out.rglob("*"):
+        if path.suffix in (".html", ".csv", ".json"):
+            assert find_leaks(path.read_text(encoding="utf-8")) == [], path

@@ -10,6 +10,7 @@ import pytest
 import homekit
 from homekit.report import Block, NationalReport, SiteReport
 from homekit.report import _base
+from conftest import ROOT
 
 PKG = Path(homekit.__file__).parent
 
@@ -83,3 +84,253 @@ def test_a_new_section_is_one_function_and_one_entry():
     assert t.shout().reading == "Tiny says hello"
     assert t.nothing() is None
     assert [b.title for b in t.sections()] == ["Shout"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections built on the example data: read back what is drawn, as seaborn's tests do
+# ---------------------------------------------------------------------------------------------
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from homekit.instruments import SERVICE_NAMES  # noqa: E402
+from homekit.report import gp  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dataset(example_dir):
+    from homekit import load_data_dir
+
+    return load_data_dir(example_dir)
+
+
+@pytest.fixture(scope="module")
+def national(dataset):
+    from homekit.indicators import compute_indicators
+
+    return compute_indicators(dataset, level="national")
+
+
+def site_report(dataset, national, site_id="barnsley", **kw):
+    return SiteReport(site_id, dataset.site(site_id), national=national, sources=dataset.sources, **kw)
+
+
+def _points_by_label(ax):
+    """{tick label: x of the point drawn on that row} for the points of a forest plot."""
+    labels = {round(float(t), 6): lab.get_text() for t, lab in zip(ax.get_yticks(), ax.get_yticklabels())}
+    xy = ax.lines[0].get_xydata()  # errorbar's data line: one (x, y) per drawn point
+    return {labels[round(float(y), 6)]: float(x) for x, y in xy}
+
+
+def _figure(block):
+    """The figure of a block before it is rendered to PNG."""
+    assert block.figure is not None
+    return block.figure
+
+
+def test_perception_gap_points_sit_on_their_own_service(dataset, national):
+    r = site_report(dataset, national)
+    ind = r.indicators.copy()
+    # Withhold three services' awareness figures, as disclosure would at a small site.
+    hide = (ind.indicator == "gp_unaware_service") & ind.group.isin(["reablement", "intermediate_care", "day_care"])
+    ind.loc[hide, ["estimate", "lower", "upper"]] = np.nan
+    ind.loc[hide, "suppressed"] = True
+    r.indicators = ind
+    block = gp.perception_gap(r)
+    ax = _figure(block).axes[0]
+    drawn = _points_by_label(ax)
+    unaware = ind[(ind.indicator == "gp_unaware_service") & ~ind.suppressed].set_index("group")["estimate"]
+    expected = {SERVICE_NAMES[s]: 100 * v for s, v in unaware.items()}
+    assert drawn == pytest.approx(expected)
+    # The withheld services keep their row, marked [c], and have no point.
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    for s in ("reablement", "intermediate_care", "day_care"):
+        assert SERVICE_NAMES[s] in ticks and SERVICE_NAMES[s] not in drawn
+    n_hidden = int(((ind.indicator == "gp_unaware_service") & (ind.suppressed | ind.estimate.isna())).sum())
+    assert n_hidden >= 3 and [t.get_text() for t in ax.texts].count("[c]") == n_hidden
+    plt.close("all")
+
+
+def test_motivators_reference_ticks_belong_to_their_own_row(dataset, national):
+    r = site_report(dataset, national)
+    block = gp.motivators(r)
+    ax = _figure(block).axes[0]
+    labels = {round(float(t), 6): lab.get_text() for t, lab in zip(ax.get_yticks(), ax.get_yticklabels())}
+    refs = [c for c in ax.collections if c.get_label().startswith("national")]
+    assert len(refs) == 1 and not any(line.get_linestyle() == "--" for line in ax.lines)  # no line across all rows
+    by_row = {labels[round(float(y), 6)]: x for x, y in refs[0].get_offsets()}
+    pub = r.national_published  # the chart draws the national figures as published (after the gate)
+    nat = pub[pub.group == ""].set_index("indicator")["estimate"]
+    assert by_row["Fewer home visits"] == pytest.approx(100 * nat["gp_motivated_fewer_home_visits"])
+    assert by_row["Financial incentive"] == pytest.approx(100 * nat["gp_motivated_financial_incentive"])
+    plt.close("all")
+
+
+# ---------------------------------------------------------------------------------------------
+# Words that match the page
+# ---------------------------------------------------------------------------------------------
+
+import re  # noqa: E402
+
+from homekit.instruments import FLOW_METRICS, INDICATORS  # noqa: E402
+from homekit.report import comparison, flow, interviews, writers  # noqa: E402
+from homekit.report._format import estimate_text  # noqa: E402
+
+RAW = ["ddof1", "p_val", "a_rates_b", "b_rates_a", "High (0.001)", "Low (0.001)", "High (0.025)", "Low (0.025)", "0.000",
+       "verdict_text", "start_period", "_"]
+
+
+def _visible_text(block) -> str:
+    """What a reader reads in a block: its words and table cells, not its picture."""
+    html = re.sub(r'src="data:[^"]+"', "", block._repr_html_())
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_no_data_is_not_withheld():
+    assert estimate_text(None) == "no data"
+    assert estimate_text({"indicator": "gp_trust_asc", "estimate": float("nan"), "suppressed": False}) == "no data"
+    assert estimate_text({"indicator": "gp_trust_asc", "estimate": float("nan"), "suppressed": True}) == "[c]"
+    # A share of events has no interval and reads as the share alone.
+    assert estimate_text({"indicator": "flow_delayed_days_share", "estimate": 0.675, "lower": float("nan"),
+                          "upper": float("nan"), "suppressed": False}) == "68%"
+
+
+def test_every_section_reads_labels_never_ids(dataset, national):
+    for site in ("barnsley", "wiltshire", "croydon"):
+        r = site_report(dataset, national, site, benefits_file=str(ROOT / "parameters" / "benefits.yaml"))
+        for block in r.sections():
+            text = _visible_text(block)
+            for raw in RAW[:-1]:
+                assert raw not in text, (site, block.title, raw)
+            words = set(re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b(?!\.(?:csv|xlsx|sav))", text))  # file names may stay
+            assert not words & (set(INDICATORS) | set(FLOW_METRICS)), (site, block.title, words)
+            assert not words, (site, block.title, words)  # no snake_case id of any kind
+    plt.close("all")
+
+
+def test_absent_sections_print_nothing(dataset, national):
+    """Barnsley has no case reviews: no case review section and none of its caption anywhere."""
+    r = site_report(dataset, national, "barnsley")
+    assert not r.has("case_reviews") and r.case_reviews() is None
+    text = " ".join(_visible_text(b) for b in r.sections())
+    assert "Multi-agency panels" not in text and "Case reviews" not in text
+    # The notebook holds no caption of its own for a section (each block brings its own); its other
+    # markdown cells only name the function that draws the next section (tagged, never published).
+    import json
+
+    nb = json.loads((ROOT / "notebooks" / "site_analysis.ipynb").read_text())
+    captions = [c for c in nb["cells"] if c["cell_type"] == "markdown" and "homekit-code" not in c["metadata"].get("tags", [])]
+    assert len(captions) == 1
+    plt.close("all")
+
+
+def test_flow_words_name_the_months_drawn(dataset, national):
+    r = site_report(dataset, national, "barnsley")
+    block = flow.flow(r)
+    periods = sorted(r.tables["flow_metrics"]["period"].unique())
+    first, last = (pd.Period(p, freq="M").strftime("%b %Y") for p in (periods[0], periods[-1]))
+    assert f"{first} to {last}" in block.intro and "latest twelve months" not in block.reading
+    start12 = pd.Period(periods[-12], freq="M").strftime("%b %Y")
+    assert f"{start12} to {last}" in block.reading
+    ax = _figure(block).axes[0]
+    assert len(ax.lines[0].get_xdata()) == len(periods)  # the chart shows every month, as the words say
+    plt.close("all")
+
+
+def test_versus_national_reading_counts_what_the_table_shows(dataset, national):
+    r = site_report(dataset, national)
+    block = comparison.versus_national(r)
+    words = list(block.table["against the other sites"])
+    judged = [w for w in words if w in comparison.JUDGED]
+    assert block.reading.startswith(f"Of the {len(judged)} headline figures published for this site")
+    for w in ("better", "similar", "worse"):
+        assert f"{words.count(w)} {'are ' if w == 'better' else ''}{w}" in block.reading
+    # Every figure withheld: the reading says so, never "0 better, 0 similar and 0 worse".
+    ind = r.indicators.copy()
+    ind["suppressed"] = True
+    ind[["estimate", "lower", "upper"]] = np.nan
+    r.indicators = ind
+    block = comparison.versus_national(r)
+    assert block.reading.startswith("None of the") and "0 are better" not in block.reading and block.figure is None
+    assert set(block.table["against the other sites"]) == {"[c]"}
+    plt.close("all")
+
+
+def test_each_quote_once():
+    iv = pd.DataFrame({"quote": ["Same words.", "Same words.", "Other words."], "stakeholder_group": ["GP", "Carer", "GP"],
+                       "theme": ["risk_aversion", "risk_aversion", "capacity"]})
+    lines = interviews.quote_lines(iv)
+    assert [q for q, _ in lines] == ["Same words.", "Other words."]
+    assert lines[0][1] == "GP, Carer; risk aversion"
+
+
+def test_funnel_labels_do_not_overlap():
+    from homekit import plots
+
+    # Eight sites crowded at nearly the same base and share.
+    d = pd.DataFrame({"site_id": [f"Site number {i}" for i in range(8)], "numerator": [50, 51, 52, 50, 49, 51, 50, 52],
+                      "denominator": [100, 101, 102, 100, 99, 101, 103, 100]})
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plots.funnel_plot(d, ax=ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) == 8
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (ax.texts[i].get_text(), ax.texts[j].get_text())
+    plt.close(fig)
+
+
+def test_summary_xlsx_for_an_analyst(tmp_path):
+    import openpyxl
+
+    from homekit.disclosure import DisclosureRules
+
+    ind = pd.DataFrame({"site_id": ["a"] * 4,
+                        "indicator": ["gp_relationship_poor", "gp_trust_asc", "prof_relationship_score", "gp_unaware_telecare"],
+                        "group": ["", "", "asc->gp", ""], "numerator": [39.0, np.nan, 60.0, 0.0], "denominator": [70.0, 10.0, 20.0, 0.0],
+                        "estimate": [0.557142857, np.nan, 3.0, np.nan], "lower": [0.44, np.nan, 2.5, np.nan],
+                        "upper": [0.67, np.nan, 3.5, np.nan], "method": ["Wilson", "Wilson", "Student's t", "Wilson"],
+                        "suppressed": [False, True, False, False]})
+    path = writers.write_summary_xlsx(ind, tmp_path / "s.xlsx", title="Site A", rules=DisclosureRules())
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["read_me", "headlines", "all_indicators"]
+    al = wb["all_indicators"]
+    header = [c.value for c in al[1]]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    assert al.freeze_panes == "A2" and al.auto_filter.ref
+    est = al.cell(row=2, column=col["estimate"])
+    assert isinstance(est.value, float) and est.value == pytest.approx(0.557142857) and est.number_format == "0.0%"
+    assert al.cell(row=2, column=col["indicator name"]).value == "GPs rating their relationship with social care poor or very poor"
+    assert al.cell(row=2, column=col["indicator"]).value == "gp_relationship_poor"  # the key of indicators.csv, for joins
+    # Withheld and no data: blank numbers, the reason in the marker column.
+    assert al.cell(row=3, column=col["estimate"]).value is None and al.cell(row=3, column=col["marker"]).value == "[c]"
+    assert al.cell(row=5, column=col["estimate"]).value is None and al.cell(row=5, column=col["marker"]).value == "no data"
+    assert al.cell(row=4, column=col["estimate"]).number_format == "0.00"  # a mean score
+    assert all(al.column_dimensions[al.cell(row=1, column=i).column_letter].width >= len(h) for i, h in enumerate(header, 1))
+    hs = wb["headlines"]
+    assert "national" not in [c.value for c in hs[1]]  # no national figures given: no empty column
+    readme = [c.value for row in wb["read_me"].iter_rows() for c in row if c.value]
+    assert any("counts 1-7" in str(v) and "at least 11 answers" in str(v) for v in readme)  # both rules, as in force
+    assert "lower is better" in readme and "higher is better" in readme
+
+
+def test_funnel_labels_stay_inside_the_axes_at_the_top():
+    from homekit import plots
+
+    d = pd.DataFrame({"site_id": [f"Site {i}" for i in range(6)], "numerator": [100, 99, 100, 98, 100, 99],
+                      "denominator": [100, 100, 101, 100, 102, 100]})
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plots.funnel_plot(d, ax=ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    top = ax.get_window_extent(renderer).y1
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert all(b.y1 <= top + 1 for b in boxes)
+    assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes)))
+    plt.close(fig)

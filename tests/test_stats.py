@@ -229,3 +229,28 @@ def test_trend_test_by_hand_and_against_statsmodels():
     assert lbl.zscore**2 == pytest.approx(12.5 * 299 / 300)
     assert trend_test([5, 5], [10, 10])["direction"] == "not tested"
     assert trend_test([30, 30, 31], [100, 100, 100])["direction"] == "no significant change"
+
+
+def test_proportions_differ_fisher_for_three_small_units_matches_enumeration():
+    from itertools import product
+    from math import comb
+
+    from homekit.stats import proportions_differ
+
+    # Yes of n per unit: 2 of 3, 0 of 3, 1 of 2: expected counts under 5, so Fisher's test; with
+    # three units scipy estimates it by Monte Carlo. The exact p by enumeration: every table with
+    # the same margins (3 Yes among 8), probability C(3,a) C(3,b) C(2,c) / C(8,3), summed over the
+    # tables no more likely than the observed one.
+    yes, n = [2, 0, 1], [3, 3, 2]
+    total = comb(8, 3)
+    probs = {t: comb(3, t[0]) * comb(3, t[1]) * comb(2, t[2]) / total
+             for t in product(range(4), range(4), range(3)) if sum(t) == 3}
+    observed = probs[(2, 0, 1)]
+    exact = sum(p for p in probs.values() if p <= observed * (1 + 1e-7))
+    r = proportions_differ(yes, n)
+    assert r["test"] == "Fisher's exact test (Monte Carlo)"
+    assert r["p_val"] == pytest.approx(exact, abs=0.02)
+    assert proportions_differ(yes, n)["p_val"] == r["p_val"]  # fixed seed: reproducible
+    # one unit, or nobody Yes: nothing to test
+    assert proportions_differ([2], [3])["test"] == "not tested"
+    assert proportions_differ([0, 0], [3, 4])["test"] == "not tested"

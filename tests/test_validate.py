@@ -356,3 +356,32 @@ def test_stage2_cross_file_rules(tmp_path):
     assert ("interventions.csv", 4, "opportunity_id", "o1") not in got  # o1 exists at beta too
     expected = {p.column: p.expected for p in err.value.problems if p.file.endswith("interventions.csv")}
     assert "custom metric present in flow_metrics.csv" in expected["metric"]
+
+
+def test_case_review_practice_columns_all_problems_at_once(tmp_path):
+    """The optional columns of the second release (prior_setting, review_interval_days,
+    delay_reason) are checked like every other: each bad cell named with its row and what was
+    expected, all at once."""
+    from homekit.example_data import make_example_data
+
+    cases = make_example_data()["case_reviews"].head(6).copy()
+    cases["prior_setting"] = ["short_term_medical", "Home", "hospital", "", "care_home", "other"]
+    cases["review_interval_days"] = ["14", "", "-2", "two weeks", "90", "3.5"]
+    cases["delay_reason"] = ["awaiting_care_home", "", "waiting", "Family_Choice", "clinical", "other"]
+    p = tmp_path / "case_reviews.csv"
+    cases.to_csv(p, index=False)
+    with pytest.raises(homekit.ValidationError) as info:
+        homekit.load("case_reviews", p)
+    found = sorted((q.row, q.column, q.value) for q in info.value.problems)
+    assert found == [(4, "delay_reason", "waiting"), (4, "prior_setting", "hospital"), (4, "review_interval_days", "-2"),
+                     (5, "review_interval_days", "two weeks"), (7, "review_interval_days", "3.5")]
+    by_column = {q.column: q.expected for q in info.value.problems}
+    assert "short_term_medical" in by_column["prior_setting"] and "awaiting_intermediate_care" in by_column["delay_reason"]
+    assert "whole number" in by_column["review_interval_days"]
+    cases.loc[[2, 3, 5], "review_interval_days"] = ["2", "", "3"]
+    cases.loc[2, ["prior_setting", "delay_reason"]] = ["home", "awaiting_assessment"]
+    cases.to_csv(p, index=False)
+    df = homekit.load("case_reviews", p)
+    assert df["prior_setting"].tolist()[:2] == ["short_term_medical", "home"] and pd.isna(df.at[3, "prior_setting"])
+    assert df["delay_reason"].tolist()[3] == "family_choice"
+    assert df["review_interval_days"].tolist()[0] == 14 and pd.isna(df.at[1, "review_interval_days"])

@@ -49,9 +49,14 @@ def test_kernel_failure_classification(text, expected):
 
 
 def test_html_without_code_or_parameters(tmp_path):
-    task = {"notebook": _notebook(tmp_path / "n.ipynb", "print('visible output')"), "output_notebook": str(tmp_path / "out.ipynb"),
+    code = ("import warnings, IPython.display as d\n"
+            "print('printed text')\n"
+            "warnings.warn('a warning with /srv/path')\n"
+            "d.display(d.HTML('<h2>visible section</h2>'))")
+    task = {"notebook": _notebook(tmp_path / "n.ipynb", code), "output_notebook": str(tmp_path / "out.ipynb"),
             "parameters": {"site_id": "b"}, "html": str(tmp_path / "r.html"), "title": "t"}
     assert worker.run_task(task)["status"] == "ok"
     html = (tmp_path / "r.html").read_text()
-    assert "visible output" in html
+    assert "<h2>visible section</h2>" in html  # a section's own output is published
+    assert "printed text" not in html and "warning" not in html.lower() and "/srv/path" not in html  # streams are not
     assert "print(" not in html and "site_id" not in html

@@ -15,7 +15,7 @@ from ..rounds import ROUND_COLUMNS, SURVEY_INSTRUMENTS, add_period, period_key
 from ._core import INDICATOR_COLUMNS
 from .change import change_table
 from .compare import compare_with_benchmarks, load_benchmarks
-from .cases import case_indicators, team_variation, transition_table
+from .cases import case_indicators, case_weekly_costs, swapped_populations, team_indicators, team_variation, transition_table
 from .comms import comms_indicators, comms_risk_framing, comms_shares
 from .culture import culture_agreement, culture_indicators, culture_level_gap
 from .flow import flow_indicators, latest_year
@@ -27,7 +27,16 @@ from .likert import likert_distribution, likert_summary, scaled_items
 from .observations import observation_indicators, observation_shares
 from .older_people import older_people_indicators
 from .opportunities import SHORT_LIST, opportunity_scores, status_counts
-from .professional import asymmetry, factor_shares, factor_tests, relationship_matrix, trust_matrix
+from .professional import (
+    asymmetry,
+    factor_frequent,
+    factor_levels,
+    factor_shares,
+    factor_tests,
+    relationship_matrix,
+    trust_levels,
+    trust_matrix,
+)
 
 __all__ = [
     "compute_indicators",
@@ -47,13 +56,19 @@ __all__ = [
     "scaled_items",
     "older_people_indicators",
     "factor_shares",
+    "factor_frequent",
+    "factor_levels",
     "factor_tests",
     "trust_matrix",
+    "trust_levels",
     "relationship_matrix",
     "asymmetry",
     "case_indicators",
     "transition_table",
     "team_variation",
+    "team_indicators",
+    "swapped_populations",
+    "case_weekly_costs",
     "flow_indicators",
     "latest_year",
     "theme_counts",
@@ -92,6 +107,9 @@ def _survey_parts(data, by: list[str], level: str) -> list[pd.DataFrame]:
         parts.append(likert_summary(gp, scaled_items("gp_survey", gp), by=by, prefix="gp_"))
         if level == "site":
             parts.append(response_rate(gp, data["sites"], by=by))
+        else:  # national: pooled over the sites that ran the survey, and by wave (per round in the history)
+            rate = response_rate(gp, data["sites"], by=by, national=True)
+            parts.append(rate.drop(columns="site_id"))  # pooled parts carry no site_id
     op = data.get("older_people_survey")
     if op is not None and len(op):
         parts.append(older_people_indicators(op, by=by))
@@ -101,20 +119,32 @@ def _survey_parts(data, by: list[str], level: str) -> list[pd.DataFrame]:
         parts.append(relationship_matrix(prof, by=by))
         parts.append(trust_matrix(prof, by=by))
         parts.append(factor_shares(prof, by=by).drop(columns="rank"))
+        parts.append(factor_frequent(prof, by=by))
+        parts.append(factor_levels(prof, by=by))
+        parts.append(trust_levels(prof, by=by))
     culture = data.get("culture_survey")
     if culture is not None and len(culture):
         parts.append(culture_indicators(culture, by=by))
     return [p for p in parts if len(p)]
 
 
-def _other_parts(data, level: str) -> list[pd.DataFrame]:
+def _other_parts(data, level: str, weekly_costs=None) -> list[pd.DataFrame]:
     """Indicators of the instruments without survey rounds (case reviews, flow, interviews,
     observations, comms review)."""
     by = ["site_id"] if level == "site" else []
     parts = []
     cases = data.get("case_reviews")
     if cases is not None and len(cases):
-        parts.append(case_indicators(cases, by=by))
+        if weekly_costs is None:
+            from ..benefits import weekly_costs as default_costs  # the parameters, not the model
+
+            weekly_costs = default_costs()
+        parts.append(case_indicators(cases, by=by, weekly_costs=weekly_costs))
+        teams = team_indicators(cases, by=["site_id"])  # teams belong to a site
+        if level == "national" and len(teams):
+            teams["group"] = teams["site_id"].astype(str) + ":" + teams["group"]
+            teams = teams.drop(columns="site_id")
+        parts.append(teams)
     flow = data.get("flow_metrics")
     if flow is not None and len(flow):
         sites = data["sites"]
@@ -170,7 +200,7 @@ def _with_period(part: pd.DataFrame) -> pd.DataFrame:
     return add_period(part).drop(columns=[c for c in _ROUND if c in part.columns])
 
 
-def _raw_latest(data, level: str) -> pd.DataFrame:
+def _raw_latest(data, level: str, weekly_costs=None) -> pd.DataFrame:
     """Indicator rows of each site's latest round (national: pooled over those rounds)."""
     latest = data.latest()
     if level == "site":
@@ -185,12 +215,12 @@ def _raw_latest(data, level: str) -> pd.DataFrame:
                 labels[name] = "; ".join(periods)
         for part in parts:
             part["period"] = part["indicator"].map(lambda i: labels.get(INDICATORS[i].instrument, "") if i in INDICATORS else "")
-    parts += _other_parts(latest, level)
+    parts += _other_parts(latest, level, weekly_costs)
     return _tidy(parts, OUTPUT_COLUMNS)
 
 
 def compute_indicators(data, *, level: str = "site", national: pd.DataFrame | None = None,
-                       benchmarks: pd.DataFrame | None = None) -> pd.DataFrame:
+                       benchmarks: pd.DataFrame | None = None, weekly_costs=None) -> pd.DataFrame:
     """Every indicator of a :class:`homekit.Dataset`, in the ``indicators.csv`` shape.
 
     Survey instruments are described by each site's **latest** round (``period`` says which);
@@ -209,6 +239,10 @@ def compute_indicators(data, *, level: str = "site", national: pd.DataFrame | No
         holds no other sites, and survey figures are ``not compared``).
     benchmarks : DataFrame, optional
         England values (:func:`load_benchmarks`; default ``parameters/benchmarks.yaml``).
+    weekly_costs : mapping, optional
+        Weekly cost (GBP) of each pathway for case reviews that carry no costs of their own
+        (``case_ideal_cheaper``). Default: the uprated ``costs.week_<pathway>`` of the default
+        ``parameters/benefits.yaml`` (:func:`homekit.benefits.weekly_costs`).
 
     Returns
     -------
@@ -220,11 +254,11 @@ def compute_indicators(data, *, level: str = "site", national: pd.DataFrame | No
     """
     if level not in ("site", "national"):
         raise ValueError("level must be 'site' or 'national'")
-    out = _raw_latest(data, level)
+    out = _raw_latest(data, level, weekly_costs)
     if benchmarks is None:
         benchmarks = load_benchmarks()
     if level == "site" and national is None:
-        national = _raw_latest(data, "national")
+        national = _raw_latest(data, "national", weekly_costs)
     compared = compare_with_benchmarks(out, national if level == "site" else None, benchmarks)
     return compared[OUTPUT_COLUMNS + [c for c in compared.columns if str(c).startswith("_")]]
 

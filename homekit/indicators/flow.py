@@ -29,6 +29,11 @@ def flow_indicators(flow: pd.DataFrame, sites: pd.DataFrame, *, months: int = 12
     * ``flow_delayed_days_share`` (group nhs, social_care, joint): share of delayed days by
       attribution;
     * ``flow_discharge_pathway_share`` (group pathway_0..3): share of discharges by pathway.
+
+    The two shares are shares of events (bed-days, discharges), not of people: one person's
+    delay contributes many days and one person may be discharged more than once, so the events
+    are not independent trials and a binomial (per-person) interval would be far too narrow.
+    They carry no interval (``lower``/``upper`` blank, ``method`` says why).
     """
     check_data(sites, ["site_id", "population_65plus"], "flow_indicators")
     recent = latest_year(flow, months)
@@ -64,11 +69,24 @@ def flow_indicators(flow: pd.DataFrame, sites: pd.DataFrame, *, months: int = 12
     for name, v in delays.items():
         ok = ~np.isnan(v)
         if ok.any():
-            parts.append(proportion_from_counts(keys[ok], v[ok], total[ok], "flow_delayed_days_share", name))
+            parts.append(_event_share(keys[ok], v[ok], total[ok], "flow_delayed_days_share", name))
     pathways = {f"pathway_{i}": col(f"discharges_pathway_{i}") for i in range(4)}
     total = np.nansum(np.vstack(list(pathways.values())), axis=0)
     for name, v in pathways.items():
         ok = ~np.isnan(v)
         if ok.any():
-            parts.append(proportion_from_counts(keys[ok], v[ok], total[ok], "flow_discharge_pathway_share", name))
+            parts.append(_event_share(keys[ok], v[ok], total[ok], "flow_discharge_pathway_share", name))
     return concat(parts, ["site_id"])
+
+
+#: ``method`` of a share of events: no interval, and why.
+EVENT_SHARE_METHOD = "share of events (no interval: events are not independent people)"
+
+
+def _event_share(keys, num, den, indicator, group) -> pd.DataFrame:
+    """A share of events (days, discharges) without a per-person interval."""
+    out = proportion_from_counts(keys, num, den, indicator, group)
+    out["lower"] = np.nan
+    out["upper"] = np.nan
+    out["method"] = EVENT_SHARE_METHOD
+    return out

@@ -97,13 +97,39 @@ def perception_gap(data: pd.DataFrame, services: pd.DataFrame | None = None, *, 
     return concat(parts, by)
 
 
-def response_rate(data: pd.DataFrame, sites: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
-    """GP responses against the site's GP headcount (``gp_response_rate``, Wilson interval).
+def response_rate(data: pd.DataFrame, sites: pd.DataFrame, *, by=("site_id",), national: bool = False) -> pd.DataFrame:
+    """GP responses against the GP headcount (``gp_response_rate``, Wilson interval).
 
-    ``by`` must include ``site_id``; add ``survey_year`` and ``survey_round`` for one rate per
-    survey round (the headcount is the site's current one from ``sites.csv``).
+    Per site: the site's responses over its ``gp_count`` in ``sites.csv``. ``by`` must include
+    ``site_id``; add ``survey_year`` and ``survey_round`` for one rate per survey round (the
+    headcount is the site's current one from ``sites.csv``).
+
+    With ``national=True``: the responses of every site that ran the survey over the sum of those
+    sites' headcounts (the seed's "154 surveys completed (9% of the GP population across the
+    pilot sites)"), one row with ``site_id = "national"`` and one per programme wave (group
+    ``wave:<n>``); ``by`` may then hold the round columns, for one set per survey round.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sites = pd.DataFrame({"site_id": ["a", "b", "c"], "wave": [1, 1, 2], "gp_count": [100, 60, 40]})
+    >>> gp = pd.DataFrame({"site_id": ["a"] * 10 + ["b"] * 6})
+    >>> r = response_rate(gp, sites, by=[], national=True).set_index("group")
+    >>> r.loc["", ["numerator", "denominator"]].tolist()
+    [16.0, 160.0]
     """
     by = normalise_by(by)
+    if national:
+        check_data(data, ["site_id"] + by, "response_rate")
+        if not by:
+            return _national_response_rate(data, sites)
+        parts = []
+        for key, rows in data.groupby(by, observed=True, sort=True):
+            part = _national_response_rate(rows, sites)
+            for col, value in zip(by, key if isinstance(key, tuple) else (key,)):
+                part[col] = value
+            parts.append(part)
+        return concat(parts, ["site_id"] + by)
     if "site_id" not in by:
         raise ValueError("response_rate: by must include site_id (the GP headcount is per site)")
     check_data(data, by, "response_rate")
@@ -115,3 +141,20 @@ def response_rate(data: pd.DataFrame, sites: pd.DataFrame, *, by=("site_id",)) -
     den = keys["site_id"].map(headcount).to_numpy(float)
     num = np.minimum(counts.to_numpy(float), den)
     return proportion_from_counts(keys, num, den, "gp_response_rate")
+
+
+def _national_response_rate(data: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """One pooled row over the sites with responses in ``data``, and one per wave."""
+    s = sites.set_index("site_id")
+    num = data.groupby("site_id", observed=True).size().reindex(s.index).fillna(0).to_numpy(float)
+    den = s["gp_count"].astype(float).to_numpy()
+    num = np.minimum(num, den)
+    ran = num > 0
+    nat = pd.DataFrame({"site_id": ["national"]})
+    parts = [proportion_from_counts(nat, [num[ran].sum()], [den[ran].sum()], "gp_response_rate")]
+    if "wave" in s.columns:
+        wave = s["wave"].astype(int).to_numpy()
+        for w in sorted(set(wave[ran])):
+            m = ran & (wave == w)
+            parts.append(proportion_from_counts(nat, [num[m].sum()], [den[m].sum()], "gp_response_rate", f"wave:{w}"))
+    return concat(parts, ["site_id"])

@@ -17,7 +17,7 @@ Layout (the same as :mod:`homekit.indicators`: one module per section family)
 ``national``      :class:`NationalReport`: opens the national data and lists its sections
 ``overview``      site title, provenance, response profile
 ``gp``            GP survey: relationships and trust, perception gap, motivators
-``likert``        Likert answers collapsed for disclosure and drawn as diverging bars
+``likert``        Likert answers drawn as diverging bars from the published (gated) rows
 ``older_people``  older people survey
 ``interface``     interface survey of professionals: factors, trust/relationship matrices
 ``cases``         multi-agency case reviews
@@ -43,7 +43,7 @@ How to add a section
    ``report.ind(indicator, group)`` (the disclosed row as a dict, or ``None``),
    ``report.indicators`` (the disclosed table), ``report.count(n)`` (a count as published),
    ``report.headline_rows(ids)`` (a ready table), ``report.has(instrument)``, ``report.tables``,
-   ``report.national`` and ``report.params``. It returns ``None`` when the site has nothing for it,
+   ``report.national_published`` (the national figures after the gate) and ``report.params``. It returns ``None`` when the site has nothing for it,
    formats numbers with :mod:`homekit.report._format` and draws with :mod:`homekit.plots`::
 
        # homekit/report/change.py
@@ -73,10 +73,10 @@ from __future__ import annotations
 
 from ._base import Report, example_data_dir, load_parameters
 from ._format import Block
-from .likert import collapsed_likert, disclose_distribution
+from .likert import collapsed_likert, published_distribution
 from .national import NationalReport
 from .site import SiteReport
 from .writers import write_indicators, write_summary_xlsx
 
 __all__ = ["Block", "Report", "SiteReport", "NationalReport", "example_data_dir", "load_parameters", "write_indicators",
-           "write_summary_xlsx", "collapsed_likert", "disclose_distribution"]
+           "write_summary_xlsx", "collapsed_likert", "published_distribution"]

@@ -69,9 +69,13 @@ class Report:
         published = self._published()
         history, changes = getattr(self, "published_history", None), getattr(self, "changes", None)
         written = [write_indicators(published, out / "indicators.csv"),
-                   write_summary_xlsx(published, out / "summary.xlsx", title=self.title_text, national=getattr(self, "national", None),
-                                      marker=self.site_rules.marker, change=changes)]
+                   write_summary_xlsx(published, out / "summary.xlsx", title=self.title_text, national=getattr(self, "national_published", None),
+                                      marker=self.site_rules.marker, rules=getattr(self, "rules", None), change=changes)]
         if history is not None and len(history):
             written.append(write_history(history, out / "history.csv"))
             written.append(write_change(changes, out / "change.csv"))
         return written
+
+    def rules_text(self) -> str:
+        """What disclosure control did to this report's figures (one paragraph, for read-me notes)."""
+        return self.site_rules.describe()

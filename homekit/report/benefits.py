@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import plots
 from ..benefits import STREAM_NAMES, STREAMS, BenefitsModel, SiteBenefits, _money, national_estimate
+from ..disclosure import disclose_evidence
 from ._format import Block
 
 __all__ = ["benefits", "benefits_block", "national_block"]
@@ -21,10 +22,13 @@ def benefits(report) -> Block | None:
     if not report.benefits_file or not report.has("case_reviews"):
         return None
     model = BenefitsModel.from_yaml(report.benefits_file)
-    res = model.site(report.data, report.site_id)
+    # the money figures are driven by the evidence as published (rounded counts), never the exact one
+    res = model.site(report.data, report.site_id, publish=lambda ev: disclose_evidence(ev, report.rules))
     if res is None:
         return None
-    return benefits_block(model, res, report.name, count_format=report.count)
+    block = benefits_block(model, res, report.name, count_format=report.count)
+    block.intro = "What the site's own evidence implies for spending, with its uncertainty."
+    return block
 
 
 def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_format=None):
@@ -53,10 +57,10 @@ def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_
     return Block("Benefits", reading, figure=fig, table=pd.DataFrame(rows), notes=notes)
 
 
-def national_block(model: BenefitsModel, data):
+def national_block(model: BenefitsModel, data, rules=None):
     import matplotlib.pyplot as plt
 
-    est = national_estimate(model, data)
+    est = national_estimate(model, data, publish=None if rules is None else (lambda ev: disclose_evidence(ev, rules)))
     if not est["results"]:
         return None
     names = data.sites.set_index("site_id")["site_name"]

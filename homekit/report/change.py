@@ -154,7 +154,8 @@ def summary(report) -> Block | None:
         "Spine chart: the centre line is the national figure (the England value for flow figures); each bar runs from the worst "
         "to the best site's published figure, with the best on the right (lowest and highest where neither is better).",
     ]
-    return Block("Summary for the board", reading, figure=fig, table=table, notes=notes)
+    return Block("Summary for the board", reading, figure=fig, table=table, notes=notes,
+                 intro="Every headline this round and last round, the change, and how the site compares, in words.")
 
 
 def what_changed(report) -> Block | None:
@@ -203,6 +204,7 @@ def what_changed(report) -> Block | None:
         ax.set_title("Headline figures: previous round to this round")
         fig.tight_layout()
     return Block("What changed since the last survey", reading, figure=fig, table=table,
+                 intro="What changed since the last survey, figure by figure.",
                  notes=["Differences between the two rounds' published figures: Newcombe hybrid score interval (method 10) for "
                         "proportions with the p-value that inverts it, Welch's t for means. A figure withheld in either round is not compared."])
 
@@ -271,7 +273,8 @@ def headlines_over_rounds(report) -> Block | None:
         axes[0].set_ylabel("%")
         axes[0].legend(fontsize=7, frameon=False, loc="lower left")
         fig.tight_layout()
-    return Block("Headlines over survey rounds", "Each headline pooled over the sites surveyed in each round, with the range of the "
+    return Block("Headlines over survey rounds", intro="Each headline over the survey rounds: pooled, the spread of sites, and the "
+                 "recent trend.", reading="Each headline pooled over the sites surveyed in each round, with the range of the "
                  "sites' published figures; the recent trend where there are three or more rounds.", figure=fig, table=pd.DataFrame(rows),
                  notes=["Pooled: every respondent of the sites surveyed in that round (a round may hold different sites). Recent trend: "
                         "chi-square test for linear trend in proportions (Armitage, 1 df) over the rounds, scored by date, as Fingertips "
@@ -300,7 +303,8 @@ def gp_trust_two_instruments(report) -> Block | None:
         question = INSTRUMENTS[inst].column("trust_asc").question + ": agree or strongly agree"
         rows.append({"instrument": INSTRUMENTS[inst].title + who, "question": question, "survey round(s)": r.get("period", ""), "GPs trusting adult social care (95% CI)":
                      estimate_text(r.to_dict()), "base": "" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}"})
-    return Block("GP trust in adult social care: two different instruments", "The GP survey and the interface survey ask GPs a similar "
+    return Block("GP trust in adult social care: two different instruments", intro="GP trust in adult social care, asked in two "
+                 "different instruments.", reading="The GP survey and the interface survey ask GPs a similar "
                  "question in different surveys, samples and years: read them side by side, not as a change from one to the other.",
                  table=pd.DataFrame(rows),
                  notes=["The two figures come from different instruments; a difference between them is not a change over time."])

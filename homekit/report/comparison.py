@@ -9,7 +9,10 @@ import pandas as pd
 
 from .. import plots
 from ..indicators import HEADLINES
-from ._format import Block, estimate_text, pct
+from ._format import Block, direction_text, estimate_text, has_value, value_text
+
+#: The words a comparison may take (``comparison`` in indicators.csv).
+JUDGED = ("better", "similar", "worse", "higher", "lower")
 
 
 def versus_national(report) -> Block | None:
@@ -17,13 +20,15 @@ def versus_national(report) -> Block | None:
 
     The comparison (``comparison`` in indicators.csv) never includes the site itself; the table
     shows the published national figure for reference, never the other sites' own figure (which,
-    beside the national one, would give the site's exact counts away).
+    beside the national one, would give the site's exact counts away). The reading counts the
+    words of the table; a figure withheld or without data is said to be so, never counted as similar.
     """
     import matplotlib.pyplot as plt
 
     nat_pub = report.national_published
     if nat_pub is None:
         return None
+    mk = report.rules.marker
     rows, plot_rows = [], []
     for ind, (_, desc, published, published_text) in HEADLINES.items():
         if ind in ("prof_relationship_score", "prof_trust"):
@@ -33,10 +38,11 @@ def versus_national(report) -> Block | None:
         if r is None or m.empty:
             continue
         nat = m.iloc[0]
-        word = r.get("comparison", "not compared")
-        rows.append({"indicator": desc, "this site (95% CI)": estimate_text(r), "national (all sites)": pct(nat["estimate"]),
-                     "published": published_text, "against the other sites": word})
-        if not r["suppressed"]:
+        word = r.get("comparison") if has_value(r) else None
+        word = word if isinstance(word, str) and word in JUDGED else ("not compared" if has_value(r) else estimate_text(r, mk))
+        rows.append({"indicator": desc, "this site (95% CI)": estimate_text(r, mk), "national (all sites)": value_text(ind, nat["estimate"]),
+                     "published": published_text, "against the other sites": word, "which way is better": direction_text(ind)})
+        if has_value(r):
             plot_rows.append({"label": textwrap.fill(desc, 45), "estimate": r["estimate"], "lower": r["lower"], "upper": r["upper"],
                               "national": nat["estimate"], "comparison": word})
     if not rows:
@@ -51,18 +57,32 @@ def versus_national(report) -> Block | None:
         ax.scatter(d["estimate"] * 100, y, s=60, zorder=3, edgecolor="#212B32", label="this site (95% CI), coloured by comparison",
                    color=[plots.COMPARISON_COLOURS.get(w, "#FFFFFF") for w in d["comparison"]])
         ax.scatter(d["national"] * 100, y, marker="|", s=200, color="#d94801", label="national (all sites)", zorder=3)
+        for yi, w in zip(y, d["comparison"]):  # the word beside each row: colour is never the only cue
+            ax.text(106, yi, w, va="center", fontsize=8, color="#212B32")
         ax.set_yticks(y)
         ax.set_yticklabels(d["label"], fontsize=8)
-        ax.set_xlim(0, 105)
+        ax.set_xlim(0, 120)
+        ax.set_xticks([0, 20, 40, 60, 80, 100])
         ax.set_xlabel("%")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
         ax.set_title("This site against the other sites")
         fig.tight_layout()
     words = pd.Series([r["against the other sites"] for r in rows])
-    reading = (f"Against the other sites pooled, {int((words == 'better').sum())} headline figures are better, "
-               f"{int((words == 'similar').sum())} similar and {int((words == 'worse').sum())} worse "
-               f"({int(words.isin(['higher', 'lower']).sum())} higher or lower where neither direction is better).")
+    judged = words.isin(JUDGED)
+    if judged.any():
+        reading = (f"Of the {int(judged.sum())} headline figures published for this site, against the other sites pooled, "
+                   f"{int((words == 'better').sum())} are better, {int((words == 'similar').sum())} similar and "
+                   f"{int((words == 'worse').sum())} worse ({int(words.isin(['higher', 'lower']).sum())} higher or lower where "
+                   "neither direction is better)")
+        rest = int((~judged).sum())
+        reading += f"; {rest} more are withheld, have no data or could not be compared." if rest else "."
+    else:
+        reading = (f"None of the {len(rows)} headline figures can be compared with the other sites at this site: "
+                   f"all are withheld ({mk}), have no data or could not be compared.")
     return Block("This site against the other sites", reading, figure=fig, table=pd.DataFrame(rows),
                  notes=["Compared with every other site pooled (never including this site): the 95% Newcombe interval (method 10) of "
                         "the difference for proportions, Welch's t for means. Green better, amber similar, red worse; blue higher or "
-                        "lower where neither direction is better. The national figure includes this site and is shown for reference."])
+                        "lower where neither direction is better; the word is written beside each row. The national figure includes "
+                        "this site and is shown for reference."],
+                 alt="Dot plot with intervals, one row per headline figure, each point coloured and labelled by its comparison with "
+                     "the other sites, with the national figure as a tick. " + reading)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._format import Block, estimate_text, label_for
+from ..instruments import METRIC_NAMES
+from ._format import Block, direction_text, estimate_text, label_for
+
+
+def _month(p) -> str:
+    return pd.Period(p, freq="M").strftime("%b %Y")
 
 
 def flow(report) -> Block | None:
@@ -13,22 +18,33 @@ def flow(report) -> Block | None:
 
     if not report.has("flow_metrics"):
         return None
+    m = report.rules.marker
     fm = report.tables["flow_metrics"]
-    adm = fm[fm.metric == "permanent_admissions_care_homes_65plus"].sort_values("period")
-    fig, ax = plt.subplots(figsize=(9, 3))
-    if len(adm):
-        vals = adm["value"].to_numpy(float)
-        shown = np.where(report.rules.apply & report.rules.small(vals), np.nan, vals)
-        ax.plot(adm["period"].astype(str), shown, marker="o", markersize=3, color="#08519c")
+    metric = "permanent_admissions_care_homes_65plus"
+    adm = fm[fm.metric == metric].sort_values("period")
+    periods = sorted(fm["period"].unique())
+    last12 = periods[-12:]
+    span = f"{_month(periods[0])} to {_month(periods[-1])}"
+    latest = f"{_month(last12[0])} to {_month(last12[-1])}"
+    fig = None
+    vals = adm["value"].to_numpy(float)
+    shown = np.where(report.rules.apply & report.rules.small(vals), np.nan, vals)
+    if len(adm) and np.isfinite(shown).any():
+        fig, ax = plt.subplots(figsize=(9, 3))
+        x = np.arange(len(adm))
+        ax.plot(x, shown, marker="o", markersize=3, color="#08519c")
+        recent = adm["period"].isin(last12).to_numpy()
+        if recent.any():
+            ax.axvspan(x[recent][0] - 0.5, x[recent][-1] + 0.5, color="#deebf7", zorder=0, label="latest twelve months")
+            ax.legend(loc="upper right", frameon=False, fontsize=8)
         step = max(1, len(adm) // 8)
-        ax.set_xticks(range(0, len(adm), step))
-        ax.set_xticklabels(adm["period"].astype(str).iloc[::step], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("admissions per month")
-    ax.set_title("Permanent admissions of people 65+ to care homes")
-    fig.tight_layout()
+        ax.set_xticks(x[::step])
+        ax.set_xticklabels([_month(p) for p in adm["period"].iloc[::step]], rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel("admissions per month")
+        ax.set_title(METRIC_NAMES[metric] + f", {span}")
+        fig.tight_layout()
     r = report.ind("flow_care_home_admissions_rate")
-    reading = (f"{r['estimate']:.0f} permanent care home admissions per 100,000 people 65+ in the latest 12 months "
-               f"(95% CI {r['lower']:.0f} to {r['upper']:.0f})." if r is not None and not r["suppressed"] else "Admissions rate: [c].")
+    reading = f"Permanent care home admissions of people 65+, {latest}: {estimate_text(r, m)}."
     rows = []
     for ind, groups in (("flow_care_home_admissions_rate", [""]), ("flow_reablement_at_home_91days", [""]),
                         ("flow_delayed_days_share", ["nhs", "social_care", "joint"]),
@@ -37,7 +53,14 @@ def flow(report) -> Block | None:
             x = report.ind(ind, g)
             if x is None:
                 continue
-            est = (f"{x['estimate']:.0f} per 100,000 ({x['lower']:.0f} to {x['upper']:.0f})" if ind.endswith("rate") and not x["suppressed"]
-                   else estimate_text(x))
-            rows.append({"indicator": label_for(ind, g), "latest 12 months (95% CI)": est})
-    return Block("Flow metrics", reading, figure=fig, table=pd.DataFrame(rows))
+            rows.append({"indicator": label_for(ind, g), f"{latest} (95% CI where it applies)": estimate_text(x, m),
+                         "which way is better": direction_text(ind)})
+    notes = ["Delayed days and discharges are shares of events, shown without an interval: one person's delay adds many days "
+             "and one person can be discharged more than once, so the events are not independent people and a per-person "
+             "interval would be far too narrow. The admissions rate has a Poisson (Byar) interval; the share at home after "
+             "reablement is of people (Wilson interval)."]
+    if fig is None:
+        notes.insert(0, f"No monthly chart: every month's admissions count is withheld ({m}) or missing.")
+    return Block("Flow metrics", reading, figure=fig, table=pd.DataFrame(rows), notes=notes,
+                 intro=f"Monthly flow through the system, {span}; the rates and shares below are for the latest twelve months.",
+                 alt=f"Line chart of monthly permanent care home admissions of people 65+, {span}, latest twelve months shaded. " + reading)

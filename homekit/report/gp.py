@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import plots
 from ..instruments import SERVICE_NAMES
-from ._format import Block, estimate_text
+from ._format import Block, estimate_text, has_value, pct
 from .likert import likert_figure
 
 
@@ -15,16 +15,17 @@ def gp_relationships(report) -> Block | None:
         return None
     gp = report.tables["gp_survey"]
     items = ["relationship_social_care", "trust_asc", "trust_discharge_team", "value_closer_links"]
-    labels = {"relationship_social_care": "Relationship with social care", "trust_asc": "Trust adult social care",
-              "trust_discharge_team": "Trust hospital discharge team", "value_closer_links": "Value closer links"}
-    fig, notes = likert_figure(report, gp, "gp_survey", items, "GP relationships and trust with social care", labels=labels)
+    fig, notes = likert_figure(report, gp, "gp_survey", items, "GP relationships and trust with social care")
     ids = ["gp_relationship_poor", "gp_trust_asc", "gp_trust_discharge_team", "gp_value_closer_links",
            "gp_strongly_value_closer_links", "gp_social_care_better_assessor", "gp_gp_better_assessor"]
     table = report.headline_rows(ids)
+    m = report.rules.marker
     r = report.ind("gp_relationship_poor")
     t = report.ind("gp_trust_asc")
-    reading = f"{estimate_text(r)} of GPs rate their relationship with social care poor; {estimate_text(t)} trust adult social care."
-    return Block("GP relationships and trust", reading, figure=fig, table=table, notes=notes)
+    reading = f"{estimate_text(r, m)} of GPs rate their relationship with social care poor; {estimate_text(t, m)} trust adult social care."
+    return Block("GP relationships and trust", reading, figure=fig, table=table, notes=notes,
+                 intro="How GPs rate their relationship with social care, whom they trust, and whether they want closer links.",
+                 alt="Diverging bars of GPs' answers on their relationship with social care, trust and closer links. " + reading)
 
 
 def perception_gap(report) -> Block | None:
@@ -38,25 +39,33 @@ def perception_gap(report) -> Block | None:
     services = [s for s in SERVICE_NAMES if s in un.index]
     if not services:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    for ax, (frame, title) in zip(axes, ((un, "% of GPs unaware (services the site provides)"), (poor, "% of aware GPs rating it poor"))):
-        d = frame.reindex(services).reset_index().rename(columns={"index": "group"})
-        d["label"] = [SERVICE_NAMES[s] for s in services]
-        plots.forest_plot(d, y="label", ax=ax)
-        for i, (lab, sup) in enumerate(zip(d["label"], d["suppressed"].fillna(True))):
-            if sup or pd.isna(d.loc[i, "estimate"]):
-                ax.text(2, len(d) - 1 - i, "[c]", va="center", fontsize=8, color="#444444")
-        ax.set_yticks(range(len(d))[::-1])
-        ax.set_yticklabels(d["label"])
-        ax.set_xlim(0, 100)
-        ax.set_title(title, fontsize=10)
-    fig.suptitle("Perception gap: awareness and rated quality of services")
-    fig.tight_layout()
-    tele = report.ind("gp_unaware_service", "telecare")
-    reading = f"{estimate_text(tele)} of GPs are unaware of telecare where it is provided; it does not matter how good services are if GPs do not know them."
-    table = pd.DataFrame([{"service": SERVICE_NAMES[s], "unaware (95% CI)": estimate_text(report.ind("gp_unaware_service", s)),
-                           "rated poor by the aware": estimate_text(report.ind("gp_service_rated_poor", s))} for s in services])
-    return Block("Perception gap", reading, figure=fig, table=table)
+    m = report.rules.marker
+    table = pd.DataFrame([{"service": SERVICE_NAMES[s], "unaware (95% CI)": estimate_text(report.ind("gp_unaware_service", s), m),
+                           "aware GPs rating it poor (95% CI)": estimate_text(report.ind("gp_service_rated_poor", s), m)}
+                          for s in services])
+    shown_un = [s for s in services if has_value(report.ind("gp_unaware_service", s))]
+    shown_poor = [s for s in services if has_value(report.ind("gp_service_rated_poor", s))]
+    fig = None
+    if shown_un or shown_poor:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+        for ax, (frame, title) in zip(axes, ((un, "% of GPs unaware (services the site provides)"), (poor, "% of aware GPs rating it poor"))):
+            d = frame.reindex(services).reset_index().rename(columns={"index": "group"})
+            d["label"] = [SERVICE_NAMES[s] for s in services]
+            plots.forest_plot(d, y="label", ax=ax, withheld=m)
+            ax.set_xlim(0, 100)
+            ax.set_title(title, fontsize=10)
+        fig.suptitle("Perception gap: awareness and rated quality of services")
+        fig.tight_layout()
+    if shown_un:
+        most = max(shown_un, key=lambda s: report.ind("gp_unaware_service", s)["estimate"])
+        reading = (f"The service GPs most often do not know is {SERVICE_NAMES[most].lower()}: "
+                   f"{estimate_text(report.ind('gp_unaware_service', most), m)} of GPs are unaware of it where it is provided.")
+    else:
+        reading = f"Awareness of every service is withheld ({m}) at this site: too few GPs answered."
+    return Block("Perception gap", reading, figure=fig, table=table,
+                 intro="A service GPs do not know about, or do not trust, is as good as missing.",
+                 alt="Two dot plots with intervals, one row per service: the share of GPs unaware of it and the share of aware GPs "
+                     f"rating it poor; withheld rows read {m}. " + reading)
 
 
 def motivators(report) -> Block | None:
@@ -66,13 +75,19 @@ def motivators(report) -> Block | None:
     rows = [report.ind(i) for i in ids]
     if all(r is None for r in rows):
         return None
-    d = pd.DataFrame([{**r, "label": lab} for r, lab in zip(rows, ["Fewer home visits", "Financial incentive"]) if r is not None])
-    fig, ax = plt.subplots(figsize=(7, 2.2))
-    nat = [report.national[(report.national.indicator == i) & (report.national.group == "")]["estimate"] for i in ids] if report.national is not None else []
-    plots.forest_plot(d, y="label", ax=ax, reference=float(nat[0].iloc[0]) if len(nat) and len(nat[0]) else None,
-                      reference_label="national: fewer home visits")
-    ax.set_xlim(0, 100)
-    ax.set_title("What would motivate GPs' advice on residential care")
-    fig.tight_layout()
-    reading = f"{estimate_text(rows[0])} say fewer home visits would motivate their advice; {estimate_text(rows[1])} a financial incentive."
-    return Block("Motivators", reading, figure=fig, table=report.headline_rows(ids))
+    m = report.rules.marker
+    fig = None
+    if any(has_value(r) for r in rows):
+        d = pd.DataFrame([{**r, "label": lab, "national": report.national_estimate(i)}
+                          for i, r, lab in zip(ids, rows, ["Fewer home visits", "Financial incentive"]) if r is not None])
+        fig, ax = plt.subplots(figsize=(7, 2.2))
+        plots.forest_plot(d, y="label", ax=ax, reference="national" if d["national"].notna().any() else None,
+                          reference_label="national figure for the row", withheld=m)
+        ax.set_xlim(0, 100)
+        ax.set_title("What would motivate GPs' advice on residential care")
+        fig.tight_layout()
+    reading = (f"{estimate_text(rows[0], m)} of GPs say fewer home visits would motivate their advice on residential care; "
+               f"{estimate_text(rows[1], m)} a financial incentive.")
+    nat = [report.national_estimate(i) for i in ids]
+    alt = reading + (f" National figures: {pct(nat[0])} and {pct(nat[1])}." if report.national is not None else "")
+    return Block("Motivators", reading, figure=fig, table=report.headline_rows(ids), alt=alt)

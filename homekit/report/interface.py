@@ -6,8 +6,58 @@ import pandas as pd
 
 from .. import plots
 from ..indicators import factor_tests
-from ..instruments import PROFESSION_NAMES
-from ._format import Block, pct
+from ..indicators.professional import FREQUENCY_LEVELS, TRUST_LEVELS, level_id
+from ..instruments import (
+    FACTOR_DOMAIN_NAMES,
+    FACTOR_NAMES,
+    FACTOR_NAMES_BY_DOMAIN,
+    PROFESSION_GROUP_NAMES,
+    PROFESSION_GROUPS,
+    PROFESSION_NAMES,
+    PROFESSIONS,
+    RATED_PROFESSIONS,
+    group_label,
+)
+from ._format import Block, estimate_text, has_value, p_text, pct
+
+FREQUENCY_LEVEL_IDS = [level_id(lv) for lv in FREQUENCY_LEVELS]
+TRUST_LEVEL_IDS = [level_id(lv) for lv in TRUST_LEVELS]
+
+#: Professions are compared with each other only where each has at least this many respondents
+#: (nationally, or at a large site); smaller groups give tests too weak to read and are left out.
+MIN_PER_PROFESSION = 20
+
+
+def profession_tests(prof: pd.DataFrame, minimum: int = MIN_PER_PROFESSION) -> tuple[pd.DataFrame, list[str]]:
+    """Kruskal-Wallis of each factor across the professions with at least ``minimum`` respondents,
+    with Holm's correction across the factors tested (``p_holm``); and the professions left out."""
+    from statsmodels.stats.multitest import multipletests
+
+    sizes = prof["profession"].astype(str).value_counts()
+    kept = [p for p in sizes.index if sizes[p] >= minimum]
+    left_out = [p for p in sizes.index if sizes[p] < minimum and sizes[p] > 0]
+    if len(kept) < 2:
+        return pd.DataFrame(columns=["item", "h", "ddof1", "p_val", "n", "p_holm"]), left_out
+    omnibus, _ = factor_tests(prof[prof["profession"].astype(str).isin(kept)])
+    if len(omnibus):
+        omnibus["p_holm"] = multipletests(omnibus["p_val"], method="holm")[1]
+    return omnibus, left_out
+
+
+def factor_label(item: str) -> str:
+    """A factor column (``admission_factor_risk_aversion``) as its domain and reader-facing name."""
+    domain, factor = item.split("_factor_", 1)
+    what = {"admission": "admissions", "delay": "delays", "wrong_pathway": "wrong pathways"}[domain]
+    return f"{FACTOR_NAMES.get(factor, factor)} ({what})"
+
+
+def tests_table(omnibus: pd.DataFrame) -> pd.DataFrame:
+    """Reader-facing table of the between-profession tests."""
+    return pd.DataFrame([{"factor": factor_label(r["item"]), "professionals": f"{int(r['n']):,}",
+                          "Kruskal-Wallis H": f"{r['h']:.1f}", "professions compared": int(r["ddof1"]) + 1,
+                          "p (Holm-adjusted)": p_text(r["p_holm"]),
+                          "differs between professions": "yes" if r["p_holm"] < 0.05 else "no"}
+                         for r in omnibus.sort_values("p_holm").to_dict("records")])
 
 
 def matrix_figure(indicators: pd.DataFrame):
@@ -25,50 +75,228 @@ def matrix_figure(indicators: pd.DataFrame):
     return fig
 
 
+DOMAINS = [("prof_admission_factor_frequent", "Unnecessary admissions"), ("prof_delay_factor_frequent", "Delayed discharges"),
+           ("prof_wrong_pathway_factor_frequent", "Wrong-pathway discharges")]
+
+
 def interface_factors(report) -> Block | None:
     import matplotlib.pyplot as plt
 
     if not report.has("professional_survey"):
         return None
+    m = report.rules.marker
     prof = report.tables["professional_survey"]
-    domains = [("prof_admission_factor_frequent", "Unnecessary admissions"), ("prof_delay_factor_frequent", "Delayed discharges"),
-               ("prof_wrong_pathway_factor_frequent", "Wrong-pathway discharges")]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
-    for ax, (ind, title) in zip(axes, domains):
-        d = report.indicators[report.indicators.indicator == ind].copy()
-        d["label"] = d["group"].str.replace("_", " ")
-        d = d.sort_values("estimate", ascending=True, na_position="first")
-        plots.forest_plot(d, y="label", ax=ax)
-        hidden = d.loc[d.suppressed | d.estimate.isna(), "label"].tolist()
-        ax.set_xlim(0, 100)
-        ax.set_title(title + (f" ([c]: {len(hidden)} hidden)" if hidden else ""), fontsize=10)
-        ax.set_xlabel("% frequently or very frequently")
-    fig.suptitle("What drives poorer outcomes at the interface: factors cited frequently")
-    fig.tight_layout()
-    site_f = report.indicators[report.indicators.indicator.str.endswith("_factor_frequent") & ~report.indicators.suppressed]
+    ind = report.indicators
+    panels = []
+    for i, title in DOMAINS:
+        d = ind[ind.indicator == i].copy()
+        if any(has_value(r) for r in d.to_dict("records")):
+            d["label"] = [FACTOR_NAMES.get(g, group_label(g)) for g in d["group"]]
+            panels.append((d.sort_values("estimate", ascending=True, na_position="first"), title))
+    fig = None
+    if panels:
+        fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.8), squeeze=False)
+        for ax, (d, title) in zip(axes[0], panels):
+            plots.forest_plot(d, y="label", ax=ax, withheld=m)
+            ax.set_xlim(0, 100)
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("% frequently or very frequently")
+        fig.suptitle("What drives poorer outcomes at the interface: factors cited frequently")
+        fig.tight_layout()
+    site_f = ind[ind.indicator.isin([i for i, _ in DOMAINS]) & ~ind.suppressed & ind.estimate.notna()]
     top = site_f.sort_values("estimate", ascending=False).head(1)
-    reading = ("Most often cited: " + top["group"].iloc[0].replace("_", " ") + f" ({pct(top['estimate'].iloc[0])} frequently or very frequently)."
-               if len(top) else "[c] too few answers to rank the factors.")
-    omnibus, _ = factor_tests(prof)
-    notes = ["Breakdowns by profession are in the national report, where enough professionals answered."]
+    if len(top):
+        domain = dict(DOMAINS)[top["indicator"].iloc[0]].lower()
+        reading = (f"Most often cited: {FACTOR_NAMES.get(top['group'].iloc[0], top['group'].iloc[0]).lower()} behind {domain} "
+                   f"({pct(top['estimate'].iloc[0])} of professionals say frequently or very frequently).")
+    else:
+        reading = f"Every factor is withheld ({m}) at this site: too few professionals answered to rank them."
+    omnibus, left_out = profession_tests(prof)
+    notes = ["The next section breaks these factors down by respondent group."]
     if len(omnibus):
-        sig = omnibus[omnibus.p_val < 0.05]
-        notes.append(f"Kruskal-Wallis across professions at this site: {len(sig)} of {len(omnibus)} factors differ at p < 0.05.")
-    return Block("Interface survey: what drives admissions, delays and wrong pathways", reading, figure=fig, notes=notes)
+        sig = omnibus[omnibus.p_holm < 0.05]
+        notes.append(f"Between professions with at least {MIN_PER_PROFESSION} respondents each "
+                     f"({', '.join(PROFESSION_NAMES[p] for p in prof['profession'].astype(str).value_counts().index if p not in left_out)}): "
+                     f"{len(sig)} of {len(omnibus)} factors differ (Kruskal-Wallis, p < 0.05 after Holm's correction for "
+                     f"{len(omnibus)} tests).")
+    else:
+        notes.append(f"Professions are compared only where at least two professions have {MIN_PER_PROFESSION} or more respondents each; "
+                     "at this site none are compared. The national report compares them over all sites.")
+    return Block("Interface survey: what drives admissions, delays and wrong pathways", reading, figure=fig, notes=notes,
+                 intro="What professionals say drives unnecessary admissions, delayed discharges and discharges through the wrong pathway.",
+                 alt="Dot plots with intervals, one per domain, one row per factor: the share of professionals citing it frequently. " + reading)
 
 
 def matrices(report) -> Block | None:
     if not report.has("professional_survey"):
         return None
+    m = report.rules.marker
     ind = report.indicators
     rel = ind[ind.indicator == "prof_relationship_score"]
-    tr = ind[ind.indicator == "prof_trust"].assign(estimate=lambda d: d["estimate"] * 100)
+    tr = ind[ind.indicator == "prof_trust"]
     if (rel.suppressed | rel.estimate.isna()).all() and (tr.suppressed | tr.estimate.isna()).all():
-        return Block("Trust and relationship matrices", "[c]: too few raters in each profession at this site to show any cell; "
-                     "see the national report for the matrices.")
+        return Block("Trust and relationship matrices", f"Withheld ({m}): too few raters in each profession at this site to show any "
+                     "cell; see the national report for the matrices.")
     fig = matrix_figure(ind)
-    vis = rel[~rel.suppressed & rel.estimate.notna()]
-    reading = ("Lowest relationship: " + vis.sort_values("estimate").iloc[0]["group"].replace("->", " rating ") +
-               f" ({vis.sort_values('estimate').iloc[0]['estimate']:.1f})." if len(vis) else "[c] too few ratings to show.")
+    vis = rel[~rel.suppressed & rel.estimate.notna()].sort_values("estimate")
+    reading = (f"Lowest relationship: {group_label(vis.iloc[0]['group'])} ({vis.iloc[0]['estimate']:.1f} on a scale of 1 to 5)."
+               if len(vis) else f"Relationship scores withheld ({m}); trust shown where enough raters answered.")
     return Block("Trust and relationship matrices", reading, figure=fig,
-                 notes=["Rows rate columns; respondents do not rate their own profession; [c] marks too few raters."])
+                 notes=[f"Rows rate columns; respondents do not rate their own profession; {m} marks too few raters. "
+                        "Each cell shows its number, so the colour is never the only cue."],
+                 alt="Two heatmaps, professions rating professions: relationship score and % trusting. " + reading)
+
+
+# -- IMPOWER 2019 summary, Findings 1-4: by the seed's three respondent groups and by profession ---------
+
+
+def _published(report) -> pd.DataFrame:
+    """The published (disclosed) indicator table of a site or national report."""
+    return getattr(report, "published", report.indicators)
+
+
+def _split_factor_groups(d: pd.DataFrame) -> pd.DataFrame:
+    """Columns domain, factor, who (and level, when the group has one) from ``<domain>:<factor>|<who>[|<level>]``."""
+    parts = d["group"].str.split("|", expand=True)
+    out = d.assign(key=parts[0], who=parts[1].str.replace("group:", "", regex=False))
+    out[["domain", "factor"]] = out["key"].str.split(":", expand=True)
+    if parts.shape[1] > 2:
+        out["level"] = parts[2]
+    return out
+
+
+def _factor_label(domain: str, factor: str) -> str:
+    return FACTOR_NAMES_BY_DOMAIN[domain].get(factor, factor)
+
+
+def _withheld_bars(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """For each bar (``keys``), whether any of its levels is withheld or missing."""
+    hidden = rows["suppressed"].astype(bool) | rows["estimate"].isna()
+    return hidden.groupby([rows[k] for k in keys]).any()
+
+
+def factors_by_group(report) -> Block | None:
+    """The 2019 summary's charts of Findings 1-3: for each factor, how often each of the three
+    respondent groups says it drives the outcome (five levels, diverging), from the published
+    ``prof_factor_level`` rows; the table gives ``prof_factor_frequent`` by group."""
+    import matplotlib.pyplot as plt
+
+    pub = _published(report)
+    lv = pub[pub.indicator == "prof_factor_level"]
+    if lv.empty:
+        return None
+    lv = _split_factor_groups(lv)
+    level_names = dict(zip(FREQUENCY_LEVEL_IDS, FREQUENCY_LEVELS))
+    lv = lv.assign(level=lv["level"].map(level_names))
+    domains = [d for d in FACTOR_NAMES_BY_DOMAIN if d in set(lv["domain"])]
+    hidden = _withheld_bars(lv, ["domain", "factor", "who"])
+    withheld = int(hidden.sum())
+    fig = None
+    if withheld < len(hidden):  # at least one bar to draw
+        n_factors = [len(FACTOR_NAMES_BY_DOMAIN[d]) for d in domains]
+        fig, axes = plt.subplots(len(domains), 1, figsize=(10, sum(1.15 * n for n in n_factors) + 1.2 * len(domains)),
+                                 gridspec_kw={"height_ratios": n_factors}, squeeze=False)
+        for ax, domain in zip(axes[:, 0], domains):
+            labels = {f: _factor_label(domain, f) for f in FACTOR_NAMES_BY_DOMAIN[domain]}
+            plots.diverging_bars(lv[lv.domain == domain], y="factor", hue="who", level="level", order=list(FACTOR_NAMES_BY_DOMAIN[domain]),
+                                 hue_order=list(PROFESSION_GROUPS), level_order=list(FREQUENCY_LEVELS), labels=labels,
+                                 hue_labels=PROFESSION_GROUP_NAMES, ax=ax)
+            ax.set_title(FACTOR_DOMAIN_NAMES[domain], fontsize=10, loc="left")
+        fig.tight_layout()
+    ff = _split_factor_groups(pub[(pub.indicator == "prof_factor_frequent") & pub.group.str.contains("|group:", regex=False)])
+    rows, top = [], []
+    for domain in domains:
+        for factor in FACTOR_NAMES_BY_DOMAIN[domain]:
+            row = {"outcome": FACTOR_DOMAIN_NAMES[domain], "factor": _factor_label(domain, factor)}
+            for g in PROFESSION_GROUPS:
+                m = ff[(ff.domain == domain) & (ff.factor == factor) & (ff.who == g)]
+                row[PROFESSION_GROUP_NAMES[g]] = estimate_text(m.iloc[0].to_dict()) if len(m) else "no data"
+            rows.append(row)
+    shown = ff[~ff.suppressed.astype(bool) & ff.estimate.notna()]
+    for g in PROFESSION_GROUPS:
+        for domain in domains[:1]:  # Finding 1: what drives unnecessary admissions, group by group
+            m = shown[(shown.who == g) & (shown.domain == domain)].sort_values("estimate", ascending=False)
+            if len(m):
+                top.append(f"{PROFESSION_GROUP_NAMES[g]}: {_factor_label(domain, m.iloc[0]['factor']).lower()} ({pct(m.iloc[0]['estimate'])})")
+    reading = ("Unnecessary admissions, the factor each group most often cites as frequent: " + "; ".join(top) + "."
+               if top else "[c] too few professionals in each respondent group at this site to publish their answers.")
+    notes = ["Groups as in the 2019 summary: adult social care professionals; hospital staff (discharge and clinical); "
+             "community nurses, GPs and others. Shares are of those in the group who answered; table: % frequently or very "
+             "frequently (95% CI)."]
+    if withheld:
+        notes.append(f"[c]: {withheld} bars withheld by disclosure control (too few answers in the group).")
+    if hasattr(report, "site_id"):
+        notes.append("The national report shows every group and each profession separately.")
+    return Block("What drives poorer outcomes at the interface, by respondent group", reading, figure=fig,
+                 table=pd.DataFrame(rows), notes=notes)
+
+
+def factors_by_profession(report) -> Block | None:
+    """``prof_factor_frequent`` for each of the six professions (published rows), factor by factor."""
+    pub = _published(report)
+    ff = pub[(pub.indicator == "prof_factor_frequent") & ~pub.group.str.contains("|group:", regex=False)]
+    if ff.empty:
+        return None
+    ff = _split_factor_groups(ff)
+    rows = []
+    for domain in FACTOR_NAMES_BY_DOMAIN:
+        for factor in FACTOR_NAMES_BY_DOMAIN[domain]:
+            row = {"outcome": FACTOR_DOMAIN_NAMES[domain], "factor": _factor_label(domain, factor)}
+            for p in PROFESSIONS:
+                m = ff[(ff.domain == domain) & (ff.factor == factor) & (ff.who == p)]
+                row[PROFESSION_NAMES[p]] = estimate_text(m.iloc[0].to_dict()) if len(m) else "no data"
+            rows.append(row)
+    groups = _split_factor_groups(pub[(pub.indicator == "prof_factor_frequent") & pub.group.str.startswith("delay:stabilise_in_hospital|group:")])
+    stab = groups[~groups.suppressed.astype(bool) & groups.estimate.notna()]
+    reading = ""
+    if len(stab) >= 2:
+        hi, lo = stab.loc[stab.estimate.idxmax()], stab.loc[stab.estimate.idxmin()]
+        reading = (f"A desire to stabilise in hospital delays discharges frequently or very frequently for {pct(hi['estimate'])} of "
+                   f"{PROFESSION_GROUP_NAMES[hi['who']]} but {pct(lo['estimate'])} of {PROFESSION_GROUP_NAMES[lo['who']]} "
+                   "(Finding 2: a big discrepancy between settings).")
+    return Block("Factors cited frequently or very frequently, by profession", reading, table=pd.DataFrame(rows),
+                 notes=["% of those in the profession who answered (95% CI); [c] withheld by disclosure control; "
+                        "no data where nobody of the profession answered."])
+
+
+def trust_levels(report) -> Block | None:
+    """Finding 4: the four levels of trust each profession gives each other one (``prof_trust_level``)."""
+    import matplotlib.pyplot as plt
+
+    pub = _published(report)
+    tl = pub[pub.indicator == "prof_trust_level"]
+    if tl.empty:
+        return None
+    parts = tl["group"].str.split("|", expand=True)
+    pair = parts[0].str.split("->", expand=True)
+    level_names = dict(zip(TRUST_LEVEL_IDS, TRUST_LEVELS))
+    tl = tl.assign(rater=pair[0], ratee=pair[1], level=parts[1].map(level_names))
+    ratees = [p for p in RATED_PROFESSIONS if p in set(tl.ratee)]
+    hidden_bars = _withheld_bars(tl, ["rater", "ratee"])
+    hidden = int(hidden_bars.sum())
+    fig = None
+    if hidden < len(hidden_bars):
+        fig, ax = plt.subplots(figsize=(10, 1.0 * len(ratees) * len(PROFESSIONS) * 0.42 + 1.6))
+        plots.diverging_bars(tl, y="ratee", hue="rater", level="level", order=ratees, hue_order=list(PROFESSIONS),
+                             level_order=list(TRUST_LEVELS), labels={p: f"Trust in {PROFESSION_NAMES[p]} (rows: who answered)" for p in ratees},
+                             hue_labels=PROFESSION_NAMES, ax=ax)
+        ax.set_title("Do you trust the following professions to make decisions in the best interests of your patients?", fontsize=10)
+        fig.tight_layout()
+    trust = pub[pub.indicator == "prof_trust"]
+
+    def agree(g):
+        m = trust[trust.group == g]
+        return None if m.empty else m.iloc[0].to_dict()
+
+    gaps = []
+    for hosp in ("hospital_discharge", "hospital_clinical"):
+        a, b = agree(f"{hosp}->asc"), agree(f"asc->{hosp}")
+        if a is not None and b is not None and not a["suppressed"] and not b["suppressed"] and pd.notna(a["estimate"]) and pd.notna(b["estimate"]):
+            gaps.append(f"{pct(a['estimate'])} of {PROFESSION_NAMES[hosp].lower()} staff trust adult social care, "
+                        f"while {pct(b['estimate'])} of adult social care staff trust {PROFESSION_NAMES[hosp].lower()} staff")
+    reading = ("Trust gap between hospital and adult social care staff (Finding 4): " + "; ".join(gaps) + "."
+               if gaps else "[c] too few raters in each profession at this site to show the trust gap.")
+    notes = ["Respondents do not rate their own profession. Shares are of those who answered; Don't know and blank are left out."]
+    if hidden:
+        notes.append(f"[c]: {hidden} rater-ratee bars withheld by disclosure control or with no answers.")
+    return Block("Trust between professions, all four answers", reading, figure=fig, notes=notes)

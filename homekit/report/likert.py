@@ -1,14 +1,19 @@
-"""Likert answers drawn as diverging bars, collapsed to negative / middle / positive for disclosure at site level."""
+"""Likert answers drawn as diverging bars, collapsed to negative / middle / positive.
+
+What is drawn comes only from the published (gated) rows: the top-two and bottom-two counts and
+the base of each item (``<prefix>likert_top2``, ``<prefix>likert_bottom2``), the middle as the base
+minus both, and the missing answers (``<prefix>likert_missing``). An item whose top-two or
+bottom-two row is withheld is not drawn.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 import pandas as pd
 
 from .. import plots
-from ..disclosure import DisclosureRules
-from ..indicators import likert_distribution
 from ..instruments import INSTRUMENTS
-
 
 _LIKERT_GROUPS = {
     "quality5": (["Very poor", "Poor"], ["Neither good nor poor"], ["Good", "Very good"], ("Poor or very poor", "Neither", "Good or very good")),
@@ -17,9 +22,12 @@ _LIKERT_GROUPS = {
     "frequency5": (["Never", "Infrequently"], ["Sometimes"], ["Frequently", "Very frequently"], ("Never or infrequently", "Sometimes", "Frequently or more")),
 }
 
+#: Indicator prefix of each instrument's Likert rows.
+PREFIX = {"gp_survey": "gp_", "older_people_survey": "op_"}
+
 
 def collapsed_likert(dist: pd.DataFrame, scale: str) -> tuple[pd.DataFrame, list[str]]:
-    """A Likert distribution collapsed to negative / middle / positive (for disclosure at site level)."""
+    """A Likert distribution collapsed to negative / middle / positive."""
     neg, mid, pos, names = _LIKERT_GROUPS[scale]
     mapping = {**{lv: names[0] for lv in neg}, **{lv: names[1] for lv in mid}, **{lv: names[2] for lv in pos}}
     d = dist.copy()
@@ -29,41 +37,77 @@ def collapsed_likert(dist: pd.DataFrame, scale: str) -> tuple[pd.DataFrame, list
     return out, [n for n in names if n is not None]
 
 
-def disclose_distribution(dist: pd.DataFrame, rules: DisclosureRules, by: str = "item") -> pd.DataFrame:
-    """Drop every bar (``by`` value) that has a suppressed answer level. Counts stay exact so that
-    the drawn shares are exact; the counts written on the chart go through ``publish_count``."""
-    if not rules.apply:
-        return dist
-    answers = ~dist["level"].isin(["blank", "dont_know", "not_applicable"])
-    bad = set(dist.loc[answers & rules.small(dist["count"]), by])
-    return dist.loc[~dist[by].isin(bad)].copy()
+def published_distribution(indicators: pd.DataFrame, prefix: str, items, scale: str) -> pd.DataFrame:
+    """Collapsed answers of ``items`` as published: ``item, level, count`` (a withheld missing count is -1).
+
+    Items whose top-two or bottom-two row is withheld are left out.
+    """
+    neg, mid, pos, names = _LIKERT_GROUPS[scale]
+    pub = indicators.set_index(["indicator", "group"])
+    rows = []
+    for it in items:
+        try:
+            top = pub.loc[(f"{prefix}likert_top2", it)]
+            bottom = pub.loc[(f"{prefix}likert_bottom2", it)]
+        except KeyError:
+            continue
+        if bool(top["suppressed"]) or bool(bottom["suppressed"]) or pd.isna(top["denominator"]) or not top["denominator"] > 0:
+            continue
+        rows.append({"item": it, "level": names[0], "count": bottom["numerator"]})
+        if names[1] is not None:
+            rows.append({"item": it, "level": names[1], "count": top["denominator"] - top["numerator"] - bottom["numerator"]})
+        rows.append({"item": it, "level": names[2], "count": top["numerator"]})
+        key = (f"{prefix}likert_missing", it)
+        if key in pub.index:
+            m = pub.loc[key]
+            rows.append({"item": it, "level": "blank", "count": -1.0 if bool(m["suppressed"]) or pd.isna(m["numerator"]) else m["numerator"]})
+    return pd.DataFrame(rows, columns=["item", "level", "count"])
+
+
+def _published_count(v) -> str:
+    """Counts beside the bars are already published figures; -1 marks a withheld one."""
+    if v is None or pd.isna(v) or v < 0:
+        return "[c]"
+    return f"{int(v):,}"
+
+
+def item_label(instrument: str, item: str, width: int = 45) -> str:
+    """An item's question from the data dictionary, wrapped for a chart's axis."""
+    return textwrap.fill(INSTRUMENTS[instrument].column(item).question, width)
 
 
 def likert_figure(report, df, instrument, items, title, by="item", labels=None):
+    """Diverging bars of ``items`` (one panel per answer scale), collapsed and disclosed for a site.
+
+    Returns ``(figure, notes)``; the figure is ``None`` when no item can be drawn (the notes say why).
+    """
     import matplotlib.pyplot as plt
 
+    labels = labels or {it: item_label(instrument, it) for it in items}
     by_scale: dict[str, list[str]] = {}
     for it in items:
         by_scale.setdefault(INSTRUMENTS[instrument].column(it).choices.name, []).append(it)
     panels = []
-    for scale, its in by_scale.items():
-        dist = likert_distribution(df, its, by=[])
-        coll, levels = collapsed_likert(dist, scale)
-        shown = disclose_distribution(coll, report.rules)
-        panels.append((scale, its, shown, levels))
-    heights = [max(1.2, 0.55 * len([i for i in p[1] if i in set(p[2]["item"])]) + 0.9) if set(p[1]) & set(p[2]["item"]) else 0.5
-               for p in panels]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, sum(heights) + 0.6), gridspec_kw={"height_ratios": heights}, squeeze=False)
     hidden = []
-    for ax, (scale, its, shown, levels) in zip(axes[:, 0], panels):
+    for scale, its in by_scale.items():
+        shown = published_distribution(report.indicators, PREFIX[instrument], its, scale)
+        levels = [n for n in _LIKERT_GROUPS[scale][3] if n is not None]
         drawn = [i for i in its if i in set(shown["item"])]
-        hidden += [i for i in its if i not in drawn]
+        hidden += [(labels or {}).get(i, i) for i in its if i not in drawn]
         if drawn:
-            plots.likert_bars(shown, level_order=levels, order=drawn, labels=labels, ax=ax, count_format=report.count)
-        else:
-            ax.axis("off")
-            ax.text(0.5, 0.5, "[c] too few answers to show", ha="center", va="center", transform=ax.transAxes)
+            panels.append((drawn, shown, levels))
+    why = (f"Not drawn ({report.rules.marker}: withheld by disclosure control): "
+           + "; ".join(h.replace(chr(10), " ") for h in hidden) + ".")
+    if not panels:
+        return None, [why]
+    heights = [0.75 * len(drawn) + 1.1 for drawn, _, _ in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, sum(heights) + 0.6), gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, (drawn, shown, levels) in zip(axes[:, 0], panels):
+        # the counts beside the bars are the published figures already
+        plots.likert_bars(shown, level_order=levels, order=drawn, labels=labels, ax=ax, count_format=_published_count)
     axes[0, 0].set_title(title)
     fig.tight_layout()
-    notes = [f"Not drawn ([c]: fewer than 8 answers in a level): {', '.join(hidden)}."] if hidden else []
-    return fig, notes
+    return fig, [why] if hidden else []
+
+
+__all__ = ["collapsed_likert", "published_distribution", "likert_figure", "item_label", "PREFIX"]

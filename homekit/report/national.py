@@ -11,7 +11,7 @@ from ..disclosure import DisclosureRules, disclose_indicators
 from ..indicators import compute_indicators, indicator_history
 from ..indicators.change import national_change
 from ..loaders import Dataset, load_data_dir
-from . import change, diagnostic, synthesis
+from . import cases, change, diagnostic, interface, synthesis
 from ._base import Report, example_data_dir
 
 __all__ = ["NationalReport"]
@@ -48,7 +48,11 @@ class NationalReport(Report):
         synthesis.matrices,
         change.gp_trust_two_instruments,
         synthesis.factors,
+        interface.factors_by_group,
+        interface.factors_by_profession,
+        interface.trust_levels,
         synthesis.case_reviews,
+        cases.practice_findings,
         synthesis.ranking,
         diagnostic.national_culture,
         diagnostic.national_hypotheses,
@@ -67,10 +71,11 @@ class NationalReport(Report):
         self.data = data.latest()
         self.params = dict(parameters or {})
         self.site_rules = site_rules or DisclosureRules()
-        self.site_indicators = site_indicators
-        self.indicators = compute_indicators(data, level="national")
-        national_rules = national_rules or disclosure.load_rules(None, "national")
-        self.published = disclose_indicators(self.indicators, national_rules)
+        self.rules = national_rules = national_rules or disclosure.load_rules(None, "national")
+        self.site_indicators = site_indicators  # as the sites published them
+        self.indicators = compute_indicators(data, level="national")  # before the gate: never shown
+        self._raw_sites = compute_indicators(data)
+        self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites)
         self.benefits_file = benefits_file or None
         # Survey rounds: pooled per round through the gate; the sites' published histories; the
         # change at the same sites between consecutive rounds, from gated pooled counts.
@@ -106,18 +111,35 @@ class NationalReport(Report):
         return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file,
                    national_rules=disclosure.load_rules(disclosure_file or None, "national"), site_history=site_hist)
 
+    def count(self, n) -> str:
+        """A count as published at national level."""
+        return disclosure.publish_count(n, disclosure.load_rules(None, "national"))
+
     def nat(self, ind, group=""):
-        """The national (pooled, undisclosed) row of ``ind`` and ``group`` as a dict, or None."""
-        m = self.indicators[(self.indicators.indicator == ind) & (self.indicators.group == group)]
+        """The national (pooled) row of ``ind`` and ``group`` as published (after the gate), or None."""
+        m = self.published[(self.published.indicator == ind) & (self.published.group == group)]
         return None if m.empty else m.iloc[0].to_dict()
 
     def site_counts(self, ind, group=""):
-        """Exact per-site counts (from the data, not the rounded published ones), for pooling."""
-        if getattr(self, "_per_site", None) is None:
-            self._per_site = compute_indicators(self.data)
-        per_site = self._per_site
-        d = per_site[(per_site.indicator == ind) & (per_site.group == group) & (per_site.denominator > 0)]
-        return d
+        """Per-site counts as the sites published them (withheld sites left out), for pooling."""
+        s = self.site_indicators
+        if s is None or s.empty:
+            return pd.DataFrame(columns=["site_id", "numerator", "denominator"])
+        return s[(s.indicator == ind) & (s.group == group) & ~s.suppressed.astype(bool) & (s.denominator > 0) & s.numerator.notna()]
+
+    def gate(self, rows: pd.DataFrame, column: str, by: str | None = None) -> pd.DataFrame:
+        """National breakdown rows (``column``: wave, survey_year, decision point...) through the gate,
+        together with the national rows they add up to (a linked table); the breakdown comes back
+        with ``group = <by>:<value>`` (``by`` defaults to ``column``)."""
+        rows = rows.copy()
+        rows["group"] = f"{by or column}:" + rows[column].astype(str)
+        rows = rows.drop(columns=column).assign(site_id="national")
+        base = self.indicators[self.indicators.indicator.isin(set(rows.indicator)) & (self.indicators.group == "")]
+        gated = disclose_indicators(pd.concat([base, rows], ignore_index=True), self.rules)
+        return gated.iloc[len(base):].reset_index(drop=True)
+
+    def rules_text(self) -> str:
+        return self.rules.describe() + " Site figures: " + self.site_rules.describe()
 
     def _published(self) -> pd.DataFrame:
         return self.published

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import plots
-from ..instruments import INSTRUMENTS
-from ._format import Block, estimate_text
+from ..instruments import INSTRUMENTS, group_label
+from ._format import Block, estimate_text, has_value
 
 
 def older_people(report) -> Block | None:
@@ -14,19 +14,25 @@ def older_people(report) -> Block | None:
 
     if not report.has("older_people_survey"):
         return None
+    m = report.rules.marker
     ind = report.indicators
     infl = ind[ind.indicator == "op_influenced_by"].copy()
-    infl["label"] = infl["group"].map({"gp": "GP", "family": "Family", "social_worker": "Social worker",
-                                       "hospital_staff": "Hospital staff", "friends": "Friends", "self": "Themselves"})
-    fig, ax = plt.subplots(figsize=(7, 3))
-    plots.forest_plot(infl, y="label", ax=ax)
-    ax.set_xlim(0, 100)
-    ax.set_title("Who influenced older people's decisions about care (% yes)")
-    fig.tight_layout()
+    infl["label"] = [group_label(g)[:1].upper() + group_label(g)[1:] for g in infl["group"]]
+    fig = None
+    if any(has_value(r) for r in infl.to_dict("records")):
+        fig, ax = plt.subplots(figsize=(7, 3))
+        plots.forest_plot(infl, y="label", ax=ax, withheld=m)
+        ax.set_xlim(0, 100)
+        ax.set_title("Who influenced older people's decisions about care (% yes)")
+        fig.tight_layout()
     p = report.ind("op_planned_ahead")
     g = report.ind("op_influenced_by_gp")
-    reading = f"Only {estimate_text(p)} planned their move into care before a crisis; GPs influenced {estimate_text(g)}."
+    reading = (f"Older people who planned their move into care before a crisis: {estimate_text(p, m)}; "
+               f"whose decisions their GP influenced: {estimate_text(g, m)}.")
     groups = list(INSTRUMENTS["older_people_survey"].column("most_influential").choices.levels)
     table = report.headline_rows(["op_planned_ahead", "op_influenced_by_gp", "op_trust_gp_advice"])
     most = report.headline_rows(["op_most_influential"], groups)
-    return Block("Older people", reading, figure=fig, table=pd.concat([table, most], ignore_index=True))
+    notes = [] if fig is not None else [f"Who influenced decisions is withheld ({m}) for every group at this site."]
+    return Block("Older people", reading, figure=fig, table=pd.concat([table, most], ignore_index=True), notes=notes,
+                 intro="Who influences decisions about care, and whether people planned ahead.",
+                 alt="Dot plot with intervals: the share of older people each group influenced. " + reading)

@@ -12,7 +12,7 @@ from ..instruments import INSTRUMENTS
 from ..loaders import Dataset, load_data_dir
 from . import benefits, cases, change, comparison, diagnostic, flow, gp, interface, interviews, older_people, overview, tracking
 from ._base import Report, example_data_dir
-from ._format import estimate_text, label_for, pct
+from ._format import NO_DATA, direction_text, estimate_text, label_for, value_text
 
 __all__ = ["SiteReport"]
 
@@ -46,8 +46,11 @@ class SiteReport(Report):
         gp.motivators,
         older_people.older_people,
         interface.interface_factors,
+        interface.factors_by_group,
+        interface.trust_levels,
         interface.matrices,
         cases.case_reviews,
+        cases.practice_findings,
         flow.flow,
         diagnostic.culture,
         diagnostic.observations,
@@ -124,7 +127,7 @@ class SiteReport(Report):
             data = full.site(site_id)
             sources = full.sources
         national = None
-        if national_file:
+        if national_file:  # written by ``homekit run`` after the gate (national rules)
             national = pd.read_csv(national_file, keep_default_na=False, na_values=[""])
             national["group"] = national["group"].fillna("")
         elif full is not None:
@@ -155,28 +158,34 @@ class SiteReport(Report):
         m = self.indicators[(self.indicators.indicator == indicator) & (self.indicators.group == group)]
         return None if m.empty else m.iloc[0].to_dict()
 
-    def count(self, n) -> str:
-        """A count as published at site level (rounded, or the marker when small)."""
-        return publish_count(n, self.rules)
+    def count(self, n, subjects: str = "people") -> str:
+        """A count as published at site level (rounded, or the marker when small); ``subjects`` is
+        ``people``, ``professional`` (a group of respondents) or an indicator id or instrument."""
+        return publish_count(n, self.rules, subjects)
+
+    def national_estimate(self, indicator: str, group: str = "") -> float:
+        """The national estimate of ``indicator`` and ``group`` (NaN when there is none)."""
+        if self.national_published is None:  # the national table as published (after the gate)
+            return float("nan")
+        m = self.national_published[(self.national_published.indicator == indicator) & (self.national_published.group == group)]
+        return float(m["estimate"].iloc[0]) if len(m) and pd.notna(m["estimate"].iloc[0]) else float("nan")
 
     def headline_rows(self, ids, groups=None) -> pd.DataFrame:
-        """Table rows for indicators ``ids`` (and ``groups``): this site with its interval, base and national figure."""
+        """Table rows for indicators ``ids`` (and ``groups``): this site with its interval, base, the
+        national figure and which way is better, every label from the data dictionary."""
         rows = []
         for ind in ids:
             for g in groups or [""]:
                 r = self.ind(ind, g)
                 if r is None:
                     continue
-                nat = None
-                if self.national is not None:
-                    m = self.national[(self.national.indicator == ind) & (self.national.group == g)]
-                    nat = None if m.empty else m.iloc[0]
-                national = ""
-                if nat is not None:
-                    national = f"{nat['estimate']:.2f}" if nat["method"] == "Student's t" else pct(nat["estimate"])
-                rows.append({"indicator": label_for(ind, g), "this site (95% CI)": estimate_text(r),
-                             "base": self.count(r["denominator"]) if pd.notna(r["denominator"]) else "[c]",
-                             "national": national})
+                row = {"indicator": label_for(ind, g), "this site (95% CI)": estimate_text(r, self.rules.marker),
+                       "base": self.count(r["denominator"], ind) if pd.notna(r["denominator"])
+                       else (self.rules.marker if bool(r.get("suppressed")) else NO_DATA)}
+                if self.national_published is not None:
+                    row["national"] = value_text(ind, self.national_estimate(ind, g))
+                row["which way is better"] = direction_text(ind)
+                rows.append(row)
         return pd.DataFrame(rows)
 
     @property

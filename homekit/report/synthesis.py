@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
 from .. import plots, spc, stats
 from ..benefits import BenefitsModel
-from ..indicators import HEADLINES, factor_shares, factor_tests, transition_table
-from ._format import Block, estimate_text, pct, points
+from ..disclosure import disclose_counts, publish_count
+from ..indicators import HEADLINES, transition_table
+from ..instruments import PATHWAY_NAMES, PROFESSION_NAMES, group_label
+from ._format import Block, estimate_text, funnel_text, p_text, pct, points
 from .benefits import national_block
-from .interface import matrix_figure
+from .interface import MIN_PER_PROFESSION, factor_label, matrix_figure, profession_tests, tests_table
+from .tracking import intervention_table
 
 
 def title(report) -> Block:
+    exact = "exact (national.exact is set)" if not report.rules.apply else "rounded and suppressed by the same rules as a site's"
     return Block(report.params.get("title", "Home Truths: national synthesis"),
-                 f"Pooled over every respondent of the {len(report.data.site_ids)} sites included; site-level figures follow site disclosure rules.",
-                 level=1)
+                 f"Pooled over every respondent of the {len(report.data.site_ids)} sites included; national figures are {exact}.",
+                 notes=[f"Disclosure control: {report.rules_text()}"], level=1)
 
 
 def coverage(report) -> Block:
@@ -26,19 +32,49 @@ def coverage(report) -> Block:
         ids = set(grp.site_id)
         row = {"wave": int(w), "sites": len(grp), "population": f"{int(grp.population.sum()):,}",
                "population 65+": f"{int(grp.population_65plus.sum()):,}", "GPs": f"{int(grp.gp_count.sum()):,}"}
-        for inst, lab in (("gp_survey", "GP responses"), ("older_people_survey", "older people"), ("professional_survey", "professionals"),
-                          ("case_reviews", "case reviews")):
+        for inst, lab in _COVERAGE:
             df = report.data.get(inst)
-            row[lab] = 0 if df is None else int(df["site_id"].isin(ids).sum())
+            row[lab] = publish_count(0 if df is None else int(df["site_id"].isin(ids).sum()), report.rules, inst)
         rows.append(row)
     t = pd.DataFrame(rows)
     tot = {"wave": "all", "sites": len(s), "population": f"{int(s.population.sum()):,}",
            "population 65+": f"{int(s.population_65plus.sum()):,}", "GPs": f"{int(s.gp_count.sum()):,}"}
-    for lab in ("GP responses", "older people", "professionals", "case reviews"):
-        tot[lab] = int(t[lab].sum())
+    for inst, lab in _COVERAGE:
+        df = report.data.get(inst)
+        tot[lab] = publish_count(0 if df is None else len(df), report.rules, inst)
     t = pd.concat([t, pd.DataFrame([tot])], ignore_index=True)
     return Block("Coverage", f"{len(s)} sites in {s.wave.nunique()} waves, {int(s.population.sum()):,} people and {int(s.gp_count.sum()):,} GPs; "
-                 f"{tot['GP responses']:,} GP survey responses.", table=t)
+                 f"{tot['GP responses']} GP survey responses.", table=t, notes=_gp_response_notes(report))
+
+
+_COVERAGE = (("gp_survey", "GP responses"), ("older_people_survey", "older people"), ("professional_survey", "professionals"),
+             ("case_reviews", "case reviews"))
+
+
+def _gp_response_notes(report) -> list[str]:
+    """The GP survey response rate of every round as the 2013 update put it ("154 surveys
+    completed (9% of the GP population across the pilot sites)"), from the national history rows
+    as the gate publishes them (the run's national rules)."""
+    from .. import disclosure
+    from ..indicators import indicator_history
+    from ..rounds import period_key
+
+    hist = indicator_history(getattr(report, "all_data", report.data), level="national")
+    hist = hist[hist.indicator == "gp_response_rate"]
+    pub = disclosure.disclose_indicators(hist, report.rules)
+    pub = pub[~pub.suppressed.astype(bool) & pub.estimate.notna()]
+    out = []
+    for period in sorted(set(pub["period"]), key=period_key):
+        rows = pub[pub.period == period]
+        waves = rows[rows.group.str.startswith("wave:")]
+        for r in (waves if len(waves) else rows).to_dict("records"):
+            where = f"wave {r['group'].split(':', 1)[1]}" if r["group"].startswith("wave:") else "all sites"
+            out.append(f"GP survey response, {period}, {where}: {int(r['numerator']):,} GPs, {pct(r['estimate'])} of the "
+                       f"{int(r['denominator']):,} GPs of the sites that ran the survey.")
+    if out:
+        out.append("Published (2013 update, wave 1): 154 GPs, 9% of the GP population across the pilot sites. "
+                   "Counts here are as published by disclosure control.")
+    return out
 
 
 def headlines(report) -> Block | None:
@@ -51,7 +87,8 @@ def headlines(report) -> Block | None:
             continue
         site = report.site_counts(ind)
         re_ = stats.pool_proportions(site["numerator"], site["denominator"]).iloc[0] if len(site) >= 2 else None
-        rows.append({"indicator": desc, "pooled (95% CI)": estimate_text(r), "base": f"{int(r['denominator']):,}",
+        rows.append({"indicator": desc, "pooled (95% CI)": estimate_text(r),
+                     "base": "[c]" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}",
                      "random effects (95% CI)": "" if re_ is None else f"{pct(re_['estimate'])} ({pct(re_['lower'])} to {pct(re_['upper'])})",
                      "I2": "" if re_ is None else f"{100 * re_['i2']:.0f}%", "sites": len(site), "published": published_text})
     if not rows:  # no headline instrument (e.g. a Stage 2 diagnostic only)
@@ -60,6 +97,8 @@ def headlines(report) -> Block | None:
     r = report.nat("gp_relationship_poor")
     reading = f"Pooled over respondents, {estimate_text(r)} of GPs rate the relationship with social care poor (published: 56%)."
     return Block("Headline indicators", reading, table=t,
+                 intro="Pooled over every respondent, beside the random-effects estimate, the heterogeneity between sites and the "
+                       "published figure.",
                  notes=["Pooled: all respondents together (Wilson interval). Random effects: DerSimonian-Laird on the logit scale; "
                         "I2 is the share of variation between sites beyond chance."])
 
@@ -86,7 +125,7 @@ def forest_plots(report) -> Block | None:
         plots.forest_plot(d, y="label", ax=ax, reference=published, reference_label="published seed figure" if published else "",
                           pooled={"estimate": re_["estimate"], "lower": re_["lower"], "upper": re_["upper"], "label": "random effects"})
         ax.set_xlim(0, 100)
-        ax.set_title(HEADLINES[ind][1][:70], fontsize=9)
+        ax.set_title(textwrap.fill(HEADLINES[ind][1], 60), fontsize=9)
     for ax in list(axes.flat)[len(ids):]:
         ax.axis("off")
     fig.tight_layout()
@@ -113,19 +152,37 @@ def funnel_plots(report) -> Block | None:
         return None
     ncol = 2
     nrow = max(1, int(np.ceil(len(panels) / ncol)))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(12, 5 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(12, 5.4 * nrow), squeeze=False)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
+    # Lay the figure out first (titles and axis labels known), so the site labels placed by
+    # funnel_plot keep their spacing in the final figure.
     for ax, (ind, d) in zip(axes.flat, panels):
-        plots.funnel_plot(d, ax=ax, baseline=report.nat(ind)["estimate"])
-        ax.set_ylim(0, 102)
-        ax.set_title(HEADLINES[ind][1][:55], fontsize=9)
+        ax.set_title(textwrap.fill(HEADLINES[ind][1], 60), fontsize=9)
+        ax.set_xlabel("denominator (respondents)")
+        ax.set_ylabel("%")
+        ax.set_ylim(0, 100)
+        ax.set_xlim(0, 1000)
     fig.tight_layout()
+    outside = []
+    for ax, (ind, d) in zip(axes.flat, panels):
+        baseline = report.nat(ind)["estimate"]
+        plots.funnel_plot(d, ax=ax, baseline=baseline)
+        sig = stats.funnel_significance(d, numerator="numerator", denominator="denominator", baseline=baseline)
+        for site, flag in zip(d["site_id"], sig["significance"]):
+            if str(flag).endswith("(0.001)"):
+                outside.append(f"{site} ({funnel_text(flag, ind).split(':')[0]} on {HEADLINES[ind][1][0].lower() + HEADLINES[ind][1][1:]})")
+    n_points = sum(len(d) for _, d in panels)
     notes = ["Limits are drawn around the national pooled figure; sites whose figure is withheld at site level are not drawn."]
     if hidden:
         notes.append(f"Not drawn (fewer than three sites published after disclosure control): {'; '.join(hidden)}.")
-    return Block("Funnel plots", "Sites outside the dotted 99.8% limits differ from the average by more than chance would explain; "
-                 "most sit inside them.", figure=fig, notes=notes)
+    if not panels:
+        return Block("Funnel plots", "No funnel plot can be drawn: fewer than three sites are published for every indicator.", notes=notes)
+    reading = (f"{len(outside)} of the {n_points} site figures drawn lie outside the dotted 99.8% limits, that is, differ from the "
+               "national figure by more than chance would explain" + (f": {'; '.join(outside)}." if outside else "."))
+    return Block("Funnel plots", reading, figure=fig, notes=notes,
+                 alt="Funnel plots, one per headline indicator: each site's figure against its number of respondents, with 95% and "
+                     "99.8% limits around the national figure. " + reading)
 
 
 def waves(report) -> Block | None:
@@ -135,20 +192,19 @@ def waves(report) -> Block | None:
     from ..indicators import gp_headlines
 
     w = gp.merge(report.data.sites[["site_id", "wave"]], on="site_id")
-    h = gp_headlines(w, by=["wave"])
+    h = report.gate(gp_headlines(w, by=["wave"]), "wave")
     rows = []
     for ind in [i for i in HEADLINES if i.startswith("gp_")]:
         row = {"indicator": HEADLINES[ind][1]}
         for r in h[h.indicator == ind].to_dict("records"):
-            row[f"wave {r['wave']}"] = estimate_text(r)
+            row[f"wave {r['group'].split(':', 1)[1]}"] = estimate_text(r)
         rows.append(row)
     return Block("Waves compared", "Headline shares by programme wave, pooled over each wave's respondents.", table=pd.DataFrame(rows))
 
 
 def change(report) -> Block | None:
-    from ..indicators.change import national_change
-
-    ch = national_change(report.all_data)
+    # the change computed from the pooled rounds as published (gated with their sites behind them)
+    ch = report.changes
     ch = ch[ch.indicator.isin([i for i in HEADLINES if i not in ("prof_relationship_score", "prof_trust")]) & (ch.group == "")]
     if ch.empty:
         return Block("Change between survey rounds", "Every site was surveyed once: no change can be estimated yet.")
@@ -157,7 +213,8 @@ def change(report) -> Block | None:
         ci = "" if pd.isna(r["lower"]) else f"{points(r['difference'])} points ({points(r['lower'])} to {points(r['upper'])})"
         rows.append({"indicator": HEADLINES[r["indicator"]][1], "from": f"{pct(r['from_estimate'])} ({r['from_period']})",
                      "to": f"{pct(r['to_estimate'])} ({r['to_period']})", "change (95% CI)": ci,
-                     "p": "" if pd.isna(r["p_value"]) else f"{r['p_value']:.3f}", "verdict": r["verdict"]})
+                     "test of no change": "" if pd.isna(r["p_value"]) else p_text(r["p_value"]),
+                     "verdict": str(r["verdict"]).replace("_", " ")})
     return Block("Change between survey rounds", "Each site's survey round against its next one, pooled over the sites surveyed in both "
                  "(the same sites at both times).", table=pd.DataFrame(rows),
                  notes=["Newcombe hybrid score interval (method 10) for the difference of proportions; the p-value inverts that interval. "
@@ -165,36 +222,50 @@ def change(report) -> Block | None:
 
 
 def matrices(report) -> Block | None:
-    ind = report.indicators
+    ind = report.published
     rel = ind[ind.indicator == "prof_relationship_score"]
-    if rel.empty:
+    if rel.empty or rel.estimate.isna().all():
         return None
     fig = matrix_figure(ind)
-    low = rel.sort_values("estimate").head(3)
-    reading = "Lowest relationships: " + "; ".join(f"{g.replace('->', ' rating ')} {e:.1f}" for g, e in zip(low.group, low.estimate)) + "."
+    low = rel.dropna(subset=["estimate"]).sort_values("estimate").head(3)
+    reading = "Lowest relationships: " + "; ".join(f"{group_label(g)} {e:.1f}" for g, e in zip(low.group, low.estimate)) + " (scale 1 to 5)."
     from ..indicators import asymmetry
 
     asy = asymmetry(report.data["professional_survey"])
-    asy = asy[asy.measure == "relationship"].assign(
-        pair=lambda d: d.a + " vs " + d.b,
-        difference=lambda d: d.difference.round(2), lower=lambda d: d.lower.round(2), upper=lambda d: d.upper.round(2))
-    return Block("Trust and relationship matrices", reading, figure=fig,
-                 table=asy[["pair", "a_rates_b", "b_rates_a", "difference", "lower", "upper", "p_val"]].round(3),
-                 notes=["Asymmetry: mean score A gives B minus B gives A, Welch 95% interval."])
+    # Groups of professionals held to the reporting threshold on both sides.
+    q = report.rules.professional.min_group_size if report.rules.apply else 0
+    asy = asy[(asy.measure == "relationship") & (asy.n_a >= q) & (asy.n_b >= q)]
+    table = pd.DataFrame([{"professions (A and B)": f"{PROFESSION_NAMES[r['a']]} and {PROFESSION_NAMES[r['b']]}",
+                           "score A gives B": f"{r['a_rates_b']:.2f}", "score B gives A": f"{r['b_rates_a']:.2f}",
+                           "difference (95% CI)": f"{r['difference']:+.2f} ({r['lower']:+.2f} to {r['upper']:+.2f})",
+                           "test of no difference": p_text(r["p_val"]), "raters (A, B)": f"{int(r['n_a'])}, {int(r['n_b'])}"}
+                          for r in asy.to_dict("records")])
+    return Block("Trust and relationship matrices", reading, figure=fig, table=table,
+                 notes=["Asymmetry: mean score A gives B minus B gives A, Welch 95% interval; one test per pair of professions, "
+                        f"{len(table)} tests, not corrected for multiplicity (read the intervals). Each cell shows its number, so the "
+                        "colour is never the only cue."],
+                 alt="Two heatmaps, professions rating professions: relationship score and % trusting. " + reading)
 
 
 def factors(report) -> Block | None:
     prof = report.data.get("professional_survey")
     if prof is None or prof.empty:
         return None
-    omnibus, pairwise = factor_tests(prof)
-    fs = factor_shares(prof, by=[])
+    omnibus, left_out = profession_tests(prof)
+    domains = ["prof_admission_factor_frequent", "prof_delay_factor_frequent", "prof_wrong_pathway_factor_frequent"]
+    fs = report.published[report.published.indicator.isin(domains) & ~report.published.suppressed]  # published figures only
     top = fs.sort_values("estimate", ascending=False).head(5)
-    reading = "Most frequently cited overall: " + "; ".join(f"{g.replace('_', ' ')} ({pct(e)})" for g, e in zip(top.group, top.estimate)) + "."
-    sig = pairwise[pairwise.p_holm < 0.05]
-    table = omnibus.assign(h=omnibus.h.round(2), p_val=omnibus.p_val.map(lambda p: f"{p:.3g}"))
-    notes = [f"{len(sig)} pairwise differences between professions remain after Holm correction."]
-    return Block("Interface survey factors", reading, table=table, notes=notes)
+    reading = "Most frequently cited overall: " + "; ".join(
+        f"{factor_label(i.removeprefix('prof_').removesuffix('_frequent') + '_' + g)} ({pct(e)})"
+        for i, g, e in zip(top.indicator, top.group, top.estimate)) + "."
+    notes = [f"Professions are compared where each has at least {MIN_PER_PROFESSION} respondents"
+             + (f" (left out: {', '.join(PROFESSION_NAMES[p] for p in left_out)})" if left_out else "")
+             + f". Kruskal-Wallis test per factor; p-values adjusted with Holm's method for the {len(omnibus)} factors tested."]
+    if omnibus.empty:
+        return Block("Interface survey factors", reading, notes=notes)
+    sig = omnibus[omnibus.p_holm < 0.05]
+    reading += f" {len(sig)} of {len(omnibus)} factors differ between professions after Holm's correction."
+    return Block("Interface survey factors", reading, table=tests_table(omnibus), notes=notes)
 
 
 def case_reviews(report) -> Block | None:
@@ -204,20 +275,27 @@ def case_reviews(report) -> Block | None:
     if cases is None or cases.empty:
         return None
     t = transition_table(cases)
+    shown = disclose_counts(t.reset_index(), report.rules, columns=list(t.columns)).set_index("actual_pathway")
+    # drawn from the published counts: rounded, withheld cells left blank
+    t = pd.DataFrame(report.rules.round(t.to_numpy(float)), index=t.index, columns=t.columns).where(shown != report.rules.marker)
     fig, ax = plt.subplots(figsize=(8, 6))
-    plots.transition_heatmap(t, ax=ax)
+    plots.transition_heatmap(t, ax=ax, labels=PATHWAY_NAMES)
     ax.set_title("Actual and ideal pathways, all reviewed cases")
     fig.tight_layout()
     imp, alt = report.nat("case_decision_improvable"), report.nat("case_alternative_available")
-    reading = f"{estimate_text(imp)} of decisions could be improved (published 45%); the alternative was available in {estimate_text(alt)} (published: over 90%)."
+    reading = (f"{estimate_text(imp)} of decisions could be improved (published 45%); the alternative was available in "
+               f"{estimate_text(alt)} (published: over 90%).")
     from ..indicators import case_indicators
 
-    by = pd.concat([case_indicators(cases, by=["decision_point"]).rename(columns={"decision_point": "breakdown"}),
-                    case_indicators(cases, by=["primary_reason"]).rename(columns={"primary_reason": "breakdown"})])
+    by = pd.concat([report.gate(case_indicators(cases, by=["decision_point"]), "decision_point"),
+                    report.gate(case_indicators(cases, by=["primary_reason"]), "primary_reason")])
     by = by[by.indicator.isin(["case_decision_improvable", "case_alternative_available"])]
-    table = pd.DataFrame([{"breakdown": r["breakdown"], "indicator": HEADLINES[r["indicator"]][1], "estimate (95% CI)": estimate_text(r),
-                           "base": int(r["denominator"])} for r in by.to_dict("records")])
-    return Block("Case reviews, pooled", reading, figure=fig, table=table)
+    table = pd.DataFrame([{"breakdown": group_label(r["group"].split(":", 1)[1]).capitalize(), "indicator": HEADLINES[r["indicator"]][1],
+                           "estimate (95% CI)": estimate_text(r),
+                           "base": report.rules.marker if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}"}
+                          for r in by.to_dict("records")])
+    return Block("Case reviews, pooled", reading, figure=fig, table=table,
+                 alt="Heatmap of all reviewed cases, actual pathway against the panel's ideal pathway, each cell with its count. " + reading)
 
 
 def ranking(report) -> Block | None:
@@ -235,7 +313,7 @@ def ranking(report) -> Block | None:
     ax.set_xlim(0, 100)
     ax.set_title(f"Sites ranked: {HEADLINES.get(ind, (None, ind))[1]}")
     fig.tight_layout()
-    return Block("Sites ranked, with their intervals", "Overlapping intervals mean most ranks are uncertain: rank positions alone should not be read as a league table.",
+    return Block("Sites ranked, with their intervals", intro="Ranks carry uncertainty: read them with their intervals.", reading="Overlapping intervals mean most ranks are uncertain: rank positions alone should not be read as a league table.",
                  figure=fig)
 
 
@@ -245,14 +323,14 @@ def interventions(report) -> Block | None:
         return None
     table, _ = spc.track_interventions(fm, iv)
     names = report.data.sites.set_index("site_id")["site_name"]
-    shown = table.assign(site=table.site_id.map(names))[["site", "name", "metric", "start_period", "verdict_text", "note"]].rename(
-        columns={"verdict_text": "verdict"})
+    shown = intervention_table(table, names)
     n_imp = int((table.verdict == "special_cause_improvement").sum())
-    return Block("Interventions tracked", f"{n_imp} of {len(table)} interventions show special cause improvement in their target metric.", table=shown)
+    return Block("Interventions tracked", f"{n_imp} of {len(table)} interventions show special cause improvement in their target metric.",
+                 table=shown)
 
 
 def benefits(report) -> Block | None:
     if not report.benefits_file:
         return None
     model = BenefitsModel.from_yaml(report.benefits_file)
-    return national_block(model, report.data)
+    return national_block(model, report.data, report.site_rules)

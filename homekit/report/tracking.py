@@ -3,9 +3,34 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .. import plots, spc
+from ..instruments import METRIC_NAMES
 from ._format import Block
+
+_BETTER = {"up": "higher is better", "down": "lower is better"}
+
+
+def metric_name(metric: str) -> str:
+    """A flow metric's reader-facing name (custom metrics keep their id, spaced)."""
+    return METRIC_NAMES.get(metric, str(metric).replace("_", " "))
+
+
+def intervention_table(table: pd.DataFrame, names: pd.Series | None = None) -> pd.DataFrame:
+    """The interventions tracked, for a reader: names from the dictionary, months as months."""
+    rows = []
+    for r in table.to_dict("records"):
+        row = {} if names is None else {"site": names.get(r["site_id"], r["site_id"])}
+        row.update({"intervention": r["name"], "target metric": metric_name(r["metric"]),
+                    "which way is better": _BETTER.get(r.get("desired_direction"), ""),
+                    "started": pd.Period(r["start_period"], freq="M").strftime("%b %Y"),
+                    "months before": r["n_before"], "months after": r["n_after"], "verdict": r["verdict_text"]})
+        if "assurance" in r:
+            row["target"] = r["assurance"] if isinstance(r["assurance"], str) else "no target set"
+        row["note"] = r.get("note") or ""
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def tracking(report) -> Block | None:
@@ -13,22 +38,27 @@ def tracking(report) -> Block | None:
 
     if not (report.has("interventions") and report.has("flow_metrics")):
         return None
+    intro = "Each intervention's target metric month by month: did it move by more than chance?"
     table, tracked = spc.track_interventions(report.tables["flow_metrics"], report.tables["interventions"])
     if not tracked:
-        return Block("Tracking interventions", "Not enough monthly data to judge the interventions.", table=table)
-    fig, axes = plt.subplots(len(tracked), 1, figsize=(10, 3.2 * len(tracked)), squeeze=False)
+        return Block("Tracking interventions", "Not enough monthly data before and after the start to judge any intervention.",
+                     table=intervention_table(table), intro=intro)
+    fig, axes = plt.subplots(len(tracked), 1, figsize=(10, 3.6 * len(tracked)), squeeze=False)
     for ax, t in zip(axes[:, 0], tracked):
         chart = t.rebased.assign(point_type=t.chart["point_type"].to_numpy())
         if report.rules.apply:
             chart = chart.assign(y=np.where(report.rules.small(chart["y"]), np.nan, chart["y"]))
-        plots.spc_chart(chart, start=t.intervention["start_period"], verdict=t.verdict,
-                      title=f"{t.intervention['name']}: {t.intervention['metric'].replace('_', ' ')} (improvement is {t.intervention['desired_direction']})",
-                      ax=ax)
+        chart = chart.assign(x=[pd.Period(p, freq="M").strftime("%b %Y") for p in chart["x"]])
+        start = pd.Period(t.intervention["start_period"], freq="M").strftime("%b %Y")
+        plots.spc_chart(chart, start=start, verdict=t.verdict,
+                        title=f"{t.intervention['name']}: {metric_name(t.intervention['metric'])} "
+                              f"({_BETTER.get(t.intervention['desired_direction'], '')})", ax=ax)
     fig.tight_layout()
     reading = "; ".join(f"{r['name']}: {r['verdict_text']}" for r in table.to_dict("records")) + "."
-    shown = table.assign(assurance=table["assurance"].fillna("no target set"))[
-        ["name", "metric", "start_period", "n_before", "n_after", "verdict_text", "assurance", "note"]].rename(
-        columns={"verdict_text": "verdict", "n_before": "months before", "n_after": "months after"})
-    return Block("Tracking interventions (statistical process control)", reading, figure=fig, table=shown,
+    return Block("Tracking interventions (statistical process control)", reading, figure=fig, table=intervention_table(table),
+                 intro=intro,
                  notes=["XmR charts (Making Data Count): limits from the months before the start are extended to judge the months after; "
-                        "the chart shows limits rebased at the start. Blue points: special cause improvement; orange: concern; grey: common cause."])
+                        "the chart shows limits rebased at the start. Special cause improvement: blue up-triangles; concern: orange "
+                        "down-triangles; common cause: grey circles."],
+                 alt="Statistical process control chart of each intervention's target metric by month, with its limits and the "
+                     "start marked. " + reading)

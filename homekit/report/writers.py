@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import __version__
 from ..indicators import HEADLINES, headline_table
+from ..io import FORMULA_PREFIXES
 
 __all__ = ["write_indicators", "write_history", "write_change", "write_summary_xlsx"]
 
@@ -54,61 +55,163 @@ def write_change(change: pd.DataFrame, path) -> Path:
     return _write_csv(_rounded_change(change), CHANGE_COLUMNS, ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"), path)
 
 
-def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: pd.DataFrame | None = None, marker: str = "[c]",
-                       change: pd.DataFrame | None = None) -> Path:
-    """An xlsx summary for council staff: read-me, headline indicators, change since the last survey
-    (where there are rounds: the published ``change.csv`` rows with their labels), every indicator.
+_FORMATS = {"proportion": "0.0%", "difference": "+0.0%;-0.0%;0.0%", "mean": "0.00", "rate": "#,##0.0"}
+_POLARITY_WORDS = {"higher_is_better": "higher is better", "lower_is_better": "lower is better", "no_judgement": "no judgement"}
 
-    Suppressed values read ``[c]``; no cell is ever written as a formula.
+
+def _put(ws, row: int, col: int, value, number_format: str | None = None):
+    """Write one cell: text that looks like a formula stays text; numbers keep their format."""
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        value = None
+    cell.value = value
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+    if number_format and isinstance(value, (int, float)):
+        cell.number_format = number_format
+    return cell
+
+
+def _table(ws, header: list[str], rows: list[list], formats: dict[str, str | None]):
+    """A formatted table: bold frozen header with filters, number formats, widths that fit."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    for j, h in enumerate(header, 1):
+        c = _put(ws, 1, j, h)
+        c.font = Font(bold=True, color="FFFFFF")
+        c.fill = PatternFill("solid", fgColor="005EB8")
+        c.alignment = Alignment(vertical="top", wrap_text=True)
+    for i, row in enumerate(rows, 2):
+        for j, (h, v) in enumerate(zip(header, row), 1):
+            _put(ws, i, j, v, formats.get(h))
+    for j, h in enumerate(header, 1):
+        shown = [len(str(h))]
+        for row in rows:
+            v = row[j - 1]
+            if isinstance(v, float):
+                shown.append(8)
+            elif v is not None:
+                shown.append(len(str(v)))
+        ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(max(shown) + 2, 70)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+
+
+def _marker(r, marker: str) -> str:
+    if bool(r.get("suppressed", False)):
+        return marker
+    if pd.isna(r.get("estimate")):
+        return "no data"
+    return ""
+
+
+def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: pd.DataFrame | None = None, marker: str = "[c]",
+                       rules=None, change: pd.DataFrame | None = None) -> Path:
+    """An xlsx summary for a council analyst, written with openpyxl styles.
+
+    Sheets: ``read_me`` (what the sheets hold, the disclosure rules, each indicator's label and
+    polarity), ``headlines``, ``change`` (where there are survey rounds: the published ``change.csv``
+    rows with their labels) and ``all_indicators``. Estimates and intervals are numbers with a
+    percentage, mean or rate format by the indicator's kind; a withheld value (``[c]``) or one
+    with no data (``no data``) is blank in the number columns and said in its own ``marker``
+    column. Each table has a frozen, filtered header and widths that fit. No cell is ever a formula.
     """
     import openpyxl
+    from openpyxl.styles import Font
 
-    from ..io import safe_cell
+    from ..instruments import INDICATORS, indicator_label, polarity
+    from ._format import label_for
 
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("read_me")
-    for line in (title, "", "Estimates are proportions (0-1) or means as the indicator says, with 95% intervals.",
-                 f"{marker}: withheld by disclosure control (counts of 1-7, or bases under 10). Other counts are rounded to 5 at site level.",
-                 "Source: homekit " + __version__):
-        ws.append([safe_cell(ws, line)])
-    hs = wb.create_sheet("headlines")
-    header = ["indicator", "description", "estimate", "lower", "upper", "base", "national", "published"]
-    hs.append([safe_cell(hs, h) for h in header])
+    def kind(ind):
+        info = INDICATORS.get(ind)
+        return info.kind if info is not None else "proportion"
+
+    wb = openpyxl.Workbook()
+    rd = wb.active
+    rd.title = "read_me"
+    if rules is not None and rules.apply:
+        disclosure = f"{marker}: withheld by disclosure control. {rules.describe()}"
+    else:
+        disclosure = f"{marker}: withheld by disclosure control (small counts, or a figure that would reveal one)."
+    lines = [title, "",
+             "headlines: the programme's headline indicators; all_indicators: every published indicator.",
+             "Estimates are numbers: percentages for proportions, two decimals for means, rates per their unit; "
+             "lower and upper are the 95% interval (blank where an interval does not apply, e.g. shares of events).",
+             disclosure,
+             "no data: nobody answered, so there is no figure (not withheld).",
+             "The marker column says which of the two applies; the number columns are then blank.",
+             "Which way is better: from each indicator's polarity in the data dictionary (below).",
+             f"Source: homekit {__version__}.", ""]
+    for i, line in enumerate(lines, 1):
+        c = _put(rd, i, 1, line)
+        if i == 1:
+            c.font = Font(bold=True, size=14)
+    start = len(lines) + 1
+    ids = list(dict.fromkeys(indicators["indicator"]))
+    header = ["indicator", "which way is better", "indicator id"]
+    for j, h in enumerate(header, 1):
+        _put(rd, start, j, h).font = Font(bold=True)
+    for i, ind in enumerate(ids, start + 1):
+        _put(rd, i, 1, indicator_label(ind))
+        _put(rd, i, 2, _POLARITY_WORDS[polarity(ind)])
+        _put(rd, i, 3, ind)
+    rd.column_dimensions["A"].width = 100
+    rd.column_dimensions["B"].width = 22
+    rd.column_dimensions["C"].width = 36
+
+    nat = {}
+    if national is not None and len(national):
+        nat = {(r["indicator"], r["group"]): r["estimate"] for r in national.to_dict("records") if pd.notna(r["estimate"])}
     ht = headline_table().set_index("indicator")
+    rows = []
     for r in indicators[(indicators.group == "") & indicators.indicator.isin(HEADLINES)].to_dict("records"):
-        nat = ""
-        if national is not None:
-            m = national[(national.indicator == r["indicator"]) & (national.group == "")]
-            nat = float(m["estimate"].iloc[0]) if len(m) and pd.notna(m["estimate"].iloc[0]) else ""
-        sup = bool(r["suppressed"])
-        vals = [r["indicator"], ht.loc[r["indicator"], "description"],
-                marker if sup else r["estimate"], marker if sup else r["lower"], marker if sup else r["upper"],
-                "" if pd.isna(r["denominator"]) else r["denominator"], nat, ht.loc[r["indicator"], "published_text"]]
-        hs.append([safe_cell(hs, None if (isinstance(v, float) and np.isnan(v)) else v) for v in vals])
+        show = _marker(r, marker) == ""
+        row = [ht.loc[r["indicator"], "description"], r["estimate"] if show else None, r["lower"] if show else None,
+               r["upper"] if show else None, r["denominator"], _marker(r, marker)]
+        if nat:
+            row.append(nat.get((r["indicator"], "")))
+        row += [ht.loc[r["indicator"], "published_text"], _POLARITY_WORDS[polarity(r["indicator"])], r["indicator"]]
+        rows.append((kind(r["indicator"]), row))
+    header = ["indicator name", "estimate", "lower", "upper", "base", "marker"] + (["national"] if nat else []) + \
+             ["published", "which way is better", "indicator"]
+    hs = wb.create_sheet("headlines")
+    _table(hs, header, [r for _, r in rows], {"base": "#,##0"})
+    for i, (k, _) in enumerate(rows, 2):  # number format by the indicator's kind
+        for h in ("estimate", "lower", "upper", "national"):
+            if h in header and isinstance(hs.cell(row=i, column=header.index(h) + 1).value, (int, float)):
+                hs.cell(row=i, column=header.index(h) + 1).number_format = _FORMATS[k]
+
+    # Readable names first; the key columns of indicators.csv (site_id, indicator, group, suppressed)
+    # last, so an analyst can join the two files and the audit reads the same rows in both.
     if change is not None and len(change):
         from ..indicators.change import CHANGE_COLUMNS
-        from ..instruments import indicator_label
 
-        cs = wb.create_sheet("change")
-        cs.append([safe_cell(cs, h) for h in ["description"] + CHANGE_COLUMNS])
+        crows = []
         for r in _rounded_change(change).to_dict("records"):
             vals = [indicator_label(r["indicator"])] + [r[c] for c in CHANGE_COLUMNS]
-            vals = ["true" if v is True else "false" if v is False else v for v in vals]
-            cs.append([safe_cell(cs, None if (isinstance(v, float) and np.isnan(v)) else v) for v in vals])
+            crows.append(["true" if v is True else "false" if v is False else v for v in vals])
+        _table(wb.create_sheet("change"), ["description"] + list(CHANGE_COLUMNS), crows, {})
+
+    header = ["indicator name", "group name", "estimate", "lower", "upper", "numerator", "denominator", "marker", "which way is better",
+              "method", "site_id", "indicator", "group", "suppressed"]
+    rows, kinds = [], []
+    for r in indicators.to_dict("records"):
+        show = _marker(r, marker) == ""
+        rows.append([indicator_label(r["indicator"]), label_for(r["indicator"], r["group"]).split(": ", 1)[-1] if r["group"] else "",
+                     r["estimate"] if show else None, r["lower"] if show else None, r["upper"] if show else None,
+                     r["numerator"] if show else None, r["denominator"], _marker(r, marker),
+                     _POLARITY_WORDS[polarity(r["indicator"])], r["method"], r.get("site_id", ""), r["indicator"], r["group"],
+                     "true" if bool(r.get("suppressed", False)) else "false"])
+        kinds.append(kind(r["indicator"]))
     al = wb.create_sheet("all_indicators")
-    cols = list(indicators.columns)
-    al.append([safe_cell(al, c) for c in cols])
-    for r in indicators.itertuples(index=False):
-        row = []
-        for c, v in zip(cols, r):
-            if c in ("numerator", "estimate", "lower", "upper") and bool(r.suppressed):
-                v = marker
-            if isinstance(v, float) and np.isnan(v):
-                v = None
-            if isinstance(v, (bool, np.bool_)):
-                v = "true" if v else "false"
-            row.append(safe_cell(al, v))
-        al.append(row)
+    _table(al, header, rows, {"numerator": "#,##0", "denominator": "#,##0"})
+    for i, k in enumerate(kinds, 2):
+        for h in ("estimate", "lower", "upper"):
+            c = al.cell(row=i, column=header.index(h) + 1)
+            if isinstance(c.value, (int, float)):
+                c.number_format = _FORMATS[k]
     path = Path(path)
     wb.save(path)
     return path
