@@ -27,9 +27,12 @@ integer linear programs (:func:`scipy.optimize.milp`, HiGHS), as tau-Argus audit
 is *pinned* when one value is feasible, *small* when every feasible value lies in 1-7. Findings:
 
 * people who use services (``Indicator.subjects == "people"``, the NHS Digital rule): a withheld
-  or rounded count pinned to one value, or to values within 1-7 (bases included);
-* professionals (staff-survey rule): a group base pinned to values within 1-10 (fewer than
-  ``min_group`` = 11 answers), or a withheld or rounded count pinned to one value.
+  or rounded count pinned to one value, or a count of 1-7 (bases included) known to fewer values
+  than a rounded count spans (``rounding_base``, 5: "2 or 3", "4 to 6"). That a withheld count
+  lies somewhere in 1-7 is what the marker itself says, so it is not a finding;
+* professionals (staff-survey rule): a withheld or rounded count of answers pinned to one value
+  (what a group said). How many answered (a group's base) is not an opinion and is published, as
+  the NHS Staff Survey publishes its response counts, so a base is never a finding.
 
 Files without any restriction (no rounding, nothing suppressed: e.g. an unrestricted national
 file) are used as evidence but their own cells are not findings.
@@ -317,6 +320,14 @@ def read_published(output_dir, *, read_xlsx: bool = True) -> tuple[pd.DataFrame,
     rows["period"] = rows["period"].str.strip()
     # the same row published in two files (indicators.csv and summary.xlsx) is one observation
     rows = rows.drop_duplicates(subset=["site_id", "indicator", "group", "period", *_FIELDS, "method", "suppressed"]).reset_index(drop=True)
+    # a workbook row without a period is the same row of indicators.csv in its folder
+    folder = rows["file"].str.rsplit("/", n=1).str[0]
+    ind = rows[(rows["source"] == "indicators.csv") & (rows["period"] != "")]
+    if len(ind):
+        known = dict(zip(zip(folder[ind.index], ind["site_id"], ind["indicator"], ind["group"]), ind["period"]))
+        mask = (rows["source"] == "summary.xlsx") & (rows["period"] == "")
+        keys = zip(folder[mask], rows.loc[mask, "site_id"], rows.loc[mask, "indicator"], rows.loc[mask, "group"])
+        rows.loc[mask, "period"] = [known.get(k, "") for k in keys]
     # indicators.csv without a period describes the latest round in history.csv
     hist = rows[rows["source"] == "history.csv"]
     if len(hist):
@@ -510,18 +521,19 @@ class _Published:
             self.restricted[folder] = bool(sup or rnd)
 
     def _column_precision(self, rows: pd.DataFrame) -> None:
-        """Decimals and significant figures of each (file, column, family): means and proportions
-        may be written at different precisions in one file."""
+        """Decimals and significant figures of each (file, column, family, method): means and
+        proportions may be written at different precisions in one file, and so may two methods
+        of one family (a professional mean to 2 decimals, a mean of people's answers to 1)."""
         self.precision = {}
         fam = rows["method"].str.lower().str.contains("student") | rows["indicator"].str.endswith("_mean")
         fam = np.where(fam | (rows["indicator"] == "prof_relationship_score"), "mean", "count")
         for col in ("estimate", "lower", "upper", "numerator"):
-            for (file, f), vals in rows.assign(fam=fam).groupby(["file", "fam"])[col]:
+            for (file, f, m), vals in rows.assign(fam=fam).groupby(["file", "fam", "method"])[col]:
                 p = [_precision(v) for v in vals if v != ""]
-                self.precision[(file, col, f)] = (max((d for d, _ in p), default=0), max((s for _, s in p), default=1))
+                self.precision[(file, col, f, m)] = (max((d for d, _ in p), default=0), max((s for _, s in p), default=1))
 
-    def tol(self, file: str, col: str, value: float, fam: str = "count") -> float:
-        dec, sf = self.precision.get((file, col, fam), (0, 1))
+    def tol(self, file: str, col: str, value: float, fam: str = "count", method: str = "") -> float:
+        dec, sf = self.precision.get((file, col, fam, method), (0, 1))
         return _tolerance(value, dec, sf)
 
     def _derived_from_published(self, rows: pd.DataFrame) -> dict:
@@ -530,17 +542,18 @@ class _Published:
         Where it does (the figure is a function of published values, e.g. the rounded numerator
         over the rounded denominator), the figure tells the attacker nothing new and is not
         inverted; where any row contradicts it, the column was computed from hidden counts.
-        Means and proportions are judged apart (``family`` "mean" or "count").
+        Means and proportions are judged apart (``family`` "mean" or "count"), and so is each
+        ``method`` (a column of Wilson intervals is not vouched for by a share written without one).
         """
         ok: dict[tuple, bool] = {}
         seen: dict[tuple, int] = {}
         for rec in rows.to_dict("records"):
             kind, _ = _row_kind(rec["indicator"], rec["method"], rec["group"])
             fam = "mean" if kind.startswith("mean") else "count"
-            file = rec["file"]
+            file, method = rec["file"], rec["method"]
             for col in ("estimate", "lower", "upper"):
-                ok.setdefault((file, col, fam), True)
-                seen.setdefault((file, col, fam), 0)
+                ok.setdefault((file, col, fam, method), True)
+                seen.setdefault((file, col, fam, method), 0)
             if rec["numerator"] == "" or rec["denominator"] == "":
                 continue
             a, n = float(rec["numerator"]), float(rec["denominator"])
@@ -557,10 +570,10 @@ class _Published:
                 if rec[col] == "":
                     continue
                 v = float(rec[col])
-                seen[(file, col, fam)] += 1
+                seen[(file, col, fam, method)] += 1
                 e = exp.get(col)
-                if e is None or not np.isfinite(e) or abs(v - e) > self.tol(file, col, v, fam):
-                    ok[(file, col, fam)] = False
+                if e is None or not np.isfinite(e) or abs(v - e) > self.tol(file, col, v, fam, method):
+                    ok[(file, col, fam, method)] = False
         return {k: ok[k] and seen[k] > 0 for k in ok}
 
     def count_bounds(self, folder: str, subj: str, text: str) -> tuple[int, int] | None:
@@ -611,16 +624,26 @@ class _Published:
                 self._bound(row, "a", (r - b // 2 - b // 2, r + b // 2 + b // 2) if b > 1 else (r, r))
         file = rec["file"]
         fam = "mean" if row.kind.startswith("mean") else "count"
-        if rec["estimate"] != "" and not self.pub_derived.get((file, "estimate", fam), False):
+        method = rec["method"]
+        if rec["estimate"] != "" and not self.pub_derived.get((file, "estimate", fam, method), False):
             v = float(rec["estimate"])
-            row.estimates.append((v, self.tol(file, "estimate", v, fam)))
-        lo_ok = rec["lower"] != "" and not self.pub_derived.get((file, "lower", fam), False)
-        hi_ok = rec["upper"] != "" and not self.pub_derived.get((file, "upper", fam), False)
+            row.estimates.append((v, self.tol(file, "estimate", v, fam, method)))
+        lo_ok = rec["lower"] != "" and not self.pub_derived.get((file, "lower", fam, method), False)
+        hi_ok = rec["upper"] != "" and not self.pub_derived.get((file, "upper", fam, method), False)
         if lo_ok or hi_ok:
             lo = float(rec["lower"]) if lo_ok else None
             hi = float(rec["upper"]) if hi_ok else None
-            row.intervals.append((lo, self.tol(file, "lower", lo, fam) if lo is not None else None,
-                                  hi, self.tol(file, "upper", hi, fam) if hi is not None else None))
+            row.intervals.append((lo, self.tol(file, "lower", lo, fam, method) if lo is not None else None,
+                                  hi, self.tol(file, "upper", hi, fam, method) if hi is not None else None))
+
+    def sites_in(self, indicator: str, group: str, period: str) -> set:
+        """The sites that publish a row of ``indicator``/``group`` for ``period``."""
+        if not hasattr(self, "_sites_in"):
+            self._sites_in = {}
+            for (site, ind, grp, per) in self.rows:
+                if site != "national":
+                    self._sites_in.setdefault((ind, grp, per), set()).add(site)
+        return self._sites_in.get((indicator, group, period), set())
 
     @staticmethod
     def _bound(row: _Row, name: str, b) -> None:
@@ -649,6 +672,12 @@ class _Published:
                 key = (site, ind, grp, str(rec.get(f"{side}_period", "")).strip())
                 keys.append(key)
                 row = self.rows.get(key)
+                pooled = str(rec.get("sites", "") or "").strip()
+                if row is not None and pooled and set(pooled.split("; ")) != self.sites_in(ind, grp, key[3]):
+                    # a national change pools only the sites with both rounds: another population
+                    # than the period's history row (its own gate saw the sites behind it)
+                    row = None
+                    keys[-1] = None
                 text = str(rec.get(f"{side}_estimate", ""))
                 if row is None or text == "" or not _NUM.match(text):
                     continue
@@ -656,7 +685,7 @@ class _Published:
                 dec, sf = precision.get((f"{side}_estimate", fam[i]), (0, 1))
                 row.estimates.append((v, _tolerance(v, dec, sf)))
                 row.local_attack = "change minus rounds"
-            if all(k in self.rows for k in keys) and str(rec.get("difference", "")) != "":
+            if all(k is not None and k in self.rows for k in keys) and str(rec.get("difference", "")) != "":
                 self.change_pairs.append((keys[0], keys[1], rec, rec.get("file", "")))
 
 
@@ -1417,10 +1446,17 @@ def _fails(pub: _Published, ch: _Check, lo: int, hi: int, policy: AuditPolicy) -
     row = ch.row
     b = pub.rounding.get((row.folder, row.subjects), 1)
     if row.subjects == "professional":
-        if ch.role == "base" and lo >= 1 and hi <= policy.min_group - 1:
-            return f"group of fewer than {policy.min_group} answers (professional rule)"
-    elif lo >= policy.small_from and hi <= policy.small_to:
-        return f"count of {policy.small_from}-{policy.small_to} people (NHS Digital rule)"
+        # how many professionals answered is not an opinion (the NHS Staff Survey publishes its
+        # response counts): a group's size is not a finding under the professional rule (only an
+        # exact base where the file rounds counts); what a group under the threshold said is
+        if ch.role == "base" and b <= 1:
+            return None
+    elif lo >= policy.small_from and hi <= policy.small_to and hi - lo + 1 < max(policy.rounding_base, 2):
+        # The marker [c] itself says "1 to 7" (or the complement): knowing a withheld count lies
+        # in 1-7 is what suppression publishes. It is disclosed when it is known more precisely
+        # than a published rounded count (fewer than rounding_base values: "2 or 3", "4 to 6").
+        how = "recovered exactly" if lo == hi else f"known to within {hi - lo + 1} values"
+        return f"count of {policy.small_from}-{policy.small_to} people {how} (NHS Digital rule)"
     if lo == hi and lo >= 1:
         if ch.status == "withheld":
             return "withheld count recovered exactly"

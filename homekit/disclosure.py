@@ -163,7 +163,7 @@ class DisclosureRules:
     nk_k: float = 0.9
     p_ratio: float = 0.10
     #: decimals of published estimates
-    precision: dict = field(default_factory=lambda: {"proportion": 4, "rate": 1, "mean": 2, "money": 0})
+    precision: dict = field(default_factory=lambda: {"proportion": 4, "rate": 1, "mean": 2, "money": 0, "people_answer_mean": 1})
     marker: str = "[c]"
     level: str = "site"
 
@@ -252,8 +252,6 @@ LINKED_TABLES: tuple[Linked, ...] = (
     # A breakdown of a figure (group ``<by>:<value>``: GP role, programme wave, survey year, case
     # decision point or reason) adds up to the figure itself (group blank); one table per ``by``.
     Linked("breakdowns", r"(?P<ind>[a-z0-9_]+)\|(?P<by>role|wave|year|decision_point|primary_reason):.+", total="{ind}|", field="group"),
-    # Teams' own judgement of reablement suitability adds up to the site's.
-    Linked("case reviews by team", r"case_team_reablement_suitable\|.+", total="case_reablement_suitable|", field="group"),
     # Trust in another profession: the four levels of a rater->ratee pair add up to its base.
     Linked("trust levels", r"prof_trust_level\|(?P<pair>[^|]+)\|.+"),
     # Professions add up to their three-group roll-ups, and the groups to all professions.
@@ -300,6 +298,9 @@ LINKED_TABLES: tuple[Linked, ...] = (
     # recovered by subtraction; the senior-minus-frontline gap is a difference held to the group
     # size on the smaller of its two bases, so it is withheld whenever either level is.
 )
+
+#: ``method`` of a published mean of answer codes about people (no interval, and why).
+ANSWER_MEAN_METHOD = "mean of answer codes (1 decimal; no interval, which would give back the answers)"
 
 #: Indicators whose numerator is itself a group of respondents (held to ``min_group_size``).
 GROUP_NUMERATORS = ("gp_response_rate",)
@@ -491,7 +492,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     num = out["numerator"].to_numpy(float)
     den = out["denominator"].to_numpy(float)
     method = out["method"].astype(str).to_numpy()
-    is_mean = (kind == "mean") | (method == "Student's t")
+    is_mean = (kind == "mean") | (method == "Student's t") | (method == ANSWER_MEAN_METHOD)
     is_rate = kind == "rate"
     is_net = np.char.endswith(ids.astype(str), _NET_SUFFIX)
     is_diff = (kind == "difference") & ~is_net  # a difference of two published shares (own interval)
@@ -505,7 +506,9 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     primary |= is_prop & ~prof & (P.small(num) | (den < P.min_base_for_percentage))
     if P.suppress_small_complement:
         primary |= is_prop & ~prof & P.small(den - num)
-    primary |= is_prop & prof & ((den < Q.min_base) | Q.small(num))
+    # (how many professionals left an item unanswered is not an opinion: published like a base)
+    non_answer = prof & np.char.endswith(ids.astype(str), "likert_missing")
+    primary |= is_prop & prof & ~non_answer & ((den < Q.min_base) | Q.small(num))
     # a response rate's numerator is the group of respondents itself
     primary |= prof & np.isin(ids, GROUP_NUMERATORS) & Q.small_group(num)
     # differences with their own interval: professional groups of min_group_size or more; about
@@ -532,13 +535,15 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     # rows with nothing to publish are not "suppressed"
     primary &= ~(np.isnan(den) & np.isnan(num))
     primary |= already
+    # national = sum of the sites: a national row that would give back what the sites withhold
+    # is withheld itself, before secondary suppression protects it in its own linked tables
+    if sites is not None and len(sites):
+        primary |= _national_minus_sites(out, primary, sites, rules, prof)
 
     suppressed = primary.copy()
     if rules.secondary_suppression:
         suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects)
     # net scores: withheld when either part is
-    if sites is not None and len(sites):
-        suppressed |= _national_minus_sites(out, suppressed, sites, rules, prof)
     if is_net.any():
         suppressed |= _net_withheld(out, suppressed, is_net)
 
@@ -561,6 +566,10 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
                 x = np.clip(pub_num[sel], 0, pub_den[sel])
                 a, b = stats.proportion_ci(x, pub_den[sel], method=m)
                 est[sel], lo[sel], hi[sel] = x / pub_den[sel], a, b
+        # a row computed without an interval (a share of events, not of people) gets none here
+        no_ci = ok & np.isnan(out["lower"].to_numpy(float)) & np.isnan(out["upper"].to_numpy(float))
+        lo[no_ci] = np.nan
+        hi[no_ci] = np.nan
     ok = is_rate & ~suppressed & ~np.isnan(pub_num) & (den > 0)
     if ok.any():
         raw = out["estimate"].to_numpy(float)
@@ -571,14 +580,22 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
         est[ok], lo[ok], hi[ok] = pub_num[ok] * per[ok], a * per[ok], b * per[ok]
         out.loc[ok, "method"] = np.where(pub_num[ok] < 10, "Exact", "Byars")
     ok = is_mean & ~suppressed
+    # A mean of answer codes about people (1-4, 1-5) is written to one decimal without its
+    # interval: a t interval with the mean and n gives back the sum of squares, and with the
+    # rounded top-two and bottom-two counts every answer level (see the audit).
+    answer_mean = ok & ~prof & (unit == "")
     if ok.any():
         raw_est = out["estimate"].to_numpy(float)
         dec = np.where(np.char.find(unit.astype(str), "GBP") >= 0, dp["money"], dp["mean"])
+        dec = np.where(answer_mean, dp["people_answer_mean"], dec)
         for d in np.unique(dec[ok]):
             sel = ok & (dec == d)
             est[sel] = np.round(raw_est[sel], int(d))
             lo[sel] = np.round(out["lower"].to_numpy(float)[sel], int(d))
             hi[sel] = np.round(out["upper"].to_numpy(float)[sel], int(d))
+        lo[answer_mean] = np.nan
+        hi[answer_mean] = np.nan
+        out.loc[answer_mean, "method"] = ANSWER_MEAN_METHOD
     if is_diff.any():
         est[is_diff & ~suppressed] = out["estimate"].to_numpy(float)[is_diff & ~suppressed]
         lo[is_diff & ~suppressed] = out["lower"].to_numpy(float)[is_diff & ~suppressed]
@@ -601,6 +618,8 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     # means: the sum is never published (mean x n would give it back exactly)
     out["numerator"] = np.where(suppressed | is_mean, np.nan, pub_num)
     # a base of 1-7 people, or a group of professionals under the threshold, is not shown either
+    # (a group under the threshold is not reported at all; its size alone, worked out from other
+    # figures, is not an opinion and the audit does not count it)
     blank_den = np.where(prof, Q.small_group(den), P.small(den)) & ~is_rate
     out["denominator"] = np.where(blank_den, np.nan, pub_den)
     out.loc[suppressed, ["estimate", "lower", "upper"]] = np.nan
@@ -644,7 +663,7 @@ def disclose_change(published_history: pd.DataFrame, *, by=("site_id",), rules: 
 
 
 def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, rules: DisclosureRules, prof) -> np.ndarray:
-    """National rows (exact counts) that would give back the groups suppressed at the sites."""
+    """National rows that would give back (exactly, or within 1-7) what the sites withhold."""
     site_rules = replace(rules, level="site")
     gated = disclose_indicators(sites, site_rules)
     hidden = sites.loc[gated["suppressed"].to_numpy()]
@@ -655,9 +674,11 @@ def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, ru
     found = agg.reindex(pd.MultiIndex.from_tuples(keys, names=["indicator", "group"]))
     un = found["numerator"].to_numpy(float)
     ud = found["denominator"].to_numpy(float)
-    exact = np.where(prof, rules.professional.rounding_base <= 1, rules.people.rounding_base <= 1)
+    # where counts are rounded, national minus the published sites still narrows the withheld
+    # sites' sum to a few values (with answered + missing = responses, to within 1-7): the same
+    # test applies to exact and rounded counts
     out = np.zeros(len(nat), bool)
-    for i in np.flatnonzero(~np.isnan(ud) & exact & ~suppressed):
+    for i in np.flatnonzero(~np.isnan(ud) & ~suppressed):
         rule = rules.rule("professional" if prof[i] else "people")
         if _unsafe(rule, "group", un[i], ud[i]):
             out[i] = True
@@ -772,13 +793,83 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
     num = df["numerator"].to_numpy(float)
     den = df["denominator"].to_numpy(float)
     inst = linked_tables(df, tables)
-    for _ in range(50):
+    exact = np.array([rules.rule(s).rounding_base <= 1 for s in subjects])
+    for _ in range(200):
         changed = False
         for t in inst:
             changed |= _protect(t, suppressed, num, den, rules.rule(subjects[t.parts[0]] if t.parts else "people"))
         if not changed:
+            # one table at a time misses what two tables give together (the levels of a factor
+            # add up to its base, and two of them to its "frequent" row): solve them all at once
+            changed = _protect_jointly(inst, suppressed, num, den, exact)
+        if not changed:
             break
     return suppressed
+
+
+def _protect_jointly(inst: list[_Table], suppressed, num, den, exact) -> bool:
+    """Suppress one more cell where a withheld exact count follows from all linked tables together.
+
+    Every linked table is a linear equation in the withheld numerators (published counts are
+    constants, denominators are taken as known, an unpublished remainder is a free unknown). A
+    withheld count is recovered exactly when its unit vector lies in the row space of those
+    equations (checked with a singular value decomposition). Written by hand: the disclosure
+    libraries (sdcMicro, tau-Argus, acro) audit one table at a time, not a set of linked tables.
+    Applies to exact counts (the professional rule); rounded counts leave a range that the
+    per-table rules and the audit judge.
+    """
+    hidden = [i for i in range(len(num)) if suppressed[i] and np.isfinite(num[i])]
+    if not hidden:
+        return False
+    col = {i: j for j, i in enumerate(hidden)}
+    eqs, owner = [], []
+    n_var = len(hidden)
+    for t in inst:
+        rows = [p for p in t.parts if np.isfinite(num[p])]
+        if t.total is not None and not np.isfinite(num[t.total]):
+            continue
+        coef = {}
+        for p in rows:
+            if p in col:
+                coef[col[p]] = coef.get(col[p], 0.0) + 1.0
+        if t.total is not None and t.total in col:
+            coef[col[t.total]] = coef.get(col[t.total], 0.0) - 1.0
+        if t.remainder:
+            coef[n_var] = 1.0
+            n_var += 1
+        if coef:
+            eqs.append(coef)
+            owner.append(t)
+    if not eqs:
+        return False
+    a = np.zeros((len(eqs), n_var))
+    for r, coef in enumerate(eqs):
+        for j, v in coef.items():
+            a[r, j] = v
+    _, sv, vt = np.linalg.svd(a, full_matrices=False)
+    basis = vt[sv > 1e-9 * max(sv.max(), 1.0)]
+    determined = (basis[:, : len(hidden)] ** 2).sum(axis=0) > 1 - 1e-9
+    for j in np.flatnonzero(determined):
+        i = hidden[j]
+        if not exact[i] or not num[i] >= 1:
+            continue
+        # the nearest published cell: in a table holding this count, else in a table holding a
+        # withheld count of those tables, and so on
+        reach, seen = {i}, set()
+        while reach:
+            cand, nxt = set(), set()
+            for k, t in enumerate(owner):
+                cells = list(t.parts) + ([t.total] if t.total is not None else [])
+                if k in seen or not reach.intersection(cells):
+                    continue
+                seen.add(k)
+                cand.update(c for c in cells if not suppressed[c] and num[c] > 0)
+                nxt.update(c for c in cells if suppressed[c])
+            if cand:
+                suppressed[min(cand, key=lambda c: (num[c], c))] = True
+                return True
+            reach = nxt - reach
+    return False
 
 
 def _unsafe(rule: Rule, field: str, n: float, d: float) -> bool:

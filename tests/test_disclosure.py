@@ -195,12 +195,19 @@ def test_attack_mean_inversion():
     row = _mean_row("op_likert_mean", 39, 134 / 39, 3.2568749, 3.6149199, _min_count=1)
     out = disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]
     assert out["suppressed"] and np.isnan(out["estimate"]) and np.isnan(out["numerator"])
-    # Every level has 8 or more people: published, rounded to 2 decimals, n rounded, no sum.
+    # Every level has 8 or more people: published to 1 decimal, n rounded, no sum and no
+    # interval (mean, t interval and n give the sum of squares; with the rounded top two and
+    # bottom two that fixed every level of Wolverhampton's item in the demo: (0, 8, 14, 10)).
     row = _mean_row("op_likert_mean", 41, 113 / 41, 2.4301, 3.0821, _min_count=9)
     out = disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]
     assert not out["suppressed"]
-    assert out["estimate"] == 2.76 and (out["lower"], out["upper"]) == (2.43, 3.08)  # 113/41 = 2.7561
+    assert out["estimate"] == 2.8 and np.isnan(out["lower"]) and np.isnan(out["upper"])  # 113/41 = 2.7561
     assert out["denominator"] == 40 and np.isnan(out["numerator"])
+    assert "no interval" in out["method"]
+    # A mean of professionals' answers (a group of 11 or more) keeps its interval at 2 decimals.
+    row = _mean_row("gp_likert_mean", 41, 113 / 41, 2.4301, 3.0821)
+    out = disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]
+    assert out["estimate"] == 2.76 and (out["lower"], out["upper"]) == (2.43, 3.08)
     # Without the level counts the gate cannot check: withheld.
     row = _mean_row("op_likert_mean", 41, 113 / 41, 2.4301, 3.0821)
     assert disclose_indicators(pd.DataFrame([{"site_id": "a", **row}]), DisclosureRules()).iloc[0]["suppressed"]
@@ -327,9 +334,10 @@ def test_no_small_count_or_small_base_published_for_shrunk_site(shrunk_run):
     from homekit.instruments import INDICATORS
 
     out = shrunk_run.output_dir
-    # every site and the synthesis ran (the run's disclosure audit, exit 3 when it fails, still
-    # finds national minus wiltshire = barnsley's withheld GP figures: see AUDIT_FINDINGS.md)
+    # every site and the synthesis ran, and the run's own audit (national minus wiltshire used
+    # to give barnsley's withheld GP figures back) pins nothing down
     assert not shrunk_run.failed and shrunk_run.national.status == "ok"
+    assert shrunk_run.audit["passed"], shrunk_run.audit
     ind = pd.read_csv(out / "sites" / "barnsley" / "indicators.csv", keep_default_na=False, na_values=[""])
     prof = ind.indicator.map(lambda i: INDICATORS[i].subjects == "professional")
     people = ind[~prof]
@@ -339,8 +347,10 @@ def test_no_small_count_or_small_base_published_for_shrunk_site(shrunk_run):
     assert not (people.loc[~people.suppressed, "denominator"] < 10).any()
     # Professionals: no group under 11 is shown, not even its size.
     assert not ind.loc[prof, "denominator"].dropna().between(1, 10).any()
-    gp_rows = ind[ind.indicator.str.startswith("gp_")]
+    gp_rows = ind[ind.indicator.str.startswith("gp_") & ~ind.indicator.str.endswith("likert_missing")]
     assert gp_rows["suppressed"].all()  # six GPs: every GP figure is withheld, the response rate too
+    # how many of them left an item blank is not an opinion, and is published
+    assert not ind.loc[ind.indicator == "gp_likert_missing", "suppressed"].any()
     # Suppressed cells cannot be recovered: no partition has exactly one suppressed cell.
     for (ind_id,), part in ind[ind.indicator.isin(disclosure.PARTITIONS)].groupby(["indicator"]):
         assert part["suppressed"].sum() != 1, ind_id
@@ -486,3 +496,38 @@ def test_attack_change_minus_rounds():
     # 3 of 41 in 2013 is withheld, so is the change (else change minus 2019 would give it back)
     assert out.loc["op_influenced_by_gp", "suppressed"] and np.isnan(out.loc["op_influenced_by_gp", "difference"])
     assert out.loc["op_influenced_by_gp", "verdict"] == "not compared"
+
+
+def test_attack_two_linked_tables_together(tmp_path):
+    # 15 professionals in one respondent group rate a delay factor: never 0, infrequently 0,
+    # sometimes 7, frequently 5, very frequently 3; "frequent" (frequently + very frequently)
+    # = 8 of 15 is withheld (here: marked so by an earlier rule). One table at a time, the gate
+    # hid very frequently (3) in "frequently or more" and then frequently (5) in the levels: each
+    # table has two unknowns. Together they give the withheld row back by hand:
+    # frequent = 15 - never - infrequently - sometimes = 15 - 0 - 0 - 7 = 8.
+    k = "delay:stabilise_in_hospital|group:community_gp_other"
+    levels = {"never": 0, "infrequently": 0, "sometimes": 7, "frequently": 5, "very_frequently": 3}
+    df = _rows([{"indicator": "prof_factor_level", "group": f"{k}|{lv}", "numerator": v, "denominator": 15}
+                for lv, v in levels.items()] + [{"indicator": "prof_factor_frequent", "group": k, "numerator": 8, "denominator": 15}])
+    df["suppressed"] = df["indicator"] == "prof_factor_frequent"
+    out = disclose_indicators(df, DisclosureRules()).set_index("group")
+    shown = {g.rsplit("|", 1)[1]: v for g, v in out.loc[~out.suppressed & (out.indicator == "prof_factor_level"), "numerator"].items()}
+    # the attack: 15 minus the published levels below "frequently" needs all three of them
+    assert not {"never", "infrequently", "sometimes"} <= set(shown), shown
+    assert "sometimes" not in shown and shown.get("never") == 0  # a zero is never picked
+    # and the run's own attacker, reading the file, pins nothing down
+    from homekit.audit import audit
+
+    (tmp_path / "sites" / "a").mkdir(parents=True)
+    out.reset_index().to_csv(tmp_path / "sites" / "a" / "indicators.csv", index=False)
+    assert audit(tmp_path).passed
+
+
+def test_share_of_events_gets_no_interval_at_the_gate():
+    # Delayed days are not independent people: the indicator has no interval, and the gate must
+    # not add a Wilson interval from the rounded counts (an interval no one computed).
+    df = _rows([{"indicator": "flow_delayed_days_share", "group": "nhs", "numerator": 2947, "denominator": 5127}])
+    df[["lower", "upper"]] = np.nan
+    df["method"] = "share of events (no interval: events are not independent people)"
+    out = disclose_indicators(df, DisclosureRules()).iloc[0]
+    assert out["estimate"] == round(2945 / 5125, 4) and np.isnan(out["lower"]) and np.isnan(out["upper"])

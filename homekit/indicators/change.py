@@ -142,6 +142,9 @@ def national_change(data, *, publish=None, confidence: float = 0.95) -> pd.DataF
     is not confounded by which sites were surveyed when. ``from_period``/``to_period`` list the
     periods pooled (e.g. ``2013`` and ``2019``; ``2013; 2014`` when sites surveyed in different years).
 
+    A column ``sites`` (after the contract's columns) names the sites pooled: the national
+    ``history.csv`` row of a period may pool more sites than the change does.
+
     ``publish(pooled, sites)`` (e.g. the disclosure gate with the national rules) is applied to
     each pooled round, with the rows of the sites pooled in it, before the change is computed, so
     that the change is derived from published counts only.
@@ -180,9 +183,10 @@ def national_change(data, *, publish=None, confidence: float = 0.95) -> pd.DataF
                 h = pd.concat([publish(h[h["order"] == o].drop(columns="order"), sites[sites["order"] == o].drop(columns="order")).assign(order=o)
                                for o in (k, k + 1)], ignore_index=True)
             h["_pair"] = k
-            parts.append(change_table(h, by=["_pair"], confidence=confidence))
+            # which sites the two rounds pool (fewer than the period's history row may hold)
+            parts.append(change_table(h, by=["_pair"], confidence=confidence).assign(sites="; ".join(sorted(both))))
     if not parts:
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
+        return pd.DataFrame(columns=CHANGE_COLUMNS + ["sites"])
     out = pd.concat(parts, ignore_index=True)
     out["site_id"] = "national"
-    return out[CHANGE_COLUMNS]
+    return out[CHANGE_COLUMNS + ["sites"]]

@@ -52,7 +52,8 @@ def write_change(change: pd.DataFrame, path) -> Path:
     """``change.csv``: consecutive rounds compared (contract, second release), from the published history."""
     from ..indicators.change import CHANGE_COLUMNS
 
-    return _write_csv(_rounded_change(change), CHANGE_COLUMNS, ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"), path)
+    columns = CHANGE_COLUMNS + [c for c in ("sites",) if c in change.columns]  # national: the sites pooled
+    return _write_csv(_rounded_change(change), columns, ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"), path)
 
 
 _FORMATS = {"proportion": "0.0%", "difference": "+0.0%;-0.0%;0.0%", "mean": "0.00", "rate": "#,##0.0"}
@@ -97,6 +98,11 @@ def _table(ws, header: list[str], rows: list[list], formats: dict[str, str | Non
         ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(max(shown) + 2, 70)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
+
+
+def _text(v) -> str:
+    """A text cell: blank for a missing value."""
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
 
 
 def _marker(r, marker: str) -> str:
@@ -195,7 +201,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
         _table(wb.create_sheet("change"), ["description"] + list(CHANGE_COLUMNS), crows, {})
 
     header = ["indicator name", "group name", "estimate", "lower", "upper", "numerator", "denominator", "marker", "which way is better",
-              "method", "site_id", "indicator", "group", "suppressed"]
+              "method", "site_id", "indicator", "group", "suppressed", "period"]
     rows, kinds = [], []
     for r in indicators.to_dict("records"):
         show = _marker(r, marker) == ""
@@ -203,7 +209,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
                      r["estimate"] if show else None, r["lower"] if show else None, r["upper"] if show else None,
                      r["numerator"] if show else None, r["denominator"], _marker(r, marker),
                      _POLARITY_WORDS[polarity(r["indicator"])], r["method"], r.get("site_id", ""), r["indicator"], r["group"],
-                     "true" if bool(r.get("suppressed", False)) else "false"])
+                     "true" if bool(r.get("suppressed", False)) else "false", _text(r.get("period", ""))])
         kinds.append(kind(r["indicator"]))
     al = wb.create_sheet("all_indicators")
     _table(al, header, rows, {"numerator": "#,##0", "denominator": "#,##0"})
