@@ -842,13 +842,32 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact) -> bool:
             owner.append(t)
     if not eqs:
         return False
-    a = np.zeros((len(eqs), n_var))
-    for r, coef in enumerate(eqs):
-        for j, v in coef.items():
-            a[r, j] = v
-    _, sv, vt = np.linalg.svd(a, full_matrices=False)
-    basis = vt[sv > 1e-9 * max(sv.max(), 1.0)]
-    determined = (basis[:, : len(hidden)] ** 2).sum(axis=0) > 1 - 1e-9
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    r_idx = np.array([r for r, coef in enumerate(eqs) for _ in coef], dtype=int)
+    c_idx = np.array([j for coef in eqs for j in coef], dtype=int)
+    vals = np.array([v for coef in eqs for v in coef.values()])
+    # equations and unknowns fall apart into small independent systems (one factor of one site)
+    graph = coo_matrix((np.ones(len(r_idx)), (r_idx, len(eqs) + c_idx)), shape=(len(eqs) + n_var,) * 2)
+    _, label = connected_components(graph, directed=False)
+    determined = np.zeros(len(hidden), bool)
+    for comp in np.unique(label[len(eqs):][: len(hidden)]):
+        rows = np.flatnonzero(label[: len(eqs)] == comp)
+        cols = np.flatnonzero(label[len(eqs):] == comp)
+        if not len(rows):
+            continue
+        a = np.zeros((len(rows), len(cols)))
+        pos_r = {r: k for k, r in enumerate(rows)}
+        pos_c = {c: k for k, c in enumerate(cols)}
+        sel = np.isin(r_idx, rows)
+        a[[pos_r[r] for r in r_idx[sel]], [pos_c[c] for c in c_idx[sel]]] = vals[sel]
+        _, sv, vt = np.linalg.svd(a, full_matrices=False)
+        basis = vt[sv > 1e-9 * max(sv.max(), 1.0)]
+        known = (basis**2).sum(axis=0) > 1 - 1e-9
+        for k, c in enumerate(cols):
+            if c < len(hidden):
+                determined[c] = known[k]
     for j in np.flatnonzero(determined):
         i = hidden[j]
         if not exact[i] or not num[i] >= 1:

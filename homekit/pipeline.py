@@ -568,9 +568,12 @@ def run(
             from .indicators.compare import spread_of_sites
 
             national_raw = compute_indicators(data, level="national")
+            # every site's rows, with their comparison with the other sites (computed once: the
+            # gate's national check and the spread of sites both read them)
+            site_rows = compute_indicators(data, national=national_raw)
             # The national figures the site reports show, as published (after the gate, checked
             # against the sites so that national minus the published sites gives nothing small back).
-            national_ind = disclose_indicators(national_raw, load_rules(disclosure_file, "national"), sites=compute_indicators(data))
+            national_ind = disclose_indicators(national_raw, load_rules(disclosure_file, "national"), sites=site_rows)
             national_ind.to_csv(national_file, index=False)
             # Exact national counts (private, never published): a site's comparison with the other
             # sites is these minus the site's own counts.
@@ -578,7 +581,7 @@ def run(
             # The range of every site's published figures (spine charts): from the sites' rows after
             # the gate, so the site notebooks see no more than the other sites publish themselves.
             site_rules = load_rules(disclosure_file, "site")
-            spread_of_sites(disclose_indicators(compute_indicators(data, national=national_raw), site_rules)).to_csv(spread_file, index=False)
+            spread_of_sites(disclose_indicators(site_rows, site_rules)).to_csv(spread_file, index=False)
         tasks = []
         for site_id in to_run:
             part = data.site(site_id)
