@@ -518,7 +518,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     primary |= is_rate & P.small(num)
     # means: n, and the answer levels behind a mean of answer codes, and dominance of magnitudes
     n_min = np.where(prof, max(Q.min_n_for_mean, Q.min_group_size), P.min_n_for_mean)
-    primary |= is_mean & (den < n_min)
+    primary |= is_mean & (den < n_min) & (den > 0)  # no values at all is "no data", not withheld
     if "_min_count" in out.columns:
         primary |= is_mean & ~prof & P.small(out["_min_count"].to_numpy(float))
     else:
@@ -534,6 +534,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     primary |= is_prop & ~(den > 0) & ~np.isnan(num)
     # rows with nothing to publish are not "suppressed"
     primary &= ~(np.isnan(den) & np.isnan(num))
+    primary &= ~(is_mean & ~(den > 0))
     primary |= already
     # national = sum of the sites: a national row that would give back what the sites withhold
     # is withheld itself, before secondary suppression protects it in its own linked tables

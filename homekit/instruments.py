@@ -1287,9 +1287,17 @@ def group_label(group: str) -> str:
     pathway, attribution...), from the name tables above; a raw id only if it is unknown."""
     if not group:
         return ""
+    if "|" in group:  # a group within a group (a pair and a trust level, a factor and a respondent group)
+        return ", ".join(group_label(g) for g in group.split("|"))
+    key, _, value = group.partition(":")
+    if value and key == "group" and value in PROFESSION_GROUP_NAMES:
+        return PROFESSION_GROUP_NAMES[value]
+    if value and key in FACTOR_NAMES_BY_DOMAIN and value in FACTOR_NAMES_BY_DOMAIN[key]:
+        return f"{FACTOR_DOMAIN_NAMES.get(key, key)}: {FACTOR_NAMES_BY_DOMAIN[key][value]}"
     if "->" in group:
         a, b = group.split("->", 1)
-        return f"{PROFESSION_NAMES.get(a, a)} rating {PROFESSION_NAMES.get(b, b)}"
+        b = PROFESSION_NAMES.get(b, b)
+        return f"{PROFESSION_NAMES.get(a, a)} rating {b[0].lower() + b[1:] if b[1:2].islower() else b}"
     for table in (SERVICE_NAMES, PROFESSION_NAMES, FACTOR_NAMES, METRIC_NAMES, PATHWAY_NAMES, GROUP_NAMES):
         if group in table:
             return table[group]

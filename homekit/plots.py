@@ -20,7 +20,7 @@ from .instruments import PROFESSIONS
 if TYPE_CHECKING:
     from .benefits import SiteBenefits
 
-__all__ = ["interval_errors", "likert_bars", "diverging_bars", "agreement_bars", "share_bars", "prioritisation_chart", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS"]
+__all__ = ["interval_errors", "likert_bars", "diverging_bars", "agreement_bars", "share_bars", "prioritisation_chart", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS", "COMPARISON_MARKERS"]
 
 #: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
 PALETTE = {
@@ -607,6 +607,9 @@ def tornado_plot(result: SiteBenefits, ax=None, top: int = 8):
 #: Fingertips' comparison colours (PHE): better, similar, worse; higher/lower where no judgement.
 COMPARISON_COLOURS = {"better": "#92D050", "similar": "#FFC000", "worse": "#C00000", "higher": "#5555E6", "lower": "#BED2FF",
                       "not compared": "#FFFFFF"}
+#: Marker shapes of the same comparisons, so that colour is never the only cue (better points up,
+#: worse down; higher right, lower left).
+COMPARISON_MARKERS = {"better": "^", "similar": "o", "worse": "v", "higher": ">", "lower": "<", "not compared": "o"}
 
 
 def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value: str = "value", benchmark: str = "benchmark",
@@ -618,7 +621,8 @@ def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value
     to the highest site, the dark bar the middle half (25th to 75th percentile), scaled per row so
     that the benchmark is central. Where higher is better the best end is on the right (reversed
     for lower is better). The value is a circle coloured by ``comparison`` (better, similar,
-    worse; higher/lower for no judgement; white when not compared). Suppressed rows
+    worse; higher/lower for no judgement; white when not compared) and shaped by it
+    (:data:`COMPARISON_MARKERS`: colour is never the only cue). Suppressed rows
     (``suppressed == True``) and rows without a value are not drawn.
 
     Returns
@@ -646,7 +650,8 @@ def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value
             lo, hi = sorted((pos(r[q1]), pos(r[q3])))
             ax.barh(y[i], hi - lo, left=lo, height=0.55, color="#8C8C8C", edgecolor="none", zorder=2)
         colour = COMPARISON_COLOURS.get(str(r[comparison]), "#FFFFFF")
-        ax.scatter([pos(r[value])], [y[i]], s=kwargs.get("s", 90), color=colour, edgecolor="#212B32", linewidth=0.8, zorder=4)
+        marker = COMPARISON_MARKERS.get(str(r[comparison]), "o")
+        ax.scatter([pos(r[value])], [y[i]], s=kwargs.get("s", 90), color=colour, marker=marker, edgecolor="#212B32", linewidth=0.8, zorder=4)
     ax.axvline(0.5, color="#C00000", linewidth=1.2, zorder=3)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.7, max(n, 1) - 0.3)

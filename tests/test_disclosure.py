@@ -531,3 +531,12 @@ def test_share_of_events_gets_no_interval_at_the_gate():
     df["method"] = "share of events (no interval: events are not independent people)"
     out = disclose_indicators(df, DisclosureRules()).iloc[0]
     assert out["estimate"] == round(2945 / 5125, 4) and np.isnan(out["lower"]) and np.isnan(out["upper"])
+
+
+def test_mean_with_no_values_reads_no_data_not_withheld():
+    # No case had both weekly costs: nothing to withhold, and a reader must not see [c] ("too few
+    # to show") where the truth is that there is nothing at all.
+    df = pd.DataFrame([{"site_id": "a", "indicator": "case_weekly_cost_difference", "group": "", "numerator": np.nan,
+                        "denominator": 0.0, "estimate": np.nan, "lower": np.nan, "upper": np.nan, "method": "Student's t"}])
+    out = disclose_indicators(df, DisclosureRules()).iloc[0]
+    assert not out["suppressed"] and out["denominator"] == 0 and np.isnan(out["estimate"])

@@ -46,8 +46,13 @@ def test_factors_by_group_reading_is_the_published_top_factor(national):
         top = rows.loc[rows.estimate.idxmax()]
         factor = top["group"].split("|")[0].split(":")[1]
         assert f"{name}: {FACTOR_NAMES_BY_DOMAIN['admission'][factor].lower()} ({pct(top['estimate'])})" in block.reading
-    # nationally every factor x group bar is published and drawn: 15 factors x 3 groups
-    assert _bar_rows(block.figure) == 15 * 3
+    # nationally a factor x group bar is drawn exactly where its row is published: of 15 factors
+    # x 3 groups, the gate withholds the few whose national total would give back a small site's
+    # withheld figure (national minus the other sites) together with a partner roll-up
+    bars = pub[(pub.indicator == "prof_factor_frequent") & pub.group.str.contains(r"\|group:")]
+    assert len(bars) == 15 * 3
+    shown = int((~bars.suppressed & bars.estimate.notna()).sum())
+    assert 15 * 3 - 6 <= shown and _bar_rows(block.figure) == shown
     assert len(block.table) == 15 and list(block.table.columns[2:]) == list(PROFESSION_GROUP_NAMES.values())
     plt.close(block.figure)
 
@@ -145,3 +150,16 @@ def test_practice_findings_compares_published_teams(tmp_path):
     block = r.practice_findings()
     assert "A judged 100% of its cases suitable for reablement, B 0% (Pearson chi-square, p < 0.001)" in block.reading
     plt.close(block.figure)
+
+
+def test_team_note_reads_in_words(tmp_path):
+    # 30 of 30 against 0 of 30 around the site's 50%: A is far above the funnel's 99.8% limit
+    # (50% + 3.09 * sqrt(0.25 / 30) = 78%) and B far below; the note says so in words, not
+    # with the library's flags ("high (0.001)").
+    r = _small_site(tmp_path, (30, 30))
+    block = r.case_reviews()
+    note = next(n for n in block.notes if n.startswith("Reablement suitability by team"))
+    assert "A: 100% (higher: outside the 99.8% limits)" in note and "B: 0% (lower: outside the 99.8% limits)" in note
+    assert "(0.001)" not in note
+    if block.figure is not None:
+        plt.close(block.figure)

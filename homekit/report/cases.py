@@ -9,7 +9,7 @@ from .. import plots
 from ..disclosure import disclose_counts, disclose_indicators
 from ..indicators import swapped_populations, team_variation, transition_table
 from ..instruments import ATTRIBUTION_NAMES, DELAY_REASON_NAMES, DELAY_REASONS, PATHWAY_NAMES, PUBLISHED_DELAY_SHARES, group_label
-from ._format import Block, direction_text, estimate_text, label_for, p_text, pct
+from ._format import Block, direction_text, estimate_text, funnel_text, label_for, p_text, pct
 
 
 def case_reviews(report) -> Block | None:
@@ -61,7 +61,8 @@ def case_reviews(report) -> Block | None:
             for r in teams.to_dict("records"):
                 g = gated.loc[str(r["team"])]
                 # the funnel verdict is shown only beside a published figure
-                parts.append(f"{r['team']}: {m}" if g["suppressed"] else f"{r['team']}: {pct(g['estimate'])} ({str(r['significance']).lower()})")
+                parts.append(f"{r['team']}: {m}" if g["suppressed"] else
+                             f"{r['team']}: {pct(g['estimate'])} ({funnel_text(r['significance'], 'case_team_reablement_suitable')})")
             notes.append("Reablement suitability by team, against the site's figure: " + "; ".join(parts) +
                          f". Chi-square test across teams: {p_text(tv['chi2']['p_val'])}.")
     return Block("Case reviews", reading, figure=fig, table=pd.concat([table, pd.DataFrame(rows)], ignore_index=True), notes=notes,
@@ -109,10 +110,6 @@ def _shown(row) -> bool:
     return row is not None and not bool(row.get("suppressed", False)) and pd.notna(row.get("estimate"))
 
 
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2f}"
-
-
 def _case_table(report) -> pd.DataFrame | None:
     tables = getattr(report, "tables", None)
     cases = tables.get("case_reviews") if tables is not None else report.data.get("case_reviews")
@@ -147,7 +144,7 @@ def _team_findings(report, pub, cases, site_names) -> tuple[list, list, pd.DataF
         tv = team_variation(site_cases)["test"]
         hi, lo = team_rows.loc[team_rows.estimate.idxmax()], team_rows.loc[team_rows.estimate.idxmin()]
         sentence = (f"{where}{hi['group'][len(prefix):]} judged {pct(hi['estimate'])} of its cases suitable for reablement, "
-                    f"{lo['group'][len(prefix):]} {pct(lo['estimate'])} ({tv['test']}, {_p_text(tv['p_val'])})")
+                    f"{lo['group'][len(prefix):]} {pct(lo['estimate'])} ({tv['test']}, {p_text(tv['p_val'])})")
         swap = swapped_populations(site_cases)
         caseload_rows = mine[mine.group.str.contains("|caseload:", regex=False)]
         if len(swap) and caseload_rows.apply(_shown, axis=1).all():
@@ -156,7 +153,7 @@ def _team_findings(report, pub, cases, site_names) -> tuple[list, list, pd.DataF
                        "population": "the difference followed the population, not the team",
                        "unclear": "too few cases to tell whether it follows the team or the population"}[s["verdict"]]
             sentence += (f"; the same teams also judged each other's populations ({s['caseloads'].replace('|', ', ')}), and "
-                         f"{verdict} (Cochran-Mantel-Haenszel across populations, {_p_text(s['team_p'])})")
+                         f"{verdict} (Cochran-Mantel-Haenszel across populations, {p_text(s['team_p'])})")
         sentences.append(sentence + ".")
     return rows, sentences, pd.DataFrame(forest)
 

@@ -101,7 +101,7 @@ def summary(report) -> Block | None:
         compared = r.get("comparison", "not compared")
         against = _AGAINST.get(r.get("benchmark", ""), "")
         rows.append({
-            "indicator": label_for(ind, group.replace("->", " rating ")),
+            "indicator": label_for(ind, group),
             "better is": direction_words(ind),
             "this round": f"{_value_text(r)} ({r['period']})" if r.get("period") else _value_text(r),
             "previous round": "" if c is None else f"{_value_text({**r, 'estimate': c['from_estimate'], 'suppressed': pd.isna(c['from_estimate'])})} ({c['from_period']})",
@@ -111,7 +111,7 @@ def summary(report) -> Block | None:
         })
         spread = report.spread
         sp = None if spread is None else spread[(spread.indicator == ind) & (spread.group == group)]
-        spine.append({"label": textwrap.shorten(label_for(ind, group.replace("->", " rating ")), 60, placeholder="..."),
+        spine.append({"label": textwrap.fill(label_for(ind, group), 48),
                       "value": r["estimate"], "suppressed": bool(r["suppressed"]), "benchmark": _benchmark_value(report, r),
                       "lowest": np.nan if sp is None or sp.empty else sp["lowest"].iloc[0],
                       "q1": np.nan if sp is None or sp.empty else sp["q1"].iloc[0],
@@ -135,12 +135,12 @@ def summary(report) -> Block | None:
     d = pd.DataFrame(spine)
     drawn = d[~d.suppressed & d.value.notna() & d.benchmark.notna()]
     if len(drawn):
-        fig, ax = plt.subplots(figsize=(10, 0.42 * len(drawn) + 1.4))
+        fig, ax = plt.subplots(figsize=(10, 0.5 * len(drawn) + 1.4))
         plots.spine_chart(drawn, ax=ax)
         from matplotlib.lines import Line2D
 
-        handles = [Line2D([], [], marker="o", linestyle="", markerfacecolor=plots.COMPARISON_COLOURS[w], markeredgecolor="#212B32",
-                          label=w) for w in ("better", "similar", "worse", "higher", "lower", "not compared")]
+        handles = [Line2D([], [], marker=plots.COMPARISON_MARKERS[w], linestyle="", markerfacecolor=plots.COMPARISON_COLOURS[w],
+                          markeredgecolor="#212B32", label=w) for w in ("better", "similar", "worse", "higher", "lower", "not compared")]
         handles.append(Line2D([], [], color="#C00000", label="benchmark"))
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=7, fontsize=7, frameon=False)
         ax.set_title("This site against the range of sites (grey: lowest to highest site, dark: middle half)", fontsize=9)
@@ -176,7 +176,7 @@ def what_changed(report) -> Block | None:
     shown = pd.concat([heads, moved])
     rows = []
     for c in shown.to_dict("records"):
-        rows.append({"indicator": label_for(c["indicator"], c["group"].replace("->", " rating ")), "better is": direction_words(c["indicator"]),
+        rows.append({"indicator": label_for(c["indicator"], c["group"]), "better is": direction_words(c["indicator"]),
                      "from": f"{_value_text({**c, 'estimate': c['from_estimate'], 'suppressed': pd.isna(c['from_estimate'])})} ({c['from_period']})",
                      "to": f"{_value_text({**c, 'estimate': c['to_estimate'], 'suppressed': pd.isna(c['to_estimate'])})} ({c['to_period']})",
                      "change (95% CI)": _change_text(c), "p": "" if pd.isna(c["p_value"]) else f"{c['p_value']:.3f}", "verdict": c["verdict"]})
@@ -195,7 +195,7 @@ def what_changed(report) -> Block | None:
         ax.scatter(d.from_estimate * 100, y, color="white", edgecolor="#425563", s=50, zorder=2, label="previous round")
         ax.scatter(d.to_estimate * 100, y, color=colour.tolist(), edgecolor="#212B32", s=70, zorder=3, label="this round")
         ax.set_yticks(y)
-        ax.set_yticklabels([textwrap.shorten(label_for(i, g.replace("->", " rating ")), 60, placeholder="...") for i, g in zip(d.indicator, d.group)],
+        ax.set_yticklabels([textwrap.fill(label_for(i, g), 48) for i, g in zip(d.indicator, d.group)],
                            fontsize=8)
         ax.set_xlim(0, 100)
         ax.set_xlabel("% (previous round: open circle; this round: filled, green improved, red worsened, amber no significant change, "
