@@ -614,6 +614,8 @@ class _Published:
                 if v == round(v):
                     r = int(round(v))
                     self._bound(row, "S", (r - b // 2, r + (b - 1) // 2) if b > 1 else (r, r))
+        elif _SITE_SUM in rec["method"]:
+            pass  # counts that are sums of the sites' published counts say nothing of the true total
         else:
             self._bound(row, "n", self.count_bounds(folder, subj, rec["denominator"]))
             if row.kind != "diff":
@@ -893,6 +895,14 @@ def _status(pub: _Published, row: _Row, field_name: str) -> str:
     return "rounded" if pub.rounding.get((row.folder, row.subjects), 1) > 1 else "exact"
 
 
+#: A national row's ``method`` says its counts are the sums of the sites' published counts
+#: (``homekit.disclosure.SITE_SUM_METHOD``): published, they bound nothing about the true total.
+_SITE_SUM = "counts are the sums of the sites' published counts"
+
+#: Indicators (by ending) whose counts are groups of professionals rather than their opinions.
+_NOT_OPINIONS = ("response_rate", "likert_missing")
+
+
 def _build(pub: _Published, policy: AuditPolicy) -> _Model:
     model = _Model(pub, policy)
     for row in pub.rows.values():
@@ -919,12 +929,14 @@ def _build(pub: _Published, policy: AuditPolicy) -> _Model:
         if not _restricted(pub, row):
             continue
         pubtext = row.published
+        # who responded (a response rate) and who left an item blank are groups of professionals,
+        # not opinions: every cell of such a row is a group size
+        role = "base" if row.subjects == "professional" and row.indicator.endswith(_NOT_OPINIONS) else "count"
         if row.kind in ("prop", "rate"):
-            role = "base" if row.indicator.endswith("response_rate") else "count"  # respondents are a group
             model.checks.append(_Check({v["a"]: 1}, row, "numerator", role, _status(pub, row, "numerator"), pubtext.get("numerator", "[c]" if row.suppressed else "")))
         if row.kind == "prop":
             st = "withheld" if "numerator" not in pubtext else _status(pub, row, "denominator")
-            model.checks.append(_Check({v["n"]: 1, v["a"]: -1}, row, "complement (base minus numerator)", "count", "derived" if st != "withheld" else st))
+            model.checks.append(_Check({v["n"]: 1, v["a"]: -1}, row, "complement (base minus numerator)", role, "derived" if st != "withheld" else st))
         model.checks.append(_Check({v["n"]: 1}, row, "denominator", "base", _status(pub, row, "denominator"), pubtext.get("denominator", "")))
     _link(pub, model)
     return model
@@ -1096,7 +1108,7 @@ def _link_partitions(pub, model, by_folder, exact_folders) -> None:
     for (ind, prefix, period), folders in clusters.items():
         if max(len(v) for v in folders.values()) < 2:
             continue
-        evidence, consistent, same_base_ok = 0, True, True
+        evidence, consistent, same_base_ok, seen_whole = 0, True, True, 0
         for folder, rs in folders.items():
             ns = [_b(r, "n") for r in rs]
             common = (max(n[0] for n in ns), min(n[1] for n in ns))
@@ -1105,6 +1117,9 @@ def _link_partitions(pub, model, by_folder, exact_folders) -> None:
                 break
             if not _sum_consistent([_b(r, "a") for r in rs], common):
                 consistent = False
+            # a folder where every group publishes the same base shows groups on one base; rows
+            # with blank bases (professions too small to show) fit any reading and show nothing
+            seen_whole += len({r.published.get("denominator") for r in rs}) == 1 and "denominator" in rs[0].published
             if folder in exact_folders or all(_exact(r, "a") is not None and _exact(r, "n") is not None for r in rs):
                 if all(_exact(r, "a") is not None and _exact(r, "n") is not None for r in rs):
                     if sum(_exact(r, "a") for r in rs) == _exact(rs[0], "n") and len({_exact(r, "n") for r in rs}) == 1:
@@ -1114,7 +1129,7 @@ def _link_partitions(pub, model, by_folder, exact_folders) -> None:
         if not same_base_ok:
             continue
         full = max(len(v) for v in folders.values())
-        if consistent and (evidence >= 1 or (not exact_folders and len(folders) >= 3)):
+        if consistent and (evidence >= 1 or (not exact_folders and len(folders) >= 3 and seen_whole >= 2)):
             for folder, rs in folders.items():
                 base = rs[0].vars["n"]
                 for r in rs[1:]:
@@ -1132,7 +1147,7 @@ def _link_partitions(pub, model, by_folder, exact_folders) -> None:
                     model.eq({rest: 1, **{r.vars["a"]: -1 for r in sup}}, 0, kind)
                     model.checks.append(_Check({rest: 1}, sup[0], f"sum of the {len(sup)} suppressed groups", "count", "withheld"))
                 model.count(kind)
-        elif full >= 3:
+        elif full >= 3 and seen_whole >= 2:
             _same_base(pub, model, folders, exact_folders)
 
 
@@ -1458,6 +1473,11 @@ def _fails(pub: _Published, ch: _Check, lo: int, hi: int, policy: AuditPolicy) -
         how = "recovered exactly" if lo == hi else f"known to within {hi - lo + 1} values"
         return f"count of {policy.small_from}-{policy.small_to} people {how} (NHS Digital rule)"
     if lo == hi and lo >= 1:
+        if ch.status == "withheld" and row.subjects == "professional" and _b(row, "n")[0] >= policy.min_group:
+            # what a group of 11 or more said may be published (staff-survey rule): a cell the
+            # gate withheld there only to protect a smaller group elsewhere is not itself a
+            # finding; the smaller group's own cells are checked
+            return None
         if ch.status == "withheld":
             return "withheld count recovered exactly"
         if ch.status in ("rounded", "derived") and b > 1:

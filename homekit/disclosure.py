@@ -299,6 +299,9 @@ LINKED_TABLES: tuple[Linked, ...] = (
     # size on the smaller of its two bases, so it is withheld whenever either level is.
 )
 
+#: Added to the ``method`` of a national row whose counts are the sums of the sites' published counts.
+SITE_SUM_METHOD = "; counts are the sums of the sites' published counts"
+
 #: ``method`` of a published mean of answer codes about people (no interval, and why).
 ANSWER_MEAN_METHOD = "mean of answer codes (1 decimal; no interval, which would give back the answers)"
 
@@ -537,21 +540,39 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     primary &= ~(is_mean & ~(den > 0))
     primary |= already
     # national = sum of the sites: a national row that would give back what the sites withhold
-    # is withheld itself, before secondary suppression protects it in its own linked tables
+    # is withheld itself, before secondary suppression protects it in its own linked tables; a
+    # national proportion whose every site is published is the sum of the published site figures
+    # (controlled rounding: nothing beyond what the sites publish), never withheld
+    fixed = np.zeros(len(out), bool)
     if sites is not None and len(sites):
-        primary |= _national_minus_sites(out, primary, sites, rules, prof)
+        gated_sites = disclose_indicators(sites, replace(rules, level="site"))
+        primary |= _national_minus_sites(out, primary, sites, gated_sites, rules, prof)
+        fixed, sum_num, sum_den = _sum_of_published_sites(out, sites, gated_sites)
+        fixed &= is_prop & ~already
+        primary &= ~fixed
 
     suppressed = primary.copy()
     if rules.secondary_suppression:
-        suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects)
-    # net scores: withheld when either part is
+        suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects, fixed=fixed)
+    # net scores: withheld when either part is; so is the mean of an item (with its interval and
+    # the top two it gives the answer levels, hence the withheld part)
     if is_net.any():
         suppressed |= _net_withheld(out, suppressed, is_net)
+    is_item_mean = np.char.endswith(ids.astype(str), "likert_mean")
+    if is_item_mean.any():
+        suppressed |= _net_withheld(out, suppressed, is_item_mean, suffix="likert_mean")
 
     # -- publish: round counts, derive estimates from them -------------------------------------
     base = np.where(prof, Q.rounding_base, P.rounding_base)
     pub_num = _round_to(num, base)
     pub_den = np.where(is_rate, den, _round_to(den, base))  # a rate's population is public
+    if fixed.any():
+        pub_num = np.where(fixed, sum_num, pub_num)
+        pub_den = np.where(fixed, sum_den, pub_den)
+        # said in the method, so that a reader (and the audit) knows these counts are not rounded
+        # national counts but sums of figures the sites publish
+        fixed_out = fixed & ~suppressed
+        out.loc[fixed_out, "method"] = out.loc[fixed_out, "method"].astype(str) + SITE_SUM_METHOD
     dp = rules.precision
     est = np.full(len(out), np.nan)
     lo = np.full(len(out), np.nan)
@@ -561,7 +582,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
 
     ok = is_prop & ~suppressed & (pub_den > 0) & ~np.isnan(pub_num)
     if ok.any():
-        exact = method == "Clopper-Pearson"
+        exact = np.char.startswith(method.astype(str), "Clopper-Pearson")
         for m, sel in (("wilson", ok & ~exact), ("exact", ok & exact)):
             if sel.any():
                 x = np.clip(pub_num[sel], 0, pub_den[sel])
@@ -663,10 +684,24 @@ def disclose_change(published_history: pd.DataFrame, *, by=("site_id",), rules: 
     return out
 
 
-def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, rules: DisclosureRules, prof) -> np.ndarray:
+def _sum_of_published_sites(nat: pd.DataFrame, sites: pd.DataFrame, gated: pd.DataFrame):
+    """National rows that are exactly the sum of their sites' rows, every one of them published:
+    ``(mask, numerator, denominator)`` with the sums of the *published* site counts."""
+    keys = pd.MultiIndex.from_arrays([nat["indicator"].astype(str), nat["group"].astype(str)], names=["indicator", "group"])
+    g = gated.assign(group=gated["group"].astype(str), raw_num=sites["numerator"].to_numpy(float),
+                     raw_den=sites["denominator"].to_numpy(float))
+    g["shown"] = ~g["suppressed"].astype(bool) & g["numerator"].notna() & (g["denominator"] > 0)
+    agg = g.groupby(["indicator", "group"], sort=False).agg(shown=("shown", "all"), num=("numerator", "sum"), den=("denominator", "sum"),
+                                                            raw_num=("raw_num", "sum"), raw_den=("raw_den", "sum")).reindex(keys)
+    same = (np.isclose(agg["raw_num"].to_numpy(float), nat["numerator"].to_numpy(float))
+            & np.isclose(agg["raw_den"].to_numpy(float), nat["denominator"].to_numpy(float)))
+    mask = agg["shown"].fillna(False).to_numpy(bool) & same
+    return mask, agg["num"].to_numpy(float), agg["den"].to_numpy(float)
+
+
+def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, gated: pd.DataFrame, rules: DisclosureRules,
+                          prof) -> np.ndarray:
     """National rows that would give back (exactly, or within 1-7) what the sites withhold."""
-    site_rules = replace(rules, level="site")
-    gated = disclose_indicators(sites, site_rules)
     hidden = sites.loc[gated["suppressed"].to_numpy()]
     if hidden.empty:
         return np.zeros(len(nat), bool)
@@ -682,6 +717,9 @@ def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, ru
     for i in np.flatnonzero(~np.isnan(ud) & ~suppressed):
         rule = rules.rule("professional" if prof[i] else "people")
         if _unsafe(rule, "group", un[i], ud[i]):
+            out[i] = True
+        # none (or all) of the withheld groups together: each of them said none (or all) too
+        elif prof[i] and ud[i] > 0 and (un[i] == 0 or un[i] == ud[i]):
             out[i] = True
     return out
 
@@ -703,16 +741,18 @@ def _scope(df: pd.DataFrame) -> np.ndarray:
     return s.to_numpy()
 
 
-def _net_withheld(df, suppressed, is_net) -> np.ndarray:
+def _net_withheld(df, suppressed, is_net, suffix: str = _NET_SUFFIX) -> np.ndarray:
     keys = _row_keys(df)
     scope = _scope(df)
     index = {(scope[i], keys[i]): i for i in range(len(df))}
     out = np.zeros(len(df), bool)
     for i in np.flatnonzero(is_net):
         prefix, item = keys[i].split("|", 1)
-        stem = prefix[: -len(_NET_SUFFIX)]
+        stem = prefix[: -len(suffix)]
         parts = [index.get((scope[i], f"{stem}likert_{p}|{item}")) for p in ("top2", "bottom2")]
-        if any(p is None or suppressed[p] for p in parts):
+        if suffix == _NET_SUFFIX and any(p is None or suppressed[p] for p in parts):
+            out[i] = True
+        elif suffix != _NET_SUFFIX and any(p is not None and suppressed[p] for p in parts):
             out[i] = True
     return out
 
@@ -780,7 +820,7 @@ def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) 
 
 
 def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: DisclosureRules, *, subjects=None,
-                          tables: tuple[Linked, ...] = LINKED_TABLES) -> np.ndarray:
+                          tables: tuple[Linked, ...] = LINKED_TABLES, fixed=None) -> np.ndarray:
     """Suppress more cells until no suppressed cell (nor an unsafe unpublished remainder) can be
     recovered from any linked table. Never picks a zero cell; cells that are the base of other
     published rows (the total of a partition) are never picked.
@@ -789,26 +829,32 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
     rounded.
     """
     suppressed = np.asarray(suppressed, bool).copy()
+    # cells published anyway (a national sum of published site figures) are never picked
+    fixed = np.zeros(len(suppressed), bool) if fixed is None else np.asarray(fixed, bool)
     if subjects is None:
         subjects = _indicator_info(df["indicator"].astype(str).to_numpy())[0]
     num = df["numerator"].to_numpy(float)
     den = df["denominator"].to_numpy(float)
     inst = linked_tables(df, tables)
     exact = np.array([rules.rule(s).rounding_base <= 1 for s in subjects])
+    solved: dict = {}  # systems of linked tables already solved (same withheld cells, same totals)
     for _ in range(200):
         changed = False
         for t in inst:
-            changed |= _protect(t, suppressed, num, den, rules.rule(subjects[t.parts[0]] if t.parts else "people"))
+            changed |= _protect(t, suppressed, num, den, rules.rule(subjects[t.parts[0]] if t.parts else "people"), fixed)
         if not changed:
             # one table at a time misses what two tables give together (the levels of a factor
             # add up to its base, and two of them to its "frequent" row): solve them all at once
-            changed = _protect_jointly(inst, suppressed, num, den, exact)
+            changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, cache=solved)
+        if not changed:
+            # and, once nothing else moves, with counts never negative (linear programs)
+            changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, bounds=True, cache=solved)
         if not changed:
             break
     return suppressed
 
 
-def _protect_jointly(inst: list[_Table], suppressed, num, den, exact) -> bool:
+def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bounds: bool = False, cache: dict | None = None) -> bool:
     """Suppress one more cell where a withheld exact count follows from all linked tables together.
 
     Every linked table is a linear equation in the withheld numerators (published counts are
@@ -823,7 +869,7 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact) -> bool:
     if not hidden:
         return False
     col = {i: j for j, i in enumerate(hidden)}
-    eqs, owner = [], []
+    eqs, owner, rhs = [], [], []
     n_var = len(hidden)
     for t in inst:
         rows = [p for p in t.parts if np.isfinite(num[p])]
@@ -839,8 +885,10 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact) -> bool:
             coef[n_var] = 1.0
             n_var += 1
         if coef:
+            total = (num[t.total] if t.total not in col else 0.0) if t.total is not None else (den[rows[0]] if rows else np.nan)
             eqs.append(coef)
             owner.append(t)
+            rhs.append(total - sum(num[p] for p in rows if p not in col))
     if not eqs:
         return False
     from scipy.sparse import coo_matrix
@@ -852,44 +900,103 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact) -> bool:
     # equations and unknowns fall apart into small independent systems (one factor of one site)
     graph = coo_matrix((np.ones(len(r_idx)), (r_idx, len(eqs) + c_idx)), shape=(len(eqs) + n_var,) * 2)
     _, label = connected_components(graph, directed=False)
+    eq_label, var_label = label[: len(eqs)], label[len(eqs):]
+    rows_of = pd.Series(np.arange(len(eqs))).groupby(eq_label).apply(list).to_dict()
+    cols_of = pd.Series(np.arange(n_var)).groupby(var_label).apply(list).to_dict()
+    entries_of = pd.Series(np.arange(len(r_idx))).groupby(eq_label[r_idx]).apply(list).to_dict() if len(r_idx) else {}
+    cache = {} if cache is None else cache
     determined = np.zeros(len(hidden), bool)
-    for comp in np.unique(label[len(eqs):][: len(hidden)]):
-        rows = np.flatnonzero(label[: len(eqs)] == comp)
-        cols = np.flatnonzero(label[len(eqs):] == comp)
-        if not len(rows):
+    comp_of = {}
+    for comp in np.unique(var_label[: len(hidden)]):
+        rows, cols = rows_of.get(comp, []), cols_of[comp]
+        if not rows:
             continue
-        a = np.zeros((len(rows), len(cols)))
-        pos_r = {r: k for k, r in enumerate(rows)}
-        pos_c = {c: k for k, c in enumerate(cols)}
-        sel = np.isin(r_idx, rows)
-        a[[pos_r[r] for r in r_idx[sel]], [pos_c[c] for c in c_idx[sel]]] = vals[sel]
-        _, sv, vt = np.linalg.svd(a, full_matrices=False)
-        basis = vt[sv > 1e-9 * max(sv.max(), 1.0)]
-        known = (basis**2).sum(axis=0) > 1 - 1e-9
-        for k, c in enumerate(cols):
+        cells = tuple(hidden[c] for c in cols if c < len(hidden))
+        for c in cols:
             if c < len(hidden):
-                determined[c] = known[k]
+                comp_of[hidden[c]] = comp
+        b = np.array([rhs[r] for r in rows])
+        key = (cells, tuple(np.round(b, 6)), len(cols), bounds)
+        if key not in cache:
+            a = np.zeros((len(rows), len(cols)))
+            pos_r = {r: k for k, r in enumerate(rows)}
+            pos_c = {c: k for k, c in enumerate(cols)}
+            e = entries_of[comp]
+            a[[pos_r[r] for r in r_idx[e]], [pos_c[c] for c in c_idx[e]]] = vals[e]
+            _, sv, vt = np.linalg.svd(a, full_matrices=False)
+            basis = vt[sv > 1e-9 * max(sv.max(), 1.0)]
+            known = (basis**2).sum(axis=0) > 1 - 1e-9
+            # counts are never negative: withheld cells that must add up to nothing are each
+            # nothing (levels of a factor against its "frequent" row); linear programs find what
+            # the row space misses, where the whole system is exact
+            # (only a cell that truly is 0, or all of its base, can be forced there)
+            at_bound = any(num[i] == 0 or num[i] == den[i] for i in cells)
+            if (bounds and at_bound and len(rows) > 1 and not known.all() and all(exact[i] for i in cells)
+                    and np.isfinite(b).all()):
+                truth = [num[hidden[c]] if c < len(hidden) else np.nan for c in cols]
+                known |= _pinned_at_bounds(a, b, [den[hidden[c]] if c < len(hidden) else np.inf for c in cols], truth)
+            cache[key] = [c for k, c in enumerate(cols) if known[k] and c < len(hidden)]
+        for c in cache[key]:
+            determined[c] = True
+    picked, touched = False, set()
+    tables_of: dict[int, list[int]] = {}
+    for k, t in enumerate(owner):
+        for c in list(t.parts) + ([t.total] if t.total is not None else []):
+            tables_of.setdefault(c, []).append(k)
     for j in np.flatnonzero(determined):
         i = hidden[j]
-        if not exact[i] or not num[i] >= 1:
-            continue
+        if not exact[i] or fixed[i] or comp_of.get(i) in touched:
+            continue  # (a withheld zero worked out is a disclosure too: "none of them")
         # the nearest published cell: in a table holding this count, else in a table holding a
-        # withheld count of those tables, and so on
+        # withheld count of those tables, and so on (one pick per system in a round)
         reach, seen = {i}, set()
         while reach:
             cand, nxt = set(), set()
-            for k, t in enumerate(owner):
+            for k in sorted({k for c in reach for k in tables_of.get(c, [])} - seen):
+                t = owner[k]
                 cells = list(t.parts) + ([t.total] if t.total is not None else [])
-                if k in seen or not reach.intersection(cells):
-                    continue
                 seen.add(k)
-                cand.update(c for c in cells if not suppressed[c] and num[c] > 0)
+                cand.update(c for c in cells if not suppressed[c] and not fixed[c] and num[c] > 0)
                 nxt.update(c for c in cells if suppressed[c])
             if cand:
                 suppressed[min(cand, key=lambda c: (num[c], c))] = True
-                return True
+                picked = True
+                touched.add(comp_of.get(i))
+                break
             reach = nxt - reach
-    return False
+    return picked
+
+
+def _pinned_at_bounds(a: np.ndarray, b: np.ndarray, ub: list, truth: list) -> np.ndarray:
+    """Unknowns of ``a x = b, 0 <= x <= ub`` forced to 0 or to their upper bound.
+
+    A set Z of unknowns is all forced to 0 exactly when the largest feasible sum over Z is 0;
+    otherwise the unknowns positive at that optimum are not forced and leave Z (a few linear
+    programs per system, HiGHS). The same for the upper bounds, with ``ub - x``. Only unknowns
+    whose true value (``truth``) is 0 (or their bound) can be forced there, so only they are tried.
+    """
+    from scipy.optimize import linprog
+
+    n = a.shape[1]
+    ub = np.asarray(ub, float)
+    bounds = [(0, u if np.isfinite(u) else None) for u in ub]
+    out = np.zeros(n, bool)
+    for side in ("zero", "top"):
+        truth = np.asarray(truth, float)
+        z = (truth == 0) if side == "zero" else (np.isfinite(ub) & (truth == ub))
+        while z.any():
+            obj = np.where(z, -1.0 if side == "zero" else 1.0, 0.0)  # max sum x (zero) / min sum x (top)
+            res = linprog(obj, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+            if res.status != 0:
+                return np.zeros(n, bool)
+            x = res.x
+            slack = x if side == "zero" else np.where(np.isfinite(ub), ub - x, np.inf)
+            moved = z & (slack > 1e-7)
+            if not moved.any():
+                out |= z
+                break
+            z &= ~moved
+    return out
 
 
 def _unsafe(rule: Rule, field: str, n: float, d: float) -> bool:
@@ -903,7 +1010,7 @@ def _unsafe(rule: Rule, field: str, n: float, d: float) -> bool:
     return False
 
 
-def _protect(t: _Table, suppressed, num, den, rule: Rule) -> bool:
+def _protect(t: _Table, suppressed, num, den, rule: Rule, fixed) -> bool:
     parts = [p for p in t.parts if not (np.isnan(num[p]) and np.isnan(den[p]))]
     if not parts:
         return False
@@ -927,11 +1034,11 @@ def _protect(t: _Table, suppressed, num, den, rule: Rule) -> bool:
 
     def pick() -> bool:
         value = num if t.field == "numerator" else den
-        cand = [p for i, p in enumerate(parts) if i not in hidden and value[p] > 0]
+        cand = [p for i, p in enumerate(parts) if i not in hidden and not fixed[p] and value[p] > 0]
         if cand:
             suppressed[min(cand, key=lambda p: (value[p], p))] = True
             return True
-        if t.total is not None and not total_hidden and total_num > 0:
+        if t.total is not None and not total_hidden and not fixed[t.total] and total_num > 0:
             suppressed[t.total] = True
             return True
         return False
@@ -953,6 +1060,10 @@ def _protect(t: _Table, suppressed, num, den, rule: Rule) -> bool:
     else:
         ud = total_den
     if _unsafe(rule, t.field, un, ud):
+        return pick()
+    # withheld cells that add up to nothing (or, for groups, to all of their members) are each
+    # known: none of them (all of them) said so
+    if hidden and (un == 0 or (t.field == "group" and ud > 0 and un == ud)):
         return pick()
     return False
 

@@ -540,3 +540,54 @@ def test_mean_with_no_values_reads_no_data_not_withheld():
                         "denominator": 0.0, "estimate": np.nan, "lower": np.nan, "upper": np.nan, "method": "Student's t"}])
     out = disclose_indicators(df, DisclosureRules()).iloc[0]
     assert not out["suppressed"] and out["denominator"] == 0 and np.isnan(out["estimate"])
+
+
+def test_attack_zero_levels_forced_by_two_tables():
+    # 14 professionals: never 0, infrequently 0, sometimes 1, frequently 8, very frequently 5;
+    # "frequent" 13 of 14 published. If never and infrequently are withheld (as zeros the gate
+    # had to hide) and frequently / very frequently too, the tables give by hand:
+    # never + infrequently = 14 - 1 - (frequently + very frequently) = 14 - 1 - 13 = 0, and
+    # counts are never negative, so both are 0. The gate must withhold a third level.
+    k = "wrong_pathway:time_pressure|group:community_gp_other"
+    levels = {"never": 0, "infrequently": 0, "sometimes": 1, "frequently": 8, "very_frequently": 5}
+    df = _rows([{"indicator": "prof_factor_level", "group": f"{k}|{lv}", "numerator": v, "denominator": 14}
+                for lv, v in levels.items()] + [{"indicator": "prof_factor_frequent", "group": k, "numerator": 13, "denominator": 14}])
+    df["suppressed"] = df["group"].str.endswith(("|never", "|infrequently", "|frequently", "|very_frequently"))
+    out = disclose_indicators(df, DisclosureRules()).set_index("group")
+    # the only published level below "frequently" was "sometimes": it must go too
+    assert out.loc[f"{k}|sometimes", "suppressed"] or out.loc[k, "suppressed"]
+
+
+def test_national_is_the_sum_of_published_sites():
+    # Independent rounding of a total and its parts is invertible at the extremes (AUDIT_FINDINGS):
+    # sites 688, 628, 408, 388 of discharges publish 690, 630, 410, 390 (sum 2120); the total
+    # 2112 rounds to 2110, and 2108..2112 against 2112..2128 leaves only 2112, every site at the
+    # bottom of its range. The national figure is the sum of the published site figures instead.
+    sites = _rows([{"indicator": "flow_discharge_pathway_share", "group": "pathway_2", "numerator": x, "denominator": 4 * x}
+                   for x in (688, 628, 408, 388)])
+    sites["site_id"] = ["a", "b", "c", "d"]
+    nat = _rows([{"indicator": "flow_discharge_pathway_share", "group": "pathway_2", "numerator": 2112, "denominator": 8448}],
+                site="national")
+    out = disclose_indicators(nat, load_rules(None, "national"), sites=sites).iloc[0]
+    assert out["numerator"] == 690 + 630 + 410 + 390 and out["denominator"] == 2750 + 2510 + 1630 + 1550
+    assert out["estimate"] == round(2120 / 8440, 4)
+
+
+def test_national_zero_withheld_when_it_would_show_each_small_group_said_none():
+    # Two sites' groups of 9 and 3 GPs (each withheld: under 11); nationally 0 of 12 rated the
+    # service poor, a group of 12 that may be shown, but 0 of 12 means 0 of 9 and 0 of 3.
+    sites = _rows([{"indicator": "gp_likert_bottom2", "group": "quality_day_care", "numerator": 0, "denominator": n} for n in (9, 3)])
+    sites["site_id"] = ["a", "b"]
+    nat = _rows([{"indicator": "gp_likert_bottom2", "group": "quality_day_care", "numerator": 0, "denominator": 12}], site="national")
+    assert disclose_indicators(nat, load_rules(None, "national"), sites=sites).iloc[0]["suppressed"]
+
+
+def test_item_mean_withheld_with_its_top_or_bottom_two():
+    # mean 3.5 with its t interval on 12 answers and the top two (5) give the answer levels, hence
+    # the withheld bottom two: the mean goes with it.
+    df = _rows([{"indicator": "gp_likert_top2", "group": "item", "numerator": 5, "denominator": 12},
+                {"indicator": "gp_likert_bottom2", "group": "item", "numerator": 0, "denominator": 12},
+                {"indicator": "gp_likert_mean", "group": "item", "numerator": 42, "denominator": 12, "method": "Student's t"}])
+    df["suppressed"] = df["indicator"] == "gp_likert_bottom2"
+    out = disclose_indicators(df, DisclosureRules()).set_index("indicator")
+    assert out.loc["gp_likert_mean", "suppressed"]
