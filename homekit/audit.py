@@ -55,8 +55,11 @@ False
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -466,8 +469,12 @@ def _row_kind(indicator: str, method: str, group: str) -> tuple[str, tuple | Non
     if "student" in m or indicator.endswith("_mean") or indicator == "prof_relationship_score":
         codes = _scale_codes(indicator, group)
         return ("mean_int" if codes else "mean_real"), codes
-    if "minus" in m or indicator.endswith("likert_net"):
+    if indicator.endswith("likert_net") or ("minus" in m and "senior minus frontline" not in m):
         return "diff", None
+    if "minus" in m:
+        # a difference of two shares on two bases (senior minus frontline): derived from two
+        # published rows (the gate withholds it with either), so it adds no unknowns of its own
+        return "mean_real", None
     if "byar" in m or m.startswith("exact") and "rate" in indicator:
         return "rate", None
     if indicator.endswith("_rate") and not indicator.endswith("response_rate"):
@@ -1757,6 +1764,27 @@ def _local_range(model: _Model, ch: _Check, tuples=None) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
+@contextlib.contextmanager
+def _solver_quiet():
+    """HiGHS (C++) writes the odd line ("HighsMipSolverData::...") straight to file descriptor 1
+    whatever ``disp`` says; keep it off the user's terminal."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (a notebook, a captured stream)
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
 class _Problem:
     """The integer program of one component (or several stacked block-diagonally)."""
 
@@ -1815,8 +1843,9 @@ class _Problem:
         if left <= 0:
             return None
         cons = [LinearConstraint(self.A, self.clo, self.chi)] if self.A.shape[0] else []
-        res = milp(np.asarray(c, float).ravel(), integrality=np.ones(len(self.lo)), bounds=Bounds(self.lo, self.hi),
-                   constraints=cons, options={"presolve": True, "time_limit": max(1.0, left)})
+        with _solver_quiet():
+            res = milp(np.asarray(c, float).ravel(), integrality=np.ones(len(self.lo)), bounds=Bounds(self.lo, self.hi),
+                       constraints=cons, options={"presolve": True, "time_limit": max(1.0, left)})
         return None if res.x is None or res.status != 0 else np.round(res.x)
 
 

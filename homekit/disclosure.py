@@ -299,6 +299,10 @@ LINKED_TABLES: tuple[Linked, ...] = (
     # size on the smaller of its two bases, so it is withheld whenever either level is.
 )
 
+#: A difference of two published shares: ``indicator -> (the shares' indicator, (group labels))``;
+#: the difference is withheld whenever either share is.
+_DIFFERENCE_PARTS = {"culture_level_gap": ("culture_behaviour_agree", ("senior", "frontline"))}
+
 #: Added to the ``method`` of a national row whose counts are the sums of the sites' published counts.
 SITE_SUM_METHOD = "; counts are the sums of the sites' published counts"
 
@@ -561,6 +565,17 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     is_item_mean = np.char.endswith(ids.astype(str), "likert_mean")
     if is_item_mean.any():
         suppressed |= _net_withheld(out, suppressed, is_item_mean, suffix="likert_mean")
+    # a difference of two published shares goes with either share (gap + one share = the other)
+    for ind, (parts_of, labels) in _DIFFERENCE_PARTS.items():
+        is_gap = ids == ind
+        if is_gap.any():
+            keys, scope = _row_keys(out), _scope(out)
+            index = {(scope[i], keys[i]): i for i in range(len(out))}
+            for i in np.flatnonzero(is_gap & ~suppressed):
+                item = keys[i].split("|", 1)[1]
+                parts = [index.get((scope[i], f"{parts_of}|{item}|{lab}")) for lab in labels]
+                if any(p is None or suppressed[p] for p in parts):
+                    suppressed[i] = True
 
     # -- publish: round counts, derive estimates from them -------------------------------------
     base = np.where(prof, Q.rounding_base, P.rounding_base)

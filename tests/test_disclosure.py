@@ -591,3 +591,16 @@ def test_item_mean_withheld_with_its_top_or_bottom_two():
     df["suppressed"] = df["indicator"] == "gp_likert_bottom2"
     out = disclose_indicators(df, DisclosureRules()).set_index("indicator")
     assert out.loc["gp_likert_mean", "suppressed"]
+
+
+def test_culture_gap_withheld_with_either_level():
+    # gap = senior share - frontline share: with the gap and the frontline share published, a
+    # withheld senior share comes back by addition (0.5263 = 0.1678 + 0.3585)
+    df = _rows([{"indicator": "culture_behaviour_agree", "group": "home_first|senior", "numerator": 10, "denominator": 19},
+                {"indicator": "culture_behaviour_agree", "group": "home_first|frontline", "numerator": 19, "denominator": 53},
+                {"indicator": "culture_level_gap", "group": "home_first", "numerator": np.nan, "denominator": 19,
+                 "method": "Newcombe hybrid score (senior minus frontline)"}])
+    df.loc[2, "estimate"] = 10 / 19 - 19 / 53
+    df["suppressed"] = df["group"] == "home_first|senior"
+    out = disclose_indicators(df, DisclosureRules()).set_index("group")
+    assert out.loc["home_first", "suppressed"]
