@@ -921,6 +921,7 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
     entries_of = pd.Series(np.arange(len(r_idx))).groupby(eq_label[r_idx]).apply(list).to_dict() if len(r_idx) else {}
     cache = {} if cache is None else cache
     determined = np.zeros(len(hidden), bool)
+    deferred = []
     comp_of = {}
     for comp in np.unique(var_label[: len(hidden)]):
         rows, cols = rows_of.get(comp, []), cols_of[comp]
@@ -949,10 +950,25 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
             if (bounds and at_bound and len(rows) > 1 and not known.all() and all(exact[i] for i in cells)
                     and np.isfinite(b).all()):
                 truth = [num[hidden[c]] if c < len(hidden) else np.nan for c in cols]
-                known |= _pinned_at_bounds(a, b, [den[hidden[c]] if c < len(hidden) else np.inf for c in cols], truth)
+                ub = [den[hidden[c]] if c < len(hidden) else np.inf for c in cols]
+                deferred.append((key, cols, known, a, b, ub, truth))  # solved together below
+                continue
             cache[key] = [c for k, c in enumerate(cols) if known[k] and c < len(hidden)]
         for c in cache[key]:
             determined[c] = True
+    if deferred:
+        # every system at once, block-diagonal: one linear program per step for all of them
+        from scipy.sparse import block_diag
+
+        pinned = _pinned_at_bounds(block_diag([d[3] for d in deferred], format="csr"), np.concatenate([d[4] for d in deferred]),
+                                   [u for d in deferred for u in d[5]], [t for d in deferred for t in d[6]])
+        start = 0
+        for key, cols, known, _, _, _, _ in deferred:
+            known = known | pinned[start:start + len(cols)]
+            start += len(cols)
+            cache[key] = [c for k, c in enumerate(cols) if known[k] and c < len(hidden)]
+            for c in cache[key]:
+                determined[c] = True
     picked, touched = False, set()
     tables_of: dict[int, list[int]] = {}
     for k, t in enumerate(owner):
@@ -994,6 +1010,8 @@ def _pinned_at_bounds(a: np.ndarray, b: np.ndarray, ub: list, truth: list) -> np
 
     n = a.shape[1]
     ub = np.asarray(ub, float)
+    if not len(ub):
+        return np.zeros(0, bool)
     bounds = [(0, u if np.isfinite(u) else None) for u in ub]
     out = np.zeros(n, bool)
     for side in ("zero", "top"):
