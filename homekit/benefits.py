@@ -421,7 +421,7 @@ def opportunity_benefits(result: "SiteBenefits | None", opportunities: pd.DataFr
             notes[i] = notes[i] or "no benefit stream given"
             continue
         if model_stream[i] is None:
-            notes[i] = f"not modelled: the benefits model has no stream for {stream_col.iloc[i]}"
+            notes[i] = f"not modelled: the benefits model has no stream for {str(stream_col.iloc[i]).replace('_', ' ')}"
             continue
         if result is None:
             notes[i] = "not modelled: the site has no case reviews to drive the benefits model"

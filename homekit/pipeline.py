@@ -776,7 +776,7 @@ def write_index(out: Path, data, site_runs, national, manifest) -> Path:
 {banner}
 {audit_html}
 <p class="meta">homekit {html.escape(manifest['homekit_version'])} · run finished {html.escape(manifest['finished'])} ·
-{n_ok} of {len(site_runs)} sites succeeded · inputs unchanged: {all(i['unchanged'] for i in manifest['inputs'])}</p>
+{n_ok} of {len(site_runs)} sites succeeded · inputs unchanged: {'yes' if all(i['unchanged'] for i in manifest['inputs']) else 'no'}</p>
 <h2>National synthesis</h2>
 <p class="{national.status}">{national.status}</p><p>{nat_links}</p>{nat_err}
 <h2>Sites</h2>

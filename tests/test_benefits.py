@@ -198,7 +198,7 @@ def test_opportunity_share_of_stream_by_hand():
     assert (b.loc["o1", "p10"], b.loc["o1", "p50"], b.loc["o1", "p90"]) == pytest.approx((70, 150, 230))
     # o2: admission_avoidance is the model's nhs_admissions stream; 0.2 x (10..50): P10 = 2.8.
     assert b.loc["o2", "model_stream"] == "nhs_admissions" and b.loc["o2", "p10"] == pytest.approx(2.8)
-    assert "no stream for community_skill_mix" in b.loc["o3", "note"] and pd.isna(b.loc["o3", "central"])
+    assert "no stream for community skill mix" in b.loc["o3", "note"] and pd.isna(b.loc["o3", "central"])
     assert b.loc["o4", "note"] == "no benefit stream given"
     tot = short_list_total(res, opportunity_benefits(res, opps))
     assert tot["central"] == 150 and tot["p50"] == pytest.approx(150)

@@ -171,14 +171,14 @@ def funnel_plots(report) -> Block | None:
         sig = stats.funnel_significance(d, numerator="numerator", denominator="denominator", baseline=baseline)
         for site, flag in zip(d["site_id"], sig["significance"]):
             if str(flag).endswith("(0.001)"):
-                outside.append(f"{site} ({funnel_text(flag, ind).split(':')[0]} on {HEADLINES[ind][1][0].lower() + HEADLINES[ind][1][1:]})")
+                outside.append(f"{site} ({funnel_text(flag, ind).split(':')[0]} on {_lower_first(HEADLINES[ind][1])})")
     n_points = sum(len(d) for _, d in panels)
     notes = ["Limits are drawn around the national pooled figure; sites whose figure is withheld at site level are not drawn."]
     if hidden:
         notes.append(f"Not drawn (fewer than three sites published after disclosure control): {'; '.join(hidden)}.")
     if not panels:
         return Block("Funnel plots", "No funnel plot can be drawn: fewer than three sites are published for every indicator.", notes=notes)
-    reading = (f"{len(outside)} of the {n_points} site figures drawn lie outside the dotted 99.8% limits, that is, differ from the "
+    reading = (f"{len(outside)} of the {n_points} site figures drawn {'lies' if len(outside) == 1 else 'lie'} outside the dotted 99.8% limits, that is, differ from the "
                "national figure by more than chance would explain" + (f": {'; '.join(outside)}." if outside else "."))
     return Block("Funnel plots", reading, figure=fig, notes=notes,
                  alt="Funnel plots, one per headline indicator: each site's figure against its number of respondents, with 95% and "
@@ -334,3 +334,8 @@ def benefits(report) -> Block | None:
         return None
     model = BenefitsModel.from_yaml(report.benefits_file)
     return national_block(model, report.data, report.site_rules)
+
+
+def _lower_first(label: str) -> str:
+    """A label inside a sentence: "Older people ..." -> "older people ...", but "GPs ..." stays."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
