@@ -390,8 +390,9 @@ def forest_plot(
     scale = 100 if percent else 1
     ypos = np.arange(len(d))[::-1] + (1.5 if pooled else 0)
     shown = d.loc[~hidden]
-    ax.errorbar(shown[estimate] * scale, ypos[~hidden.to_numpy()], xerr=interval_errors(shown[estimate], shown[lower], shown[upper], scale),
-                fmt="o", color=kwargs.pop("color", "#08519c"), ecolor="#6baed6", capsize=3, markersize=5, **kwargs)
+    bars = ax.errorbar(shown[estimate] * scale, ypos[~hidden.to_numpy()], xerr=interval_errors(shown[estimate], shown[lower], shown[upper], scale),
+                       fmt="o", color=kwargs.pop("color", "#08519c"), ecolor="#6baed6", capsize=3, markersize=5, **kwargs)
+    bars[0].set_clip_on(False)  # a point at 0% or 100% is drawn whole, not cut by the axis
     ticks = list(ypos)
     ticklabels = [(labels or {}).get(v, v) for v in d[y].astype(str)]
     if withheld is not None:
@@ -411,7 +412,8 @@ def forest_plot(
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), frameon=False, fontsize=8)
     elif reference is not None:
         ax.axvline(reference * scale, color="#d94801", linestyle="--", linewidth=1, label=reference_label)
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        below = 0.6 / max(ax.get_window_extent().height / ax.figure.dpi, 0.5)  # below the axes, off the data
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), frameon=False, fontsize=8)
     ax.set_yticks(ticks)
     ax.set_yticklabels(ticklabels)
     ax.set_xlabel("%" if percent else estimate)
@@ -449,7 +451,7 @@ def funnel_plot(
     ax.plot(lim["population"], lim["upper_3s"], color="#d94801", linestyle=":", linewidth=1.2)
     value = d[numerator] / d[denominator] * scale
     colours = np.where(d[label].isin(highlight), "#d7301f", "#08519c") if (highlight is not None and label) else "#08519c"
-    ax.scatter(d[denominator], value, color=colours, zorder=3, **kwargs)
+    ax.scatter(d[denominator], value, color=colours, zorder=3, **{"clip_on": False, **kwargs})  # points at 100% drawn whole
     ax.set_xlim(0, lim["population"].max())
     ax.set_ylim(0, scale)
     if label:
