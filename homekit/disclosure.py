@@ -299,9 +299,16 @@ LINKED_TABLES: tuple[Linked, ...] = (
     # size on the smaller of its two bases, so it is withheld whenever either level is.
 )
 
-#: A difference of two published shares: ``indicator -> (the shares' indicator, (group labels))``;
-#: the difference is withheld whenever either share is.
-_DIFFERENCE_PARTS = {"culture_level_gap": ("culture_behaviour_agree", ("senior", "frontline"))}
+#: Rows derived from other published rows, withheld whenever one of those is: ``indicator ending
+#: -> (the parts' keys from the row's ``(stem, group)``, whether a missing part withholds too)``.
+#: A net score is computed from its parts (none without both); an item's mean with its interval
+#: and the top two gives the answer levels, hence a withheld part; a gap plus one share gives the
+#: other share back.
+_WITH_PARTS = {
+    "likert_net": (lambda stem, g: [f"{stem}likert_top2|{g}", f"{stem}likert_bottom2|{g}"], True),
+    "likert_mean": (lambda stem, g: [f"{stem}likert_top2|{g}", f"{stem}likert_bottom2|{g}"], False),
+    "culture_level_gap": (lambda stem, g: [f"culture_behaviour_agree|{g}|senior", f"culture_behaviour_agree|{g}|frontline"], True),
+}
 
 #: Added to the ``method`` of a national row whose counts are the sums of the sites' published counts.
 SITE_SUM_METHOD = "; counts are the sums of the sites' published counts"
@@ -525,7 +532,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     primary |= is_rate & P.small(num)
     # means: n, and the answer levels behind a mean of answer codes, and dominance of magnitudes
     n_min = np.where(prof, max(Q.min_n_for_mean, Q.min_group_size), P.min_n_for_mean)
-    primary |= is_mean & (den < n_min) & (den > 0)  # no values at all is "no data", not withheld
+    primary |= is_mean & (den < n_min)
     if "_min_count" in out.columns:
         primary |= is_mean & ~prof & P.small(out["_min_count"].to_numpy(float))
     else:
@@ -541,7 +548,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     primary |= is_prop & ~(den > 0) & ~np.isnan(num)
     # rows with nothing to publish are not "suppressed"
     primary &= ~(np.isnan(den) & np.isnan(num))
-    primary &= ~(is_mean & ~(den > 0))
+    primary &= ~(is_mean & ~(den > 0))  # a mean of no values at all is "no data", not withheld
     primary |= already
     # national = sum of the sites: a national row that would give back what the sites withhold
     # is withheld itself, before secondary suppression protects it in its own linked tables; a
@@ -558,24 +565,8 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     suppressed = primary.copy()
     if rules.secondary_suppression:
         suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects, fixed=fixed)
-    # net scores: withheld when either part is; so is the mean of an item (with its interval and
-    # the top two it gives the answer levels, hence the withheld part)
-    if is_net.any():
-        suppressed |= _net_withheld(out, suppressed, is_net)
-    is_item_mean = np.char.endswith(ids.astype(str), "likert_mean")
-    if is_item_mean.any():
-        suppressed |= _net_withheld(out, suppressed, is_item_mean, suffix="likert_mean")
-    # a difference of two published shares goes with either share (gap + one share = the other)
-    for ind, (parts_of, labels) in _DIFFERENCE_PARTS.items():
-        is_gap = ids == ind
-        if is_gap.any():
-            keys, scope = _row_keys(out), _scope(out)
-            index = {(scope[i], keys[i]): i for i in range(len(out))}
-            for i in np.flatnonzero(is_gap & ~suppressed):
-                item = keys[i].split("|", 1)[1]
-                parts = [index.get((scope[i], f"{parts_of}|{item}|{lab}")) for lab in labels]
-                if any(p is None or suppressed[p] for p in parts):
-                    suppressed[i] = True
+    # derived rows (net scores, item means, level gaps) go with the rows they come from
+    suppressed |= _withheld_with_parts(out, suppressed)
 
     # -- publish: round counts, derive estimates from them -------------------------------------
     base = np.where(prof, Q.rounding_base, P.rounding_base)
@@ -756,19 +747,22 @@ def _scope(df: pd.DataFrame) -> np.ndarray:
     return s.to_numpy()
 
 
-def _net_withheld(df, suppressed, is_net, suffix: str = _NET_SUFFIX) -> np.ndarray:
+def _withheld_with_parts(df, suppressed) -> np.ndarray:
+    """Rows of :data:`_WITH_PARTS` to withhold because a row they are derived from is withheld."""
+    ids = df["indicator"].astype(str).to_numpy()
+    out = np.zeros(len(df), bool)
+    found = [(np.char.endswith(ids.astype(str), end), end, rule) for end, rule in _WITH_PARTS.items()]
+    if not any(m.any() for m, _, _ in found):
+        return out
     keys = _row_keys(df)
     scope = _scope(df)
     index = {(scope[i], keys[i]): i for i in range(len(df))}
-    out = np.zeros(len(df), bool)
-    for i in np.flatnonzero(is_net):
-        prefix, item = keys[i].split("|", 1)
-        stem = prefix[: -len(suffix)]
-        parts = [index.get((scope[i], f"{stem}likert_{p}|{item}")) for p in ("top2", "bottom2")]
-        if suffix == _NET_SUFFIX and any(p is None or suppressed[p] for p in parts):
-            out[i] = True
-        elif suffix != _NET_SUFFIX and any(p is not None and suppressed[p] for p in parts):
-            out[i] = True
+    for mask, end, (parts_of, missing_withholds) in found:
+        for i in np.flatnonzero(mask):
+            prefix, item = keys[i].split("|", 1)
+            parts = [index.get((scope[i], k)) for k in parts_of(prefix[: -len(end)], item)]
+            if any(suppressed[p] if p is not None else missing_withholds for p in parts):
+                out[i] = True
     return out
 
 
@@ -870,12 +864,14 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
 
 
 def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bounds: bool = False, cache: dict | None = None) -> bool:
-    """Suppress one more cell where a withheld exact count follows from all linked tables together.
+    """Suppress one more cell in each system of linked tables where a withheld exact count follows
+    from all of them together.
 
     Every linked table is a linear equation in the withheld numerators (published counts are
     constants, denominators are taken as known, an unpublished remainder is a free unknown). A
     withheld count is recovered exactly when its unit vector lies in the row space of those
-    equations (checked with a singular value decomposition). Written by hand: the disclosure
+    equations (checked with a singular value decomposition) or, with ``bounds``, when counts
+    never being negative force it to 0 or to its base (:func:`_pinned_at_bounds`). Written by hand: the disclosure
     libraries (sdcMicro, tau-Argus, acro) audit one table at a time, not a set of linked tables.
     Applies to exact counts (the professional rule); rounded counts leave a range that the
     per-table rules and the audit judge.
