@@ -117,6 +117,8 @@ class Finding:
         return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
 
     def line(self) -> str:
+        if self.attack == WORKBOOK_ONLY:
+            return f"{self.file}: {self.cell}: {self.published} is {self.attack}"
         where = f"{self.site_id} {self.indicator}" + (f" [{self.group}]" if self.group else "") + (f" {self.period}" if self.period else "")
         shown = self.published if self.published != "" else "(not published)"
         return f"{self.file}: {where}: {self.cell} published {shown}, recovered {self.recovered} by {self.attack} ({self.rule})"
@@ -222,62 +224,97 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-_XL = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+def _records(df: pd.DataFrame):
+    """The rows of ``df`` as dicts (``to_dict("records")`` boxes every string cell of a pandas
+    string column one by one: a tenth of the audit)."""
+    cols = list(df.columns)
+    for values in zip(*(df[c].to_numpy(dtype=object) for c in cols)):
+        yield dict(zip(cols, values))
 
 
-def _read_xlsx_sheet(path: Path) -> pd.DataFrame | None:
-    """The sheet of a workbook that holds indicator rows (header with ``indicator`` and
-    ``numerator``), every cell as the text of its stored value (numbers at full precision).
+def _cell_text(v) -> str:
+    """A workbook cell as the text of its stored value (numbers to 15 significant figures, which
+    drops binary noise such as 0.0714000000001)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return format(float(v), ".15g")
+    return "" if v is None else str(v)
 
-    Read straight from the workbook's XML (the ``all_indicators`` sheet holds a few hundred
-    rows; openpyxl costs ten times as long for the same cells)."""
-    import zipfile
-    import xml.etree.ElementTree as ET
+
+def _read_workbook(path: Path) -> dict[str, list[list]] | None:
+    """Every sheet of a workbook as rows of cell values, or None when it is not a workbook.
+
+    Read with python-calamine (a Rust reader that pandas also uses): the same cells cost ten
+    times as long with openpyxl, which made workbook parsing a fifth of the audit."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile):
+        wb = CalamineWorkbook.from_path(str(path))
+        return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+    except Exception:  # not a readable workbook: nothing published in it to read
         return None
-    with zf:
-        names = set(zf.namelist())
-        shared = []
-        if "xl/sharedStrings.xml" in names:
-            root = ET.fromstring(zf.read("xl/sharedStrings.xml"))
-            shared = ["".join(t.text or "" for t in si.iter(f"{_XL}t")) for si in root.iter(f"{_XL}si")]
-        for name in sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)):
-            table = []
-            for row in ET.fromstring(zf.read(name)).iter(f"{_XL}row"):
-                cells = {}
-                for c in row.iter(f"{_XL}c"):
-                    ref = re.match(r"[A-Z]+", c.get("r", "")).group(0) if c.get("r") else str(len(cells))
-                    kind, v = c.get("t"), c.find(f"{_XL}v")
-                    if kind == "s" and v is not None:
-                        cells[ref] = shared[int(v.text)]
-                    elif kind == "inlineStr":
-                        cells[ref] = "".join(t.text or "" for t in c.iter(f"{_XL}t"))
-                    elif kind == "b" and v is not None:
-                        cells[ref] = "true" if v.text == "1" else "false"
-                    elif v is not None:  # a number: 15 significant figures drop binary noise (0.0714000000001)
-                        try:
-                            cells[ref] = format(float(v.text), ".15g")
-                        except (TypeError, ValueError):
-                            cells[ref] = v.text or ""
-                table.append(cells)
-            if not table:
-                continue
-            header = table[0]
-            cols = sorted(header, key=lambda r: (len(r), r))
-            labels = [str(header[c]) for c in cols]
-            if "indicator" not in labels or "numerator" not in labels:
-                continue
-            return pd.DataFrame([[r.get(c, "") for c in cols] for r in table[1:]], columns=labels)
+
+
+def _indicator_sheet(sheets: dict[str, list[list]]) -> tuple[str, pd.DataFrame] | None:
+    """The sheet that holds indicator rows (a header with ``indicator`` and ``numerator``), every
+    cell as text."""
+    for name, table in sheets.items():
+        if not table:
+            continue
+        labels = [_cell_text(v) for v in table[0]]
+        if "indicator" in labels and "numerator" in labels:
+            body = [[_cell_text(v) for v in row] + [""] * (len(labels) - len(row)) for row in table[1:]]
+            return name, pd.DataFrame([r[: len(labels)] for r in body], columns=labels)
     return None
 
 
-def read_published(output_dir, *, read_xlsx: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def _number_key(v: float) -> str:
+    return format(float(v), ".10g")
+
+
+def _workbook_only_numbers(workbooks: dict[str, dict], rows: pd.DataFrame, changes: pd.DataFrame) -> list[Finding]:
+    """Numbers of a workbook's other sheets (headlines, change, read-me) that no published CSV of
+    the run holds: a number that reached the workbook without passing the gate.
+
+    ``workbooks``: file -> sheets (as :func:`_read_workbook` gives them). Each sheet's numeric
+    cells are compared, to 10 significant figures, with every number of the run's CSV files
+    (``rows`` and ``changes`` as :func:`read_published` gives them); a workbook's indicator sheet
+    is audited row by row with the CSVs instead."""
+    csv_rows = rows[rows["source"] != "summary.xlsx"]
+    cells = [csv_rows[c].to_numpy() for c in _FIELDS]
+    if len(changes):
+        cells += [changes[c].to_numpy() for c in changes.columns if c not in ("file", "site_id", "indicator", "group", "method")]
+    values = pd.to_numeric(pd.Series(np.concatenate(cells) if cells else []), errors="coerce").dropna().unique()
+    published = {_number_key(v) for v in values}
+    found = []
+    for f, sheets in workbooks.items():
+        skip = (_indicator_sheet(sheets) or ("", None))[0]
+        for name, table in sheets.items():
+            if name == skip or not table:
+                continue
+            header = [_cell_text(v) for v in table[0]]
+            for r, row in enumerate(table[1:], start=2):
+                ident = dict(zip(header, row))
+                for c, v in enumerate(row):
+                    if isinstance(v, bool) or not isinstance(v, (int, float)) or _number_key(v) in published:
+                        continue
+                    col = header[c] if c < len(header) and header[c] else f"column {c + 1}"
+                    found.append(Finding(f, str(ident.get("site_id", "")), str(ident.get("indicator", "")), str(ident.get("group", "")),
+                                         str(ident.get("period", ident.get("to_period", ""))), f"{name}!{col} (row {r})",
+                                         _cell_text(v), 0, 0, "every workbook number is a published figure",
+                                         WORKBOOK_ONLY))
+    return found
+
+
+WORKBOOK_ONLY = "a number in the workbook that no published CSV holds (it did not pass the gate)"
+
+
+def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Every published indicator row (one row per file and row) and every change row.
 
     Returns ``(rows, changes, files)``; all values are kept as the text that was published.
+    ``workbooks``, when given a dict, receives every workbook read (file -> sheets).
     """
     out = Path(output_dir)
     folders = sorted(p for p in (out / "sites").glob("*") if p.is_dir()) if (out / "sites").is_dir() else []
@@ -296,7 +333,11 @@ def read_published(output_dir, *, read_xlsx: bool = True) -> tuple[pd.DataFrame,
                 frames.append(df)
                 files.append(str(path.relative_to(out)))
         if read_xlsx and (folder / "summary.xlsx").exists():
-            df = _read_xlsx_sheet(folder / "summary.xlsx")
+            sheets = _read_workbook(folder / "summary.xlsx")
+            found = _indicator_sheet(sheets) if sheets else None
+            df = None if found is None else found[1]
+            if sheets is not None and workbooks is not None:
+                workbooks[str((folder / "summary.xlsx").relative_to(out))] = sheets
             if df is not None:
                 df["file"] = str((folder / "summary.xlsx").relative_to(out))
                 df["source"] = "summary.xlsx"
@@ -496,7 +537,7 @@ class _Published:
         self._file_rules(rows)
         self._column_precision(rows)
         self.pub_derived = self._derived_from_published(rows)
-        for rec in rows.to_dict("records"):
+        for rec in _records(rows):
             self._add(rec)
         if len(changes):
             self._add_changes(changes)
@@ -554,7 +595,7 @@ class _Published:
         """
         ok: dict[tuple, bool] = {}
         seen: dict[tuple, int] = {}
-        for rec in rows.to_dict("records"):
+        for rec in _records(rows):
             kind, _ = _row_kind(rec["indicator"], rec["method"], rec["group"])
             fam = "mean" if kind.startswith("mean") else "count"
             file, method = rec["file"], rec["method"]
@@ -674,7 +715,7 @@ class _Published:
             for f in ("mean", "count"):
                 p = [_precision(v) for v in changes.loc[fam == f, col] if v != ""]
                 precision[(col, f)] = (max((d for d, _ in p), default=0), max((s for _, s in p), default=1))
-        for i, rec in enumerate(changes.to_dict("records")):
+        for i, rec in enumerate(_records(changes)):
             site, ind, grp = rec.get("site_id", ""), rec.get("indicator", ""), str(rec.get("group", "")).strip()
             keys = []
             for side in ("from", "to"):
@@ -1573,9 +1614,10 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
         if r.vars:
             comp_rows.setdefault(uf.find(next(iter(r.vars.values()))), []).append(r)
     by_comp: dict[int, list] = {}
+    linked_root = {root for root, cs in comp_cons.items() if any(c[3] for c in cs)}
     for ch in later:
         root = uf.find(next(iter(ch.expr)))
-        if any(c[3] for c in comp_cons.get(root, [])):
+        if root in linked_root:
             by_comp.setdefault(root, []).append(ch)
     unsettled = 0
     roots = list(by_comp)
@@ -1590,9 +1632,26 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
             for k, r in enumerate(roots):
                 vals = [problems[r].C @ x[offs[k]:offs[k + 1]] for x in xs]
                 seen[r] = (np.minimum(*vals), np.maximum(*vals))
+        # then, where several checks of a component still look narrow, the smallest and largest sum
+        # of those checks, every such component in one stacked program (a block-diagonal program
+        # optimises each block on its own: the same witnesses as one program per component)
+        todo = {r: [i for i, ch in enumerate(by_comp[r]) if _fails(pub, ch, int(seen[r][0][i]), int(seen[r][1][i]), policy) is not None]
+                for r in roots if r in seen}
+        multi = [r for r in roots if len(todo.get(r, [])) > 1]
+        if multi:
+            big = _Problem.stack([problems[r] for r in multi])
+            obj = np.concatenate([np.asarray(problems[r].C[todo[r]].sum(axis=0)).ravel() for r in multi])
+            offs = np.cumsum([0] + [len(problems[r].lo) for r in multi])
+            for sign in (1, -1):
+                x = big.solve(sign * obj, deadline)
+                if x is None:
+                    continue
+                for k, r in enumerate(multi):
+                    v = problems[r].C @ x[offs[k]:offs[k + 1]]
+                    seen[r] = (np.minimum(seen[r][0], v), np.maximum(seen[r][1], v))
     for root in roots:
         checks = by_comp[root]
-        ranges, open_ = _milp_ranges(model, problems[root], checks, policy, deadline, seen.get(root))
+        ranges, open_ = _milp_ranges(model, problems[root], checks, policy, deadline, seen.get(root), grouped=root in seen)
         if ranges is None:
             crow = comp_rows.get(root, [])
             notes.append("published figures of " + ", ".join(sorted({f"{r.site_id} {r.indicator}" for r in crow})[:3])
@@ -1826,11 +1885,10 @@ class _Problem:
                         expr[k] = -float(t)
                 add(expr, 0, 0)
         A = sparse.csr_array((vals, (rows_i, cols_i)), shape=(len(clo), nx))
-        C = sparse.lil_array((len(checks), nx))
-        for i, ch in enumerate(checks):
-            for v, c in ch.expr.items():
-                C[i, pos[v]] = c
-        return cls(A, np.array(clo, float), np.array(chi, float), np.array(lo, float), np.array(hi, float), C.tocsr())
+        entries = [(i, pos[v], c) for i, ch in enumerate(checks) for v, c in ch.expr.items()]
+        ci, cj, cv = (list(t) for t in zip(*entries)) if entries else ([], [], [])
+        C = sparse.csr_array((cv, (ci, cj)), shape=(len(checks), nx))
+        return cls(A, np.array(clo, float), np.array(chi, float), np.array(lo, float), np.array(hi, float), C)
 
     @classmethod
     def stack(cls, problems: list["_Problem"]) -> "_Problem":
@@ -1849,13 +1907,15 @@ class _Problem:
         return None if res.x is None or res.status != 0 else np.round(res.x)
 
 
-def _milp_ranges(model: _Model, problem: _Problem, checks: list, policy: AuditPolicy, deadline: float, seen=None):
+def _milp_ranges(model: _Model, problem: _Problem, checks: list, policy: AuditPolicy, deadline: float, seen=None,
+                 grouped: bool = False):
     """Feasible range of every check over the integer points of one problem.
 
     Returns ``(ranges, unsettled)``; ``ranges`` is None when the problem is infeasible.
     Witness solutions (minimising and maximising the sum of all open checks; ``seen`` may hold
     earlier witnesses) settle most checks at once; a check still failing on the witnesses gets
-    its own min and max.
+    its own min and max. ``grouped``: the sums of the open checks were tried already (with the
+    other components', see :func:`_solve`).
     """
     pub = model.pub
     C = problem.C
@@ -1883,7 +1943,7 @@ def _milp_ranges(model: _Model, problem: _Problem, checks: list, policy: AuditPo
         return _fails(pub, checks[i], int(seen_lo[i]), int(seen_hi[i]), policy) is not None
 
     todo = [i for i in range(len(checks)) if failing(i)]
-    if len(todo) > 1:
+    if len(todo) > 1 and not grouped:
         for sign in (1, -1):
             x = problem.solve(sign * C[todo].sum(axis=0), deadline)
             if x is not None:
@@ -1926,7 +1986,8 @@ def audit(output_dir, *, policy: AuditPolicy | None = None) -> AuditResult:
     start = time.perf_counter()
     policy = policy or AuditPolicy()
     out = Path(output_dir)
-    rows, changes, files = read_published(out, read_xlsx=policy.read_xlsx)
+    workbooks: dict = {}
+    rows, changes, files = read_published(out, read_xlsx=policy.read_xlsx, workbooks=workbooks)
     notes: list[str] = []
     if rows.empty:
         return AuditResult(out, [], files, 0, 0, {}, time.perf_counter() - start, ["no published indicator files found"])
@@ -1943,6 +2004,7 @@ def audit(output_dir, *, policy: AuditPolicy | None = None) -> AuditResult:
     _change_filter(pub, policy)
     model = _build(pub, policy)
     findings, unsettled = _solve(model, policy, notes, start + policy.time_limit)
+    findings.extend(_workbook_only_numbers(workbooks, rows, changes))
     notes.extend(pub.notes)
     if unsettled:
         notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {policy.time_limit:.0f} s")

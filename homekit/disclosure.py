@@ -458,7 +458,8 @@ def _indicator_info(ids: np.ndarray):
             np.array([unit[i] for i in ids], dtype=object))
 
 
-def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd.DataFrame | None = None) -> pd.DataFrame:
+def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd.DataFrame | None = None,
+                        published_sites: pd.DataFrame | None = None) -> pd.DataFrame:
     """Apply disclosure control to a table in the ``indicators.csv`` shape; returns a new table.
 
     Parameters
@@ -474,6 +475,11 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
         linked table: where national counts are exact (the professional rule), a national row is
         withheld when the sites suppressed for it add up to a group under ``min_group_size``, so
         national minus the published sites cannot give a small group back.
+    published_sites : DataFrame, optional
+        The same sites' rows as they were published (this gate's output for ``sites``, e.g. read
+        back from the sites' ``indicators.csv``), matched on ``site_id, indicator, group`` (and
+        ``period``): saves gating the sites again. Where a row of ``sites`` has no published
+        match, the sites are gated here as without it.
 
     Returns
     -------
@@ -556,7 +562,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     # (controlled rounding: nothing beyond what the sites publish), never withheld
     fixed = np.zeros(len(out), bool)
     if sites is not None and len(sites):
-        gated_sites = disclose_indicators(sites, replace(rules, level="site"))
+        gated_sites = _published_or_gated(sites, published_sites, replace(rules, level="site"))
         primary |= _national_minus_sites(out, primary, sites, gated_sites, rules, prof)
         fixed, sum_num, sum_den = _sum_of_published_sites(out, sites, gated_sites)
         fixed &= is_prop & ~already
@@ -688,6 +694,54 @@ def disclose_change(published_history: pd.DataFrame, *, by=("site_id",), rules: 
         for c in ("from_estimate", "to_estimate", "difference", "lower", "upper", "p_value"):
             out[c] = out[c].astype(float).round(rules.precision["proportion"])
     return out
+
+
+def _published_or_gated(sites: pd.DataFrame, published: pd.DataFrame | None, rules: DisclosureRules) -> pd.DataFrame:
+    """The sites' rows as published: taken from ``published`` where every row of a site has its
+    published match, else that site's rows through the gate here (gating is separable by site:
+    no linked table spans two sites, see :func:`_scope`)."""
+    found = _matched(sites, published) if published is not None else None
+    if found is None:
+        return disclose_indicators(sites, rules)
+    # (a row with nothing in it is published as nothing, not withheld: the gate's own reading)
+    empty = ~(pd.to_numeric(sites["denominator"], errors="coerce") > 0).to_numpy()
+    found.loc[found["suppressed"].isna().to_numpy() & empty, "suppressed"] = False
+    missing = found["suppressed"].isna().to_numpy()
+    if not missing.any():
+        return found.astype({"suppressed": bool})
+    redo = sites["site_id"].isin(set(sites.loc[missing, "site_id"])).to_numpy()
+    gated = disclose_indicators(sites[redo], rules)
+    found = found.astype({"suppressed": object})
+    found.loc[redo, ["suppressed", "numerator", "denominator"]] = gated[["suppressed", "numerator", "denominator"]].to_numpy()
+    return found.astype({"suppressed": bool})
+
+
+def _matched(sites: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame | None:
+    """``published``'s ``suppressed, numerator, denominator`` row for row with ``sites`` (matched on
+    site, indicator, group and period; ``suppressed`` is missing where a row has no match), or
+    None when the keys do not serve."""
+    keys = [k for k in ("site_id", "indicator", "group", "period") if k in sites.columns and k in published.columns]
+    if keys[:3] != ["site_id", "indicator", "group"] or "suppressed" not in published.columns:
+        return None
+
+    def text(col: pd.Series) -> pd.Series:  # a period read back from CSV as 2019.0 is "2019"
+        if pd.api.types.is_numeric_dtype(col):
+            return col.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+        return col.astype(object).where(col.notna(), "").astype(str)
+
+    def norm(df):
+        return pd.DataFrame({k: text(df[k]) for k in keys})
+
+    pub = norm(published).assign(suppressed=published["suppressed"].astype(str).str.lower().eq("true").to_numpy(),
+                                 numerator=pd.to_numeric(published["numerator"], errors="coerce").to_numpy(float),
+                                 denominator=pd.to_numeric(published["denominator"], errors="coerce").to_numpy(float))
+    if pub.duplicated(keys).any():
+        return None
+    got = norm(sites).merge(pub, on=keys, how="left", validate="many_to_one", indicator=True)
+    if len(got) != len(sites):
+        return None
+    got["suppressed"] = got["suppressed"].astype(object).where(got["_merge"] == "both", None)
+    return got[["indicator", "group", "suppressed", "numerator", "denominator"]].set_axis(sites.index)
 
 
 def _sum_of_published_sites(nat: pd.DataFrame, sites: pd.DataFrame, gated: pd.DataFrame):
@@ -882,10 +936,13 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
     col = {i: j for j, i in enumerate(hidden)}
     eqs, owner, rhs = [], [], []
     n_var = len(hidden)
-    for t in inst:
-        rows = [p for p in t.parts if np.isfinite(num[p])]
-        if t.total is not None and not np.isfinite(num[t.total]):
-            continue
+    cache = {} if cache is None else cache
+    if "_tables" not in cache:  # the tables' cells, once per gate: (table, finite parts, all cells)
+        cache["_tables"] = [(t, [p for p in t.parts if np.isfinite(num[p])], np.array(list(t.parts) + ([t.total] if t.total is not None else [])))
+                            for t in inst if t.total is None or np.isfinite(num[t.total])]
+    for t, rows, cells in cache["_tables"]:
+        if not suppressed[cells].any():
+            continue  # no withheld cell: at most it fixes its own remainder, which nothing else holds
         coef = {}
         for p in rows:
             if p in col:
@@ -912,10 +969,9 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
     graph = coo_matrix((np.ones(len(r_idx)), (r_idx, len(eqs) + c_idx)), shape=(len(eqs) + n_var,) * 2)
     _, label = connected_components(graph, directed=False)
     eq_label, var_label = label[: len(eqs)], label[len(eqs):]
-    rows_of = pd.Series(np.arange(len(eqs))).groupby(eq_label).apply(list).to_dict()
-    cols_of = pd.Series(np.arange(n_var)).groupby(var_label).apply(list).to_dict()
-    entries_of = pd.Series(np.arange(len(r_idx))).groupby(eq_label[r_idx]).apply(list).to_dict() if len(r_idx) else {}
-    cache = {} if cache is None else cache
+    rows_of = _positions_by(eq_label)
+    cols_of = _positions_by(var_label)
+    entries_of = _positions_by(eq_label[r_idx]) if len(r_idx) else {}
     determined = np.zeros(len(hidden), bool)
     deferred = []
     comp_of = {}
@@ -992,6 +1048,15 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
                 break
             reach = nxt - reach
     return picked
+
+
+def _positions_by(labels: np.ndarray) -> dict:
+    """``{label: [positions holding it, in order]}`` (a groupby of positions, without pandas'
+    per-group overhead: thousands of tiny systems per gate)."""
+    labels = np.asarray(labels)
+    order = np.argsort(labels, kind="stable")
+    keys, starts = np.unique(labels[order], return_index=True)
+    return {k: part.tolist() for k, part in zip(keys.tolist(), np.split(order, starts[1:]))}
 
 
 def _pinned_at_bounds(a: np.ndarray, b: np.ndarray, ub: list, truth: list) -> np.ndarray:
@@ -1199,3 +1264,40 @@ def disclose_counts(table: pd.DataFrame, rules: DisclosureRules, columns=None, s
     for j, c in enumerate(columns):
         out[c] = shown[:, j]
     return out
+
+
+# -- timing for the benchmarks -----------------------------------------------------------------
+#: Set to a folder, every process of a run (the site and national notebooks included) appends the
+#: seconds it spends inside the gate there (``benchmarks/bench_gate.py`` sums them). Off by default.
+TIMING_ENV = "HOMEKIT_GATE_TIMING"
+_depth = [0]  # gate calls under way in this process (one gate function may call another)
+
+
+def _timed(fn):
+    import functools
+    import time
+
+    depth = _depth
+
+    @functools.wraps(fn)
+    def gate(*args, **kwargs):
+        depth[0] += 1
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0:  # the outermost call only (the national gate calls the site gate)
+                folder = os.environ.get(TIMING_ENV, "")
+                if folder:
+                    with open(os.path.join(folder, f"{os.getpid()}.txt"), "a") as fh:
+                        fh.write(f"{fn.__name__} {time.perf_counter() - start:.6f}\n")
+
+    return gate
+
+
+if os.environ.get(TIMING_ENV):
+    disclose_indicators = _timed(disclose_indicators)
+    disclose_change = _timed(disclose_change)
+    disclose_counts = _timed(disclose_counts)
+    disclose_evidence = _timed(disclose_evidence)

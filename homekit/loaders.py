@@ -78,6 +78,12 @@ class Dataset:
         tables = {k: (latest_round(v).reset_index(drop=True) if k in SURVEY_INSTRUMENTS else v) for k, v in self.tables.items()}
         return Dataset(self.data_dir, tables, list(self.sources))
 
+    def only_sites(self, site_ids) -> "Dataset":
+        """Every table cut to the rows of ``site_ids`` (the sites of one run)."""
+        keep = set(site_ids)
+        tables = {k: v.loc[v["site_id"].isin(keep)].reset_index(drop=True) for k, v in self.tables.items()}
+        return Dataset(self.data_dir, tables, list(self.sources))
+
     def without_site(self, site_id: str) -> "Dataset":
         """Every table without the rows of one site (for comparisons that never include the site)."""
         tables = {k: v.loc[v["site_id"] != site_id].reset_index(drop=True) for k, v in self.tables.items()}

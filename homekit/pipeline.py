@@ -563,25 +563,34 @@ def run(
         national_file = work / "national_indicators.csv"
         counts_file = work / "national_counts.csv"
         spread_file = work / "site_spread.csv"
+        prepared = None
         if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
             from .disclosure import disclose_indicators, load_rules
             from .indicators.compare import spread_of_sites
 
-            national_raw = compute_indicators(data, level="national")
+            # "national" is the sites of this run (a site that publishes nothing here must not be
+            # in a national figure the site reports show: national minus the published sites
+            # would be that site)
+            pooled = data.only_sites(chosen)
+            national_raw = compute_indicators(pooled, level="national")
             # every site's rows, with their comparison with the other sites (computed once: the
             # gate's national check and the spread of sites both read them)
-            site_rows = compute_indicators(data, national=national_raw)
+            site_rows = compute_indicators(pooled, national=national_raw)
             # The national figures the site reports show, as published (after the gate, checked
             # against the sites so that national minus the published sites gives nothing small back).
-            national_ind = disclose_indicators(national_raw, load_rules(disclosure_file, "national"), sites=site_rows)
+            site_rules = load_rules(disclosure_file, "site")
+            site_published = disclose_indicators(site_rows, site_rules)  # (gated once: both uses below)
+            national_ind = disclose_indicators(national_raw, load_rules(disclosure_file, "national"), sites=site_rows,
+                                               published_sites=site_published)
             national_ind.to_csv(national_file, index=False)
             # Exact national counts (private, never published): a site's comparison with the other
             # sites is these minus the site's own counts.
             national_raw.to_csv(counts_file, index=False)
             # The range of every site's published figures (spine charts): from the sites' rows after
             # the gate, so the site notebooks see no more than the other sites publish themselves.
-            site_rules = load_rules(disclosure_file, "site")
-            spread_of_sites(disclose_indicators(site_rows, site_rules)).to_csv(spread_file, index=False)
+            spread_of_sites(site_published).to_csv(spread_file, index=False)
+            prepared = {"sites": sorted(chosen), "indicators": national_raw, "raw_sites": site_rows,
+                        "published_sites": site_published}
         tasks = []
         for site_id in to_run:
             part = data.site(site_id)
@@ -626,7 +635,9 @@ def run(
         elif ok_sites:
             shutil.rmtree(nat_out, ignore_errors=True)
             nat_out.mkdir(parents=True)
-            pd.to_pickle({"data": data}, full_file)
+            # (with the tables the preparation made, for the national notebook to reuse when it
+            # pools the same sites: its national figures are then those the site reports show)
+            pd.to_pickle({"data": data, "prepared": prepared}, full_file)
             res = next(iter(runner.map([nat_task])))[1]
             national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
         else:

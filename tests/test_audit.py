@@ -238,6 +238,26 @@ def test_nothing_to_pin_when_only_derived_figures_are_published(tmp_path):
     assert main(["audit", str(tmp_path)]) == 0
 
 
+def test_a_workbook_number_that_no_csv_publishes_is_found(tmp_path):
+    # The site publishes 15 of 40 (derived: 0.375). Its workbook's headline sheet repeats the
+    # published 0.375 and base 40, but also carries 0.3658536585 (15/41, the figure before the gate)
+    # and a text "38%" and a boolean: only the pre-gate number is a finding.
+    from openpyxl import Workbook
+
+    write(tmp_path, "sites/a", [derived("a", "op_planned_ahead", "", 15, 41)])
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "headlines"
+    ws.append(["indicator name", "estimate", "base", "published", "suppressed", "indicator"])
+    ws.append(["Planned ahead", 0.375, 40, "38%", False, "op_planned_ahead"])
+    ws.append(["Planned ahead (before the gate)", 15 / 41, 40, "37%", False, "op_planned_ahead"])
+    wb.save(tmp_path / "sites/a/summary.xlsx")
+    result = audit(tmp_path, policy=AuditPolicy(time_limit=60))
+    assert [(f.cell, f.published, f.indicator) for f in result.findings] == [
+        ("headlines!estimate (row 3)", "0.365853658536585", "op_planned_ahead")]
+    assert not result.passed and "no published CSV holds" in result.findings[0].line()
+
+
 def test_cli_exit_codes_and_json(tmp_path, capsys):
     write(tmp_path / "bad", "sites/a", [naive("a", "op_planned_ahead", "", 68, 74), naive("a", "op_influenced_by_gp", "", 40, 74)])
     report = tmp_path / "verdict.json"

@@ -233,14 +233,19 @@ def dominance_flags(total, top1, top2):
     return disclosure.dominated(total, top1, top2).tolist()
 
 
-def test_attack_national_minus_sites():
-    # Site b has 8 professionals answering: withheld at the site. Before, national (exact) minus
-    # site a gave back b's 2 of 8.
+def _trust_of_two_sites():
+    """Sites a (12 of 30 professionals) and b (2 of 8), and their national 14 of 38."""
     sites = pd.concat([
         _rows([{"indicator": "prof_trust", "group": "gp->asc", "numerator": 12, "denominator": 30}], site="a"),
         _rows([{"indicator": "prof_trust", "group": "gp->asc", "numerator": 2, "denominator": 8}], site="b"),
     ], ignore_index=True)
-    national = _rows([{"indicator": "prof_trust", "group": "gp->asc", "numerator": 14, "denominator": 38}], site="national")
+    return sites, _rows([{"indicator": "prof_trust", "group": "gp->asc", "numerator": 14, "denominator": 38}], site="national")
+
+
+def test_attack_national_minus_sites():
+    # Site b has 8 professionals answering: withheld at the site. Before, national (exact) minus
+    # site a gave back b's 2 of 8.
+    sites, national = _trust_of_two_sites()
     rules = load_rules(None, "national")
     assert disclose_indicators(sites, rules.__class__())["suppressed"].tolist() == [False, True]
     assert disclose_indicators(national, rules, sites=sites).iloc[0]["suppressed"]
@@ -556,6 +561,22 @@ def test_attack_zero_levels_forced_by_two_tables():
     out = disclose_indicators(df, DisclosureRules()).set_index("group")
     # the only published level below "frequently" was "sometimes": it must go too
     assert out.loc[f"{k}|sometimes", "suppressed"] or out.loc[k, "suppressed"]
+
+
+def test_national_checked_against_what_the_sites_published():
+    # The national 14 of 38 against sites a (12 of 30) and b (2 of 8). Handed the sites' rows as
+    # they were published, the gate reads what each withheld from them (not gating them again):
+    # b withheld -> national withheld (national minus a = b's 2 of 8); b published (say, a site
+    # whose own report showed it) -> national minus a gives nothing new, the national row stays.
+    sites, national = _trust_of_two_sites()
+    rules = load_rules(None, "national")
+    published = sites.assign(suppressed=[False, True])
+    assert disclose_indicators(national, rules, sites=sites, published_sites=published).iloc[0]["suppressed"]
+    shown = sites.assign(suppressed=[False, False])
+    assert not disclose_indicators(national, rules, sites=sites, published_sites=shown).iloc[0]["suppressed"]
+    # a site whose rows were not published at all is gated here, as without published_sites
+    only_a = shown.iloc[:1]
+    assert disclose_indicators(national, rules, sites=sites, published_sites=only_a).iloc[0]["suppressed"]
 
 
 def test_national_is_the_sum_of_published_sites():

@@ -23,7 +23,7 @@ def _read_published(site_dirs, site_ids, name: str) -> pd.DataFrame:
     for s in site_ids:
         p = Path(site_dirs) / s / name
         if p.exists():
-            frames.append(pd.read_csv(p, keep_default_na=False, na_values=[""]))
+            frames.append(pd.read_csv(p, keep_default_na=False, na_values=[""], dtype={"group": str, "period": str}))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(out):
         out["group"] = out["group"].fillna("").astype(str)
@@ -65,7 +65,8 @@ class NationalReport(Report):
 
     def __init__(self, data: Dataset, site_indicators: pd.DataFrame, *, parameters: dict | None = None,
                  site_rules: DisclosureRules | None = None, benefits_file: str | None = None,
-                 national_rules: DisclosureRules | None = None, site_history: pd.DataFrame | None = None):
+                 national_rules: DisclosureRules | None = None, site_history: pd.DataFrame | None = None,
+                 prepared: dict | None = None):
         #: Every survey round (change over rounds); the sections describe each site's latest round.
         self.all_data = data
         self.data = data.latest()
@@ -73,18 +74,28 @@ class NationalReport(Report):
         self.site_rules = site_rules or DisclosureRules()
         self.rules = national_rules = national_rules or disclosure.load_rules(None, "national")
         self.site_indicators = site_indicators  # as the sites published them
-        self.indicators = compute_indicators(data, level="national")  # before the gate: never shown
-        self._raw_sites = compute_indicators(data)
-        self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites)
+        if prepared is not None and prepared.get("sites") == sorted(data.site_ids):
+            # ``homekit run`` computed these for the site reports: the national figures published
+            # here are then exactly those the site reports compare with
+            self.indicators, self._raw_sites = prepared["indicators"], prepared["raw_sites"]
+            published_sites = prepared["published_sites"]
+        else:
+            self.indicators = compute_indicators(data, level="national")  # before the gate: never shown
+            self._raw_sites = compute_indicators(data)
+            published_sites = site_indicators
+        # the national figures checked against the sites' rows as the sites published them (the
+        # gate reuses those rather than gating every site again)
+        self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites, published_sites=published_sites)
         self.benefits_file = benefits_file or None
         # Survey rounds: pooled per round through the gate; the sites' published histories; the
         # change at the same sites between consecutive rounds, from gated pooled counts.
         raw_sites = indicator_history(data)
         pooled = indicator_history(data, level="national")
-        self.published_history = pd.concat(
-            [disclose_indicators(pooled[pooled.period == p], national_rules, sites=raw_sites[raw_sites.period == p])
-             for p in pooled["period"].unique()], ignore_index=True) if len(pooled) else pooled
         self.site_history = site_history if site_history is not None else disclose_indicators(raw_sites, self.site_rules)
+        self.published_history = pd.concat(
+            [disclose_indicators(pooled[pooled.period == p], national_rules, sites=raw_sites[raw_sites.period == p],
+                                 published_sites=self.site_history)
+             for p in pooled["period"].unique()], ignore_index=True) if len(pooled) else pooled
         self.changes = national_change(data, publish=lambda h, s: disclose_indicators(h, national_rules, sites=s))
 
     @classmethod
@@ -93,14 +104,15 @@ class NationalReport(Report):
         """Load the national data: a pickled dataset from ``homekit run`` or a data folder (default:
         the example data), restricted to ``sites``; per-site indicators are read from
         ``site_dirs/<site_id>/indicators.csv`` when given, else computed (with disclosure)."""
+        prepared = None
         if data_file:
             with open(data_file, "rb") as fh:
-                data = pd.read_pickle(fh)["data"]
+                payload = pd.read_pickle(fh)
+            data, prepared = payload["data"], payload.get("prepared")
         else:
             data = load_data_dir(data_dir or example_data_dir())
         site_ids = list(sites) if sites else data.site_ids
-        tables = {k: (v[v["site_id"].isin(site_ids)].reset_index(drop=True)) for k, v in data.tables.items()}
-        data = Dataset(data.data_dir, tables, data.sources)
+        data = data.only_sites(site_ids)
         rules = disclosure.load_rules(disclosure_file or None, "site")
         site_hist = None
         if site_dirs:
@@ -109,7 +121,8 @@ class NationalReport(Report):
         else:
             site_ind = disclose_indicators(compute_indicators(data.latest()), rules)
         return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file,
-                   national_rules=disclosure.load_rules(disclosure_file or None, "national"), site_history=site_hist)
+                   national_rules=disclosure.load_rules(disclosure_file or None, "national"), site_history=site_hist,
+                   prepared=prepared)
 
     def count(self, n) -> str:
         """A count as published at national level."""

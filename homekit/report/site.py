@@ -68,7 +68,7 @@ class SiteReport(Report):
                  rules: DisclosureRules | None = None, parameters: dict | None = None,
                  benefits_file: str | None = None, redact_names=None, sources=None, spread: pd.DataFrame | None = None,
                  national_rules: DisclosureRules | None = None, benchmarks: pd.DataFrame | None = None,
-                 national_counts: pd.DataFrame | None = None):
+                 national_counts: pd.DataFrame | None = None, national_is_published: bool = False):
         self.site_id = site_id
         self.national_rules = national_rules or disclosure.load_rules(None, "national")
         self.benchmarks = load_benchmarks() if benchmarks is None else benchmarks
@@ -99,7 +99,9 @@ class SiteReport(Report):
         history = indicator_history(Dataset(data.data_dir, self.all_tables, data.sources))
         self.published_history = disclose_indicators(history, self.rules)
         self.changes = disclose_change(self.published_history)
-        self.national_published = None if national is None else disclose_indicators(national, self.national_rules)
+        # (read from ``homekit run``'s national file it has been through the gate already)
+        self.national_published = (None if national is None else national if national_is_published
+                                   else disclose_indicators(national, self.national_rules))
         #: The range of the sites' published figures (spine chart); None when not known.
         self.spread = spread
 
@@ -128,7 +130,7 @@ class SiteReport(Report):
             sources = full.sources
         national = None
         if national_file:  # written by ``homekit run`` after the gate (national rules)
-            national = pd.read_csv(national_file, keep_default_na=False, na_values=[""])
+            national = pd.read_csv(national_file, keep_default_na=False, na_values=[""], dtype={"group": str, "period": str})
             national["group"] = national["group"].fillna("")
         elif full is not None:
             national = compute_indicators(full, level="national")
@@ -143,7 +145,7 @@ class SiteReport(Report):
             spread["group"] = spread["group"].fillna("").astype(str)
         elif full is not None:
             spread = spread_of_sites(disclose_indicators(compute_indicators(full, national=counts), rules))
-        return cls(site_id, data, national=national, rules=rules, parameters=parameters,
+        return cls(site_id, data, national=national, national_is_published=bool(national_file), rules=rules, parameters=parameters,
                    benefits_file=benefits_file or None, redact_names=redact_names, sources=sources, spread=spread,
                    national_rules=disclosure.load_rules(disclosure_file or None, "national"), national_counts=counts)
 
