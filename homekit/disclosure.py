@@ -898,22 +898,28 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
         subjects = _indicator_info(df["indicator"].astype(str).to_numpy())[0]
     num = df["numerator"].to_numpy(float)
     den = df["denominator"].to_numpy(float)
-    inst = linked_tables(df, tables)
     exact = np.array([rules.rule(s).rounding_base <= 1 for s in subjects])
-    solved: dict = {}  # systems of linked tables already solved (same withheld cells, same totals)
-    for _ in range(200):
-        changed = False
-        for t in inst:
-            changed |= _protect(t, suppressed, num, den, rules.rule(subjects[t.parts[0]] if t.parts else "people"), fixed)
-        if not changed:
-            # one table at a time misses what two tables give together (the levels of a factor
-            # add up to its base, and two of them to its "frequent" row): solve them all at once
-            changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, cache=solved)
-        if not changed:
-            # and, once nothing else moves, with counts never negative (linear programs)
-            changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, bounds=True, cache=solved)
-        if not changed:
-            break
+    # no linked table spans two sites or periods: each scope is protected on its own (the same
+    # steps as all at once, without revisiting the scopes that have settled)
+    scope = _scope(df)
+    by_scope: dict[str, list[_Table]] = {}
+    for t in linked_tables(df, tables):
+        by_scope.setdefault(scope[(t.parts or [t.total])[0]], []).append(t)
+    for inst in by_scope.values():
+        solved: dict = {}  # systems of linked tables already solved (same withheld cells, same totals)
+        for _ in range(200):
+            changed = False
+            for t in inst:
+                changed |= _protect(t, suppressed, num, den, rules.rule(subjects[t.parts[0]] if t.parts else "people"), fixed)
+            if not changed:
+                # one table at a time misses what two tables give together (the levels of a factor
+                # add up to its base, and two of them to its "frequent" row): solve them all at once
+                changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, cache=solved)
+            if not changed:
+                # and, once nothing else moves, with counts never negative (linear programs)
+                changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, bounds=True, cache=solved)
+            if not changed:
+                break
     return suppressed
 
 
@@ -930,13 +936,16 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
     Applies to exact counts (the professional rule); rounded counts leave a range that the
     per-table rules and the audit judge.
     """
-    hidden = [i for i in range(len(num)) if suppressed[i] and np.isfinite(num[i])]
+    cache = {} if cache is None else cache
+    if "_cells" not in cache:  # the cells this set of tables holds
+        cache["_cells"] = np.unique([c for t in inst for c in (*t.parts, *([t.total] if t.total is not None else []))]).astype(int)
+    cells = cache["_cells"]
+    hidden = cells[suppressed[cells] & np.isfinite(num[cells])].tolist()
     if not hidden:
         return False
     col = {i: j for j, i in enumerate(hidden)}
     eqs, owner, rhs = [], [], []
     n_var = len(hidden)
-    cache = {} if cache is None else cache
     if "_tables" not in cache:  # the tables' cells, once per gate: (table, finite parts, all cells)
         cache["_tables"] = [(t, [p for p in t.parts if np.isfinite(num[p])], np.array(list(t.parts) + ([t.total] if t.total is not None else [])))
                             for t in inst if t.total is None or np.isfinite(num[t.total])]
