@@ -80,11 +80,13 @@ class NationalReport(Report):
             self.indicators, self._raw_sites = prepared["indicators"], prepared["raw_sites"]
             published_sites = prepared["published_sites"]
         else:
+            # (computed and gated as ``homekit run`` prepares them for the site reports, so that the
+            # national figures are those the site reports compare with, e.g. in a re-run of the
+            # national synthesis alone)
             self.indicators = compute_indicators(data, level="national")  # before the gate: never shown
-            self._raw_sites = compute_indicators(data)
-            published_sites = site_indicators
-        # the national figures checked against the sites' rows as the sites published them (the
-        # gate reuses those rather than gating every site again)
+            self._raw_sites = compute_indicators(data, national=self.indicators)
+            published_sites = None
+        # the national figures checked against the sites' rows as the sites published them
         self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites, published_sites=published_sites)
         self.benefits_file = benefits_file or None
         # Survey rounds: pooled per round through the gate; the sites' published histories; the
@@ -118,8 +120,11 @@ class NationalReport(Report):
         if site_dirs:
             site_ind = _read_published(site_dirs, site_ids, "indicators.csv")
             site_hist = _read_published(site_dirs, site_ids, "history.csv")
-        else:
-            site_ind = disclose_indicators(compute_indicators(data.latest()), rules)
+        else:  # computed here as ``homekit run`` prepares them for its site reports
+            national = compute_indicators(data, level="national")
+            raw = compute_indicators(data, national=national)
+            site_ind = disclose_indicators(raw, rules)
+            prepared = {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": raw, "published_sites": site_ind}
         return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file,
                    national_rules=disclosure.load_rules(disclosure_file or None, "national"), site_history=site_hist,
                    prepared=prepared)
