@@ -370,7 +370,7 @@ METRIC_NAMES = {
     "non_elective_admissions_65plus": "Emergency (non-elective) admissions of people 65+",
     "delayed_days_nhs": "Delayed days attributed to the NHS",
     "delayed_days_social_care": "Delayed days attributed to social care",
-    "delayed_days_joint": "Delayed days attributed to both",
+    "delayed_days_joint": "Delayed days attributed jointly to health and social care",
     "discharges_pathway_0": "Discharges on pathway 0 (home, no new support)",
     "discharges_pathway_1": "Discharges on pathway 1 (home with support)",
     "discharges_pathway_2": "Discharges on pathway 2 (short-term bed-based care)",
@@ -388,7 +388,7 @@ PATHWAY_NAMES = {
 }
 #: Reader-facing names of the groups of flow, older people and case review indicators.
 GROUP_NAMES = {
-    "nhs": "NHS", "social_care": "social care", "joint": "both (joint)",
+    "nhs": "NHS", "social_care": "social care", "joint": "health and social care jointly",
     "pathway_0": "pathway 0 (home, no new support)", "pathway_1": "pathway 1 (home with support)",
     "pathway_2": "pathway 2 (short-term bed-based care)", "pathway_3": "pathway 3 (long-term care)",
     "gp": "GP", "family": "family", "social_worker": "social worker", "hospital_staff": "hospital staff", "friends": "friends",

@@ -7,6 +7,7 @@ They draw on the Axes they are given (or the current one), never call ``show()``
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
@@ -430,11 +431,17 @@ def funnel_plot(
     highlight=None,
     percent: bool = True,
     baseline: float | None = None,
+    label_outside: bool = False,
     ax=None,
     **kwargs,
 ):
     """Proportions against their denominators with 2 and 3 sigma funnel limits (PHE method),
-    around ``baseline`` (default: the pooled proportion of the units drawn)."""
+    around ``baseline`` (default: the pooled proportion of the units drawn).
+
+    Every point is labelled with ``label``, or with ``label_outside=True`` only the points outside
+    the 95% (2 sigma) limits (many units crowded inside the funnel cannot all be named legibly;
+    name them in a table or forest plot beside it). Labels never overlap one another.
+    """
     ax = _ax(ax)
     d = _visible(data)
     d = d.loc[d[denominator] > 0]
@@ -455,7 +462,11 @@ def funnel_plot(
     ax.set_xlim(0, lim["population"].max())
     ax.set_ylim(0, scale)
     if label:
-        _label_points(ax, d[denominator].to_numpy(float), value.to_numpy(float), [str(v) for v in d[label]], fontsize=7)
+        named = np.ones(len(d), bool)
+        if label_outside:
+            sig = stats.funnel_significance(d, numerator=numerator, denominator=denominator, baseline=baseline)
+            named = (sig["significance"] != "Not significant").to_numpy()
+        _label_points(ax, d[denominator].to_numpy(float)[named], value.to_numpy(float)[named], [str(v) for v in d[label][named]], fontsize=7)
     ax.set_xlabel("denominator (respondents)")
     ax.set_ylabel("%" if percent else "proportion")
     ax.legend(loc="lower right", frameon=False, fontsize=8)
@@ -507,14 +518,24 @@ def _label_points(ax, x, y, names, fontsize=7):
     return ax
 
 
-def transition_heatmap(data: pd.DataFrame | None = None, *, normalize: bool = False, labels: dict | None = None, ax=None, **kwargs):
-    """Heatmap of an actual (rows) x ideal (columns) pathway table; the diagonal is outlined."""
+def transition_heatmap(data: pd.DataFrame | None = None, *, normalize: bool = False, labels: dict | None = None,
+                       withheld: str | None = None, ax=None, **kwargs):
+    """Heatmap of an actual (rows) x ideal (columns) pathway table; the diagonal is outlined.
+
+    A missing cell (NaN) is a count withheld by disclosure control: with ``withheld`` (e.g.
+    ``"[c]"``) it reads that marker on a hatched grey cell, so that it is never taken for an
+    empty one (a count of 0 reads 0).
+    """
     ax = _ax(ax)
     t = data.astype(float)
     shown = t.div(t.sum(axis=1).replace(0, np.nan), axis=0) * 100 if normalize else t
     fmt = ".0f"
     sns.heatmap(shown, annot=True, fmt=fmt, cmap="Blues", ax=ax, linewidths=0.5, linecolor="white",
                 cbar_kws={"shrink": 0.7, "label": "% of actual" if normalize else "cases"}, **kwargs)
+    if withheld is not None:
+        for i, j in zip(*np.nonzero(t.isna().to_numpy())):
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor="#f0f0f0", edgecolor="#bdbdbd", hatch="///", linewidth=0, zorder=0.5))
+            ax.text(j + 0.5, i + 0.5, withheld, ha="center", va="center", fontsize=9, color="#444444")
     for i in range(min(t.shape)):
         ax.add_patch(plt.Rectangle((i, i), 1, 1, fill=False, edgecolor="#444444", linewidth=1.2))
     lab = labels or {}
@@ -677,13 +698,18 @@ def agreement_bars(
     labels: dict | None = None,
     hue_labels: dict | None = None,
     gap: str | None = "gap",
+    gap_title: str | None = None,
     ax=None,
     **kwargs,
 ):
-    """Diverging bars of agreement: agree to the right of zero, disagree to the left, one bar per
-    ``y`` and ``hue`` (e.g. behaviour by staff level), the agree share's interval as an error bar
-    and, where ``gap`` is a column, the gap between the first two ``hue`` values written at the
-    right (suppressed rows are not drawn).
+    """Diverging bars of agreement: agree to the right of zero, not agreeing to the left, one bar
+    per ``y`` and ``hue`` (e.g. behaviour by staff level), the agree share's interval as an error
+    bar and, where ``gap`` is a column, the gap between the first two ``hue`` values in percentage
+    points written in a column at the right under a heading (``gap_title``, default "gap: first
+    minus second level, points (95% CI)"). Suppressed rows are not drawn and read ``[c]``.
+
+    The legend (just under the axis) names each ``hue`` by ``hue_labels`` in data order, then the
+    not-agreeing share.
 
     Returns
     -------
@@ -693,6 +719,7 @@ def agreement_bars(
     d = data.reset_index(drop=True)
     ys = list(dict.fromkeys(d[y].astype(str)))
     hues = list(dict.fromkeys(d[hue].astype(str)))
+    names = {h: (hue_labels or {}).get(h, h) for h in hues}
     colours = {h: c for h, c in zip(hues, ["#08519c", "#6baed6", "#9ecae1", "#c6dbef"])}
     height = 0.8 / max(len(hues), 1)
     ticks = []
@@ -708,24 +735,35 @@ def agreement_bars(
                 continue
             r = row.iloc[0]
             e = 100 * float(r[estimate])
-            ax.barh(pos, e, height=height * 0.9, color=colours[h], label=(hue_labels or {}).get(h, h) if i == 0 else None, **kwargs)
-            ax.barh(pos, -(100 - e), height=height * 0.9, color="#f4a582", label="disagree (either level)" if i == 0 and j == 0 else None)
+            ax.barh(pos, e, height=height * 0.9, color=colours[h], **kwargs)
+            ax.barh(pos, -(100 - e), height=height * 0.9, color="#f4a582")
             err = interval_errors(r[estimate], r[lower], r[upper], scale=100)
             ax.errorbar(e, pos, xerr=err, fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
             ax.text(max(e, 100 * float(r[upper]) if pd.notna(r[upper]) else e) + 2, pos, f"{e:.0f}%", va="center", fontsize=7)
         if gap and gap in sub.columns:
             g = sub.iloc[0]
-            text = "gap [c]" if bool(g.get("gap_suppressed", False)) or pd.isna(g[gap]) else (
-                f"gap {100 * g[gap]:+.0f} ({100 * g['gap_lower']:+.0f} to {100 * g['gap_upper']:+.0f})")
-            ax.text(112, base, text, va="center", fontsize=7, color="#444444")
+            text = "[c]" if bool(g.get("gap_suppressed", False)) or pd.isna(g[gap]) else (
+                f"{100 * g[gap]:+.0f} ({100 * g['gap_lower']:+.0f} to {100 * g['gap_upper']:+.0f})")
+            ax.text(108, base, text, va="center", fontsize=8, color="#212b32")
+    if gap and gap in d.columns and len(hues) >= 2:
+        first, second = (n[:1].lower() + n[1:] for n in (names[hues[0]], names[hues[1]]))
+        heading = gap_title or f"gap: {first} minus {second}, points (95% CI)"
+        ax.text(108, len(ys) - 0.5, textwrap.fill(heading, 26), va="bottom", fontsize=7.5, color="#212b32", fontweight="bold")
+        tall = max(ax.get_window_extent().height / ax.figure.dpi, 0.5)  # the axes' height in inches
+        ax.set_ylim(-0.6, len(ys) - 0.5 + max(0.6, 0.5 * (len(ys) + 0.1) / tall))  # half an inch for the heading, inside the axes
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(ticks)
     ax.set_yticklabels([(labels or {}).get(n, n) for n in ys], fontsize=8)
     ax.set_xlim(-100, 140)
     ax.set_xticks([-100, -50, 0, 50, 100])
     ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"])
-    ax.set_xlabel("disagree  |  agree (95% interval)", fontsize=8)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(hues) + 1, frameon=False, fontsize=8)
+    ax.set_xlabel("not agreeing  |  agreeing (95% interval)", fontsize=8)
+    # One legend entry per level (agreeing), then the not-agreeing share, in that order.
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colours[h], label=f"{names[h]}: agree") for h in hues] + [Patch(color="#f4a582", label="do not agree (either level)")]
+    below = 0.5 / max(ax.get_window_extent().height / ax.figure.dpi, 0.5)  # about half an inch under the axis, under its label
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -below), ncol=len(handles), frameon=False, fontsize=8)
     sns.despine(ax=ax, left=True)
     return ax
 

@@ -149,6 +149,7 @@ def xmr(
     fix_after_n_points: int | None = None,
     improvement: str | None = None,
     index=None,
+    baseline_limits: bool = False,
 ) -> pd.DataFrame:
     """An XmR chart: limits, special-cause rules and point types, one row per point.
 
@@ -170,6 +171,12 @@ def xmr(
         Desired direction; gives ``point_type`` improvement or concern (None: neutral).
     index : array-like, optional
         Labels of the points (e.g. periods), kept as the frame's ``x`` column.
+    baseline_limits : bool
+        With ``rebase``: every later segment is judged against the first segment's mean and limits
+        (the baseline's, extended), while the run rules start afresh in each segment, as
+        NHSRplotthedots evaluates each rebased segment on its own. This is how an intervention is
+        judged: a run that starts before the split is not a signal of the change, and no point
+        before the split is flagged by points after it.
 
     Returns
     -------
@@ -219,7 +226,11 @@ def xmr(
         idx = np.flatnonzero(segment == k)
         seg = y[idx]
         mr[idx[1:]] = np.abs(np.diff(seg))
-        basis = seg[:fix_after_n_points] if fix_after_n_points else seg
+        if baseline_limits and k > 0:  # the baseline's limits, extended (trial if the baseline was short)
+            basis = y[segment == 0]
+            basis = basis[:fix_after_n_points] if fix_after_n_points else basis
+        else:
+            basis = seg[:fix_after_n_points] if fix_after_n_points else seg
         m, a = _limits(basis, screen_outliers)
         mean[idx], amr[idx] = m, a
         if len(basis) < MIN_POINTS:
@@ -325,8 +336,10 @@ def track_interventions(flow: pd.DataFrame, interventions: pd.DataFrame, *, scre
     """Judge every intervention against its metric's baseline.
 
     For each intervention the metric's monthly series is split at ``start_period``. Limits are
-    computed from the months before the start and extended (``fix_after_n_points``), and the
-    rules are applied to the months from the start: a special cause there in the desired direction
+    computed from the months before the start and extended, and the rules are applied to the
+    months from the start on their own (``baseline_limits``: a run of points that began before the
+    start is not a signal of the intervention, and no month before the start is flagged by months
+    after it): a special cause there in the desired direction
     is "special cause improvement", against it "special cause concern", none "common cause
     variation only". The display chart is rebased at the start (limits recomputed on each side).
 
@@ -376,7 +389,7 @@ def track_interventions(flow: pd.DataFrame, interventions: pd.DataFrame, *, scre
             note.append(f"baseline of {n_before} months (<{MIN_POINTS}): trial limits")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SPCWarning)
-            chart = xmr(values, screen_outliers=screen_outliers, fix_after_n_points=n_before,
+            chart = xmr(values, screen_outliers=screen_outliers, rebase=[n_before], baseline_limits=True,
                         improvement=iv["desired_direction"], index=[str(p) for p in periods])
             rebased = xmr(values, screen_outliers=screen_outliers, rebase=[n_before],
                           improvement=iv["desired_direction"], index=[str(p) for p in periods])

@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -143,8 +144,11 @@ def test_agreement_bars_draw_published_rows_only_with_the_gap():
     out = plots.agreement_bars(data, ax=ax)
     assert out is ax
     texts = _texts(ax)
-    assert "80%" in texts and "40%" in texts and "gap +40 (+10 to +60)" in texts
-    assert "[c]" in texts and "gap [c]" in texts
+    assert "80%" in texts and "40%" in texts and "+40 (+10 to +60)" in texts
+    assert texts.count("[c]") == 3  # both bars of the withheld behaviour and its gap
+    # The gap column says what it is (levels in words, points), and the legend names each level, then disagreement.
+    assert any(t.startswith("gap: senior minus") and "points" in t.replace("\n", " ") for t in texts)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["senior: agree", "frontline: agree", "do not agree (either level)"]
     # Two published rows: an agree bar and a disagree bar each (80 and -20, 40 and -60).
     widths = sorted(round(p.get_width()) for p in ax.patches)
     assert widths == [-60, -20, 40, 80]
@@ -197,4 +201,16 @@ def test_diverging_bars_draws_published_shares_on_their_own_row():
     assert texts["[c]"] == pytest.approx(y_tick_positions[1])
     assert texts["Factor A"] > y_tick_positions[0] > texts["Factor B"] > y_tick_positions[2]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["No", "Yes"]
+    plt.close(fig)
+
+
+def test_transition_heatmap_marks_withheld_cells_never_blank():
+    t = pd.DataFrame([[50.0, np.nan], [0.0, 20.0]], index=["home_no_support", "reablement"], columns=["home_no_support", "reablement"])
+    fig, ax = plt.subplots()
+    plots.transition_heatmap(t, ax=ax, withheld="[c]")
+    texts = {(round(x.get_position()[0], 2), round(x.get_position()[1], 2)): x.get_text() for x in ax.texts}
+    assert texts[(1.5, 0.5)] == "[c]"  # row 0, column 1: the withheld cell reads the marker
+    assert texts[(0.5, 1.5)] == "0"  # a count of 0 reads 0, not blank and not withheld
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_xy() == (1, 0)
     plt.close(fig)

@@ -312,6 +312,7 @@ def test_summary_xlsx_for_an_analyst(tmp_path):
     assert al.cell(row=3, column=col["estimate"]).value is None and al.cell(row=3, column=col["marker"]).value == "[c]"
     assert al.cell(row=5, column=col["estimate"]).value is None and al.cell(row=5, column=col["marker"]).value == "no data"
     assert al.cell(row=4, column=col["estimate"]).number_format == "0.00"  # a mean score
+    assert al.cell(row=3, column=col["suppressed"]).value is True and al.cell(row=2, column=col["suppressed"]).data_type == "b"
     assert all(al.column_dimensions[al.cell(row=1, column=i).column_letter].width >= len(h) for i, h in enumerate(header, 1))
     hs = wb["headlines"]
     assert "national" not in [c.value for c in hs[1]]  # no national figures given: no empty column
@@ -334,3 +335,27 @@ def test_funnel_labels_stay_inside_the_axes_at_the_top():
     assert all(b.y1 <= top + 1 for b in boxes)
     assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes)))
     plt.close(fig)
+
+
+def test_spc_chart_flags_no_month_before_the_intervention(dataset, national):
+    """Wiltshire's trusted assessor: the months after the start sit far below the baseline, and the
+    last baseline month is below its mean too; no special-cause marker may sit before the start."""
+    from homekit.plots import SPC_LABELS
+    from homekit.report import tracking
+
+    r = site_report(dataset, national, "wiltshire")
+    block = tracking.tracking(r)
+    fig = _figure(block)
+    starts = [pd.Period(p, freq="M") for p in r.tables["interventions"]["start_period"]]
+    months = sorted(r.tables["flow_metrics"]["period"].unique())
+    checked = 0
+    for ax, start in zip(fig.axes, starts):
+        start_x = [i for i, p in enumerate(months) if pd.Period(p, freq="M") == start][0]
+        line = next(ln for ln in ax.lines if ln.get_linestyle() == "-." )  # the start marker
+        assert line.get_xdata()[0] == pytest.approx(start_x - 0.5)
+        special = [c for c in ax.collections if c.get_label() not in ("", SPC_LABELS["common_cause"]) and not c.get_label().startswith("_")]
+        for c in special:
+            assert all(x > start_x - 0.5 for x, _ in c.get_offsets()), (ax.get_title(), c.get_label())
+        checked += len(special)
+    assert checked >= 1  # at least one chart has special-cause points (after its start)
+    plt.close("all")

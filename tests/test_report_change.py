@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -120,8 +121,25 @@ def test_summary_xlsx_has_the_change_sheet(two_round_report, tmp_path):
 
     two_round_report.write_outputs(str(tmp_path))
     wb = openpyxl.load_workbook(tmp_path / "summary.xlsx")
-    rows = list(wb["change"].iter_rows(values_only=True))
-    assert rows[0][1:] == tuple(CHANGE_COLUMNS)
-    trust = next(r for r in rows if r[2] == "gp_trust_asc")
-    assert trust[0].startswith("GPs trusting adult social care") and trust[13] == "improved"
+    ws = wb["change"]
+    header = [c.value for c in ws[1]]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    # Readable headers first, every key column of change.csv kept last for joins (no raw header before them).
+    assert header[:4] == ["indicator name", "group name", "from year", "to year"]
+    assert {"site_id", "indicator", "group", "from_period", "to_period"} <= set(header) and "p_value" not in header
+    # Formatted like the other sheets: bold frozen header, filters, widths that fit.
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws.cell(row=1, column=1).font.bold
+    assert all(ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width >= len(h) for i, h in enumerate(header, 1))
+    trust = next(i for i in range(2, ws.max_row + 1) if ws.cell(row=i, column=col["indicator"]).value == "gp_trust_asc"
+                 and not ws.cell(row=i, column=col["group"]).value)
+    cell = lambda h: ws.cell(row=trust, column=col[h])  # noqa: E731
+    assert cell("indicator name").value.startswith("GPs trusting adult social care") and cell("verdict").value == "improved"
+    # Typed cells: years as numbers, withheld as a boolean, shares and changes as formatted numbers.
+    assert isinstance(cell("from year").value, int) and cell("from year").value < cell("to year").value
+    assert cell("withheld").value is False and cell("withheld").data_type == "b"
+    assert isinstance(cell("to").value, float) and cell("to").number_format == "0.0%"
+    assert cell("change").number_format.startswith("+0.0%") and cell("p-value").number_format == "0.000"
+    published = pd.read_csv(tmp_path / "change.csv", keep_default_na=False, dtype={"to_period": str})
+    row = published[(published.indicator == "gp_trust_asc") & (published.group == "")].iloc[0]
+    assert cell("change").value == pytest.approx(float(row["difference"])) and cell("to_period").value == str(row["to_period"])
     assert (tmp_path / "change.csv").exists() and (tmp_path / "history.csv").exists()

@@ -218,3 +218,27 @@ def test_proportion_metric_tracked_as_xmr_of_the_proportion():
     # The same counts without the denominator are tracked as values (mean 5.5).
     table, _ = spc.track_interventions(flow.drop(columns="denominator"), ivs)
     assert table.iloc[0]["measure"] == "value" and table.iloc[0]["mean_before"] == pytest.approx(5.5)
+
+
+def test_a_run_that_starts_before_the_intervention_is_not_its_signal():
+    # Baseline (12 months): 12, 10 alternating for 9 months, then 10.6 three times. Mean 131.8 / 12
+    # = 10.983; mean moving range (8 x 2 + 1.4 + 0 + 0) / 11 = 1.582; limits 10.983 -/+ 4.208, the
+    # outer third beyond -/+ 2.805. After the start: four months at 10.5, below the mean but well
+    # inside the limits. Months 10-12 and 13-16 make 7 in a row below the mean, but only 4 of them
+    # follow the start: not a signal of the intervention, and no baseline month is flagged.
+    y = [12, 10, 12, 10, 12, 10, 12, 10, 12, 10.6, 10.6, 10.6, 10.5, 10.5, 10.5, 10.5]
+    periods = [str(p) for p in pd.period_range("2019-01", periods=len(y), freq="M")]
+    flow = pd.DataFrame({"site_id": "a", "period": pd.PeriodIndex(periods, freq="M"), "metric": "delayed_days_nhs", "value": y})
+    ivs = pd.DataFrame([{"intervention_id": "i1", "site_id": "a", "name": "x", "start_period": "2020-01", "metric": "delayed_days_nhs",
+                         "desired_direction": "down"}])
+    table, tracked = spc.track_interventions(flow, ivs)
+    chart = tracked[0].chart
+    assert chart["mean"].iloc[-1] == pytest.approx(131.8 / 12) and chart["upl"].iloc[-1] == pytest.approx(131.8 / 12 + 2.66 * 17.4 / 11)
+    assert not chart["special_cause"].any()
+    assert table.iloc[0]["verdict"] == "common_cause"
+    # Seven months after the start below the baseline mean are a signal (improvement, lower is better).
+    flow2 = pd.concat([flow, pd.DataFrame({"site_id": "a", "period": pd.period_range("2020-05", periods=3, freq="M"),
+                                           "metric": "delayed_days_nhs", "value": [10.5] * 3})], ignore_index=True)
+    table, tracked = spc.track_interventions(flow2, ivs)
+    assert table.iloc[0]["verdict"] == "special_cause_improvement"
+    assert not tracked[0].chart["special_cause"].iloc[:12].any()  # the baseline months stay unflagged

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..instruments import INDICATORS, INSTRUMENTS, group_label, indicator_label, polarity
 
-__all__ = ["Block", "fig_png", "pct", "points", "p_text", "estimate_text", "label_for", "direction_text", "funnel_text", "value_text", "has_value",
+__all__ = ["Block", "fig_png", "pct", "points", "p_text", "estimate_text", "label_for", "direction_text", "withheld_cells_note", "funnel_text", "value_text", "has_value",
            "is_withheld", "NO_DATA", "WITHHELD"]
 
 
@@ -112,6 +112,14 @@ def funnel_text(flag: str, ind: str | None = None) -> str:
         better = (side == "High") == (pol == "higher_is_better")
         text += " (better)" if better else " (worse)"
     return text
+
+
+def withheld_cells_note(rules) -> str:
+    """What a blank-looking cell of a count heatmap means, from the rules in force."""
+    p = rules.people
+    return (f"In the heatmap a hatched cell reading {rules.marker} is a count withheld by disclosure control (from "
+            f"{p.suppress_counts_from} to {p.suppress_counts_to} cases, or one that would reveal such a count); 0 means no case; "
+            f"other counts are rounded to the nearest {p.rounding_base}.")
 
 
 def direction_text(ind: str) -> str:

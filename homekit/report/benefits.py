@@ -72,8 +72,11 @@ def national_block(model: BenefitsModel, data, rules=None):
     ours = [est["social_care"] / 1e6, est["nhs"] / 1e6]
     seed = [est["published_social"] / 1e6, est["published_nhs"] / 1e6]
     x = np.arange(2)
-    ax.bar(x - 0.2, ours, 0.4, label=f"homekit extrapolation ({model.price_year} prices)", color="#08519c")
-    ax.bar(x + 0.2, seed, 0.4, label="published (2013), uprated", color="#bdbdbd")
+    bars = ax.bar(x - 0.2, ours, 0.4, label=f"homekit extrapolation ({model.price_year} prices)", color="#08519c")
+    ax.bar_label(bars, labels=[_money(v * 1e6) for v in ours], fontsize=8, padding=2)
+    bars = ax.bar(x + 0.2, seed, 0.4, label=f"published (2013), at {model.price_year} prices", color="#bdbdbd")
+    ax.bar_label(bars, labels=[_money(v * 1e6) for v in seed], fontsize=8, padding=2)
+    ax.set_ylim(0, max(ours + seed) * 1.25)
     ax.set_xticks(x)
     ax.set_xticklabels(labels)
     ax.set_ylabel("£ million a year, England")
@@ -82,8 +85,14 @@ def national_block(model: BenefitsModel, data, rules=None):
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
+    # The words read the bars: both pairs at the model's price year, the published figures also as published.
+    params = model.parameters
+    as_published = {k: (params[k].value, params[k].price_year) for k in ("published_social_care_saving", "published_nhs_saving")}
     reading = (f"Extrapolated by population 65+ from {len(est['results'])} sites with case reviews: {_money(est['social_care'])} a year to social care "
-               f"and {_money(est['nhs'])} to the NHS (published: £600m and over £1bn).")
+               f"and {_money(est['nhs'])} to the NHS at {model.price_year} prices (blue bars), against the published "
+               f"{_money(est['published_social'])} and {_money(est['published_nhs'])} at {model.price_year} prices (grey bars; "
+               f"published as {_money(as_published['published_social_care_saving'][0])} and "
+               f"{_money(as_published['published_nhs_saving'][0])} at {as_published['published_nhs_saving'][1]} prices).")
     notes = ["Why the figures differ from the published ones: the published figures were modelled in 2013 from the first sites' "
              "workshops, in 2013 prices; these are driven by each site's own case reviews and flow, at today's prices; "
              "only sites with case reviews contribute, and their populations may not represent England; the realisation "

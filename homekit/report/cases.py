@@ -9,12 +9,11 @@ from .. import plots
 from ..disclosure import disclose_counts, disclose_indicators
 from ..indicators import swapped_populations, team_variation, transition_table
 from ..instruments import ATTRIBUTION_NAMES, DELAY_REASON_NAMES, DELAY_REASONS, PATHWAY_NAMES, PUBLISHED_DELAY_SHARES, group_label
-from ._format import Block, direction_text, estimate_text, funnel_text, label_for, p_text, pct
+from ._format import Block, direction_text, estimate_text, withheld_cells_note, funnel_text, label_for, p_text, pct
 
 
 def case_reviews(report) -> Block | None:
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     if not report.has("case_reviews"):
         return None
@@ -24,13 +23,7 @@ def case_reviews(report) -> Block | None:
     # colours drawn from the published (rounded) counts, never the exact ones
     numeric = pd.DataFrame(report.rules.round(t.to_numpy(float)), index=t.index, columns=t.columns).where(shown != report.rules.marker)
     fig, ax = plt.subplots(figsize=(8, 6))
-    sns.heatmap(numeric, annot=shown.to_numpy(), fmt="", cmap="Blues", ax=ax, linewidths=0.5, cbar_kws={"label": "cases"})
-    for (i, j) in zip(*np.nonzero((shown == report.rules.marker).to_numpy())):
-        ax.text(j + 0.5, i + 0.5, report.rules.marker, ha="center", va="center", fontsize=9, color="#444444")
-    ax.set_xticklabels([PATHWAY_NAMES.get(c, c) for c in t.columns], rotation=35, ha="right")
-    ax.set_yticklabels([PATHWAY_NAMES.get(c, c) for c in t.index], rotation=0)
-    ax.set_xlabel("ideal pathway (panel)")
-    ax.set_ylabel("actual pathway")
+    plots.transition_heatmap(numeric, ax=ax, labels=PATHWAY_NAMES, withheld=report.rules.marker)
     ax.set_title("Actual and ideal pathways of reviewed cases")
     fig.tight_layout()
     imp = report.ind("case_decision_improvable")
@@ -48,7 +41,7 @@ def case_reviews(report) -> Block | None:
              "base": m if pd.isna(r["denominator"]) else report.count(r["denominator"], "case_decision_improvable"),
              "which way is better": direction_text("case_decision_improvable")}
             for r in by_dp[by_dp.indicator == "case_decision_improvable"].to_dict("records")]
-    notes = []
+    notes = [withheld_cells_note(report.rules)] if report.rules.apply else []
     if "team" in cases.columns and "reablement_suitable" in cases.columns and cases["reablement_suitable"].notna().any():
         tv = team_variation(cases)
         teams = tv["teams"]

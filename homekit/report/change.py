@@ -71,6 +71,12 @@ def _latest_change(report, indicator: str, group: str) -> dict | None:
     return _in_time_order(m, "to_period").iloc[-1].to_dict()
 
 
+def period_time(period) -> float:
+    """A survey round's place in time, in years: ``"2019"`` -> 2019.0, ``"2019-2"`` (a second round) a month later."""
+    year, round_ = period_key(period)
+    return year + (round_ - 1) / 12
+
+
 def _in_time_order(df: pd.DataFrame, column: str = "period") -> pd.DataFrame:
     return df.iloc[sorted(range(len(df)), key=lambda i: period_key(df[column].iloc[i]))]
 
@@ -244,7 +250,7 @@ def headlines_over_rounds(report) -> Block | None:
             row[p] = text
         ok = h[~h.suppressed.astype(bool) & h.denominator.notna() & h.numerator.notna()]
         ok = _in_time_order(ok)
-        scores = [period_key(p)[0] + (period_key(p)[1] - 1) / 12 for p in ok.period]
+        scores = [period_time(p) for p in ok.period]
         t = stats.trend_test(ok.numerator, ok.denominator, scores)
         trends[ind] = t
         row["recent trend"] = _trend_words(t, ind)
@@ -256,7 +262,7 @@ def headlines_over_rounds(report) -> Block | None:
     if draw:
         fig, axes = plt.subplots(1, len(draw), figsize=(3.2 * len(draw), 3.2), sharey=True)
         axes = np.atleast_1d(axes)
-        x = np.arange(len(periods))
+        x = np.array([period_time(p) for p in periods])  # real time: 2013, 2014 and 2019 are not evenly spaced
         for ax, ind in zip(axes, draw):
             h = hist[(hist.indicator == ind) & (hist.group == "")].set_index("period").reindex(periods)
             if site_hist is not None and len(site_hist):
@@ -268,7 +274,7 @@ def headlines_over_rounds(report) -> Block | None:
                         capsize=3, label="pooled (95% CI)")
             ax.set_xticks(x)
             ax.set_xticklabels(periods, fontsize=8)
-            ax.set_title(textwrap.fill(HEADLINES[ind][1], 32), fontsize=8)
+            ax.set_title(textwrap.fill(f"{HEADLINES[ind][1]} ({direction_words(ind).replace('neither', 'neither way is better')})", 32), fontsize=8)
             ax.set_ylim(0, 100)
         axes[0].set_ylabel("%")
         axes[0].legend(fontsize=7, frameon=False, loc="lower left")

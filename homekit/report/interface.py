@@ -51,11 +51,17 @@ def factor_label(item: str) -> str:
     return f"{FACTOR_NAMES.get(factor, factor)} ({what})"
 
 
+#: The between-profession tests in plain words (the method names go in a method line after it).
+TESTS_WORDS = ("For each factor, a test asks whether the professions' answers differ by more than chance would explain (a test "
+               "on the order of the answers, comparing every profession at once); because many factors are tested, each p-value is "
+               "adjusted so that the chance of any false alarm over all of them stays at 5%.")
+
+
 def tests_table(omnibus: pd.DataFrame) -> pd.DataFrame:
     """Reader-facing table of the between-profession tests."""
     return pd.DataFrame([{"factor": factor_label(r["item"]), "professionals": f"{int(r['n']):,}",
-                          "Kruskal-Wallis H": f"{r['h']:.1f}", "professions compared": int(r["ddof1"]) + 1,
-                          "p (Holm-adjusted)": p_text(r["p_holm"]),
+                          "test statistic (H)": f"{r['h']:.1f}", "professions compared": int(r["ddof1"]) + 1,
+                          "p, adjusted for the factors tested": p_text(r["p_holm"]),
                           "differs between professions": "yes" if r["p_holm"] < 0.05 else "no"}
                          for r in omnibus.sort_values("p_holm").to_dict("records")])
 
@@ -117,8 +123,8 @@ def interface_factors(report) -> Block | None:
         sig = omnibus[omnibus.p_holm < 0.05]
         notes.append(f"Between professions with at least {MIN_PER_PROFESSION} respondents each "
                      f"({', '.join(PROFESSION_NAMES[p] for p in prof['profession'].astype(str).value_counts().index if p not in left_out)}): "
-                     f"{len(sig)} of {len(omnibus)} factors differ (Kruskal-Wallis, p < 0.05 after Holm's correction for "
-                     f"{len(omnibus)} tests).")
+                     f"{len(sig)} of {len(omnibus)} factors differ by more than chance would explain. {TESTS_WORDS} "
+                     f"Method: Kruskal-Wallis test per factor, Holm's correction for {len(omnibus)} tests.")
     else:
         notes.append(f"Professions are compared only where at least two professions have {MIN_PER_PROFESSION} or more respondents each; "
                      "at this site none are compared. The national report compares them over all sites.")

@@ -157,7 +157,9 @@ class NationalReport(Report):
         return gated.iloc[len(base):].reset_index(drop=True)
 
     def rules_text(self) -> str:
-        return self.rules.describe() + " Site figures: " + self.site_rules.describe()
+        """The national rules, and the sites' only where they differ (said once, not twice)."""
+        nat, site = self.rules.describe(), self.site_rules.describe()
+        return nat if nat.endswith(site) else f"{nat} Site figures: {site}"
 
     def _published(self) -> pd.DataFrame:
         return self.published

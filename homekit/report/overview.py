@@ -37,18 +37,18 @@ def title(report) -> Block:
 def provenance(report) -> Block:
     rows = []
     for s in report.sources:
-        df = report.tables.get(s.instrument)
+        df = getattr(report, "all_tables", report.tables).get(s.instrument)
         inst = INSTRUMENTS.get(s.instrument)
         rows.append({"evidence": inst.title if inst is not None else s.instrument, "file": Path(s.path).name,
                      "fingerprint (SHA-256, start)": s.sha256[:16] + "…", "rows in file": f"{s.rows:,}",
-                     "rows for this site": "" if s.instrument == "sites" else report.count(0 if df is None else len(df), s.instrument)})
+                     "rows for this site (every survey round)": "" if s.instrument == "sites" else report.count(0 if df is None else len(df), s.instrument)})
     table = pd.DataFrame(rows)
     notes = [f"Disclosure control: {report.rules.describe()}"]
     wanted = report.params.get("instruments") or []
     if wanted:
         notes.append("Evidence used for this site (site parameters): " + ", ".join(INSTRUMENTS[w].title for w in wanted) + ".")
-    return Block("Provenance", f"Inputs validated by homekit {__version__} (Python {platform.python_version()}). "
-                 f"{disclosure_sentence(report.rules)}", table=table, notes=notes,
+    # The disclosure rules are said in words once, at the top of the report; here only the method line.
+    return Block("Provenance", f"Inputs validated by homekit {__version__} (Python {platform.python_version()}).", table=table, notes=notes,
                  intro="Every input file with its fingerprint (SHA-256), so that any figure can be traced to the data it came from.")
 
 
@@ -56,8 +56,8 @@ def response_profile(report) -> Block | None:
     import matplotlib.pyplot as plt
 
     rows = []
-    for inst, label in (("gp_survey", "GP survey responses"), ("older_people_survey", "Older people survey responses"),
-                        ("professional_survey", "Interface survey responses"), ("case_reviews", "Case reviews"),
+    for inst, label in (("gp_survey", "GP survey responses (latest round)"), ("older_people_survey", "Older people survey responses (latest round)"),
+                        ("professional_survey", "Interface survey responses (latest round)"), ("case_reviews", "Case reviews"),
                         ("interviews", "Coded interview excerpts")):
         if report.has(inst):
             rows.append({"evidence": label, "n": report.count(len(report.tables[inst]), inst)})

@@ -12,16 +12,16 @@ from ..benefits import BenefitsModel
 from ..disclosure import disclose_counts, publish_count
 from ..indicators import HEADLINES, transition_table
 from ..instruments import PATHWAY_NAMES, PROFESSION_NAMES, group_label
-from ._format import Block, estimate_text, funnel_text, p_text, pct, points
+from ._format import Block, direction_text, estimate_text, withheld_cells_note, funnel_text, p_text, pct, points
 from .benefits import national_block
-from .interface import MIN_PER_PROFESSION, factor_label, matrix_figure, profession_tests, tests_table
+from .interface import MIN_PER_PROFESSION, factor_label, matrix_figure, profession_tests, tests_table, TESTS_WORDS
 from .tracking import intervention_table
 
 
 def title(report) -> Block:
-    exact = "exact (national.exact is set)" if not report.rules.apply else "rounded and suppressed by the same rules as a site's"
+    # The disclosure rules once: in the note (the national rules, and the sites' only where they differ).
     return Block(report.params.get("title", "Home Truths: national synthesis"),
-                 f"Pooled over every respondent of the {len(report.data.site_ids)} sites included; national figures are {exact}.",
+                 f"Pooled over every respondent of the {len(report.data.site_ids)} sites included.",
                  notes=[f"Disclosure control: {report.rules_text()}"], level=1)
 
 
@@ -43,12 +43,19 @@ def coverage(report) -> Block:
         df = report.data.get(inst)
         tot[lab] = publish_count(0 if df is None else len(df), report.rules, inst)
     t = pd.concat([t, pd.DataFrame([tot])], ignore_index=True)
-    return Block("Coverage", f"{len(s)} sites in {s.wave.nunique()} waves, {int(s.population.sum()):,} people and {int(s.gp_count.sum()):,} GPs; "
-                 f"{tot['GP responses']} GP survey responses.", table=t, notes=_gp_response_notes(report))
+    every = getattr(report, "all_data", report.data).get("gp_survey")
+    reading = (f"{len(s)} sites in {s.wave.nunique()} waves, {int(s.population.sum()):,} people and {int(s.gp_count.sum()):,} GPs; "
+               f"{tot[_COVERAGE[0][1]]} GP survey responses in each site's latest survey round")
+    latest = report.data.get("gp_survey")
+    if every is not None and latest is not None and len(every) > len(latest):
+        reading += f" ({publish_count(len(every), report.rules, 'gp_survey')} over every round, earlier rounds included)"
+    return Block("Coverage", reading + ".", table=t, notes=[_COVERAGE_NOTE, *_gp_response_notes(report)])
 
 
-_COVERAGE = (("gp_survey", "GP responses"), ("older_people_survey", "older people"), ("professional_survey", "professionals"),
-             ("case_reviews", "case reviews"))
+_COVERAGE_NOTE = ("Survey responses in the table are those of each site's latest survey round (the GP survey notes below give "
+                  "every round); case reviews are every review.")
+_COVERAGE = (("gp_survey", "GP responses, latest round"), ("older_people_survey", "older people, latest round"),
+             ("professional_survey", "professionals, latest round"), ("case_reviews", "case reviews"))
 
 
 def _gp_response_notes(report) -> list[str]:
@@ -77,8 +84,25 @@ def _gp_response_notes(report) -> list[str]:
     return out
 
 
+def _sites_with_data(report, ind, group="") -> int:
+    """How many sites have a figure for ``ind`` in their published files, withheld or not (a base above 0)."""
+    s = report.site_indicators
+    if s is None or s.empty:
+        return 0
+    m = s[(s.indicator == ind) & (s.group == group)]
+    return int((m.suppressed.astype(bool) | (m.denominator.fillna(0) > 0)).sum())
+
+
+#: Plain words for the methods of the headline table (the method names stay in the method note).
+POOLING_WORDS = ("Pooled: every respondent of every site together, the national figure as published. Random effects: an "
+                 "average of the sites' own figures that allows each site to differ (a site with more respondents counts "
+                 "for more, but no site dominates); it can only use sites whose own figure is published, so where a site's "
+                 "figure is withheld the two columns cover different sites. Variation between sites: how much of the spread "
+                 "between the sites' figures is more than chance would give (0% none, over 50% large).")
+
+
 def headlines(report) -> Block | None:
-    rows = []
+    rows, partial = [], []
     for ind, (inst, desc, published, published_text) in HEADLINES.items():
         if ind in ("prof_relationship_score", "prof_trust"):
             continue
@@ -86,21 +110,32 @@ def headlines(report) -> Block | None:
         if r is None:
             continue
         site = report.site_counts(ind)
+        n_all = max(_sites_with_data(report, ind), len(site))
         re_ = stats.pool_proportions(site["numerator"], site["denominator"]).iloc[0] if len(site) >= 2 else None
-        rows.append({"indicator": desc, "pooled (95% CI)": estimate_text(r),
+        if re_ is not None and len(site) < n_all:
+            partial.append(f"{_lower_first(desc)} (random effects over {len(site)} of the {n_all} sites)")
+        rows.append({"indicator": desc, "which way is better": direction_text(ind), "pooled, all sites (95% CI)": estimate_text(r),
                      "base": "[c]" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}",
-                     "random effects (95% CI)": "" if re_ is None else f"{pct(re_['estimate'])} ({pct(re_['lower'])} to {pct(re_['upper'])})",
-                     "I2": "" if re_ is None else f"{100 * re_['i2']:.0f}%", "sites": len(site), "published": published_text})
+                     "sites": n_all,
+                     "random effects, published sites (95% CI)": "" if re_ is None else f"{pct(re_['estimate'])} ({pct(re_['lower'])} to {pct(re_['upper'])})",
+                     "sites published": len(site),
+                     "variation between sites beyond chance": "" if re_ is None else f"{100 * re_['i2']:.0f}%",
+                     "published": published_text})
     if not rows:  # no headline instrument (e.g. a Stage 2 diagnostic only)
         return None
     t = pd.DataFrame(rows)
     r = report.nat("gp_relationship_poor")
-    reading = f"Pooled over respondents, {estimate_text(r)} of GPs rate the relationship with social care poor (published: 56%)."
+    reading = (f"Pooled over respondents, {estimate_text(r)} of GPs rate the relationship with social care poor "
+               f"(published: {HEADLINES['gp_relationship_poor'][3]}).")
+    if partial:
+        reading += (" Where some sites' figures are withheld, the random-effects figure covers only the published sites and can "
+                    "differ from the pooled one: " + "; ".join(partial) + ".")
     return Block("Headline indicators", reading, table=t,
-                 intro="Pooled over every respondent, beside the random-effects estimate, the heterogeneity between sites and the "
+                 intro="Pooled over every respondent, beside the random-effects estimate, the variation between sites and the "
                        "published figure.",
-                 notes=["Pooled: all respondents together (Wilson interval). Random effects: DerSimonian-Laird on the logit scale; "
-                        "I2 is the share of variation between sites beyond chance."])
+                 notes=[POOLING_WORDS,
+                        "Methods: pooled with a Wilson interval; random effects by the DerSimonian-Laird method on the logit scale; "
+                        "variation between sites is I\u00b2."])
 
 
 def forest_plots(report) -> Block | None:
@@ -125,12 +160,12 @@ def forest_plots(report) -> Block | None:
         plots.forest_plot(d, y="label", ax=ax, reference=published, reference_label="published seed figure" if published else "",
                           pooled={"estimate": re_["estimate"], "lower": re_["lower"], "upper": re_["upper"], "label": "random effects"})
         ax.set_xlim(0, 100)
-        ax.set_title(textwrap.fill(HEADLINES[ind][1], 60), fontsize=9)
+        ax.set_title(_panel_title(ind), fontsize=9)
     for ax in list(axes.flat)[len(ids):]:
         ax.axis("off")
     fig.tight_layout()
-    return Block("Sites compared: forest plots", "Each site's estimate with its 95% interval; the diamond is the random-effects pooled estimate "
-                 "and the dashed line the published seed figure. Suppressed sites are not drawn.", figure=fig)
+    return Block("Sites compared: forest plots", "Each site's estimate with its 95% interval; the diamond is the random-effects estimate over the "
+                 "sites drawn and the dashed line the published seed figure. Sites whose figure is withheld are not drawn.", figure=fig)
 
 
 def funnel_plots(report) -> Block | None:
@@ -158,7 +193,7 @@ def funnel_plots(report) -> Block | None:
     # Lay the figure out first (titles and axis labels known), so the site labels placed by
     # funnel_plot keep their spacing in the final figure.
     for ax, (ind, d) in zip(axes.flat, panels):
-        ax.set_title(textwrap.fill(HEADLINES[ind][1], 60), fontsize=9)
+        ax.set_title(_panel_title(ind), fontsize=9)
         ax.set_xlabel("denominator (respondents)")
         ax.set_ylabel("%")
         ax.set_ylim(0, 100)
@@ -167,13 +202,14 @@ def funnel_plots(report) -> Block | None:
     outside = []
     for ax, (ind, d) in zip(axes.flat, panels):
         baseline = report.nat(ind)["estimate"]
-        plots.funnel_plot(d, ax=ax, baseline=baseline)
+        plots.funnel_plot(d, ax=ax, baseline=baseline, label_outside=True)
         sig = stats.funnel_significance(d, numerator="numerator", denominator="denominator", baseline=baseline)
         for site, flag in zip(d["site_id"], sig["significance"]):
             if str(flag).endswith("(0.001)"):
                 outside.append(f"{site} ({funnel_text(flag, ind).split(':')[0]} on {_lower_first(HEADLINES[ind][1])})")
     n_points = sum(len(d) for _, d in panels)
-    notes = ["Limits are drawn around the national pooled figure; sites whose figure is withheld at site level are not drawn."]
+    notes = ["Limits are drawn around the national pooled figure; sites whose figure is withheld at site level are not drawn. "
+             "Only sites outside the 95% limits are named on the chart; the forest plots above name every site."]
     if hidden:
         notes.append(f"Not drawn (fewer than three sites published after disclosure control): {'; '.join(hidden)}.")
     if not panels:
@@ -195,7 +231,7 @@ def waves(report) -> Block | None:
     h = report.gate(gp_headlines(w, by=["wave"]), "wave")
     rows = []
     for ind in [i for i in HEADLINES if i.startswith("gp_")]:
-        row = {"indicator": HEADLINES[ind][1]}
+        row = {"indicator": HEADLINES[ind][1], "which way is better": direction_text(ind)}
         for r in h[h.indicator == ind].to_dict("records"):
             row[f"wave {r['group'].split(':', 1)[1]}"] = estimate_text(r)
         rows.append(row)
@@ -211,7 +247,8 @@ def change(report) -> Block | None:
     rows = []
     for r in ch.to_dict("records"):
         ci = "" if pd.isna(r["lower"]) else f"{points(r['difference'])} points ({points(r['lower'])} to {points(r['upper'])})"
-        rows.append({"indicator": HEADLINES[r["indicator"]][1], "from": f"{pct(r['from_estimate'])} ({r['from_period']})",
+        rows.append({"indicator": HEADLINES[r["indicator"]][1], "which way is better": direction_text(r["indicator"]),
+                     "from": f"{pct(r['from_estimate'])} ({r['from_period']})",
                      "to": f"{pct(r['to_estimate'])} ({r['to_period']})", "change (95% CI)": ci,
                      "test of no change": "" if pd.isna(r["p_value"]) else p_text(r["p_value"]),
                      "verdict": str(r["verdict"]).replace("_", " ")})
@@ -260,7 +297,8 @@ def factors(report) -> Block | None:
         for i, g, e in zip(top.indicator, top.group, top.estimate)) + "."
     notes = [f"Professions are compared where each has at least {MIN_PER_PROFESSION} respondents"
              + (f" (left out: {', '.join(PROFESSION_NAMES[p] for p in left_out)})" if left_out else "")
-             + f". Kruskal-Wallis test per factor; p-values adjusted with Holm's method for the {len(omnibus)} factors tested."]
+             + f". {TESTS_WORDS} Method: Kruskal-Wallis test per factor; p-values adjusted with Holm's method for the "
+             f"{len(omnibus)} factors tested."]
     if omnibus.empty:
         return Block("Interface survey factors", reading, notes=notes)
     sig = omnibus[omnibus.p_holm < 0.05]
@@ -279,7 +317,7 @@ def case_reviews(report) -> Block | None:
     # drawn from the published counts: rounded, withheld cells left blank
     t = pd.DataFrame(report.rules.round(t.to_numpy(float)), index=t.index, columns=t.columns).where(shown != report.rules.marker)
     fig, ax = plt.subplots(figsize=(8, 6))
-    plots.transition_heatmap(t, ax=ax, labels=PATHWAY_NAMES)
+    plots.transition_heatmap(t, ax=ax, labels=PATHWAY_NAMES, withheld=report.rules.marker if report.rules.apply else None)
     ax.set_title("Actual and ideal pathways, all reviewed cases")
     fig.tight_layout()
     imp, alt = report.nat("case_decision_improvable"), report.nat("case_alternative_available")
@@ -291,10 +329,11 @@ def case_reviews(report) -> Block | None:
                     report.gate(case_indicators(cases, by=["primary_reason"]), "primary_reason")])
     by = by[by.indicator.isin(["case_decision_improvable", "case_alternative_available"])]
     table = pd.DataFrame([{"breakdown": group_label(r["group"].split(":", 1)[1]).capitalize(), "indicator": HEADLINES[r["indicator"]][1],
-                           "estimate (95% CI)": estimate_text(r),
+                           "which way is better": direction_text(r["indicator"]), "estimate (95% CI)": estimate_text(r),
                            "base": report.rules.marker if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}"}
                           for r in by.to_dict("records")])
     return Block("Case reviews, pooled", reading, figure=fig, table=table,
+                 notes=[withheld_cells_note(report.rules)] if report.rules.apply else [],
                  alt="Heatmap of all reviewed cases, actual pathway against the panel's ideal pathway, each cell with its count. " + reading)
 
 
@@ -311,7 +350,7 @@ def ranking(report) -> Block | None:
     nat = report.nat(ind)
     plots.forest_plot(d, y="label", ax=ax, reference=nat["estimate"] if nat else None, reference_label="national")
     ax.set_xlim(0, 100)
-    ax.set_title(f"Sites ranked: {HEADLINES.get(ind, (None, ind))[1]}")
+    ax.set_title(textwrap.fill(f"Sites ranked: {HEADLINES.get(ind, (None, ind))[1]} ({direction_text(ind)})", 70))
     fig.tight_layout()
     return Block("Sites ranked, with their intervals", intro="Ranks carry uncertainty: read them with their intervals.", reading="Overlapping intervals mean most ranks are uncertain: rank positions alone should not be read as a league table.",
                  figure=fig)
@@ -334,6 +373,11 @@ def benefits(report) -> Block | None:
         return None
     model = BenefitsModel.from_yaml(report.benefits_file)
     return national_block(model, report.data, report.site_rules)
+
+
+def _panel_title(ind: str) -> str:
+    """A chart panel's title: the indicator and which way is better, wrapped to fit a half-width panel."""
+    return textwrap.fill(f"{HEADLINES[ind][1]} ({direction_text(ind)})", 60)
 
 
 def _lower_first(label: str) -> str:

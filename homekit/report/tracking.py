@@ -14,7 +14,10 @@ _BETTER = {"up": "higher is better", "down": "lower is better"}
 
 def metric_name(metric: str) -> str:
     """A flow metric's reader-facing name (custom metrics keep their id, spaced)."""
-    return METRIC_NAMES.get(metric, str(metric).replace("_", " "))
+    if metric in METRIC_NAMES:
+        return METRIC_NAMES[metric]
+    words = str(metric).replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 def intervention_table(table: pd.DataFrame, names: pd.Series | None = None) -> pd.DataFrame:
@@ -44,10 +47,14 @@ def tracking(report) -> Block | None:
         return Block("Tracking interventions", "Not enough monthly data before and after the start to judge any intervention.",
                      table=intervention_table(table), intro=intro)
     fig, axes = plt.subplots(len(tracked), 1, figsize=(10, 3.6 * len(tracked)), squeeze=False)
+    measures = dict(zip(table["intervention_id"], table["measure"]))
     for ax, t in zip(axes[:, 0], tracked):
         chart = t.rebased.assign(point_type=t.chart["point_type"].to_numpy())
         if report.rules.apply:
             chart = chart.assign(y=np.where(report.rules.small(chart["y"]), np.nan, chart["y"]))
+        if measures.get(t.intervention["intervention_id"]) == "proportion":  # a monthly share, drawn as a percentage
+            chart = chart.assign(**{c: chart[c] * 100 for c in ("y", "mean", "lpl", "upl")})
+            ax.set_ylabel("% of the month's total", fontsize=8)
         chart = chart.assign(x=[pd.Period(p, freq="M").strftime("%b %Y") for p in chart["x"]])
         start = pd.Period(t.intervention["start_period"], freq="M").strftime("%b %Y")
         plots.spc_chart(chart, start=start, verdict=t.verdict,

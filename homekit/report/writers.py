@@ -100,6 +100,43 @@ def _table(ws, header: list[str], rows: list[list], formats: dict[str, str | Non
     ws.auto_filter.ref = ws.dimensions
 
 
+_DIFFERENCE_FORMATS = {"proportion": _FORMATS["difference"], "mean": "+0.00;-0.00;0.00", "rate": "+#,##0.0;-#,##0.0;0.0"}
+
+
+def _round_year(period) -> int | None:
+    """The survey year of a round label (``"2019"`` or ``"2019-2"``), as a number."""
+    from ..rounds import period_key
+
+    return period_key(period)[0] if _text(period) else None
+
+
+def _change_sheet(ws, change: pd.DataFrame, kind) -> None:
+    """The ``change`` sheet: readable headers, numbers with formats by the indicator's kind, years as
+    numbers, withheld as a true/false cell, and the key columns of ``change.csv`` last (for joins)."""
+    from ..instruments import indicator_label, polarity
+    from ._format import label_for
+
+    header = ["indicator name", "group name", "from year", "to year", "from", "to", "change", "lower", "upper", "p-value",
+              "verdict", "which way is better", "method", "withheld", "site_id", "indicator", "group", "from_period", "to_period"]
+    rows, kinds = [], []
+    for r in _rounded_change(change).to_dict("records"):
+        withheld = bool(r.get("suppressed", False))
+        num = (lambda v: None if withheld else v)  # noqa: E731 - a withheld comparison shows no number
+        rows.append([indicator_label(r["indicator"]), label_for(r["indicator"], r["group"]).split(": ", 1)[-1] if r["group"] else "",
+                     _round_year(r["from_period"]), _round_year(r["to_period"]), num(r["from_estimate"]), num(r["to_estimate"]),
+                     num(r["difference"]), num(r["lower"]), num(r["upper"]), num(r["p_value"]), _text(r["verdict"]),
+                     _POLARITY_WORDS[polarity(r["indicator"])], _text(r["method"]), withheld, _text(r.get("site_id")), r["indicator"],
+                     _text(r["group"]), _text(r["from_period"]), _text(r["to_period"])])
+        kinds.append(kind(r["indicator"]))
+    _table(ws, header, rows, {"from year": "0", "to year": "0", "p-value": "0.000"})
+    for i, k in enumerate(kinds, 2):
+        level, diff = _FORMATS.get(k, "General"), _DIFFERENCE_FORMATS.get(k, _FORMATS["difference"])
+        for h, fmt in (("from", level), ("to", level), ("change", diff), ("lower", diff), ("upper", diff)):
+            c = ws.cell(row=i, column=header.index(h) + 1)
+            if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                c.number_format = fmt
+
+
 def _text(v) -> str:
     """A text cell: blank for a missing value."""
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
@@ -142,7 +179,8 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
     else:
         disclosure = f"{marker}: withheld by disclosure control (small counts, or a figure that would reveal one)."
     lines = [title, "",
-             "headlines: the programme's headline indicators; all_indicators: every published indicator.",
+             "headlines: the programme's headline indicators; all_indicators: every published indicator; change (where a site "
+             "was surveyed more than once): each indicator between consecutive survey rounds, with its interval and verdict.",
              "Estimates are numbers: percentages for proportions, two decimals for means, rates per their unit; "
              "lower and upper are the 95% interval (blank where an interval does not apply, e.g. shares of events).",
              disclosure,
@@ -192,13 +230,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
     # Readable names first; the key columns of indicators.csv (site_id, indicator, group, suppressed)
     # last, so an analyst can join the two files and the audit reads the same rows in both.
     if change is not None and len(change):
-        from ..indicators.change import CHANGE_COLUMNS
-
-        crows = []
-        for r in _rounded_change(change).to_dict("records"):
-            vals = [indicator_label(r["indicator"])] + [r[c] for c in CHANGE_COLUMNS]
-            crows.append(["true" if v is True else "false" if v is False else v for v in vals])
-        _table(wb.create_sheet("change"), ["description"] + list(CHANGE_COLUMNS), crows, {})
+        _change_sheet(wb.create_sheet("change"), change, kind)
 
     header = ["indicator name", "group name", "estimate", "lower", "upper", "numerator", "denominator", "marker", "which way is better",
               "method", "site_id", "indicator", "group", "suppressed", "period"]
@@ -209,7 +241,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
                      r["estimate"] if show else None, r["lower"] if show else None, r["upper"] if show else None,
                      r["numerator"] if show else None, r["denominator"], _marker(r, marker),
                      _POLARITY_WORDS[polarity(r["indicator"])], r["method"], r.get("site_id", ""), r["indicator"], r["group"],
-                     "true" if bool(r.get("suppressed", False)) else "false", _text(r.get("period", ""))])
+                     bool(r.get("suppressed", False)), _text(r.get("period", ""))])
         kinds.append(kind(r["indicator"]))
     al = wb.create_sheet("all_indicators")
     _table(al, header, rows, {"numerator": "#,##0", "denominator": "#,##0"})
