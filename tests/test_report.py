@@ -359,3 +359,18 @@ def test_spc_chart_flags_no_month_before_the_intervention(dataset, national):
         checked += len(special)
     assert checked >= 1  # at least one chart has special-cause points (after its start)
     plt.close("all")
+
+
+def test_site_charts_and_tables_say_which_way_is_better(dataset, national):
+    from homekit.instruments import polarity
+    from homekit.report._format import direction_text
+
+    r = site_report(dataset, national, "havering")
+    gap = gp.perception_gap(r)
+    titles = [ax.get_title() for ax in _figure(gap).axes]
+    assert all(direction_text(i) in t for i, t in zip(("gp_unaware_service", "gp_service_rated_poor"), titles))
+    assert all(direction_text("gp_unaware_service") in c or c == "service" for c in gap.table.columns)
+    assert polarity("gp_unaware_service") == "lower_is_better"  # the data dictionary's word, not a fixed one
+    fl = flow.flow(r)
+    assert direction_text("flow_care_home_admissions_rate") in _figure(fl).axes[0].get_title()
+    plt.close("all")

@@ -345,7 +345,8 @@ def national_culture(report) -> Block | None:
     return Block("Culture across sites: senior stakeholders and frontline staff", reading, figure=fig,
                  table=pd.DataFrame(rows) if rows else None,
                  notes=["Table: each site's gap, senior minus frontline agreement in percentage points, as the site published it "
-                        "([c]: withheld at site level)."])
+                        "([c]: withheld at site level). A gap is neither better nor worse in itself: the smaller it is, the more the two "
+                        "levels agree."])
 
 
 def national_hypotheses(report) -> Block | None:

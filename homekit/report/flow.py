@@ -41,7 +41,7 @@ def flow(report) -> Block | None:
         ax.set_xticks(x[::step])
         ax.set_xticklabels([_month(p) for p in adm["period"].iloc[::step]], rotation=30, ha="right", fontsize=8)
         ax.set_ylabel("admissions per month")
-        ax.set_title(METRIC_NAMES[metric] + f", {span}")
+        ax.set_title(METRIC_NAMES[metric] + f", {span} ({direction_text('flow_care_home_admissions_rate')})")
         fig.tight_layout()
     r = report.ind("flow_care_home_admissions_rate")
     reading = f"Permanent care home admissions of people 65+, {latest}: {estimate_text(r, m)}."

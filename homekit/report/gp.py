@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import plots
 from ..instruments import SERVICE_NAMES
-from ._format import Block, estimate_text, has_value, pct
+from ._format import Block, direction_text, estimate_text, has_value, pct
 from .likert import likert_figure
 
 
@@ -40,15 +40,18 @@ def perception_gap(report) -> Block | None:
     if not services:
         return None
     m = report.rules.marker
-    table = pd.DataFrame([{"service": SERVICE_NAMES[s], "unaware (95% CI)": estimate_text(report.ind("gp_unaware_service", s), m),
-                           "aware GPs rating it poor (95% CI)": estimate_text(report.ind("gp_service_rated_poor", s), m)}
+    unaware_head = f"unaware (95% CI), {direction_text('gp_unaware_service')}"
+    poor_head = f"aware GPs rating it poor (95% CI), {direction_text('gp_service_rated_poor')}"
+    table = pd.DataFrame([{"service": SERVICE_NAMES[s], unaware_head: estimate_text(report.ind("gp_unaware_service", s), m),
+                           poor_head: estimate_text(report.ind("gp_service_rated_poor", s), m)}
                           for s in services])
     shown_un = [s for s in services if has_value(report.ind("gp_unaware_service", s))]
     shown_poor = [s for s in services if has_value(report.ind("gp_service_rated_poor", s))]
     fig = None
     if shown_un or shown_poor:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-        for ax, (frame, title) in zip(axes, ((un, "% of GPs unaware (services the site provides)"), (poor, "% of aware GPs rating it poor"))):
+        for ax, (frame, title) in zip(axes, ((un, f"% of GPs unaware (services the site provides; {direction_text('gp_unaware_service')})"),
+                                                     (poor, f"% of aware GPs rating it poor ({direction_text('gp_service_rated_poor')})"))):
             d = frame.reindex(services).reset_index().rename(columns={"index": "group"})
             d["label"] = [SERVICE_NAMES[s] for s in services]
             plots.forest_plot(d, y="label", ax=ax, withheld=m)

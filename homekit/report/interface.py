@@ -18,7 +18,7 @@ from ..instruments import (
     RATED_PROFESSIONS,
     group_label,
 )
-from ._format import Block, estimate_text, has_value, p_text, pct
+from ._format import Block, direction_text, estimate_text, has_value, p_text, pct
 
 FREQUENCY_LEVEL_IDS = [level_id(lv) for lv in FREQUENCY_LEVELS]
 TRUST_LEVEL_IDS = [level_id(lv) for lv in TRUST_LEVELS]
@@ -107,7 +107,7 @@ def interface_factors(report) -> Block | None:
             ax.set_xlim(0, 100)
             ax.set_title(title, fontsize=10)
             ax.set_xlabel("% frequently or very frequently")
-        fig.suptitle("What drives poorer outcomes at the interface: factors cited frequently")
+        fig.suptitle(f"What drives poorer outcomes at the interface: factors cited frequently ({direction_text(DOMAINS[0][0])})")
         fig.tight_layout()
     site_f = ind[ind.indicator.isin([i for i, _ in DOMAINS]) & ~ind.suppressed & ind.estimate.notna()]
     top = site_f.sort_values("estimate", ascending=False).head(1)
@@ -228,7 +228,7 @@ def factors_by_group(report) -> Block | None:
                if top else "[c] too few professionals in each respondent group at this site to publish their answers.")
     notes = ["Groups as in the 2019 summary: adult social care professionals; hospital staff (discharge and clinical); "
              "community nurses, GPs and others. Shares are of those in the group who answered; table: % frequently or very "
-             "frequently (95% CI)."]
+             f"frequently (95% CI); {direction_text(DOMAINS[0][0])} (a factor that often gets in the way is a problem)."]
     if withheld:
         notes.append(f"[c]: {withheld} bars withheld by disclosure control (too few answers in the group).")
     if hasattr(report, "site_id"):
@@ -261,7 +261,7 @@ def factors_by_profession(report) -> Block | None:
                    f"{PROFESSION_GROUP_NAMES[hi['who']]} but {pct(lo['estimate'])} of {PROFESSION_GROUP_NAMES[lo['who']]} "
                    "(Finding 2: a big discrepancy between settings).")
     return Block("Factors cited frequently or very frequently, by profession", reading, table=pd.DataFrame(rows),
-                 notes=["% of those in the profession who answered (95% CI); [c] withheld by disclosure control; "
+                 notes=[f"% of those in the profession who answered (95% CI), {direction_text(DOMAINS[0][0])}; [c] withheld by disclosure control; "
                         "no data where nobody of the profession answered."])
 
 
