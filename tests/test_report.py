@@ -374,3 +374,18 @@ def test_site_charts_and_tables_say_which_way_is_better(dataset, national):
     fl = flow.flow(r)
     assert direction_text("flow_care_home_admissions_rate") in _figure(fl).axes[0].get_title()
     plt.close("all")
+
+
+def test_board_summary_counts_every_verdict_in_words(dataset, national):
+    from homekit.report import change
+
+    r = site_report(dataset, national, "wiltshire")
+    block = change.summary(r)
+    since = list(block.table["since last survey"])
+    better = [w.split(" ")[0] for w in block.table["against"]].count("better")
+    assert f"Against the benchmark, {better} {'figure is' if better == 1 else 'figures are'} better" in block.reading
+    for w in ("improved", "worsened"):
+        assert f"{since.count(w)} {w}" in block.reading
+    if since.count("increased") + since.count("decreased"):
+        assert f"{since.count('increased')} increased and {since.count('decreased')} decreased" in block.reading
+    plt.close("all")

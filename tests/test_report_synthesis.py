@@ -52,12 +52,12 @@ def test_headline_random_effects_say_which_sites_they_cover(national):
         national.site_indicators = original
     t = block.table.set_index("indicator")
     row = t.loc[HEADLINES["gp_trust_asc"][1]]
-    assert (row["sites"], row["sites published"]) == (11, 10)
+    assert (row["sites with data"], row["sites published"]) == (11, 10)
     assert "GPs trusting adult social care to act in patients' best interests (random effects over 10 of the 11 sites)" in block.reading
     # Every row whose random effects cover fewer sites than have data is named in the reading; no other is.
     for desc, r in t.iterrows():
         named = f"{synthesis._lower_first(desc)} (random effects over"
-        assert (named in block.reading) == (r["sites published"] < r["sites"] and r["sites published"] >= 2), desc
+        assert (named in block.reading) == (r["sites published"] < r["sites with data"] and r["sites published"] >= 2), desc
     # The columns say which sites each figure covers, and the method names stay out of the headers.
     assert {"pooled, all sites (95% CI)", "random effects, published sites (95% CI)"} <= set(block.table.columns)
     assert not any(w in " ".join(block.table.columns) for w in ("I2", "I\u00b2", "DerSimonian"))
@@ -170,3 +170,19 @@ def test_plain_words_beside_method_names(national):
         assert "attributed to both" not in text
         assert "I2 " not in text
     plt.close("all")
+
+
+def test_ranking_reading_counts_the_intervals_drawn(national):
+    block = synthesis.ranking(national)
+    ind = national.params.get("rank_indicator", "gp_relationship_poor")
+    s = national.site_indicators
+    s = s[(s.indicator == ind) & (s.group == "") & ~s.suppressed.astype(bool)]
+    nat = national.nat(ind)["estimate"]
+    k = sum(1 for lo, hi in zip(s["lower"], s["upper"]) if lo <= nat <= hi)
+    assert block.reading.startswith(f"{k} of the {len(s)} sites' 95% intervals include the national figure")
+    plt.close("all")
+
+
+def test_factor_reading_in_plain_words(national):
+    block = synthesis.factors(national)
+    assert "Holm" not in block.reading and "by more than chance would explain" in block.reading

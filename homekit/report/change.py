@@ -130,11 +130,16 @@ def summary(report) -> Block | None:
     words = table["against"].str.split(" ").str[0]
     counts = {w: int((words == w).sum()) for w in ("better", "similar", "worse")}
     changed = table["since last survey"]
-    n_changed = {w: int((changed == w).sum()) for w in ("improved", "no significant change", "worsened")}
-    reading = (f"Against the benchmark, {counts['better']} figures are better, {counts['similar']} similar and {counts['worse']} worse. ")
+    n_changed = {w: int((changed == w).sum()) for w in ("improved", "no significant change", "worsened", "increased", "decreased")}
+    are = "figure is" if counts["better"] == 1 else "figures are"
+    reading = (f"Against the benchmark, {counts['better']} {are} better, {counts['similar']} similar and {counts['worse']} worse. ")
     if sum(n_changed.values()):
         reading += (f"Since the last survey, {n_changed['improved']} improved, {n_changed['no significant change']} showed no "
-                    f"significant change and {n_changed['worsened']} worsened.")
+                    f"significant change and {n_changed['worsened']} worsened")
+        if n_changed["increased"] + n_changed["decreased"]:
+            reading += (f"; where neither direction is better, {n_changed['increased']} increased and "
+                        f"{n_changed['decreased']} decreased")
+        reading += "."
     else:
         reading += "This is the site's first survey round: change will show after the next one."
     fig = None

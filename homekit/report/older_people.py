@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import plots
 from ..instruments import INSTRUMENTS, group_label
-from ._format import Block, estimate_text, has_value
+from ._format import direction_text, Block, estimate_text, has_value
 
 
 def older_people(report) -> Block | None:
@@ -23,7 +23,7 @@ def older_people(report) -> Block | None:
         fig, ax = plt.subplots(figsize=(7, 3))
         plots.forest_plot(infl, y="label", ax=ax, withheld=m)
         ax.set_xlim(0, 100)
-        ax.set_title("Who influenced older people's decisions about care (% yes)")
+        ax.set_title(f"Who influenced older people's decisions about care (% yes; {direction_text('op_influenced_by')})")
         fig.tight_layout()
     p = report.ind("op_planned_ahead")
     g = report.ind("op_influenced_by_gp")

@@ -116,7 +116,7 @@ def headlines(report) -> Block | None:
             partial.append(f"{_lower_first(desc)} (random effects over {len(site)} of the {n_all} sites)")
         rows.append({"indicator": desc, "which way is better": direction_text(ind), "pooled, all sites (95% CI)": estimate_text(r),
                      "base": "[c]" if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}",
-                     "sites": n_all,
+                     "sites with data": n_all,
                      "random effects, published sites (95% CI)": "" if re_ is None else f"{pct(re_['estimate'])} ({pct(re_['lower'])} to {pct(re_['upper'])})",
                      "sites published": len(site),
                      "variation between sites beyond chance": "" if re_ is None else f"{100 * re_['i2']:.0f}%",
@@ -214,8 +214,10 @@ def funnel_plots(report) -> Block | None:
         notes.append(f"Not drawn (fewer than three sites published after disclosure control): {'; '.join(hidden)}.")
     if not panels:
         return Block("Funnel plots", "No funnel plot can be drawn: fewer than three sites are published for every indicator.", notes=notes)
-    reading = (f"{len(outside)} of the {n_points} site figures drawn {'lies' if len(outside) == 1 else 'lie'} outside the dotted 99.8% limits, that is, differ from the "
-               "national figure by more than chance would explain" + (f": {'; '.join(outside)}." if outside else "."))
+    one = len(outside) == 1
+    reading = (f"{len(outside)} of the {n_points} site figures drawn {'lies' if one else 'lie'} outside the dotted 99.8% limits, that is, "
+               f"{'differs' if one else 'differ'} from the national figure by more than chance would explain"
+               + (f": {'; '.join(outside)}." if outside else "."))
     return Block("Funnel plots", reading, figure=fig, notes=notes,
                  alt="Funnel plots, one per headline indicator: each site's figure against its number of respondents, with 95% and "
                      "99.8% limits around the national figure. " + reading)
@@ -302,7 +304,8 @@ def factors(report) -> Block | None:
     if omnibus.empty:
         return Block("Interface survey factors", reading, notes=notes)
     sig = omnibus[omnibus.p_holm < 0.05]
-    reading += f" {len(sig)} of {len(omnibus)} factors differ between professions after Holm's correction."
+    reading += (f" {len(sig)} of {len(omnibus)} factors differ between professions by more than chance would explain, allowing for "
+                f"the {len(omnibus)} factors tested.")
     return Block("Interface survey factors", reading, table=tests_table(omnibus), notes=notes)
 
 
@@ -352,7 +355,12 @@ def ranking(report) -> Block | None:
     ax.set_xlim(0, 100)
     ax.set_title(textwrap.fill(f"Sites ranked: {HEADLINES.get(ind, (None, ind))[1]} ({direction_text(ind)})", 70))
     fig.tight_layout()
-    return Block("Sites ranked, with their intervals", intro="Ranks carry uncertainty: read them with their intervals.", reading="Overlapping intervals mean most ranks are uncertain: rank positions alone should not be read as a league table.",
+    reading = "Rank positions alone should not be read as a league table."
+    if nat is not None and pd.notna(nat["estimate"]):
+        k = int(((d["lower"] <= nat["estimate"]) & (d["upper"] >= nat["estimate"])).sum())
+        reading = (f"{k} of the {len(d)} sites' 95% intervals include the national figure ({pct(nat['estimate'])}): those sites cannot be "
+                   "told apart from the national figure, so their rank could change with another sample. " + reading)
+    return Block("Sites ranked, with their intervals", intro="Ranks carry uncertainty: read them with their intervals.", reading=reading,
                  figure=fig)
 
 
