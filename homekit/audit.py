@@ -1437,6 +1437,21 @@ def _link_national(pub, model, rows) -> None:
             nat[k] = r
         else:
             sites.setdefault(k, []).append(r)
+    # a national row that pools the sites' different latest rounds ("2014; 2019") is the sum of
+    # each site's latest row (its indicators.csv): with the national rows of each round (history)
+    # this links the rounds, so that national minus the other rounds is one round's sites
+    latest: dict[tuple, list[_Row]] = {}
+    rounds_of: list = []
+    for r in rows:
+        if not r.folder.startswith("national") and r.file.endswith("indicators.csv"):
+            latest.setdefault((r.indicator, r.group), []).append(r)
+    for (ind, grp, period), nr in nat.items():
+        if "; " in period and (ind, grp, period) not in sites:
+            rounds = set(period.split("; "))
+            parts = [p for p in latest.get((ind, grp), []) if p.period in rounds]
+            if parts and len({p.folder for p in parts}) == len(parts):
+                sites[(ind, grp, period)] = parts
+                rounds_of.append((nr, [(r, {p.folder for p in parts if p.period == r}) for r in sorted(rounds)]))
     pairs = []
     tested = inconsistent = 0
     for k, nr in nat.items():
@@ -1461,6 +1476,18 @@ def _link_national(pub, model, rows) -> None:
                 model.add(expr, 0, np.inf, kind)
             else:
                 model.eq(expr, 0, kind)
+        model.count(kind)
+    # and it is the sum of the national rows of its rounds where each of those pools exactly the
+    # sites whose latest round it is (national - national 2014 = the 2019 sites, for the
+    # propagation to take apart round by round)
+    for nr, per_round in rounds_of:
+        rounds = [nat.get((nr.indicator, nr.group, r)) for r, _ in per_round]
+        if any(x is None or x.kind != nr.kind for x in rounds):
+            continue
+        if any({p.folder for p in sites.get((nr.indicator, nr.group, r), [])} != folders for r, folders in per_round):
+            continue
+        for f in ("a", "n") if nr.kind in ("prop", "rate", "diff") else ("n", "S", "Q"):
+            model.eq({nr.vars[f]: 1, **{x.vars[f]: -1 for x in rounds}}, 0, kind)
         model.count(kind)
 
 

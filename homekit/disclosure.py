@@ -761,26 +761,36 @@ def _sum_of_published_sites(nat: pd.DataFrame, sites: pd.DataFrame, gated: pd.Da
 
 def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, gated: pd.DataFrame, rules: DisclosureRules,
                           prof) -> np.ndarray:
-    """National rows that would give back (exactly, or within 1-7) what the sites withhold."""
+    """National rows that would give back (exactly, or within 1-7) what the sites withhold.
+
+    The withheld sites are judged together and, where the national row pools sites' different
+    survey rounds (``period`` "2014; 2019"), also round by round: the pooled national history of
+    the other rounds is published too, so the national row minus it gives back the sites of one
+    round, and minus their published sites, the withheld ones of that round alone."""
     hidden = sites.loc[gated["suppressed"].to_numpy()]
     if hidden.empty:
         return np.zeros(len(nat), bool)
-    agg = hidden.groupby(["indicator", "group"], sort=False)[["numerator", "denominator"]].sum()
-    keys = list(zip(nat["indicator"].astype(str), nat["group"].astype(str)))
-    found = agg.reindex(pd.MultiIndex.from_tuples(keys, names=["indicator", "group"]))
-    un = found["numerator"].to_numpy(float)
-    ud = found["denominator"].to_numpy(float)
-    # where counts are rounded, national minus the published sites still narrows the withheld
-    # sites' sum to a few values (with answered + missing = responses, to within 1-7): the same
-    # test applies to exact and rounded counts
+    keys = pd.MultiIndex.from_tuples(list(zip(nat["indicator"].astype(str), nat["group"].astype(str))), names=["indicator", "group"])
+    parts = [(hidden, np.ones(len(nat), bool))]
+    if "period" in hidden.columns and hidden["period"].astype(str).nunique() > 1:
+        # (round by round where counts are exact, the professional rule: with rounded counts the
+        # two more subtractions leave each withheld count a range wider than the rule's)
+        parts += [(h, np.asarray(prof, bool)) for _, h in hidden.groupby(hidden["period"].astype(str), sort=True)]
     out = np.zeros(len(nat), bool)
-    for i in np.flatnonzero(~np.isnan(ud) & ~suppressed):
-        rule = rules.rule("professional" if prof[i] else "people")
-        if _unsafe(rule, "group", un[i], ud[i]):
-            out[i] = True
-        # none (or all) of the withheld groups together: each of them said none (or all) too
-        elif prof[i] and ud[i] > 0 and (un[i] == 0 or un[i] == ud[i]):
-            out[i] = True
+    for part, judged in parts:
+        found = part.groupby(["indicator", "group"], sort=False)[["numerator", "denominator"]].sum().reindex(keys)
+        un = found["numerator"].to_numpy(float)
+        ud = found["denominator"].to_numpy(float)
+        # where counts are rounded, national minus the published sites still narrows the withheld
+        # sites' sum to a few values (with answered + missing = responses, to within 1-7): the same
+        # test applies to exact and rounded counts
+        for i in np.flatnonzero(~np.isnan(ud) & ~suppressed & ~out & judged):
+            rule = rules.rule("professional" if prof[i] else "people")
+            if _unsafe(rule, "group", un[i], ud[i]):
+                out[i] = True
+            # none (or all) of the withheld groups together: each of them said none (or all) too
+            elif prof[i] and ud[i] > 0 and (un[i] == 0 or un[i] == ud[i]):
+                out[i] = True
     return out
 
 

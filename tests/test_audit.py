@@ -218,6 +218,29 @@ def test_professional_group_worked_out_from_its_roll_up(tmp_path, monkeypatch):
     assert all(f.rule != "count of 1-7 people (NHS Digital rule)" for f in result.findings)
 
 
+def test_national_of_two_rounds_minus_the_national_of_one(tmp_path):
+    # The red team's attack on Redcar (exact professional counts). Sites a (9 of 20 GPs) and b
+    # (withheld, 3 of 7) were last surveyed in 2014; c (10 of 25) and d (withheld, 1 of 6) in 2019.
+    # The national row pools both rounds (23 of 58); the national 2014 row (12 of 27) is published
+    # and the 2019 one withheld with its base 31. National - national 2014 = 11 of 31 GPs of 2019,
+    # minus c: d's 1 of 6.
+    g, item = "gp_likert_top2", "trust_asc"
+    header = HEADER + ",period"
+    for site, a, n, year, hidden in (("a", 9, 20, 2014, False), ("b", 3, 7, 2014, True), ("c", 10, 25, 2019, False),
+                                     ("d", 1, 6, 2019, True)):
+        write(tmp_path, f"sites/{site}", [exact(site, g, item, a, n, suppressed=hidden).replace(f",{n},", ",,") + f",{year}"
+                                          if hidden else exact(site, g, item, a, n) + f",{year}"], header=header)
+    write(tmp_path, "national", [exact("national", g, item, 23, 58) + ",2014; 2019"], header=header)
+    write(tmp_path, "national", [exact("national", g, item, 12, 27) + ",2014",
+                                 exact("national", g, item, 11, 31, suppressed=True) + ",2019"], name="history.csv", header=header)
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, site_id="d", indicator=g, cell="numerator")
+    assert [(f.low, f.high) for f in hit] == [(1, 1)] and hit[0].attack == "national minus the other sites"
+    # b is withheld too but the 2014 sites are a group of 27 with a published national row:
+    # national 2014 minus a gives b's 3 of 7, which the same attack finds
+    assert [(f.low, f.high) for f in found(result, site_id="b", indicator=g, cell="numerator")] == [(3, 3)]
+
+
 def test_nothing_to_pin_when_only_derived_figures_are_published(tmp_path):
     # Rounded counts, estimates and intervals from the rounded counts only, and two suppressed
     # groups whose sum ranges over 40+-2 - (10+-2 + 15+-2 + 10+-2) = -3..13, i.e. 0..13.

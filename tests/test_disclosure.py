@@ -579,6 +579,25 @@ def test_national_checked_against_what_the_sites_published():
     assert disclose_indicators(national, rules, sites=sites, published_sites=only_a).iloc[0]["suppressed"]
 
 
+def test_national_of_several_rounds_withheld_when_one_round_would_single_out_a_site():
+    # Sites a, b were last surveyed in 2014, c, d in 2019; a (7 GPs) and d (6 GPs) are withheld.
+    # Together 13 GPs, but the national row pools two rounds: the national 2014 history row
+    # (a + b) is published, so national - national 2014 = c + d, and minus the published c gives
+    # d's 2 of 6 (the red team's attack on Redcar's falls prevention). Judged round by round,
+    # d alone is a group of 6: the national row is withheld.
+    sites = _rows([{"indicator": "gp_likert_top2", "group": "trust_asc", "numerator": x, "denominator": n}
+                   for x, n in ((3, 7), (9, 20), (10, 25), (2, 6))])
+    sites["site_id"] = ["a", "b", "c", "d"]
+    sites["period"] = ["2014", "2014", "2019", "2019"]
+    nat = _rows([{"indicator": "gp_likert_top2", "group": "trust_asc", "numerator": 24, "denominator": 58}], site="national")
+    nat["period"] = "2014; 2019"
+    assert disclose_indicators(sites, DisclosureRules())["suppressed"].tolist() == [True, False, False, True]
+    assert disclose_indicators(nat, load_rules(None, "national"), sites=sites).iloc[0]["suppressed"]
+    # the same sites in one round: a and d together (13) are a group that may be shown
+    one_round = sites.assign(period="2019")
+    assert not disclose_indicators(nat.assign(period="2019"), load_rules(None, "national"), sites=one_round).iloc[0]["suppressed"]
+
+
 def test_national_is_the_sum_of_published_sites():
     # Independent rounding of a total and its parts is invertible at the extremes (AUDIT_FINDINGS):
     # sites 688, 628, 408, 388 of discharges publish 690, 630, 410, 390 (sum 2120); the total
