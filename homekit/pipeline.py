@@ -568,14 +568,17 @@ def run(
             from .disclosure import disclose_indicators, load_rules
             from .indicators.compare import spread_of_sites
 
+            from .benefits import weekly_costs
+
+            costs = weekly_costs(benefits_file)  # the run's benefits.yaml (case_ideal_cheaper)
             # "national" is the sites of this run (a site that publishes nothing here must not be
             # in a national figure the site reports show: national minus the published sites
             # would be that site)
             pooled = data.only_sites(chosen)
-            national_raw = compute_indicators(pooled, level="national")
+            national_raw = compute_indicators(pooled, level="national", weekly_costs=costs)
             # every site's rows, with their comparison with the other sites (computed once: the
             # gate's national check and the spread of sites both read them)
-            site_rows = compute_indicators(pooled, national=national_raw)
+            site_rows = compute_indicators(pooled, national=national_raw, weekly_costs=costs)
             # The national figures the site reports show, as published (after the gate, checked
             # against the sites so that national minus the published sites gives nothing small back).
             site_rules = load_rules(disclosure_file, "site")

@@ -239,3 +239,41 @@ def test_example_data_shows_every_case_finding(example_dir):
     # Weekly costs say an improvable decision's ideal is cheaper less often than the ladder says
     # it is less intensive (intermediate care beds cost more than residential care).
     assert _row(nat, "case_ideal_cheaper").estimate < _row(nat, "case_ideal_less_intensive").estimate
+
+
+def test_ideal_cheaper_follows_the_runs_weekly_costs(tmp_path):
+    """``case_ideal_cheaper`` takes the run's ``benefits.yaml`` (the project's parameters), not the
+    packaged one: site and national reports and the run's national counts all use it."""
+    import yaml
+
+    from homekit.report import NationalReport, SiteReport
+    from homekit.resources import default_parameters
+
+    d = tmp_path / "data"
+    d.mkdir()
+    pd.DataFrame({"site_id": ["a"], "site_name": ["A"], "wave": ["1"], "nation": "England", "population": "1000",
+                  "population_65plus": "200", "gp_count": ["100"]}).to_csv(d / "sites.csv", index=False)
+    _table().to_csv(d / "case_reviews.csv", index=False)
+    # A project whose intermediate care beds cost GBP 1,000 a week (2024 prices, so not uprated),
+    # below residential (1,150) and nursing care (1,300).
+    cfg = yaml.safe_load((default_parameters() / "benefits.yaml").read_text())
+    assert cfg["costs"]["week_intermediate_care_bed"]["value"] == 1450 and cfg["price_year"] == 2024
+    cfg["costs"]["week_intermediate_care_bed"].update(value=1000, low=900, high=1100)
+    project = tmp_path / "benefits.yaml"
+    project.write_text(yaml.safe_dump(cfg))
+
+    def cheaper(table):
+        return tuple(_row(table, "case_ideal_cheaper")[["numerator", "denominator"]])
+
+    # Improvable: cases 0, 2, 3, 4, 5, 7 (6). Packaged costs: 0 (1150 -> 330), 4 (own 2900 -> 420),
+    # 5 (own 300 -> 250), 7 (1300 -> 1150) cheaper; 2 (nursing 1300 -> bed 1450) and 3
+    # (residential 1150 -> bed 1450) dearer: 4 of 6.
+    # The project's costs: 2 (1300 -> 1000) and 3 (1150 -> 1000) become cheaper too: 6 of 6.
+    packaged = SiteReport.open("a", data_dir=str(d))
+    assert cheaper(packaged.raw_indicators) == (4, 6)
+    site = SiteReport.open("a", data_dir=str(d), benefits_file=str(project))
+    assert cheaper(site.raw_indicators) == (6, 6)
+    assert cheaper(site.national) == (6, 6)  # the national rows a site is compared with
+    nat = NationalReport.open(data_dir=str(d), benefits_file=str(project))
+    assert cheaper(nat.indicators) == (6, 6)
+    assert cheaper(NationalReport.open(data_dir=str(d)).indicators) == (4, 6)

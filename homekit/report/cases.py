@@ -35,7 +35,7 @@ def case_reviews(report) -> Block | None:
            "case_care_hours_fell", "case_reablement_suitable"]
     table = report.headline_rows(ids)
     # The breakdown is gated together with the site's own rows: decision points add up to the site.
-    by_dp = _gated_breakdown(report, compute_indicators_by(cases, "decision_point", report.site_id), "decision_point")
+    by_dp = _gated_breakdown(report, compute_indicators_by(cases, "decision_point", report.site_id, report.weekly_costs), "decision_point")
     rows = [{"indicator": f"{label_for('case_decision_improvable')}: at {group_label(r['group'].split(':', 1)[1])}",
              "this site (95% CI)": estimate_text(r, m),
              "base": m if pd.isna(r["denominator"]) else report.count(r["denominator"], "case_decision_improvable"),
@@ -77,10 +77,10 @@ def _gated_breakdown(report, rows: pd.DataFrame, column: str | None) -> pd.DataF
     return gated.iloc[len(site):].reset_index(drop=True)
 
 
-def compute_indicators_by(cases: pd.DataFrame, column: str, site_id: str) -> pd.DataFrame:
+def compute_indicators_by(cases: pd.DataFrame, column: str, site_id: str, weekly_costs=None) -> pd.DataFrame:
     from ..indicators import case_indicators
 
-    out = case_indicators(cases, by=[column])
+    out = case_indicators(cases, by=[column], weekly_costs=weekly_costs)
     out.insert(0, "site_id", site_id)
     out["suppressed"] = False
     return out

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import disclosure
+from ..benefits import weekly_costs as pathway_weekly_costs
 from ..disclosure import DisclosureRules, disclose_indicators
 from ..indicators import compute_indicators, indicator_history
 from ..indicators.change import national_change
@@ -74,6 +75,8 @@ class NationalReport(Report):
         self.site_rules = site_rules or DisclosureRules()
         self.rules = national_rules = national_rules or disclosure.load_rules(None, "national")
         self.site_indicators = site_indicators  # as the sites published them
+        #: Weekly cost of each pathway (``case_ideal_cheaper``): the run's ``benefits.yaml``, else the packaged one.
+        self.weekly_costs = pathway_weekly_costs(benefits_file or None)
         if prepared is not None and prepared.get("sites") == sorted(data.site_ids):
             # ``homekit run`` computed these for the site reports: the national figures published
             # here are then exactly those the site reports compare with
@@ -83,8 +86,8 @@ class NationalReport(Report):
             # (computed and gated as ``homekit run`` prepares them for the site reports, so that the
             # national figures are those the site reports compare with, e.g. in a re-run of the
             # national synthesis alone)
-            self.indicators = compute_indicators(data, level="national")  # before the gate: never shown
-            self._raw_sites = compute_indicators(data, national=self.indicators)
+            self.indicators = compute_indicators(data, level="national", weekly_costs=self.weekly_costs)  # before the gate: never shown
+            self._raw_sites = compute_indicators(data, national=self.indicators, weekly_costs=self.weekly_costs)
             published_sites = None
         # the national figures checked against the sites' rows as the sites published them
         self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites, published_sites=published_sites)
@@ -121,8 +124,9 @@ class NationalReport(Report):
             site_ind = _read_published(site_dirs, site_ids, "indicators.csv")
             site_hist = _read_published(site_dirs, site_ids, "history.csv")
         else:  # computed here as ``homekit run`` prepares them for its site reports
-            national = compute_indicators(data, level="national")
-            raw = compute_indicators(data, national=national)
+            costs = pathway_weekly_costs(benefits_file or None)
+            national = compute_indicators(data, level="national", weekly_costs=costs)
+            raw = compute_indicators(data, national=national, weekly_costs=costs)
             site_ind = disclose_indicators(raw, rules)
             prepared = {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": raw, "published_sites": site_ind}
         return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file,

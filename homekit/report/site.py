@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import disclosure
+from ..benefits import weekly_costs as pathway_weekly_costs
 from ..disclosure import DisclosureRules, disclose_change, disclose_indicators, publish_count
 from ..indicators import compute_indicators, indicator_history, load_benchmarks
 from ..indicators.compare import spread_of_sites
@@ -76,6 +77,9 @@ class SiteReport(Report):
         self.params = dict(parameters or {})
         self.rules = rules or DisclosureRules()
         self.benefits_file = benefits_file
+        #: Weekly cost of each pathway (``case_ideal_cheaper`` for cases without costs of their own):
+        #: the run's ``benefits.yaml``, else the packaged one.
+        self.weekly_costs = pathway_weekly_costs(benefits_file or None)
         self.redact_names = list(redact_names or [])
         self.sources = sources if sources is not None else data.sources
         site_row = data.sites.loc[data.sites.site_id == site_id]
@@ -93,7 +97,7 @@ class SiteReport(Report):
         # Compared with the other sites (national minus this site) and with England values.
         counts = national if national_counts is None else national_counts
         self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.all_tables, data.sources), national=counts,
-                                                 benchmarks=self.benchmarks)
+                                                 benchmarks=self.benchmarks, weekly_costs=self.weekly_costs)
         self.indicators = _withhold_comparisons(disclose_indicators(self.raw_indicators, self.rules))
         # Every survey round, through the gate; change is computed from the published rounds only.
         history = indicator_history(Dataset(data.data_dir, self.all_tables, data.sources))
@@ -118,6 +122,7 @@ class SiteReport(Report):
         ``spread_file`` the range of every site's published figures (both written by ``homekit run``;
         computed here from a whole data folder)."""
         sources = None
+        costs = pathway_weekly_costs(benefits_file or None)
         if data_slice:
             with open(data_slice, "rb") as fh:
                 payload = pd.read_pickle(fh)
@@ -133,7 +138,7 @@ class SiteReport(Report):
             national = pd.read_csv(national_file, keep_default_na=False, na_values=[""], dtype={"group": str, "period": str})
             national["group"] = national["group"].fillna("")
         elif full is not None:
-            national = compute_indicators(full, level="national")
+            national = compute_indicators(full, level="national", weekly_costs=costs)
         counts = national
         if counts_file:
             counts = pd.read_csv(counts_file, keep_default_na=False, na_values=[""])
@@ -144,7 +149,7 @@ class SiteReport(Report):
             spread = pd.read_csv(spread_file, keep_default_na=False, na_values=[""])
             spread["group"] = spread["group"].fillna("").astype(str)
         elif full is not None:
-            spread = spread_of_sites(disclose_indicators(compute_indicators(full, national=counts), rules))
+            spread = spread_of_sites(disclose_indicators(compute_indicators(full, national=counts, weekly_costs=costs), rules))
         return cls(site_id, data, national=national, national_is_published=bool(national_file), rules=rules, parameters=parameters,
                    benefits_file=benefits_file or None, redact_names=redact_names, sources=sources, spread=spread,
                    national_rules=disclosure.load_rules(disclosure_file or None, "national"), national_counts=counts)

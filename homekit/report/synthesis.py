@@ -328,8 +328,8 @@ def case_reviews(report) -> Block | None:
                f"{estimate_text(alt)} (published: over 90%).")
     from ..indicators import case_indicators
 
-    by = pd.concat([report.gate(case_indicators(cases, by=["decision_point"]), "decision_point"),
-                    report.gate(case_indicators(cases, by=["primary_reason"]), "primary_reason")])
+    by = pd.concat([report.gate(case_indicators(cases, by=["decision_point"], weekly_costs=report.weekly_costs), "decision_point"),
+                    report.gate(case_indicators(cases, by=["primary_reason"], weekly_costs=report.weekly_costs), "primary_reason")])
     by = by[by.indicator.isin(["case_decision_improvable", "case_alternative_available"])]
     table = pd.DataFrame([{"breakdown": group_label(r["group"].split(":", 1)[1]).capitalize(), "indicator": HEADLINES[r["indicator"]][1],
                            "which way is better": direction_text(r["indicator"]), "estimate (95% CI)": estimate_text(r),
