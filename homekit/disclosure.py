@@ -254,6 +254,8 @@ LINKED_TABLES: tuple[Linked, ...] = (
     Linked("breakdowns", r"(?P<ind>[a-z0-9_]+)\|(?P<by>role|wave|year|decision_point|primary_reason):.+", total="{ind}|", field="group"),
     # Trust in another profession: the four levels of a rater->ratee pair add up to its base.
     Linked("trust levels", r"prof_trust_level\|(?P<pair>[^|]+)\|.+"),
+    # Agree + Strongly agree is the pair's prof_trust row (% trusting).
+    Linked("trust levels: agree", r"prof_trust_level\|(?P<pair>[^|]+)\|(agree|strongly_agree)", total="prof_trust|{pair}"),
     # Professions add up to their three-group roll-ups, and the groups to all professions.
     *(Linked(f"professions in group {g}", rf"prof_factor_frequent\|(?P<f>[^|]+)\|({'|'.join(p)})",
              total=f"prof_factor_frequent|{{f}}|group:{g}", field="group") for g, p in PROFESSION_GROUPS.items()),

@@ -167,18 +167,22 @@ def likert_bars(
     return ax
 
 
-def _diverging_row(ax, ypos, row, levels, *, legend: bool, min_label: float, height: float = 0.7, **kwargs) -> None:
+def _diverging_row(ax, ypos, row, levels, *, legend: bool, min_label: float, height: float = 0.7, hatched=None, gid: str | None = None,
+                   **kwargs) -> None:
     """One diverging stacked bar of shares in % (levels low to high): the negative levels left of
     zero, the positive ones right, a middle level centred on zero; shares of at least
-    ``min_label`` are written on their segment."""
+    ``min_label`` are written on their segment. ``hatched`` levels (neighbouring answers drawn
+    together) are hatched; ``gid`` names each segment ``<gid>|<level>``."""
     k = len(levels)
     colours = PALETTE.get(k) or sns.color_palette("RdBu", k).as_hex()
     half, mid = k // 2, k % 2 == 1
     x = -(row[:half].sum() + (row[half] / 2 if mid else 0))
     for j, lv in enumerate(levels):
         w = row[j]
-        ax.barh(ypos, w, left=x, color=colours[j], edgecolor="white", linewidth=0.5, height=height,
-                label=lv if legend else None, **kwargs)
+        bars = ax.barh(ypos, w, left=x, color=colours[j], edgecolor="white", linewidth=0.5, height=height,
+                       label=lv if legend else None, hatch="////" if hatched is not None and hatched[j] else None, **kwargs)
+        if gid is not None:
+            bars.patches[0].set_gid(f"{gid}|{lv}")
         if w >= min_label * 100:
             ax.text(x + w / 2, ypos, f"{w:.0f}%", ha="center", va="center", fontsize=8,
                     color="white" if j in (0, k - 1) else "black")
@@ -199,6 +203,8 @@ def diverging_bars(
     hue_labels: dict | None = None,
     min_label: float = 0.06,
     marker: str = "[c]",
+    merged: str | None = None,
+    merged_label: str = "answers drawn together",
     ax=None,
     **kwargs,
 ):
@@ -208,7 +214,10 @@ def diverging_bars(
 
     Unlike :func:`likert_bars`, which works from answer counts, this draws the shares it is
     given (e.g. published indicator rows): a bar with any level suppressed or missing is not
-    drawn, and ``marker`` is written in its place.
+    drawn, and ``marker`` is written in its place. Levels flagged in the boolean column
+    ``merged`` are neighbouring answers drawn as one hatched segment (their share on one of
+    them, 0 on the others), listed in the legend as ``merged_label``. Each segment's ``gid`` is
+    ``<y>|<hue>|<level>``.
 
     Parameters
     ----------
@@ -248,11 +257,12 @@ def diverging_bars(
     hidden = d[value].isna()
     if "suppressed" in d.columns:
         hidden |= d["suppressed"].fillna(False).astype(bool)
-    d = d.assign(_hidden=hidden)
+    d = d.assign(_hidden=hidden, _merged=d[merged].fillna(False).astype(float) if merged else 0.0)
     shares = d.pivot_table(index=[y, hue], columns=level, values=value, aggfunc="first", observed=False) * 100
+    together = d.pivot_table(index=[y, hue], columns=level, values="_merged", aggfunc="max", observed=False) > 0
     withheld = d.groupby([y, hue])["_hidden"].any()
     grouped = len(hues) > 1
-    ticks, ticklabels, drawn = [], [], False
+    ticks, ticklabels, any_merged = [], [], False
     pos = 0.0
     for name in order:
         keys = [(name, h) for h in hues if (name, h) in withheld.index]  # a bar for each hue value with data
@@ -267,12 +277,15 @@ def diverging_bars(
             if withheld.loc[key] or shares.loc[key].reindex(levels).isna().any():
                 ax.text(0, pos, marker, ha="center", va="center", fontsize=8, color="#444444")
                 continue
-            _diverging_row(ax, pos, shares.loc[key].reindex(levels).to_numpy(float), levels, legend=not drawn,
-                           min_label=min_label, height=0.8, **kwargs)
-            drawn = True
-    if not drawn:  # legend entries even when every bar is withheld
-        for j, lv in enumerate(levels):
-            ax.barh(np.nan, 0, color=(PALETTE.get(len(levels)) or sns.color_palette("RdBu", len(levels)).as_hex())[j], label=lv)
+            hatched = together.loc[key].reindex(levels).fillna(False).to_numpy(bool)
+            _diverging_row(ax, pos, shares.loc[key].reindex(levels).to_numpy(float), levels, legend=False,
+                           min_label=min_label, height=0.8, hatched=hatched, gid=f"{name}|{h}", **kwargs)
+            any_merged = any_merged or hatched.any()
+    # legend entries of their own (a drawn segment may be hatched, and every bar may be withheld)
+    for j, lv in enumerate(levels):
+        ax.barh(np.nan, 0, color=(PALETTE.get(len(levels)) or sns.color_palette("RdBu", len(levels)).as_hex())[j], label=lv)
+    if any_merged:
+        ax.barh(np.nan, 0, color="white", edgecolor="#444444", hatch="////", label=merged_label)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(ticks)
     ax.set_yticklabels(ticklabels, fontsize=8)
@@ -280,7 +293,7 @@ def diverging_bars(
     ax.set_ylim(pos - 0.6, -0.4)
     ax.set_xticks([-100, -50, 0, 50, 100])
     ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"])
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=min(len(levels), 5), frameon=False, fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=min(len(levels) + any_merged, 6), frameon=False, fontsize=8)
     sns.despine(ax=ax, left=True)
     return ax
 

@@ -644,3 +644,24 @@ def test_culture_gap_withheld_with_either_level():
     df["suppressed"] = df["group"] == "home_first|senior"
     out = disclose_indicators(df, DisclosureRules()).set_index("group")
     assert out.loc["home_first", "suppressed"]
+
+
+def test_trust_levels_add_up_to_the_share_trusting():
+    # Nationally 15 "other" professionals rated adult social care: 0 strongly disagree (withheld:
+    # the sites too small to publish would be seen to say none), 7 disagree, 5 agree, 3 strongly
+    # agree; 8 of 15 trust (prof_trust, published). Withholding only the zero and the smallest
+    # other level (3, strongly agree) is not enough: 8 - 5 gives the 3 back, and 15 - 7 - 5 - 3
+    # the zero. Agree + Strongly agree is the prof_trust row, so the gate keeps a pair of unknowns
+    # on each side: strongly disagree + disagree = 15 - 8 = 7 and agree + strongly agree = 8.
+    levels = {"strongly_disagree": 0, "disagree": 7, "agree": 5, "strongly_agree": 3}
+    df = _rows([{"indicator": "prof_trust_level", "group": f"other->asc|{lv}", "numerator": n, "denominator": 15}
+                for lv, n in levels.items()] + [{"indicator": "prof_trust", "group": "other->asc", "numerator": 8, "denominator": 15}],
+               site="national")
+    df["suppressed"] = df["group"] == "other->asc|strongly_disagree"
+    out = disclose_indicators(df, DisclosureRules()).set_index("group")
+    hidden = {g.split("|")[1] for g in out.index[out.suppressed] if "|" in g}
+    assert not out.loc["other->asc", "suppressed"] and out.loc["other->asc", "numerator"] == 8
+    # both sides' totals are known (7 and 8), so a side with a withheld level has both withheld
+    assert "strongly_disagree" in hidden
+    for side in ({"strongly_disagree", "disagree"}, {"agree", "strongly_agree"}):
+        assert not hidden & side or side <= hidden

@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from homekit.example_data import make_example_data  # noqa: E402
+from homekit.indicators.professional import FREQUENCY_LEVELS, TRUST_LEVELS  # noqa: E402
 from homekit.instruments import FACTOR_NAMES_BY_DOMAIN, PROFESSION_GROUP_NAMES  # noqa: E402
 from homekit.report import NationalReport, SiteReport  # noqa: E402
 from homekit.report._format import pct  # noqa: E402
@@ -46,15 +47,72 @@ def test_factors_by_group_reading_is_the_published_top_factor(national):
         top = rows.loc[rows.estimate.idxmax()]
         factor = top["group"].split("|")[0].split(":")[1]
         assert f"{name}: {FACTOR_NAMES_BY_DOMAIN['admission'][factor].lower()} ({pct(top['estimate'])})" in block.reading
-    # a factor x group bar (five levels) is drawn exactly where all five of its levels are
-    # published: of 15 factors x 3 groups nationally, the gate withholds levels whose national
-    # figure would give back a small site's (national minus the other sites, "none of them")
-    lv = pub[pub.indicator == "prof_factor_level"]
-    bar = lv.group.str.rsplit("|", n=1).str[0]
-    whole = (~lv.suppressed.astype(bool) & lv.estimate.notna()).groupby(bar).all()
-    assert len(whole) == 15 * 3
-    assert 0 < int(whole.sum()) and _bar_rows(block.figure) == int(whole.sum())
     assert len(block.table) == 15 and list(block.table.columns[2:]) == list(PROFESSION_GROUP_NAMES.values())
+    plt.close(block.figure)
+
+
+def _drawn(fig) -> dict:
+    """Drawn segments of diverging bars read back from the figure: (axis, y, hue, level) -> (width %, hatched)."""
+    out = {}
+    for k, ax in enumerate(fig.axes):
+        for p in ax.patches:
+            if p.get_gid():
+                y, hue, level = p.get_gid().split("|")
+                out[(k, y, hue, level)] = (p.get_width(), bool(p.get_hatch()))
+    return out
+
+
+def _check_bars(drawn, pub, bars, levels, top_of):
+    """Every bar drawn with all its levels: a published level at its published share; withheld
+    levels hatched, in runs whose drawn total is what the published rows leave (base minus the
+    published levels; the published top-two row for the positive side)."""
+    withheld = 0
+    for (k, y, hue), rows in bars.items():
+        rows = rows.set_index("level")
+        widths = [drawn[(k, y, hue, lv)] for lv in levels]  # KeyError: a level not drawn
+        assert sum(w for w, _ in widths) == pytest.approx(100, abs=1e-6)
+        top = top_of(k, y, hue)
+        right = [lv for lv in levels[len(levels) // 2 + len(levels) % 2:]]
+        assert sum(drawn[(k, y, hue, lv)][0] for lv in right) == pytest.approx(100 * top["numerator"] / top["denominator"], abs=1e-6)
+        for lv, (w, hatched) in zip(levels, widths):
+            r = rows.loc[lv]
+            if not r["suppressed"]:
+                assert not hatched and w == pytest.approx(100 * r["estimate"], abs=0.006)
+            else:
+                withheld += 1
+                assert hatched and pd.isna(r["estimate"]) and r["denominator"] >= 11
+    return withheld
+
+
+def test_factors_by_group_draws_every_group_from_the_published_rows(national):
+    # Nationally every respondent group has 11 answers or more (the professional rule allows all
+    # 45 factor x group bars): each is drawn with its five levels, a published level at its
+    # published share, and the levels the gate withholds (national minus the sites: "none of the
+    # small sites' groups said it") hatched with their combined share, which is only what the
+    # published rows leave. The blue side is the table's "% frequently or very frequently".
+    block = national.factors_by_group()
+    pub = national.published
+    lv = pub[pub.indicator == "prof_factor_level"].copy()
+    parts = lv.group.str.split("|", expand=True)
+    lv["domain"] = parts[0].str.split(":").str[0]
+    lv["factor"] = parts[0].str.split(":").str[1]
+    lv["who"] = parts[1].str.replace("group:", "")
+    lv["level"] = parts[2].map(dict(zip(["never", "infrequently", "sometimes", "frequently", "very_frequently"], FREQUENCY_LEVELS)))
+    axis = {d: k for k, d in enumerate(FACTOR_NAMES_BY_DOMAIN)}
+    bars = {(axis[d], f, w): rows for (d, f, w), rows in lv.groupby(["domain", "factor", "who"])}
+    assert len(bars) == 45 and (lv.denominator >= 11).all()
+
+    def top(k, factor, who):
+        d = list(FACTOR_NAMES_BY_DOMAIN)[k]
+        return _pub(national, "prof_factor_frequent", f"{d}:{factor}|group:{who}")
+
+    withheld = _check_bars(_drawn(block.figure), pub, bars, list(FREQUENCY_LEVELS), top)
+    assert withheld == int(lv.suppressed.sum()) > 0
+    # the table gives the same blue side, from the same published rows
+    table = block.table.set_index("factor")
+    r = top(0, "risk_aversion", "hospital")
+    assert table.loc["Mitigating risk (risk aversion)", PROFESSION_GROUP_NAMES["hospital"]].startswith(pct(r["estimate"]))
+    assert "although the group has 11 or more answers" in " ".join(block.notes)
     plt.close(block.figure)
 
 
@@ -63,11 +121,17 @@ def test_trust_levels_reading_is_the_published_trust_gap(national):
     for hosp in ("hospital_discharge", "hospital_clinical"):
         assert pct(_pub(national, "prof_trust", f"{hosp}->asc")["estimate"]) in block.reading
         assert pct(_pub(national, "prof_trust", f"asc->{hosp}")["estimate"]) in block.reading
-    # 5 rated professions x 5 other raters: a bar is drawn where its four levels are published
-    lv = national.published[national.published.indicator == "prof_trust_level"]
-    pair = lv.group.str.rsplit("|", n=1).str[0]
-    whole = (~lv.suppressed.astype(bool) & lv.estimate.notna()).groupby(pair).all()
-    assert len(whole) >= 25 and _bar_rows(block.figure) == int(whole.sum()) >= 15
+    # 5 rated professions x 5 other raters, each group of 11 or more nationally: every bar drawn
+    # with its four levels; Agree + Strongly agree is the published % trusting (prof_trust)
+    lv = national.published[national.published.indicator == "prof_trust_level"].copy()
+    parts = lv.group.str.split("|", expand=True)
+    lv["rater"], lv["ratee"] = parts[0].str.split("->").str[0], parts[0].str.split("->").str[1]
+    lv["level"] = parts[1].map(dict(zip(["strongly_disagree", "disagree", "agree", "strongly_agree"], TRUST_LEVELS)))
+    bars = {(0, ratee, rater): rows for (ratee, rater), rows in lv.groupby(["ratee", "rater"])}
+    assert len(bars) == 25
+    withheld = _check_bars(_drawn(block.figure), national.published, bars, list(TRUST_LEVELS),
+                           lambda k, ratee, rater: _pub(national, "prof_trust", f"{rater}->{ratee}"))
+    assert withheld == int(lv.suppressed.sum()) > 0
     plt.close(block.figure)
 
 
@@ -168,3 +232,29 @@ def test_team_note_reads_in_words(tmp_path):
     assert "(0.001)" not in note
     if block.figure is not None:
         plt.close(block.figure)
+
+
+def test_bar_segments_draws_withheld_neighbours_together_from_published_rows():
+    from homekit.report.interface import bar_segments
+
+    levels = ["N", "I", "S", "F", "V"]
+
+    def bar(b, nums, den=40):
+        return pd.DataFrame({"bar": b, "level": levels, "numerator": nums, "denominator": den,
+                             "estimate": [n / den if n == n else None for n in nums], "suppressed": [n != n for n in nums]})
+
+    nan = float("nan")
+    rows = pd.concat([bar("all", [2, 6, 12, 12, 8]),
+                      bar("left", [nan, nan, 12, 12, 8]),           # 40 - 32 = 8 never or infrequently
+                      bar("both", [nan, nan, 12, nan, nan]),        # frequent row 20: 20 right, 40 - 12 - 20 = 8 left
+                      bar("one", [nan, 6, 12, 12, 8]),              # a single withheld level: never drawn
+                      bar("small", [nan] * 5, den=nan)], ignore_index=True)
+    out = bar_segments(rows, ["bar"], levels, top={("both",): 20}).set_index(["bar", "level"])
+    assert out.loc["all", "estimate"].tolist() == [0.05, 0.15, 0.3, 0.3, 0.2] and not out.loc["all", "merged"].any()
+    # a run's share sits on its level nearest the middle (its colour), 0 on the others
+    assert out.loc["left", "estimate"].tolist() == [0.0, 0.2, 0.3, 0.3, 0.2]
+    assert out.loc["left", "merged"].tolist() == [True, True, False, False, False]
+    assert out.loc["both", "estimate"].tolist() == [0.0, 0.2, 0.3, 0.5, 0.0]
+    assert out.loc["both", "merged"].tolist() == [True, True, False, True, True]
+    assert out.loc["one", "suppressed"].all() and out.loc["one", "estimate"].isna().all()
+    assert out.loc["small", "suppressed"].all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import plots
@@ -175,10 +176,94 @@ def _factor_label(domain: str, factor: str) -> str:
     return FACTOR_NAMES_BY_DOMAIN[domain].get(factor, factor)
 
 
-def _withheld_bars(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """For each bar (``keys``), whether any of its levels is withheld or missing."""
-    hidden = rows["suppressed"].astype(bool) | rows["estimate"].isna()
-    return hidden.groupby([rows[k] for k in keys]).any()
+def bar_segments(rows: pd.DataFrame, keys: list[str], levels: list[str], top: dict | None = None) -> pd.DataFrame:
+    """The bars of a diverging chart of answer levels, from published rows only.
+
+    ``rows`` holds one published row per bar (``keys``) and ``level`` (``numerator``,
+    ``denominator``, ``estimate``, ``suppressed``). A bar whose levels are all published is drawn
+    as it is. Where disclosure control withheld some levels of a group it publishes (its base is
+    shown), each run of neighbouring withheld levels is drawn as one segment (``merged``) whose
+    share is worked out from published figures only: the base minus the published levels, and,
+    with two runs, the published top-two row (``top``: bar key -> its published numerator, e.g.
+    Frequently + Very frequently, or Agree + Strongly agree) for the run on the positive side.
+    Anything else (no base, a run across the middle or of a single answer, runs that cannot be
+    told apart) leaves the whole bar withheld (``suppressed``).
+
+    Returns the rows with ``estimate`` (a merged run's share on its level nearest the middle, 0 on
+    the others), ``merged`` and ``suppressed``, plus ``base`` (the published base or NaN).
+    """
+    k = len(levels)
+    half, mid = k // 2, k % 2 == 1
+
+    def side(i: int) -> int:
+        return -1 if i < half else (0 if mid and i == half else 1)
+
+    out = []
+    for key, bar in rows.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        bar = bar.set_index("level").reindex(levels)
+        num = bar["numerator"].to_numpy(float)
+        shown = ~bar["suppressed"].fillna(True).astype(bool).to_numpy() & bar["estimate"].notna().to_numpy() & ~np.isnan(num)
+        dens = bar["denominator"].to_numpy(float)
+        den = np.nanmax(dens) if np.isfinite(dens).any() else np.nan
+        est = np.where(shown, num / den if den > 0 else np.nan, np.nan)
+        merged = np.zeros(k, bool)
+        ok = bool(shown.all()) and den > 0
+        if not shown.all() and den > 0:
+            runs = []  # neighbouring withheld levels on one side of the middle
+            for i in range(k):
+                if not shown[i]:
+                    if runs and runs[-1][-1] == i - 1 and side(runs[-1][-1]) == side(i):
+                        runs[-1].append(i)
+                    else:
+                        runs.append([i])
+            sides = [{side(i) for i in r} for r in runs]
+            rest = den - np.nansum(np.where(shown, num, 0.0))
+            values = None
+            if len(runs) == 1 and len(sides[0]) == 1:
+                values = [rest]
+            elif len(runs) == 2 and all(len(s) == 1 for s in sides) and sum(s == {1} for s in sides) == 1 and top is not None:
+                t = top.get(key, np.nan)
+                if np.isfinite(t):
+                    right = 0 if sides[0] == {1} else 1
+                    r_val = t - np.nansum([num[i] for i in range(k) if side(i) == 1 and shown[i]])
+                    values = [rest - r_val, r_val] if right == 1 else [r_val, rest - r_val]
+            # a run of one level would draw a withheld answer on its own: never (the gate keeps
+            # every withheld answer in a run that cannot be split, so this only guards against misuse)
+            if values is not None and all(v >= 0 for v in values) and all(len(r) >= 2 for r in runs):
+                for r, v in zip(runs, values):
+                    near = min(r, key=lambda i: abs(i - (k - 1) / 2))
+                    est[r] = 0.0
+                    est[near] = v / den
+                    merged[r] = True
+                ok = True
+        out.append(pd.DataFrame({**dict(zip(keys, key)), "level": levels, "estimate": est if ok else np.nan,
+                                 "merged": merged & ok, "suppressed": not ok, "base": den}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[*keys, "level", "estimate", "merged", "suppressed", "base"])
+
+
+def _withheld_note(seg: pd.DataFrame, keys: list[str], what: str, rules) -> list[str]:
+    """Why bars are drawn with answers together, or withheld: the group's own size (under the
+    professional rule's threshold), or the protection of smaller groups elsewhere."""
+    m, threshold = rules.marker, rules.professional.min_group_size
+    bars = seg.groupby(keys, sort=False).agg(merged=("merged", "any"), withheld=("suppressed", "all"), base=("base", "first"))
+    small = bars.withheld & ~(bars.base >= threshold)
+    protect = (bars.withheld | bars.merged) & (bars.base >= threshold)
+    notes = []
+    if small.any():
+        notes.append(f"{m}: {int(small.sum())} {what} withheld: fewer than {threshold} answers in the group.")
+    if protect.any():
+        together = int((bars.merged & ~bars.withheld).sum())
+        gone = int((bars.withheld & (bars.base >= threshold)).sum())
+        said = (f"{together} {what} draw two or more neighbouring answers together (hatched, {m}: their combined share is "
+                "shown, each answer's own is withheld)" if together else "")
+        said += ("; " if said and gone else "") + (f"{gone} {what} are withheld" if gone else "")
+        notes.append(f"{said[0].upper()}{said[1:]}, although the group has {threshold} or more answers: an answer is withheld "
+                     "where publishing it would give back what a smaller group said elsewhere, for example where none of "
+                     "the respondents at the sites too small to publish their own figures gave it (the national figure "
+                     "minus the published sites would show that each of those groups said none), and an answer next "
+                     "to it is withheld with it so that it cannot be worked out by subtraction.")
+    return notes
 
 
 def factors_by_group(report) -> Block | None:
@@ -188,6 +273,7 @@ def factors_by_group(report) -> Block | None:
     import matplotlib.pyplot as plt
 
     pub = _published(report)
+    m = report.rules.marker
     lv = pub[pub.indicator == "prof_factor_level"]
     if lv.empty:
         return None
@@ -195,10 +281,14 @@ def factors_by_group(report) -> Block | None:
     level_names = dict(zip(FREQUENCY_LEVEL_IDS, FREQUENCY_LEVELS))
     lv = lv.assign(level=lv["level"].map(level_names))
     domains = [d for d in FACTOR_NAMES_BY_DOMAIN if d in set(lv["domain"])]
-    hidden = _withheld_bars(lv, ["domain", "factor", "who"])
-    withheld = int(hidden.sum())
+    ff = _split_factor_groups(pub[(pub.indicator == "prof_factor_frequent") & pub.group.str.contains("|group:", regex=False)])
+    # the published "frequently or very frequently" row of each bar: the positive side of the chart
+    top = {(r["domain"], r["factor"], r["who"]): r["numerator"] for r in ff.to_dict("records")
+           if not r["suppressed"] and pd.notna(r["numerator"])}
+    keys = ["domain", "factor", "who"]
+    lv = bar_segments(lv, keys, list(FREQUENCY_LEVELS), top)
     fig = None
-    if withheld < len(hidden):  # at least one bar to draw
+    if not lv.suppressed.all():  # at least one bar to draw
         n_factors = [len(FACTOR_NAMES_BY_DOMAIN[d]) for d in domains]
         fig, axes = plt.subplots(len(domains), 1, figsize=(10, sum(1.15 * n for n in n_factors) + 1.2 * len(domains)),
                                  gridspec_kw={"height_ratios": n_factors}, squeeze=False)
@@ -206,10 +296,10 @@ def factors_by_group(report) -> Block | None:
             labels = {f: _factor_label(domain, f) for f in FACTOR_NAMES_BY_DOMAIN[domain]}
             plots.diverging_bars(lv[lv.domain == domain], y="factor", hue="who", level="level", order=list(FACTOR_NAMES_BY_DOMAIN[domain]),
                                  hue_order=list(PROFESSION_GROUPS), level_order=list(FREQUENCY_LEVELS), labels=labels,
-                                 hue_labels=PROFESSION_GROUP_NAMES, ax=ax)
+                                 hue_labels=PROFESSION_GROUP_NAMES, merged="merged", merged_label=f"answers together ({m})",
+                                 marker=m, ax=ax)
             ax.set_title(FACTOR_DOMAIN_NAMES[domain], fontsize=10, loc="left")
         fig.tight_layout()
-    ff = _split_factor_groups(pub[(pub.indicator == "prof_factor_frequent") & pub.group.str.contains("|group:", regex=False)])
     rows, top = [], []
     for domain in domains:
         for factor in FACTOR_NAMES_BY_DOMAIN[domain]:
@@ -228,9 +318,9 @@ def factors_by_group(report) -> Block | None:
                if top else "[c] too few professionals in each respondent group at this site to publish their answers.")
     notes = ["Groups as in the 2019 summary: adult social care professionals; hospital staff (discharge and clinical); "
              "community nurses, GPs and others. Shares are of those in the group who answered; table: % frequently or very "
-             f"frequently (95% CI); {direction_text(DOMAINS[0][0])} (a factor that often gets in the way is a problem)."]
-    if withheld:
-        notes.append(f"[c]: {withheld} bars withheld by disclosure control (too few answers in the group).")
+             f"frequently (95% CI), the blue side of each bar; {direction_text(DOMAINS[0][0])} (a factor that often gets in the way "
+             "is a problem)."]
+    notes += _withheld_note(lv, keys, "bars", report.rules)
     if hasattr(report, "site_id"):
         notes.append("The national report shows every group and each profession separately.")
     return Block("What drives poorer outcomes at the interface, by respondent group", reading, figure=fig,
@@ -278,17 +368,20 @@ def trust_levels(report) -> Block | None:
     level_names = dict(zip(TRUST_LEVEL_IDS, TRUST_LEVELS))
     tl = tl.assign(rater=pair[0], ratee=pair[1], level=parts[1].map(level_names))
     ratees = [p for p in RATED_PROFESSIONS if p in set(tl.ratee)]
-    hidden_bars = _withheld_bars(tl, ["rater", "ratee"])
-    hidden = int(hidden_bars.sum())
+    trust = pub[pub.indicator == "prof_trust"]
+    # the published "% trusting" row of each pair (Agree + Strongly agree): the positive side
+    top = {tuple(r["group"].split("->")): r["numerator"] for r in trust.to_dict("records")
+           if not r["suppressed"] and pd.notna(r["numerator"])}
+    tl = bar_segments(tl, ["rater", "ratee"], list(TRUST_LEVELS), top)
     fig = None
-    if hidden < len(hidden_bars):
+    if not tl.suppressed.all():
         fig, ax = plt.subplots(figsize=(10, 1.0 * len(ratees) * len(PROFESSIONS) * 0.42 + 1.6))
         plots.diverging_bars(tl, y="ratee", hue="rater", level="level", order=ratees, hue_order=list(PROFESSIONS),
                              level_order=list(TRUST_LEVELS), labels={p: f"Trust in {PROFESSION_NAMES[p]} (rows: who answered)" for p in ratees},
-                             hue_labels=PROFESSION_NAMES, ax=ax)
+                             hue_labels=PROFESSION_NAMES, merged="merged", merged_label=f"answers together ({report.rules.marker})",
+                             marker=report.rules.marker, ax=ax)
         ax.set_title("Do you trust the following professions to make decisions in the best interests of your patients?", fontsize=10)
         fig.tight_layout()
-    trust = pub[pub.indicator == "prof_trust"]
 
     def agree(g):
         m = trust[trust.group == g]
@@ -303,6 +396,5 @@ def trust_levels(report) -> Block | None:
     reading = ("Trust gap between hospital and adult social care staff (Finding 4): " + "; ".join(gaps) + "."
                if gaps else "[c] too few raters in each profession at this site to show the trust gap.")
     notes = ["Respondents do not rate their own profession. Shares are of those who answered; Don't know and blank are left out."]
-    if hidden:
-        notes.append(f"[c]: {hidden} rater-ratee bars withheld by disclosure control or with no answers.")
+    notes += _withheld_note(tl, ["rater", "ratee"], "rater-ratee bars", report.rules)
     return Block("Trust between professions, all four answers", reading, figure=fig, notes=notes)
