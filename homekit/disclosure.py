@@ -295,10 +295,13 @@ LINKED_TABLES: tuple[Linked, ...] = (
     Linked("comms items by channel", r"(?P<ind>comms_\w+)\|channel:.+", total="{ind}|", field="group"),
     # Risk framing: enabling + neutral + averse (the comms_risk_averse row) = items with a framing.
     Linked("comms risk framing", r"comms_risk_framing\|(enabling|neutral)|comms_risk_averse\|"),
-    # Culture surveys: agreement by staff level (culture_behaviour_agree|<behaviour>|senior,
-    # |frontline) has no published total (the all-staff share is not published), so no cell can be
-    # recovered by subtraction; the senior-minus-frontline gap is a difference held to the group
-    # size on the smaller of its two bases, so it is withheld whenever either level is.
+    # Culture surveys: staff levels, professions and organisations each add up to all staff who
+    # answered the behaviour (culture_behaviour_agree|<behaviour>); the senior-minus-frontline gap
+    # is a difference held to the group size on the smaller of its two bases, withheld with
+    # either level (_WITH_PARTS).
+    *(Linked(f"culture agreement by {by}", rf"culture_behaviour_agree\|(?P<b>[^|]+)\|{parts}", total="culture_behaviour_agree|{b}",
+             field="group") for by, parts in (("staff level", "(senior|frontline)"), ("profession", "profession:.+"),
+                                              ("organisation", "organisation:.+"))),
 )
 
 #: Rows derived from other published rows, withheld whenever one of those is: ``indicator ending
@@ -499,6 +502,8 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     >>> out[["numerator", "denominator", "estimate"]].values.tolist()
     [[15.0, 40.0, 0.375]]
     """
+    if rules.level == "site" and "site_id" in data.columns and data["site_id"].nunique(dropna=False) > 1:
+        return _gated_by_site(data, rules, sites=sites, published_sites=published_sites)
     out = data.copy()
     private = [c for c in out.columns if str(c).startswith("_")]
     # a table that has been through the gate once keeps what it withheld (gating is idempotent)
@@ -698,10 +703,19 @@ def disclose_change(published_history: pd.DataFrame, *, by=("site_id",), rules: 
     return out
 
 
+def _gated_by_site(sites: pd.DataFrame, rules: DisclosureRules, **kwargs) -> pd.DataFrame:
+    """Each site's rows through the gate on their own, as its report gates them: gating all sites
+    in one table can withhold more than the sites publish (the joint protection is not separable
+    by site in practice), and a site row taken for withheld here while its report publishes it
+    lets national minus sites through (the audit found a site's group of 9)."""
+    parts = [disclose_indicators(part, rules, **kwargs) for _, part in sites.groupby("site_id", sort=False, dropna=False)]
+    return pd.concat(parts).loc[sites.index]
+
+
 def _published_or_gated(sites: pd.DataFrame, published: pd.DataFrame | None, rules: DisclosureRules) -> pd.DataFrame:
     """The sites' rows as published: taken from ``published`` where every row of a site has its
-    published match, else that site's rows through the gate here (gating is separable by site:
-    no linked table spans two sites, see :func:`_scope`)."""
+    published match, else that site's rows through the gate here (each site on its own, as its
+    report gates it: see :func:`_gated_by_site`)."""
     found = _matched(sites, published) if published is not None else None
     if found is None:
         return disclose_indicators(sites, rules)

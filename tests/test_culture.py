@@ -80,7 +80,35 @@ def test_culture_indicators_shape_and_order():
     out = indicators.culture_indicators(survey())
     assert list(out.columns[:9]) == ["site_id", "indicator", "group", "numerator", "denominator", "estimate", "lower", "upper", "method"]
     a = out[out.site_id == "a"]
-    assert a["group"].tolist() == ["home_first|senior", "home_first|frontline", "home_first"]
+    assert a["group"].tolist() == ["home_first|senior", "home_first|frontline", "home_first", "home_first|profession:asc",
+                                   "home_first|profession:hospital_clinical", "home_first|organisation:council", "home_first"]
+    assert a["indicator"].tolist() == ["culture_behaviour_agree"] * 6 + ["culture_level_gap"]
+
+
+def test_agreement_by_profession_and_organisation_published_by_hand():
+    # Site a answered home first: 10 senior ASC (8 agree), 10 frontline hospital clinical (8
+    # agree), 10 frontline ASC (0 agree); all 30 answers from the council. By hand:
+    #   all staff 16 of 30; ASC 8 of 20; hospital clinical 8 of 10; council 16 of 30.
+    out = indicators.culture_indicators(survey())
+    a = out[(out.site_id == "a") & (out.indicator == "culture_behaviour_agree")].set_index("group")
+    assert tuple(a.loc["home_first", ["numerator", "denominator"]]) == (16, 30)
+    assert tuple(a.loc["home_first|profession:asc", ["numerator", "denominator"]]) == (8, 20)
+    assert tuple(a.loc["home_first|profession:hospital_clinical", ["numerator", "denominator"]]) == (8, 10)
+    assert tuple(a.loc["home_first|organisation:council", ["numerator", "denominator"]]) == (16, 30)
+    lo, hi = wilson(8, 20)
+    assert tuple(a.loc["home_first|profession:asc", ["lower", "upper"]]) == pytest.approx((lo, hi), abs=1e-9)
+    # Through the gate (professional rule, groups of 11 or more): hospital clinical has 10 answers
+    # and is withheld; all staff (30) minus ASC (20) would give it back (8 of 10), so ASC is
+    # withheld with it. All staff, the council and both staff levels (10 and 20 answers: senior
+    # withheld, hence frontline and the gap) follow the same rule.
+    from homekit.disclosure import DisclosureRules, disclose_indicators
+
+    pub = disclose_indicators(out.assign(suppressed=False), DisclosureRules())
+    pa = pub[pub.site_id == "a"].set_index(["indicator", "group"])["suppressed"]
+    assert pa[("culture_behaviour_agree", "home_first|profession:hospital_clinical")]
+    assert pa[("culture_behaviour_agree", "home_first|profession:asc")]
+    assert not pa[("culture_behaviour_agree", "home_first")] and not pa[("culture_behaviour_agree", "home_first|organisation:council")]
+    assert pa[("culture_behaviour_agree", "home_first|senior")] and pa[("culture_behaviour_agree", "home_first|frontline")]
 
 
 def test_example_data_senior_rate_culture_better(example_dir):

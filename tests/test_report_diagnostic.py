@@ -90,3 +90,29 @@ def test_national_cross_site_view(stage2_only, example_dir):
     block = full.national_interventions()
     # Example data: 9 of 13 interventions pull a process lever (the 2019 seed: most are process led).
     assert block.reading.startswith("9 of 13 interventions") and "most interventions are process/system led" in block.reading
+
+
+def test_culture_by_profession_and_organisation_from_published_rows(stage2_only):
+    from homekit.instruments import choice_name
+    from homekit.report._format import pct
+
+    for report, pub in ((r := SiteReport.open("wiltshire", data_dir=str(stage2_only))), r.indicators), \
+                       ((n := NationalReport.open(data_dir=str(stage2_only))), n.published):
+        block = report.culture_by_group()
+        rows = pub[pub.indicator == "culture_behaviour_agree"].set_index("group")
+        table = block.table.set_index("staff")
+        assert table.index[0] == "All staff" and "Profession: Adult social care" in table.index
+        assert "Organisation: Acute trust" in table.index
+        for label, key in (("All staff", "home_first"), ("Profession: Adult social care", "home_first|profession:asc"),
+                           ("Organisation: Acute trust", "home_first|organisation:acute_trust")):
+            row = rows.loc[key]
+            assert table.loc[label, choice_name("home_first")] == ("[c]" if row["suppressed"] else pct(row["estimate"]))
+    # Nationally every profession has 11 answers or more; what is withheld protects a small site
+    # (national minus the published sites), and the note says so
+    withheld = n.published[(n.published.indicator == "culture_behaviour_agree") & n.published.suppressed]
+    assert (withheld.denominator >= 11).all() and "minus the sites" in " ".join(block.notes)
+    assert "differ most" in block.reading
+
+
+def test_culture_by_group_absent_without_culture_survey(example_dir):
+    assert SiteReport.open("hertfordshire", data_dir=str(example_dir)).culture_by_group() is None

@@ -4,6 +4,10 @@
   Strongly agree that the desired behaviour happens in their organisation / staff who answered
   the item (Don't know, Not applicable and blank are out of the base); Wilson interval.
   :func:`culture_agreement` gives the same by ``profession`` or ``organisation``.
+* ``culture_behaviour_agree`` for all staff (group ``<behaviour>``), by profession (group
+  ``<behaviour>|profession:<profession>``) and by organisation (``<behaviour>|organisation:<organisation>``):
+  the breakdowns :func:`culture_indicators` publishes beside the staff levels; each adds up to
+  the all-staff row (numerators and bases), a linked table of the disclosure gate.
 * ``culture_level_gap`` (group ``<behaviour>``): senior minus frontline agreement, with
   Newcombe's hybrid score interval (method 10) from :func:`homekit.stats.change_in_proportion`.
   A positive gap means leaders see a culture their frontline does not. ``numerator`` is blank (a
@@ -122,11 +126,43 @@ def culture_level_gap(data: pd.DataFrame, *, by=("site_id",), confidence: float 
     return concat([out], by)
 
 
+def _all_staff(data: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``culture_behaviour_agree`` of all staff who answered each behaviour (group ``<behaviour>``)."""
+    groups = Groups(data, by)
+    parts = [proportion_table(groups, level_mask(data[f"behaviour_{b}"], AGREE), answered(data[f"behaviour_{b}"]),
+                              "culture_behaviour_agree", b) for b in _items(data)]
+    out = concat(parts, by)
+    return out[out["denominator"] > 0].reset_index(drop=True) if len(out) else out
+
+
 def culture_indicators(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
-    """Both culture indicators in the ``indicators.csv`` shape (agreement by staff level, then gaps)."""
+    """The culture indicators in the ``indicators.csv`` shape: agreement by staff level (senior,
+    frontline), for all staff, by profession and by organisation, then the gaps.
+
+    Examples
+    --------
+    >>> import homekit, pandas as pd
+    >>> cs = pd.DataFrame({"site_id": "a", "staff_level": ["senior", "senior", "frontline", "frontline"],
+    ...                    "profession": ["asc", "asc", "asc", "gp"], "organisation": "council",
+    ...                    "behaviour_home_first": ["Agree", "Disagree", "Disagree", "Agree"]})
+    >>> cs["behaviour_home_first"] = cs["behaviour_home_first"].astype(homekit.instruments.SCALES["agree4"].dtype())
+    >>> culture_indicators(cs)[["group", "numerator", "denominator"]].values.tolist()[:6]
+    [['home_first|senior', 1.0, 2.0], ['home_first|frontline', 1.0, 2.0], ['home_first', 2.0, 4.0], ['home_first|profession:asc', 1.0, 3.0], ['home_first|profession:gp', 1.0, 1.0], ['home_first|organisation:council', 2.0, 4.0]]
+    """
     by = normalise_by(by)
-    agree = culture_agreement(data, by=by, across="staff_level")
-    # Contract order: behaviours as listed, senior before frontline.
-    order = {f"{b}|{lv}": i * 10 + j for i, b in enumerate(BEHAVIOURS) for j, lv in enumerate(STAFF_LEVELS)}
-    agree = agree.assign(_o=agree["group"].map(order)).sort_values(by + ["_o"], kind="stable").drop(columns="_o")
+    parts = [culture_agreement(data, by=by, across="staff_level"), _all_staff(data, by)]
+    for across in ("profession", "organisation"):
+        part = culture_agreement(data, by=by, across=across)
+        b, _, value = part["group"].str.partition("|").T.values if len(part) else ([], [], [])
+        parts.append(part.assign(group=[f"{x}|{across}:{v}" for x, v in zip(b, value)]))
+    agree = concat(parts, by)
+    # Contract order: behaviours as listed, senior before frontline, then all staff and the breakdowns.
+    behaviour = agree["group"].str.partition("|")[0]
+    rest = agree["group"].str.partition("|")[2]
+    within = rest.map({lv: j for j, lv in enumerate(STAFF_LEVELS)}).fillna(len(STAFF_LEVELS))
+    within = within.where(rest != "", len(STAFF_LEVELS))
+    within = within.where(~rest.str.startswith("profession:"), len(STAFF_LEVELS) + 1)
+    within = within.where(~rest.str.startswith("organisation:"), len(STAFF_LEVELS) + 2)
+    agree = agree.assign(_o=behaviour.map({b: i for i, b in enumerate(BEHAVIOURS)}) * 10 + within)
+    agree = agree.sort_values(by + ["_o"], kind="stable").drop(columns="_o")
     return concat([agree, culture_level_gap(data, by=by)], by)

@@ -17,10 +17,19 @@ from .. import plots, spc
 from ..benefits import BenefitsModel, _money, opportunity_benefits, short_list_total
 from ..indicators import hypothesis_register, opportunity_scores, status_counts
 from ..indicators.opportunities import SHORT_LIST
-from ..instruments import BEHAVIOURS, COMMS_AUDIENCES, COMMS_CHANNELS, OBSERVATION_SETTINGS, choice_name, indicator_label
+from ..instruments import (
+    BEHAVIOURS,
+    COMMS_AUDIENCES,
+    COMMS_CHANNELS,
+    OBSERVATION_SETTINGS,
+    ORGANISATIONS,
+    PROFESSIONS,
+    choice_name,
+    indicator_label,
+)
 from ._format import Block, estimate_text, pct, points
 
-__all__ = ["culture", "observations", "comms", "hypotheses", "opportunities", "interventions", "culture_table",
+__all__ = ["culture", "culture_by_group", "observations", "comms", "hypotheses", "opportunities", "interventions", "culture_table",
            "opportunity_table", "national_culture", "national_hypotheses", "national_opportunities", "national_interventions"]
 
 _LEVEL_ORDER = ("senior", "frontline")
@@ -101,6 +110,58 @@ def culture(report) -> Block | None:
                  notes=["Agree or strongly agree among staff who answered (Don't know and blank left out); Wilson intervals. "
                         "The gap is senior minus frontline agreement in percentage points with Newcombe's interval; "
                         "a gap above zero means leaders see the behaviour more than the frontline does. [c]: withheld."])
+
+
+_BREAKDOWNS = (("profession", "Profession", PROFESSIONS), ("organisation", "Organisation", ORGANISATIONS))
+
+
+def culture_by_group(report) -> Block | None:
+    """Culture surveys by profession and by organisation: agreement that each behaviour happens,
+    from the published rows (site or national), each group held to the professional rule."""
+    pub = getattr(report, "published", report.indicators)
+    agree = pub[pub["indicator"] == "culture_behaviour_agree"]
+    if agree.empty:
+        return None
+    split = agree["group"].str.partition("|")
+    agree = agree.assign(behaviour=split[0], breakdown=split[2].str.partition(":")[0], value=split[2].str.partition(":")[2])
+    agree = agree[agree["breakdown"].isin([b for b, _, _ in _BREAKDOWNS]) | (split[2] == "")]
+    if not (agree["breakdown"] != "").any():
+        return None
+    m = report.rules.marker
+    behaviours = [b for b in BEHAVIOURS if b in set(agree["behaviour"])]
+
+    def cell(r) -> str:
+        return m if r is None or bool(r["suppressed"]) or pd.isna(r["estimate"]) else pct(r["estimate"])
+
+    index = {(r["behaviour"], r["breakdown"], r["value"]): r for r in agree.to_dict("records")}
+    rows = [{"staff": "All staff", **{choice_name(b): cell(index.get((b, "", ""))) for b in behaviours}}]
+    spreads = []
+    for by, name, values in _BREAKDOWNS:
+        for v in values:
+            if any((b, by, v) in index for b in behaviours):
+                rows.append({"staff": f"{name}: {choice_name(v)}", **{choice_name(b): cell(index.get((b, by, v))) for b in behaviours}})
+        for b in behaviours:
+            shown = [r for (bb, kk, _), r in index.items() if bb == b and kk == by and cell(r) != m]
+            if len(shown) >= 2:
+                hi, lo = max(shown, key=lambda r: r["estimate"]), min(shown, key=lambda r: r["estimate"])
+                spreads.append((hi["estimate"] - lo["estimate"], by, b, hi, lo))
+    said = []
+    for by, name, _ in _BREAKDOWNS:
+        mine = [x for x in spreads if x[1] == by]
+        if mine:
+            _, _, b, hi, lo = max(mine, key=lambda x: x[0])
+            said.append(f"by {name.lower()}, staff differ most on \u201c{choice_name(b)}\u201d: {choice_name(hi['value'])} "
+                        f"{pct(hi['estimate'])} agree, {choice_name(lo['value'])} {pct(lo['estimate'])}")
+    text = "; ".join(said)
+    reading = (text[:1].upper() + text[1:] + "." if said else
+               f"Every profession and organisation is withheld ({m}) here: too few staff in each answered to publish them.")
+    threshold = report.rules.professional.min_group_size
+    return Block("Culture and behaviour surveys by profession and organisation", reading, table=pd.DataFrame(rows),
+                 notes=["Staff agreeing or strongly agreeing that the desired behaviour happens in their organisation, among those "
+                        "who answered (Don't know and blank left out); higher is better. 95% Wilson intervals are in indicators.csv.",
+                        f"{m}: withheld: fewer than {threshold} answers in the group, or a group whose figure would give back a smaller "
+                        "group's: with all staff and the other groups (which add up to all staff), or, nationally, minus the sites "
+                        "that publish theirs (the rest being a site too small to publish its own)."])
 
 
 def _as_row(r):

@@ -56,6 +56,7 @@ class NationalReport(Report):
         cases.practice_findings,
         synthesis.ranking,
         diagnostic.national_culture,
+        diagnostic.culture_by_group,
         diagnostic.national_hypotheses,
         diagnostic.national_opportunities,
         synthesis.interventions,

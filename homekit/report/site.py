@@ -54,6 +54,7 @@ class SiteReport(Report):
         cases.practice_findings,
         flow.flow,
         diagnostic.culture,
+        diagnostic.culture_by_group,
         diagnostic.observations,
         diagnostic.comms,
         diagnostic.hypotheses,
