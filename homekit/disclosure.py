@@ -703,13 +703,14 @@ def disclose_change(published_history: pd.DataFrame, *, by=("site_id",), rules: 
     return out
 
 
-def _gated_by_site(sites: pd.DataFrame, rules: DisclosureRules, **kwargs) -> pd.DataFrame:
+def _gated_by_site(table: pd.DataFrame, rules: DisclosureRules, **kwargs) -> pd.DataFrame:
     """Each site's rows through the gate on their own, as its report gates them: gating all sites
     in one table can withhold more than the sites publish (the joint protection is not separable
     by site in practice), and a site row taken for withheld here while its report publishes it
     lets national minus sites through (the audit found a site's group of 9)."""
-    parts = [disclose_indicators(part, rules, **kwargs) for _, part in sites.groupby("site_id", sort=False, dropna=False)]
-    return pd.concat(parts).loc[sites.index]
+    flat = table.reset_index(drop=True)
+    parts = [disclose_indicators(part, rules, **kwargs) for _, part in flat.groupby("site_id", sort=False, dropna=False)]
+    return pd.concat(parts).loc[flat.index].set_axis(table.index)
 
 
 def _published_or_gated(sites: pd.DataFrame, published: pd.DataFrame | None, rules: DisclosureRules) -> pd.DataFrame:
