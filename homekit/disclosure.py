@@ -502,8 +502,6 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     >>> out[["numerator", "denominator", "estimate"]].values.tolist()
     [[15.0, 40.0, 0.375]]
     """
-    if rules.level == "site" and "site_id" in data.columns and data["site_id"].nunique(dropna=False) > 1:
-        return _gated_by_site(data, rules, sites=sites, published_sites=published_sites)
     out = data.copy()
     private = [c for c in out.columns if str(c).startswith("_")]
     # a table that has been through the gate once keeps what it withheld (gating is idempotent)
@@ -703,20 +701,10 @@ def disclose_change(published_history: pd.DataFrame, *, by=("site_id",), rules: 
     return out
 
 
-def _gated_by_site(table: pd.DataFrame, rules: DisclosureRules, **kwargs) -> pd.DataFrame:
-    """Each site's rows through the gate on their own, as its report gates them: gating all sites
-    in one table can withhold more than the sites publish (the joint protection is not separable
-    by site in practice), and a site row taken for withheld here while its report publishes it
-    lets national minus sites through (the audit found a site's group of 9)."""
-    flat = table.reset_index(drop=True)
-    parts = [disclose_indicators(part, rules, **kwargs) for _, part in flat.groupby("site_id", sort=False, dropna=False)]
-    return pd.concat(parts).loc[flat.index].set_axis(table.index)
-
-
 def _published_or_gated(sites: pd.DataFrame, published: pd.DataFrame | None, rules: DisclosureRules) -> pd.DataFrame:
     """The sites' rows as published: taken from ``published`` where every row of a site has its
-    published match, else that site's rows through the gate here (each site on its own, as its
-    report gates it: see :func:`_gated_by_site`)."""
+    published match, else that site's rows through the gate here (gating is separable by site:
+    no linked table spans two sites, see :func:`_scope`)."""
     found = _matched(sites, published) if published is not None else None
     if found is None:
         return disclose_indicators(sites, rules)

@@ -669,9 +669,10 @@ def test_trust_levels_add_up_to_the_share_trusting():
 
 def test_sites_gated_together_as_each_alone(example_dir):
     # Each site report gates its own rows; a table of several sites (the national check of
-    # national minus sites, the spread of sites) must see exactly what each site publishes.
-    # Gated in one table, medway's rows came out with a cell more withheld than its own report
-    # withholds, so national minus "the published sites" missed a small group (found by the audit).
+    # national minus sites, the spread of sites) must see exactly what each site publishes. When
+    # secondary suppression moved all sites in lockstep, medway's rows gated beside barnsley's had
+    # a cell more withheld than its own report withholds, and national minus "the published
+    # sites" missed a small group of culture answers (found by the audit).
     import homekit
     from homekit.indicators import compute_indicators
 
