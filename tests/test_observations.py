@@ -30,3 +30,23 @@ def test_share_desired_by_setting():
     out = indicators.observation_indicators(obs(), by=[])
     assert out.set_index("group").loc["home_first", "estimate"] == pytest.approx(3 / 6)
     assert set(out["indicator"]) == {"obs_behaviour_desired"}
+
+
+def test_site_settings_published_through_the_gate():
+    # Site a, home first: ward 12 observations (9 desired), discharge meeting 11 (4 desired, 7
+    # mixed), front door 5 (2 desired): all settings 28, 15 desired. Professional rule (groups of
+    # 11 or more): the front door (5) is withheld; all settings minus the ward and the discharge
+    # meeting would give it back, so the smaller published setting, the discharge meeting (11),
+    # is withheld with it (together 16 observations, 6 desired: a group of 11 or more). The ward
+    # is published, 9 of 12, with its Wilson interval.
+    from homekit.disclosure import DisclosureRules, disclose_indicators
+
+    rows = ([("ward", "desired")] * 9 + [("ward", "undesired")] * 3 + [("discharge_meeting", "desired")] * 4
+            + [("discharge_meeting", "mixed")] * 7 + [("front_door", "desired")] * 2 + [("front_door", "undesired")] * 3)
+    df = pd.DataFrame([("a", s, "home_first", seen) for s, seen in rows], columns=["site_id", "setting", "behaviour", "seen"])
+    pub = disclose_indicators(indicators.observation_indicators(df).assign(suppressed=False), DisclosureRules()).set_index("group")
+    assert tuple(pub.loc["home_first", ["numerator", "denominator"]]) == (15, 28)
+    ward = pub.loc["home_first|ward"]
+    assert not ward["suppressed"] and (ward["numerator"], ward["denominator"], ward["estimate"]) == (9, 12, 0.75)
+    assert (ward["lower"], ward["upper"]) == (0.4677, 0.9111)  # Wilson 9/12 (statsmodels: 0.46769, 0.91106)
+    assert pub.loc["home_first|front_door", "suppressed"] and pub.loc["home_first|discharge_meeting", "suppressed"]

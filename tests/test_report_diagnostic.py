@@ -53,13 +53,26 @@ def test_site_sections_from_the_stage2_files_only(stage2_only):
     assert barrier in html
 
 
-def test_site_breakdowns_are_national_only(stage2_only):
-    # Settings, audiences and channels are not published at site level (the audit could work a
-    # small group out by subtraction); the national file carries them.
+def test_site_breakdowns_published_where_the_gate_allows(stage2_only):
+    # Settings, audiences and channels at site level, through the gate: every published one holds
+    # 11 observations or items or more (professional rule), and the report shows what is published.
+    from homekit.instruments import choice_name
+    from homekit.report._format import pct
+
     r = SiteReport.open("wiltshire", data_dir=str(stage2_only))
-    groups = r.indicators.loc[r.indicators.indicator.str.startswith(("obs_", "comms_")), "group"]
-    assert not groups.str.contains("|", regex=False).any() and not groups.str.contains(":", regex=False).any()
-    assert list(r.observations().table.columns) == ["desired behaviour", "all settings (95% CI)"]
+    ind = r.indicators
+    parts = ind[ind.indicator.str.startswith(("obs_", "comms_")) & ind.group.str.contains(r"\||audience:|channel:")]
+    assert parts.group.str.contains("|", regex=False).any() and parts.group.str.startswith("audience:").any()
+    shown = parts[~parts.suppressed]
+    assert len(shown) and (shown.denominator >= 11).all() and parts.suppressed.any()
+    table = r.observations().table.set_index("desired behaviour")
+    for row in parts[parts.indicator == "obs_behaviour_desired"].to_dict("records"):
+        behaviour, setting = row["group"].split("|")
+        assert table.loc[choice_name(behaviour), choice_name(setting)] == ("[c]" if row["suppressed"] else pct(row["estimate"]))
+    comms = r.comms().table.set_index("items")
+    person = ind[(ind.indicator == "comms_plain_language") & (ind.group == "audience:person")].iloc[0]
+    cell = comms.loc["for " + choice_name("person").lower()].filter(like="plain").iloc[0]
+    assert cell == ("[c]" if person["suppressed"] else pct(person["estimate"]))
     n = NationalReport.open(data_dir=str(stage2_only))
     assert n.published["group"].str.startswith("audience:").any()
 

@@ -157,15 +157,16 @@ def _other_parts(data, level: str, weekly_costs=None) -> list[pd.DataFrame]:
     interviews = data.get("interviews")
     if interviews is not None and len(interviews):
         parts.append(interview_indicators(interviews, by=by))
-    # Observations by setting and comms items by audience and channel are published nationally
-    # only: at site level the gate publishes the base of a secondarily suppressed group cell, so a
-    # small setting or audience could be worked out by subtraction (found by ``homekit audit``).
+    # Observations by setting and comms items by audience and channel, at site level as nationally:
+    # the gate holds each setting, audience or channel to the professional rule (11 or more) and
+    # protects the small ones in the linked tables they form with the behaviour's (or all items')
+    # figure; how many observations or items a group holds is not an opinion.
     observations = data.get("observations")
     if observations is not None and len(observations):
-        parts.append(observation_indicators(observations, by=by) if level == "national" else observation_shares(observations, by=by))
+        parts.append(observation_indicators(observations, by=by))
     comms = data.get("comms_review")
     if comms is not None and len(comms):
-        parts.append(comms_indicators(comms, by=by) if level == "national" else comms_shares(comms, by=by))
+        parts.append(comms_indicators(comms, by=by))
         parts.append(comms_risk_framing(comms, by=by, levels=("enabling", "neutral")))
     return [p for p in parts if len(p)]
 

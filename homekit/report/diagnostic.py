@@ -206,8 +206,8 @@ def observations(report) -> Block | None:
         reading = "Too few observations to publish the shares for this site."
     return Block("Observations of practice and of meetings", reading, figure=fig, table=pd.DataFrame(table),
                  notes=["Share of observations of each behaviour where it was seen as desired (mixed counts as not desired). "
-                        "Settings are shown in the national report only (at site level a small setting could be worked out by "
-                        "subtraction). Observers' notes are never published. [c]: withheld."])
+                        "Observers' notes are never published. [c]: withheld: fewer than 11 observations in the setting, or a "
+                        "setting that would give back a smaller one by subtraction from all settings."])
 
 
 _COMMS = ("comms_promotes_home_first", "comms_plain_language", "comms_sets_expectations", "comms_risk_averse")
@@ -238,7 +238,8 @@ def comms(report) -> Block | None:
     reading = (f"{estimate_text(home)} of the items reviewed promote home first and {estimate_text(averse)} frame risk in a "
                "risk-averse way.")
     notes = ["Items given to people and families, and what is on display, reviewed against the desired behaviours; blank answers "
-             "left out; Wilson intervals. Audiences and channels are shown in the national report only. [c]: withheld."]
+             "left out; Wilson intervals. [c]: withheld: fewer than 11 items for the audience or in the channel, or one that would "
+             "give back a smaller one by subtraction from all items."]
     if all(f is not None for f in framing):
         notes.insert(0, "Risk framing of all items: " + "; ".join(
             f"{choice_name(f).lower()} {pct(r['estimate']) if not bool(r.get('suppressed')) else '[c]'}"
