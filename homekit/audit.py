@@ -909,6 +909,7 @@ class _Check:
 class _Model:
     def __init__(self, pub: _Published, policy: AuditPolicy):
         self.pub = pub
+        pub.model = self  # (the current bounds of a row's base, for judging a recovered 0)
         self.policy = policy
         self.lo: list[int] = []
         self.hi: list[int] = []
@@ -1547,7 +1548,10 @@ def _fails(pub: _Published, ch: _Check, lo: int, hi: int, policy: AuditPolicy) -
         # than a published rounded count (fewer than rounding_base values: "2 or 3", "4 to 6").
         how = "recovered exactly" if lo == hi else f"known to within {hi - lo + 1} values"
         return f"count of {policy.small_from}-{policy.small_to} people {how} (NHS Digital rule)"
-    if lo == hi and lo >= 1:
+    # (a withheld 0 about people is no disclosure: a count of none may be published; that none of
+    # a professional group under the threshold said something is what the group said, once the
+    # group is known not to be empty)
+    if lo == hi and (lo >= 1 or (row.subjects == "professional" and ch.status == "withheld" and _base_at_least_one(pub, row))):
         if ch.status == "withheld" and row.subjects == "professional" and _b(row, "n")[0] >= policy.min_group:
             # what a group of 11 or more said may be published (staff-survey rule): a cell the
             # gate withheld there only to protect a smaller group elsewhere is not itself a
@@ -1558,6 +1562,13 @@ def _fails(pub: _Published, ch: _Check, lo: int, hi: int, policy: AuditPolicy) -
         if ch.status in ("rounded", "derived") and b > 1:
             return f"exact count where counts are rounded to {b}"
     return None
+
+
+def _base_at_least_one(pub: _Published, row: _Row) -> bool:
+    model = getattr(pub, "model", None)
+    if model is not None and "n" in row.vars:
+        return model.lo[row.vars["n"]] >= 1
+    return _b(row, "n")[0] >= 1
 
 
 class _UnionFind:

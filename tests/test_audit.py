@@ -241,6 +241,21 @@ def test_national_of_two_rounds_minus_the_national_of_one(tmp_path):
     assert [(f.low, f.high) for f in found(result, site_id="b", indicator=g, cell="numerator")] == [(3, 3)]
 
 
+def test_none_of_a_small_professional_group_is_a_finding(tmp_path):
+    # Site a's 11 GPs: 0 rated day care poor (published); site b's 9 GPs withheld (a group under
+    # 11). The national row says 0 of 20: so none of b's 9 did either, an opinion of a group under
+    # 11 (its size, 20 - 11 = 9, follows too, and is not itself a finding). A withheld 0 about
+    # people would not be a finding: a count of none may be published.
+    g, item = "gp_likert_bottom2", "quality_day_care"
+    write(tmp_path, "sites/a", [exact("a", g, item, 0, 11)])
+    write(tmp_path, "sites/b", [f"b,{g},{item},,,,,,Wilson,true"])
+    write(tmp_path, "national", [exact("national", g, item, 0, 20)])
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, site_id="b", indicator=g, cell="numerator")
+    assert [(f.low, f.high, f.rule) for f in hit] == [(0, 0, "withheld count recovered exactly")]
+    assert not found(result, site_id="b", cell="denominator")
+
+
 def test_nothing_to_pin_when_only_derived_figures_are_published(tmp_path):
     # Rounded counts, estimates and intervals from the rounded counts only, and two suppressed
     # groups whose sum ranges over 40+-2 - (10+-2 + 15+-2 + 10+-2) = -3..13, i.e. 0..13.
