@@ -64,8 +64,8 @@ def tracking(report) -> Block | None:
     reading = "; ".join(f"{r['name']}: {r['verdict_text']}" for r in table.to_dict("records")) + "."
     return Block("Tracking interventions (statistical process control)", reading, figure=fig, table=intervention_table(table),
                  intro=intro,
-                 notes=["XmR charts (Making Data Count): limits from the months before the start are extended to judge the months after; "
-                        "the chart shows limits rebased at the start. Special cause improvement: blue up-triangles; concern: orange "
+                 notes=["XmR charts (Making Data Count): limits from the months before the start are extended to judge the months after, "
+                        "and a run of points counts only if it lies wholly after the start; the chart shows limits rebased at the start. Special cause improvement: blue up-triangles; concern: orange "
                         "down-triangles; common cause: grey circles."],
                  alt="Statistical process control chart of each intervention's target metric by month, with its limits and the "
                      "start marked. " + reading)
