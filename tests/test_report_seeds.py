@@ -217,7 +217,8 @@ def test_practice_findings_compares_published_teams(tmp_path):
     # = 60 * (30*30 - 0*0)^2 / (30 * 30 * 30 * 30) = 60 on 1 df: p < 0.001.
     r = _small_site(tmp_path, (30, 30))
     block = r.practice_findings()
-    assert "A judged 100% of its cases suitable for reablement, B 0% (Pearson chi-square, p < 0.001)" in block.reading
+    assert ("A judged 100% of its cases suitable for reablement, B 0%: a difference more than chance would explain "
+            "(p < 0.001, Pearson chi-square test)") in block.reading
     plt.close(block.figure)
 
 

@@ -136,8 +136,10 @@ def _team_findings(report, pub, cases, site_names) -> tuple[list, list, pd.DataF
             continue
         tv = team_variation(site_cases)["test"]
         hi, lo = team_rows.loc[team_rows.estimate.idxmax()], team_rows.loc[team_rows.estimate.idxmin()]
+        chance = "more than chance would explain" if tv["p_val"] < 0.05 else "no more than chance would explain"
         sentence = (f"{where}{hi['group'][len(prefix):]} judged {pct(hi['estimate'])} of its cases suitable for reablement, "
-                    f"{lo['group'][len(prefix):]} {pct(lo['estimate'])} ({tv['test']}, {p_text(tv['p_val'])})")
+                    f"{lo['group'][len(prefix):]} {pct(lo['estimate'])}: a difference {chance} "
+                    f"({p_text(tv['p_val'])}, {tv['test']} test)")
         swap = swapped_populations(site_cases)
         caseload_rows = mine[mine.group.str.contains("|caseload:", regex=False)]
         if len(swap) and caseload_rows.apply(_shown, axis=1).all():
@@ -146,7 +148,8 @@ def _team_findings(report, pub, cases, site_names) -> tuple[list, list, pd.DataF
                        "population": "the difference followed the population, not the team",
                        "unclear": "too few cases to tell whether it follows the team or the population"}[s["verdict"]]
             sentence += (f"; the same teams also judged each other's populations ({s['caseloads'].replace('|', ', ')}), and "
-                         f"{verdict} (Cochran-Mantel-Haenszel across populations, {p_text(s['team_p'])})")
+                         f"{verdict} (the teams compared within each population: {p_text(s['team_p'])}, "
+                         "Cochran-Mantel-Haenszel test)")
         sentences.append(sentence + ".")
     return rows, sentences, pd.DataFrame(forest)
 
