@@ -866,6 +866,11 @@ class _Table:
     field: str
     remainder: bool
 
+    @property
+    def cells(self) -> list[int]:
+        """Row positions of the parts and of the total (when there is one)."""
+        return list(self.parts) + ([self.total] if self.total is not None else [])
+
 
 def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) -> list[_Table]:
     """Instances of every declared linked table in ``df`` (row positions)."""
@@ -952,20 +957,19 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
     per-table rules and the audit judge.
     """
     cache = {} if cache is None else cache
-    if "_cells" not in cache:  # the cells this set of tables holds
-        cache["_cells"] = np.unique([c for t in inst for c in (*t.parts, *([t.total] if t.total is not None else []))]).astype(int)
-    cells = cache["_cells"]
-    hidden = cells[suppressed[cells] & np.isfinite(num[cells])].tolist()
+    if "_tables" not in cache:  # once per set of tables: (table, finite parts, all cells), and every cell they hold
+        cache["_tables"] = [(t, [p for p in t.parts if np.isfinite(num[p])], np.array(t.cells))
+                            for t in inst if t.total is None or np.isfinite(num[t.total])]
+        cache["_cells"] = np.unique(np.concatenate([c for _, _, c in cache["_tables"]])).astype(int) if cache["_tables"] else np.zeros(0, int)
+    held = cache["_cells"]
+    hidden = held[suppressed[held] & np.isfinite(num[held])].tolist()
     if not hidden:
         return False
     col = {i: j for j, i in enumerate(hidden)}
     eqs, owner, rhs = [], [], []
     n_var = len(hidden)
-    if "_tables" not in cache:  # the tables' cells, once per gate: (table, finite parts, all cells)
-        cache["_tables"] = [(t, [p for p in t.parts if np.isfinite(num[p])], np.array(list(t.parts) + ([t.total] if t.total is not None else [])))
-                            for t in inst if t.total is None or np.isfinite(num[t.total])]
-    for t, rows, cells in cache["_tables"]:
-        if not suppressed[cells].any():
+    for t, rows, table_cells in cache["_tables"]:
+        if not suppressed[table_cells].any():
             continue  # no withheld cell: at most it fixes its own remainder, which nothing else holds
         coef = {}
         for p in rows:
@@ -1048,7 +1052,7 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
     picked, touched = False, set()
     tables_of: dict[int, list[int]] = {}
     for k, t in enumerate(owner):
-        for c in list(t.parts) + ([t.total] if t.total is not None else []):
+        for c in t.cells:
             tables_of.setdefault(c, []).append(k)
     for j in np.flatnonzero(determined):
         i = hidden[j]
@@ -1061,7 +1065,7 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
             cand, nxt = set(), set()
             for k in sorted({k for c in reach for k in tables_of.get(c, [])} - seen):
                 t = owner[k]
-                cells = list(t.parts) + ([t.total] if t.total is not None else [])
+                cells = t.cells
                 seen.add(k)
                 cand.update(c for c in cells if not suppressed[c] and not fixed[c] and num[c] > 0)
                 nxt.update(c for c in cells if suppressed[c])
