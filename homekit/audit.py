@@ -70,6 +70,8 @@ from scipy import sparse
 from scipy import stats as _st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from .disclosure import SITE_SUM_METHOD
+
 __all__ = ["AuditPolicy", "AuditResult", "Finding", "audit", "read_published"]
 
 Z95 = float(_st.norm.ppf(0.975))
@@ -277,10 +279,10 @@ def _workbook_only_numbers(workbooks: dict[str, dict], rows: pd.DataFrame, chang
     """Numbers of a workbook's other sheets (headlines, change, read-me) that no published CSV of
     the run holds: a number that reached the workbook without passing the gate.
 
-    ``workbooks``: file -> sheets (as :func:`_read_workbook` gives them). Each sheet's numeric
-    cells are compared, to 10 significant figures, with every number of the run's CSV files
-    (``rows`` and ``changes`` as :func:`read_published` gives them); a workbook's indicator sheet
-    is audited row by row with the CSVs instead."""
+    ``workbooks``: file -> sheets other than the indicator sheet (as :func:`read_published` gives
+    them; the indicator sheet is audited row by row with the CSVs). Each sheet's numeric cells
+    are compared, to 10 significant figures, with every number of the run's CSV files (``rows``
+    and ``changes`` as :func:`read_published` gives them)."""
     csv_rows = rows[rows["source"] != "summary.xlsx"]
     cells = [csv_rows[c].to_numpy() for c in _FIELDS]
     if len(changes):
@@ -289,9 +291,8 @@ def _workbook_only_numbers(workbooks: dict[str, dict], rows: pd.DataFrame, chang
     published = {_number_key(v) for v in values}
     found = []
     for f, sheets in workbooks.items():
-        skip = (_indicator_sheet(sheets) or ("", None))[0]
         for name, table in sheets.items():
-            if name == skip or not table:
+            if not table:
                 continue
             header = [_cell_text(v) for v in table[0]]
             for r, row in enumerate(table[1:], start=2):
@@ -314,7 +315,8 @@ def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None
     """Every published indicator row (one row per file and row) and every change row.
 
     Returns ``(rows, changes, files)``; all values are kept as the text that was published.
-    ``workbooks``, when given a dict, receives every workbook read (file -> sheets).
+    ``workbooks``, when given a dict, receives every workbook read (file -> its sheets other than
+    the indicator sheet, which is read into ``rows``).
     """
     out = Path(output_dir)
     folders = sorted(p for p in (out / "sites").glob("*") if p.is_dir()) if (out / "sites").is_dir() else []
@@ -336,8 +338,9 @@ def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None
             sheets = _read_workbook(folder / "summary.xlsx")
             found = _indicator_sheet(sheets) if sheets else None
             df = None if found is None else found[1]
-            if sheets is not None and workbooks is not None:
-                workbooks[str((folder / "summary.xlsx").relative_to(out))] = sheets
+            if sheets is not None and workbooks is not None:  # (its other sheets, for _workbook_only_numbers)
+                workbooks[str((folder / "summary.xlsx").relative_to(out))] = {
+                    n: t for n, t in sheets.items() if found is None or n != found[0]}
             if df is not None:
                 df["file"] = str((folder / "summary.xlsx").relative_to(out))
                 df["source"] = "summary.xlsx"
@@ -945,8 +948,8 @@ def _status(pub: _Published, row: _Row, field_name: str) -> str:
 
 
 #: A national row's ``method`` says its counts are the sums of the sites' published counts
-#: (``homekit.disclosure.SITE_SUM_METHOD``): published, they bound nothing about the true total.
-_SITE_SUM = "counts are the sums of the sites' published counts"
+#: (the gate's wording): published, they bound nothing about the true total.
+_SITE_SUM = SITE_SUM_METHOD.removeprefix("; ")
 
 #: Indicators (by ending) whose counts are groups of professionals rather than their opinions.
 _NOT_OPINIONS = ("response_rate", "likert_missing")
@@ -1423,6 +1426,12 @@ def _link_breakdowns(pub, model, by_folder, index, exact_folders) -> None:
             model.count(kind)
 
 
+def _summed_fields(kind: str) -> tuple[str, ...]:
+    """The unknowns of a row that a national sum adds up: counts and bases, or a mean's n, sum
+    and sum of squares."""
+    return ("a", "n") if kind in ("prop", "rate", "diff") else ("n", "S", "Q")
+
+
 def _link_national(pub, model, rows) -> None:
     """National figures are sums of the site figures (checked per indicator and group).
 
@@ -1459,7 +1468,7 @@ def _link_national(pub, model, rows) -> None:
         parts = sites.get(k)
         if not parts or any(p.kind != nr.kind for p in parts) or nr.kind == "mean_real":
             continue
-        fields_ = ("a", "n") if nr.kind in ("prop", "rate", "diff") else ("n", "S", "Q")
+        fields_ = _summed_fields(nr.kind)
         if all("denominator" in p.published for p in parts) and "denominator" in nr.published:
             tested += 1
             if not _sum_consistent([_b(p, "n") for p in parts], _b(nr, "n")):
@@ -1487,7 +1496,7 @@ def _link_national(pub, model, rows) -> None:
             continue
         if any({p.folder for p in sites.get((nr.indicator, nr.group, r), [])} != folders for r, folders in per_round):
             continue
-        for f in ("a", "n") if nr.kind in ("prop", "rate", "diff") else ("n", "S", "Q"):
+        for f in _summed_fields(nr.kind):
             model.eq({nr.vars[f]: 1, **{x.vars[f]: -1 for x in rounds}}, 0, kind)
         model.count(kind)
 
