@@ -51,11 +51,19 @@ def one_batch(data: Path, work: Path) -> dict:
     # wall time: the run's own process (before and after the notebooks) plus the busiest worker
     # lane (the notebooks run two at a time; the national notebook runs after them in one lane)
     wall = per_process.get(run_pid, 0.0) + max(lanes, default=0.0)
+    # where the gate's time goes: seconds by gate function and the place that called it
+    callers: dict[str, float] = {}
+    for f in timing.glob("*.txt"):
+        for line in f.read_text().splitlines():
+            name, seconds, *where = line.split()
+            key = f"{name} from {where[0] if where else '?'}"
+            callers[key] = callers.get(key, 0.0) + float(seconds)
     manifest = json.loads((out / "manifest.json").read_text())
     audit = float(manifest["audit"]["seconds"])
     return {"batch_seconds": round(batch, 2), "gate_seconds": round(gate, 3), "gate_wall_seconds": round(wall, 3),
             "audit_seconds": round(audit, 3), "processes": len(per_process),
-            "added_share": round((wall + audit) / batch, 4), "added_share_cpu": round((gate + audit) / batch, 4)}
+            "added_share": round((wall + audit) / batch, 4), "added_share_cpu": round((gate + audit) / batch, 4),
+            "callers": dict(sorted(callers.items(), key=lambda kv: -kv[1]))}
 
 
 def main(argv=None) -> dict:
@@ -73,6 +81,7 @@ def main(argv=None) -> dict:
         print(f"batch {r['batch_seconds']:.1f} s; gate {r['gate_seconds']:.2f} s over {r['processes']} processes "
               f"({r['gate_wall_seconds']:.2f} s of wall time); audit {r['audit_seconds']:.2f} s; "
               f"added {100 * r['added_share']:.1f}% of wall time ({100 * r['added_share_cpu']:.1f}% counting every process's gate time in full)")
+    print("gate seconds by caller (last batch): " + "; ".join(f"{k} {v:.2f}" for k, v in list(runs[-1]["callers"].items())[:6]))
     share = statistics.median(r["added_share"] for r in runs)
     print(f"11-site batch: the gate and the audit add {100 * share:.1f}% (median of {len(runs)}; target <= 10%)")
     return {"runs": runs, "added_share": share}

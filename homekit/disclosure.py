@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -1318,8 +1319,10 @@ def _timed(fn):
             if depth[0] == 0:  # the outermost call only (the national gate calls the site gate)
                 folder = os.environ.get(TIMING_ENV, "")
                 if folder:
+                    caller = sys._getframe(1)  # who called the gate: where the time is spent
+                    where = f"{os.path.basename(caller.f_code.co_filename)}:{caller.f_code.co_name}"
                     with open(os.path.join(folder, f"{os.getpid()}.txt"), "a") as fh:
-                        fh.write(f"{fn.__name__} {time.perf_counter() - start:.6f}\n")
+                        fh.write(f"{fn.__name__} {time.perf_counter() - start:.6f} {where}\n")
 
     return gate
 
