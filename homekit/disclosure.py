@@ -79,7 +79,7 @@ import pandas as pd
 import yaml
 
 from .exceptions import ParameterError
-from .instruments import PROFESSION_GROUPS
+from .instruments import PATHWAYS, PROFESSION_GROUPS
 
 __all__ = [
     "Rule",
@@ -272,6 +272,16 @@ LINKED_TABLES: tuple[Linked, ...] = (
     Linked("teams", r"case_team_reablement_suitable\|[^|]+", total="case_reablement_suitable|", field="group", remainder=True),
     Linked("a team's caseloads", r"case_team_reablement_suitable\|(?P<t>[^|]+)\|caseload:.+",
            total="case_team_reablement_suitable|{t}", field="group"),
+    # Cases by actual and ideal pathway (the heatmap): the cells partition the reviewed cases; the
+    # cells off the diagonal are the improvable decisions, and those where the ideal pathway is
+    # less intensive than the actual one (below the diagonal) the improvable ones with a less
+    # intensive ideal.
+    Linked("pathway transitions", r"case_pathway_transition\|.+"),
+    Linked("pathway transitions off the diagonal", r"case_pathway_transition\|([a-z_]+)->(?!\1$)[a-z_]+",
+           total="case_decision_improvable|", remainder=False),
+    Linked("pathway transitions to a less intensive ideal",
+           r"case_pathway_transition\|(" + "|".join(f"{a}->{i}" for ka, a in enumerate(PATHWAYS) for i in PATHWAYS[:ka]) + ")",
+           total="case_ideal_less_intensive|"),
     # Care packages by review interval (packages with no interval recorded are the rest).
     Linked("care hours by review interval", r"case_care_hours_fell\|review_.+", total="case_care_hours_fell|", field="group",
            remainder=True),

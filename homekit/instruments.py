@@ -1246,6 +1246,7 @@ _INDICATOR_LIST = (
     _ind("case_residential_should_have", "Moves from short-term medical care to long-term residential care that the panel agreed with", "case_reviews", _H,
          published=0.10, published_text="10%"),
     _ind("case_ideal_cheaper", "Improvable decisions whose ideal pathway costs less a week", "case_reviews", published_text="almost always"),
+    _ind("case_pathway_transition", "Reviewed cases by actual and ideal pathway (share of all reviewed cases)", "case_reviews"),
     _ind("case_delay_reason", "Delayed discharges by reason for the delay", "case_reviews"),
     _ind("case_delay_attribution", "Delayed discharges by the system the delay lies in", "case_reviews", published_text="social care 35%, health 65%"),
     # Flow metrics

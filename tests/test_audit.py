@@ -401,3 +401,20 @@ def test_messy_four_site_run_passes_its_audit(example_dir, tmp_path):
     # and the thinned site is there to be attacked: its professional groups are under 11
     ind = pd.read_csv(tmp_path / "out" / "sites" / "north_ayrshire" / "indicators.csv")
     assert ind.loc[ind.indicator == "prof_delay_factor_frequent", "suppressed"].all()
+
+
+def test_heatmap_cell_worked_out_from_the_improvable_decisions(tmp_path):
+    # The case-review heatmap as published rows (case_pathway_transition, exact counts): the one
+    # cell off the diagonal that is withheld (3 people went to reablement where the panel would
+    # have kept them at home with support) is the improvable decisions (73) minus the cells off the
+    # diagonal that are published (40 + 30). The diagonal's withheld 12 does not protect it.
+    n = 135
+    cells = {"reablement->home_with_support": (3, True), "residential_care->reablement": (40, False),
+             "home_with_support->home_no_support": (30, False), "reablement->reablement": (12, True),
+             "residential_care->residential_care": (50, False)}
+    rows = [exact("a", "case_pathway_transition", g, a, n, suppressed=s) for g, (a, s) in cells.items()]
+    rows.append(exact("a", "case_decision_improvable", "", 73, n))
+    write(tmp_path, "sites/a", rows)
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, site_id="a", indicator="case_pathway_transition", group="reablement->home_with_support", cell="numerator")
+    assert [(f.low, f.high) for f in hit] == [(3, 3)]

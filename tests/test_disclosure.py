@@ -684,3 +684,66 @@ def test_sites_gated_together_as_each_alone(example_dir):
         mine = together[together.site_id == site].reset_index(drop=True)
         assert mine["suppressed"].tolist() == alone["suppressed"].tolist()
         assert mine["numerator"].fillna(-1).tolist() == alone["numerator"].fillna(-1).tolist()
+
+
+def _cases(transitions: dict) -> pd.DataFrame:
+    """Case reviews with ``{(actual, ideal): count}`` (the columns the case indicators need)."""
+    from homekit.instruments import CHOICES, SCALES
+
+    pw, yn = CHOICES["pathway"].dtype(), SCALES["yesno"].dtype()
+    pairs = [pair for pair, n in transitions.items() for _ in range(n)]
+    return pd.DataFrame({"site_id": "a", "actual_pathway": pd.Categorical([a for a, _ in pairs], dtype=pw),
+                         "ideal_pathway": pd.Categorical([i for _, i in pairs], dtype=pw),
+                         "alternative_available": pd.Categorical(["Yes"] * len(pairs), dtype=yn)})
+
+
+def test_attack_pathway_heatmap_minus_improvable_decisions():
+    # 3 people went to reablement where the panel would have kept them at home with support.
+    # The cells of the heatmap partition the cases, so the gate withholds a second cell there; the
+    # smallest is the 12 on the diagonal. But the cells off the diagonal are the improvable
+    # decisions (published: 73), so 73 - 40 - 30 gives the 3 back unless a second cell *off* the
+    # diagonal is withheld too (exact counts, as under ``national.exact``).
+    from homekit.indicators import case_indicators, pathway_transitions
+
+    cases = _cases({("reablement", "home_with_support"): 3, ("residential_care", "reablement"): 40,
+                    ("home_with_support", "home_no_support"): 30, ("reablement", "reablement"): 12,
+                    ("residential_care", "residential_care"): 50})
+    rows = pd.concat([case_indicators(cases, by=["site_id"]), pathway_transitions(cases, by=["site_id"])], ignore_index=True)
+    exact = DisclosureRules(people=disclosure.replace(disclosure.PEOPLE, rounding_base=1))
+    out = disclose_indicators(rows, exact)
+    cells = out[out.indicator == "case_pathway_transition"].set_index("group")
+    assert cells.loc["reablement->home_with_support", "suppressed"]
+    off = [g for g in cells.index if g.split("->")[0] != g.split("->")[1]]
+    improvable = out[(out.indicator == "case_decision_improvable") & (out.group == "")].iloc[0]
+    hidden_off = [g for g in off if cells.loc[g, "suppressed"]]
+    # the attack: improvable minus the published cells off the diagonal, when one cell is hidden
+    assert improvable["suppressed"] or len(hidden_off) >= 2
+    # and the cells still add up to every case; the published ones are the true counts
+    shown = cells[~cells.suppressed.astype(bool)]
+    truth = {f"{a}->{i}": n for (a, i), n in {("residential_care", "reablement"): 40, ("home_with_support", "home_no_support"): 30,
+                                              ("reablement", "reablement"): 12, ("residential_care", "residential_care"): 50}.items()}
+    for g, r in shown.iterrows():
+        assert r["numerator"] == truth.get(g, 0)
+        assert r["denominator"] == 135
+
+
+def test_ideal_less_intensive_cells_linked():
+    # Below the diagonal (ideal less intensive than actual) the cells add up to
+    # case_ideal_less_intensive (47 of 57 improvable). With the 2 hidden, the other linked tables
+    # are satisfied by hiding cells on or above the diagonal (the 10 and the 11), so 47 - 20 - 25
+    # would give the 2 back unless a second cell below the diagonal is withheld too.
+    from homekit.indicators import case_indicators, pathway_transitions
+
+    cases = _cases({("reablement", "home_with_support"): 2, ("residential_care", "reablement"): 20,
+                    ("nursing_care", "residential_care"): 25, ("home_no_support", "reablement"): 10,
+                    ("residential_care", "residential_care"): 11, ("reablement", "reablement"): 30})
+    rows = pd.concat([case_indicators(cases, by=["site_id"]), pathway_transitions(cases, by=["site_id"])], ignore_index=True)
+    exact = DisclosureRules(people=disclosure.replace(disclosure.PEOPLE, rounding_base=1))
+    out = disclose_indicators(rows, exact)
+    cells = out[out.indicator == "case_pathway_transition"].set_index("group")
+    from homekit.instruments import PATHWAYS
+
+    below = [f"{a}->{i}" for k, a in enumerate(PATHWAYS) for i in PATHWAYS[:k]]
+    less = out[(out.indicator == "case_ideal_less_intensive") & (out.group == "")].iloc[0]
+    assert cells.loc["reablement->home_with_support", "suppressed"]
+    assert less["suppressed"] or cells.loc[below, "suppressed"].sum() >= 2

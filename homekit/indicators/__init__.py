@@ -15,7 +15,7 @@ from ..rounds import ROUND_COLUMNS, SURVEY_INSTRUMENTS, add_period, period_key
 from ._core import INDICATOR_COLUMNS
 from .change import change_table
 from .compare import compare_with_benchmarks, load_benchmarks
-from .cases import case_indicators, case_weekly_costs, swapped_populations, team_indicators, team_variation, transition_table
+from .cases import BREAKDOWN_COLUMNS, case_breakdowns, case_indicators, case_weekly_costs, pathway_transitions, swapped_populations, team_indicators, team_variation, transition_table
 from .comms import comms_indicators, comms_risk_framing, comms_shares
 from .culture import culture_agreement, culture_indicators, culture_level_gap
 from .flow import flow_indicators, latest_year
@@ -64,6 +64,9 @@ __all__ = [
     "relationship_matrix",
     "asymmetry",
     "case_indicators",
+    "case_breakdowns",
+    "pathway_transitions",
+    "BREAKDOWN_COLUMNS",
     "transition_table",
     "team_variation",
     "team_indicators",
@@ -140,6 +143,10 @@ def _other_parts(data, level: str, weekly_costs=None) -> list[pd.DataFrame]:
 
             weekly_costs = default_costs()
         parts.append(case_indicators(cases, by=by, weekly_costs=weekly_costs))
+        # the heatmap's cells and the decision figures by decision point and reason are published
+        # rows too (through the gate and the audit, never drawn from the raw reviews)
+        parts.append(pathway_transitions(cases, by=by))
+        parts.append(case_breakdowns(cases, by=by, weekly_costs=weekly_costs))
         teams = team_indicators(cases, by=["site_id"])  # teams belong to a site
         if level == "national" and len(teams):
             teams["group"] = teams["site_id"].astype(str) + ":" + teams["group"]
@@ -208,6 +215,11 @@ def _raw_latest(data, level: str, weekly_costs=None) -> pd.DataFrame:
         parts = [_with_period(p) for p in _survey_parts(latest, ["site_id"] + _ROUND, level)]
     else:
         parts = _survey_parts(latest, [], level)
+        gp = latest.get("gp_survey")
+        if gp is not None and len(gp):  # the GP headlines by programme wave (group ``wave:<n>``)
+            by_wave = gp_headlines(gp.merge(latest["sites"][["site_id", "wave"]], on="site_id"), by=["wave"])
+            by_wave["group"] = "wave:" + by_wave.pop("wave").astype(str)
+            parts.append(by_wave)
         labels = {}
         for name in SURVEY_INSTRUMENTS:
             df = latest.get(name)

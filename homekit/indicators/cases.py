@@ -22,7 +22,7 @@ from ._core import (
     proportion_table,
 )
 
-__all__ = ["case_indicators", "transition_table", "team_variation", "team_indicators", "swapped_populations",
+__all__ = ["case_indicators", "pathway_transitions", "case_breakdowns", "BREAKDOWN_COLUMNS", "transition_table", "team_variation", "team_indicators", "swapped_populations",
            "case_weekly_costs", "EARLY_REVIEW_DAYS"]
 
 #: A package reviewed within this many days of its start counts as an early review (the 2017
@@ -156,6 +156,78 @@ def case_weekly_costs(data: pd.DataFrame, weekly_costs: Mapping[str, float] | No
     par_a = table[codes_of(data["actual_pathway"])]  # code -1 (missing) picks the trailing NaN
     par_i = table[codes_of(data["ideal_pathway"])]
     return np.where(own, own_a, par_a), np.where(own, own_i, par_i)
+
+
+def pathway_transitions(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
+    """``case_pathway_transition`` (group ``<actual>-><ideal>``): reviewed cases whose actual
+    pathway was the first and the panel's ideal the second / cases with both pathways recorded.
+
+    The cells of :func:`transition_table` as published rows (every pair of pathways, least
+    intensive first, zeros included), so that the heatmap a report draws is read from rows that
+    passed the gate: the cells partition the cases, the cells off the diagonal add up to
+    ``case_decision_improvable`` and those below it to ``case_ideal_less_intensive`` (linked tables
+    of :mod:`homekit.disclosure`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from homekit.instruments import CHOICES
+    >>> pw = CHOICES["pathway"].dtype()
+    >>> cases = pd.DataFrame({"site_id": ["a"] * 3,
+    ...                       "actual_pathway": pd.Categorical(["residential_care"] * 2 + ["reablement"], dtype=pw),
+    ...                       "ideal_pathway": pd.Categorical(["reablement", "residential_care", "reablement"], dtype=pw)})
+    >>> t = pathway_transitions(cases)
+    >>> cell = t.set_index("group")
+    >>> [(g, int(cell.loc[g, "numerator"]), int(cell.loc[g, "denominator"])) for g in ("residential_care->reablement", "reablement->reablement")]
+    [('residential_care->reablement', 1, 3), ('reablement->reablement', 1, 3)]
+    >>> len(t), int(t.numerator.sum())  # every pair of the seven pathways; the cells add up to the cases
+    (49, 3)
+    """
+    by = normalise_by(by)
+    check_data(data, by + ["actual_pathway", "ideal_pathway"], "pathway_transitions")
+    g = Groups(data, by)
+    a = codes_of(data["actual_pathway"])
+    i = codes_of(data["ideal_pathway"])
+    both = (a >= 0) & (i >= 0)
+    parts = [proportion_table(g, (a == ka) & (i == ki), both, "case_pathway_transition", f"{pa}->{pi}")
+             for ka, pa in enumerate(PATHWAYS) for ki, pi in enumerate(PATHWAYS)]
+    return concat(parts, by)
+
+
+#: Case-review columns the decision figures are broken down by (group ``<column>:<value>``).
+BREAKDOWN_COLUMNS = ("decision_point", "primary_reason")
+_BROKEN_DOWN = ("case_decision_improvable", "case_alternative_available")
+
+
+def case_breakdowns(data: pd.DataFrame, *, by=("site_id",), weekly_costs: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """``case_decision_improvable`` and ``case_alternative_available`` by decision point and by
+    primary reason (group ``decision_point:<value>`` / ``primary_reason:<value>``): sub-groups of
+    the cases that add up to the figure itself (the gate's "breakdowns" linked table).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from homekit.instruments import CHOICES, SCALES
+    >>> pw, yn = CHOICES["pathway"].dtype(), SCALES["yesno"].dtype()
+    >>> cases = pd.DataFrame({"site_id": ["a"] * 4, "decision_point": ["admission", "admission", "discharge", "discharge"],
+    ...                       "primary_reason": ["falls"] * 4,
+    ...                       "actual_pathway": pd.Categorical(["residential_care"] * 4, dtype=pw),
+    ...                       "ideal_pathway": pd.Categorical(["reablement", "residential_care", "reablement", "reablement"], dtype=pw),
+    ...                       "alternative_available": pd.Categorical(["Yes", None, "Yes", "No"], dtype=yn)})
+    >>> b = case_breakdowns(cases)
+    >>> [(r.group, int(r.numerator), int(r.denominator)) for r in b[b.indicator == "case_decision_improvable"].itertuples()]
+    [('decision_point:admission', 1, 2), ('decision_point:discharge', 2, 2), ('primary_reason:falls', 3, 4)]
+    """
+    by = normalise_by(by)
+    parts = []
+    for column in BREAKDOWN_COLUMNS:
+        if column not in data.columns or not answered(data[column]).any():
+            continue
+        rows = case_indicators(data, by=by + [column], weekly_costs=weekly_costs)
+        rows = rows[rows["indicator"].isin(_BROKEN_DOWN)].copy()
+        rows["group"] = column + ":" + rows[column].astype(str)
+        parts.append(rows.drop(columns=column))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def transition_table(data: pd.DataFrame, *, normalize: bool = False) -> pd.DataFrame:

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
-from ..disclosure import disclose_counts, disclose_indicators
-from ..indicators import swapped_populations, team_variation, transition_table
-from ..instruments import ATTRIBUTION_NAMES, DELAY_REASON_NAMES, DELAY_REASONS, PATHWAY_NAMES, PUBLISHED_DELAY_SHARES, group_label
+from ..indicators import swapped_populations, team_variation
+from ..instruments import ATTRIBUTION_NAMES, DELAY_REASON_NAMES, DELAY_REASONS, PATHWAY_NAMES, PATHWAYS, PUBLISHED_DELAY_SHARES, group_label
 from ._format import Block, direction_text, estimate_text, withheld_cells_note, funnel_text, label_for, p_text, pct
 
 
@@ -18,43 +17,35 @@ def case_reviews(report) -> Block | None:
     if not report.has("case_reviews"):
         return None
     cases = report.tables["case_reviews"]
-    t = transition_table(cases)
-    shown = disclose_counts(t.reset_index(), report.rules, columns=list(t.columns)).set_index("actual_pathway")
-    # colours drawn from the published (rounded) counts, never the exact ones
-    numeric = pd.DataFrame(report.rules.round(t.to_numpy(float)), index=t.index, columns=t.columns).where(shown != report.rules.marker)
+    pub = _published(report)
+    m = report.rules.marker
     fig, ax = plt.subplots(figsize=(8, 6))
-    plots.transition_heatmap(numeric, ax=ax, labels=PATHWAY_NAMES, withheld=report.rules.marker)
+    plots.transition_heatmap(transition_cells(pub), ax=ax, labels=PATHWAY_NAMES, withheld=m)
     ax.set_title("Actual and ideal pathways of reviewed cases")
     fig.tight_layout()
     imp = report.ind("case_decision_improvable")
     alt = report.ind("case_alternative_available")
-    m = report.rules.marker
     reading = (f"{estimate_text(imp, m)} of pathway decisions could have been improved; the better option was available in "
                f"{estimate_text(alt, m)} of those.")
     ids = ["case_decision_improvable", "case_alternative_available", "case_ideal_less_intensive", "case_weekly_cost_difference",
            "case_care_hours_fell", "case_reablement_suitable"]
     table = report.headline_rows(ids)
-    # The breakdown is gated together with the site's own rows: decision points add up to the site.
-    by_dp = _gated_breakdown(report, compute_indicators_by(cases, "decision_point", report.site_id, report.weekly_costs), "decision_point")
     rows = [{"indicator": f"{label_for('case_decision_improvable')}: at {group_label(r['group'].split(':', 1)[1])}",
              "this site (95% CI)": estimate_text(r, m),
              "base": m if pd.isna(r["denominator"]) else report.count(r["denominator"], "case_decision_improvable"),
              "which way is better": direction_text("case_decision_improvable")}
-            for r in by_dp[by_dp.indicator == "case_decision_improvable"].to_dict("records")]
+            for r in breakdown_rows(pub, "case_decision_improvable", "decision_point").to_dict("records")]
     notes = [withheld_cells_note(report.rules)] if report.rules.apply else []
     if "team" in cases.columns and "reablement_suitable" in cases.columns and cases["reablement_suitable"].notna().any():
         tv = team_variation(cases)
         teams = tv["teams"]
         if len(teams) >= 2:
-            rows_t = teams.assign(site_id=report.site_id, indicator="case_team_reablement_suitable", group=teams["team"].astype(str),
-                                  method="Wilson")
-            gated = _gated_breakdown(report, rows_t[["site_id", "indicator", "group", "numerator", "denominator", "estimate",
-                                                     "lower", "upper", "method"]], None).set_index("group")
+            gated = pub[pub.indicator == "case_team_reablement_suitable"].set_index("group")  # the teams as published
             parts = []
             for r in teams.to_dict("records"):
-                g = gated.loc[str(r["team"])]
+                g = gated.loc[str(r["team"])] if str(r["team"]) in gated.index else None
                 # the funnel verdict is shown only beside a published figure
-                parts.append(f"{r['team']}: {m}" if g["suppressed"] else
+                parts.append(f"{r['team']}: {m}" if g is None or g["suppressed"] else
                              f"{r['team']}: {pct(g['estimate'])} ({funnel_text(r['significance'], 'case_team_reablement_suitable')})")
             notes.append("Reablement suitability by team, against the site's figure: " + "; ".join(parts) +
                          f". Chi-square test across teams: {p_text(tv['chi2']['p_val'])}.")
@@ -64,26 +55,21 @@ def case_reviews(report) -> Block | None:
                      f"count ({m} where withheld). " + reading)
 
 
-def _gated_breakdown(report, rows: pd.DataFrame, column: str | None) -> pd.DataFrame:
-    """Breakdown rows through the gate together with the site's own rows (a linked table)."""
-    rows = rows.copy()
-    if column is not None:
-        rows["group"] = column + ":" + rows[column].astype(str)
-        rows = rows.drop(columns=column)
-    site = report.raw_indicators[report.raw_indicators.indicator.isin(set(rows.indicator) | {"case_reablement_suitable"})
-                                 & (report.raw_indicators.group == "")]
-    both = pd.concat([site, rows], ignore_index=True)
-    gated = disclose_indicators(both, report.rules)
-    return gated.iloc[len(site):].reset_index(drop=True)
+def transition_cells(published: pd.DataFrame) -> pd.DataFrame:
+    """The actual (rows) by ideal (columns) pathway counts as published (``case_pathway_transition``
+    rows after the gate): rounded counts, NaN where withheld; every pathway, least intensive first."""
+    cells = pd.DataFrame(np.nan, index=pd.Index(PATHWAYS, name="actual_pathway"), columns=pd.Index(PATHWAYS, name="ideal_pathway"))
+    rows = published[(published.indicator == "case_pathway_transition")]
+    for r in rows.to_dict("records"):
+        actual, ideal = r["group"].split("->", 1)
+        if not r["suppressed"] and pd.notna(r["numerator"]):
+            cells.loc[actual, ideal] = float(r["numerator"])
+    return cells
 
 
-def compute_indicators_by(cases: pd.DataFrame, column: str, site_id: str, weekly_costs=None) -> pd.DataFrame:
-    from ..indicators import case_indicators
-
-    out = case_indicators(cases, by=[column], weekly_costs=weekly_costs)
-    out.insert(0, "site_id", site_id)
-    out["suppressed"] = False
-    return out
+def breakdown_rows(published: pd.DataFrame, indicator: str, column: str) -> pd.DataFrame:
+    """Published rows of ``indicator`` broken down by ``column`` (group ``<column>:<value>``)."""
+    return published[(published.indicator == indicator) & published.group.str.startswith(column + ":")]
 
 
 # -- LGA/Newton 2017: case-review practice findings ---------------------------------------------------

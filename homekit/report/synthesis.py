@@ -9,11 +9,12 @@ import pandas as pd
 
 from .. import plots, spc, stats
 from ..benefits import BenefitsModel
-from ..disclosure import disclose_counts, publish_count
-from ..indicators import HEADLINES, transition_table
+from ..disclosure import publish_count
+from ..indicators import BREAKDOWN_COLUMNS, HEADLINES
 from ..instruments import PATHWAY_NAMES, PROFESSION_NAMES, group_label
 from ._format import Block, direction_text, estimate_text, withheld_cells_note, funnel_text, p_text, pct, points
 from .benefits import national_block
+from .cases import breakdown_rows, transition_cells
 from .interface import MIN_PER_PROFESSION, factor_label, matrix_figure, profession_tests, tests_table, TESTS_WORDS
 from .tracking import intervention_table
 
@@ -224,13 +225,10 @@ def funnel_plots(report) -> Block | None:
 
 
 def waves(report) -> Block | None:
-    gp = report.data.get("gp_survey")
-    if gp is None or gp.empty:
+    pub = report.published
+    h = pub[pub.indicator.str.startswith("gp_") & pub.group.str.startswith("wave:")]  # published rows (group wave:<n>)
+    if h.empty:
         return None
-    from ..indicators import gp_headlines
-
-    w = gp.merge(report.data.sites[["site_id", "wave"]], on="site_id")
-    h = report.gate(gp_headlines(w, by=["wave"]), "wave")
     rows = []
     for ind in [i for i in HEADLINES if i.startswith("gp_")]:
         row = {"indicator": HEADLINES[ind][1], "which way is better": direction_text(ind)}
@@ -315,22 +313,17 @@ def case_reviews(report) -> Block | None:
     cases = report.data.get("case_reviews")
     if cases is None or cases.empty:
         return None
-    t = transition_table(cases)
-    shown = disclose_counts(t.reset_index(), report.rules, columns=list(t.columns)).set_index("actual_pathway")
-    # drawn from the published counts: rounded, withheld cells left blank
-    t = pd.DataFrame(report.rules.round(t.to_numpy(float)), index=t.index, columns=t.columns).where(shown != report.rules.marker)
+    pub = report.published
     fig, ax = plt.subplots(figsize=(8, 6))
-    plots.transition_heatmap(t, ax=ax, labels=PATHWAY_NAMES, withheld=report.rules.marker if report.rules.apply else None)
+    # drawn from the published rows (case_pathway_transition): rounded counts, withheld cells blank
+    plots.transition_heatmap(transition_cells(pub), ax=ax, labels=PATHWAY_NAMES, withheld=report.rules.marker if report.rules.apply else None)
     ax.set_title("Actual and ideal pathways, all reviewed cases")
     fig.tight_layout()
     imp, alt = report.nat("case_decision_improvable"), report.nat("case_alternative_available")
     reading = (f"{estimate_text(imp)} of decisions could be improved (published 45%); the alternative was available in "
                f"{estimate_text(alt)} (published: over 90%).")
-    from ..indicators import case_indicators
-
-    by = pd.concat([report.gate(case_indicators(cases, by=["decision_point"], weekly_costs=report.weekly_costs), "decision_point"),
-                    report.gate(case_indicators(cases, by=["primary_reason"], weekly_costs=report.weekly_costs), "primary_reason")])
-    by = by[by.indicator.isin(["case_decision_improvable", "case_alternative_available"])]
+    by = pd.concat([breakdown_rows(pub, ind, column) for column in BREAKDOWN_COLUMNS
+                    for ind in ("case_decision_improvable", "case_alternative_available")])
     table = pd.DataFrame([{"breakdown": group_label(r["group"].split(":", 1)[1]).capitalize(), "indicator": HEADLINES[r["indicator"]][1],
                            "which way is better": direction_text(r["indicator"]), "estimate (95% CI)": estimate_text(r),
                            "base": report.rules.marker if pd.isna(r["denominator"]) else f"{int(r['denominator']):,}"}
