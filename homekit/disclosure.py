@@ -282,6 +282,8 @@ LINKED_TABLES: tuple[Linked, ...] = (
     Linked("pathway transitions to a less intensive ideal",
            r"case_pathway_transition\|(" + "|".join(f"{a}->{i}" for ka, a in enumerate(PATHWAYS) for i in PATHWAYS[:ka]) + ")",
            total="case_ideal_less_intensive|"),
+    # Coded interviews: the tones of a theme's mentions partition its mentions.
+    Linked("tone of a theme's mentions", r"interview_theme_tone\|(?P<theme>[^|]+)\|.+"),
     # Care packages by review interval (packages with no interval recorded are the rest).
     Linked("care hours by review interval", r"case_care_hours_fell\|review_.+", total="case_care_hours_fell|", field="group",
            remainder=True),
@@ -1254,14 +1256,16 @@ def publish_count(n, rules: DisclosureRules, subjects: str = "people") -> str:
     """One count as it may be published: the marker when suppressed, else rounded, as text.
 
     ``subjects`` is ``people`` (a count of 1-7 is suppressed, others rounded) or ``professional``
-    (the count is a group of respondents: under ``min_group_size`` it is suppressed), or an
+    (the count is a group of respondents: under ``min_group_size`` it reads "fewer than 11", the
+    staff-survey wording; a group's size is not one of its opinions and can be worked out from
+    the published bases, so the marker, which says "1 to 7 withheld", would mislead), or an
     indicator id or instrument name.
 
     Examples
     --------
     >>> r = DisclosureRules()
     >>> publish_count(12, r), publish_count(6, r), publish_count(12, r, "gp_survey"), publish_count(6, r, "gp_survey")
-    ('10', '[c]', '12', '[c]')
+    ('10', '[c]', '12', 'fewer than 11')
     """
     if n is None or (isinstance(n, float) and np.isnan(n)):
         return ""
@@ -1272,8 +1276,10 @@ def publish_count(n, rules: DisclosureRules, subjects: str = "people") -> str:
     if subjects not in SUBJECTS:
         subjects = subjects_of(subjects)
     rule = rules.rule(subjects)
-    if rule.small(n) or (rule.min_group_size and rule.small_group(n)):
+    if rule.small(n):
         return rules.marker
+    if rule.min_group_size and rule.small_group(n):
+        return f"fewer than {rule.min_base}"
     return f"{int(rule.round(n)):,}"
 
 

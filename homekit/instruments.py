@@ -1256,6 +1256,7 @@ _INDICATOR_LIST = (
     _ind("flow_discharge_pathway_share", "Share of discharges by pathway", "flow_metrics"),
     # Interviews
     _ind("interview_theme_share", "Interviews raising the theme", "interviews"),
+    _ind("interview_theme_tone", "Mentions of the theme in each tone (negative, neutral, positive)", "interviews"),
     # Stage 2 behavioural diagnostic (contract, second release)
     _ind("culture_behaviour_agree", "Staff agreeing the desired behaviour happens in their organisation", "culture_survey", _H),
     _ind("culture_level_gap", "Senior minus frontline agreement that the behaviour happens", "culture_survey", kind="difference"),

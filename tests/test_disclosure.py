@@ -272,7 +272,8 @@ def test_national_exact_when_set():
 def test_publish_count_and_tables():
     rules = DisclosureRules()
     assert [publish_count(n, rules) for n in (0, 1, 7, 8, 12, 1234)] == ["0", "[c]", "[c]", "10", "10", "1,235"]
-    assert [publish_count(n, rules, "professional") for n in (3, 10, 11, 23)] == ["[c]", "[c]", "11", "23"]  # groups of respondents
+    # groups of respondents: a size under 11 is said as such (not [c], which says "1 to 7 withheld")
+    assert [publish_count(n, rules, "professional") for n in (0, 3, 10, 11, 23)] == ["0", "fewer than 11", "fewer than 11", "11", "23"]
     t = pd.DataFrame({"a": [10, 3, 0, 3], "b": [20, 30, 40, 2], "c": [9, 12, 2, 30]})
     shown = disclose_counts(t, rules)
     assert shown.loc[1, "a"] == "[c]" and shown.loc[1, "c"] == "[c]"  # secondary: next smallest in the row
@@ -747,3 +748,21 @@ def test_ideal_less_intensive_cells_linked():
     less = out[(out.indicator == "case_ideal_less_intensive") & (out.group == "")].iloc[0]
     assert cells.loc["reablement->home_with_support", "suppressed"]
     assert less["suppressed"] or cells.loc[below, "suppressed"].sum() >= 2
+
+
+def test_attack_tone_of_a_small_theme():
+    # Before: the tone table gated each count on its own and printed "[c] | 0 | 0 | [c]" for a theme
+    # mentioned 5 times, all negatively - the zeros told the reader every mention was negative.
+    # The tones are now rows that partition the theme's mentions: a base under 10 shows nothing.
+    from homekit.indicators import interview_indicators
+
+    said = [("capacity", "-1")] * 5 + [("trust", "-1")] * 20 + [("trust", "1")] * 10
+    iv = pd.DataFrame({"site_id": "a", "interview_id": [f"i{k % 12}" for k in range(len(said))],
+                       "theme": [t for t, _ in said], "sentiment": [s for _, s in said]})
+    out = disclose_indicators(interview_indicators(iv), DisclosureRules()).set_index("group")
+    small = out.loc[[f"capacity|{t}" for t in ("negative", "neutral", "positive")]]
+    assert small["suppressed"].all() and small["numerator"].isna().all()
+    # a theme of 30 mentions publishes its tones, rounded: 20 negative, 0 neutral, 10 positive
+    big = out.loc[[f"trust|{t}" for t in ("negative", "neutral", "positive")]]
+    assert not big["suppressed"].any()
+    assert big["numerator"].tolist() == [20, 0, 10] and (big["denominator"] == 30).all()
