@@ -1108,20 +1108,23 @@ def _pinned_at_bounds(a: np.ndarray, b: np.ndarray, ub: list, truth: list) -> np
     programs per system, HiGHS). The same for the upper bounds, with ``ub - x``. Only unknowns
     whose true value (``truth``) is 0 (or their bound) can be forced there, so only they are tried.
     """
-    from scipy.optimize import linprog
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
     n = a.shape[1]
     ub = np.asarray(ub, float)
     if not len(ub):
         return np.zeros(0, bool)
-    bounds = [(0, u if np.isfinite(u) else None) for u in ub]
+    # (milp with no integer variable is HiGHS's LP solver with less input checking than linprog:
+    # these are hundreds of tiny programs per run, where that checking was most of the time)
+    bounds = Bounds(np.zeros(n), np.where(np.isfinite(ub), ub, np.inf))
+    equal = [LinearConstraint(a, b, b)]
     out = np.zeros(n, bool)
     for side in ("zero", "top"):
         truth = np.asarray(truth, float)
         z = (truth == 0) if side == "zero" else (np.isfinite(ub) & (truth == ub))
         while z.any():
             obj = np.where(z, -1.0 if side == "zero" else 1.0, 0.0)  # max sum x (zero) / min sum x (top)
-            res = linprog(obj, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+            res = milp(obj, integrality=np.zeros(n), bounds=bounds, constraints=equal)
             if res.status != 0:
                 return np.zeros(n, bool)
             x = res.x
