@@ -328,6 +328,12 @@ _WITH_PARTS = {
     "culture_level_gap": (lambda stem, g: [f"culture_behaviour_agree|{g}|senior", f"culture_behaviour_agree|{g}|frontline"], True),
 }
 
+#: Rows whose base is the numerator (or a part of it) of another row of the same group:
+#: ``dependent -> source``. Where the source's count is withheld, so is the dependent row, with its
+#: base (:func:`_based_on_withheld`): the improvable decisions are the base of the figures about them.
+BASED_ON = {"case_alternative_available": "case_decision_improvable", "case_ideal_less_intensive": "case_decision_improvable",
+            "case_ideal_cheaper": "case_decision_improvable", "case_weekly_cost_difference": "case_decision_improvable"}
+
 #: Added to the ``method`` of a national row whose counts are the sums of the sites' published counts.
 SITE_SUM_METHOD = "; counts are the sums of the sites' published counts"
 
@@ -587,10 +593,16 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
         primary &= ~fixed
 
     suppressed = primary.copy()
-    if rules.secondary_suppression:
-        suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects, fixed=fixed)
-    # derived rows (net scores, item means, level gaps) go with the rows they come from
-    suppressed |= _withheld_with_parts(out, suppressed)
+    for _ in range(20):
+        if rules.secondary_suppression:
+            suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects, fixed=fixed)
+        # derived rows (net scores, item means, level gaps) go with the rows they come from
+        suppressed |= _withheld_with_parts(out, suppressed)
+        # and a row whose base is a withheld count goes with it (then its own tables are protected again)
+        on_withheld = _based_on_withheld(out, suppressed)
+        if not (on_withheld & ~suppressed).any():
+            break
+        suppressed |= on_withheld
 
     # -- publish: round counts, derive estimates from them -------------------------------------
     base = np.where(prof, Q.rounding_base, P.rounding_base)
@@ -673,6 +685,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     # (a group under the threshold is not reported at all; its size alone, worked out from other
     # figures, is not an opinion and the audit does not count it)
     blank_den = np.where(prof, Q.small_group(den), P.small(den)) & ~is_rate
+    blank_den |= _based_on_withheld(out, suppressed)  # its base would give the withheld count back
     out["denominator"] = np.where(blank_den, np.nan, pub_den)
     out.loc[suppressed, ["estimate", "lower", "upper"]] = np.nan
     return out.drop(columns=private)
@@ -829,6 +842,23 @@ def _scope(df: pd.DataFrame) -> np.ndarray:
     return s.to_numpy()
 
 
+def _based_on_withheld(df, suppressed) -> np.ndarray:
+    """Rows whose base is (a part of) the numerator of another row of the same scope and group
+    (:data:`BASED_ON`) where that numerator is withheld: withheld too, base included (a red-team
+    review read a withheld count of improvable decisions, to within 2, off the base of the
+    "alternative available" row)."""
+    ind = df["indicator"].astype(str).to_numpy()
+    out = np.zeros(len(df), bool)
+    dependent = np.isin(ind, list(BASED_ON))
+    if not dependent.any():
+        return out
+    keys = _scope(df).astype(object) + "\x00" + df["group"].astype(str).to_numpy().astype(object)
+    withheld = {(i, k) for i, k, s in zip(ind, keys, suppressed) if s}
+    for j in np.flatnonzero(dependent):
+        out[j] = (BASED_ON[ind[j]], keys[j]) in withheld
+    return out
+
+
 def _withheld_with_parts(df, suppressed) -> np.ndarray:
     """Rows of :data:`_WITH_PARTS` to withhold because a row they are derived from is withheld."""
     ids = df["indicator"].astype(str).to_numpy()
@@ -912,6 +942,17 @@ def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) 
             if len(rows) + (total is not None) < 2 and not link.remainder:
                 continue
             found.append(_Table(link.name, rows, total, link.field, link.remainder))
+    # A group that is the sum of other groups in this data (``_sum_of``, written by the indicator
+    # that knows it, e.g. an organisation whose staff are exactly some professions' staff; see
+    # ``homekit.indicators.culture.breakdown_identities``): one more linked table per such group.
+    if "_sum_of" in df.columns:
+        ind = df["indicator"].astype(str).to_numpy()
+        for i, parts in enumerate(df["_sum_of"].fillna("").astype(str).to_numpy()):
+            if parts:
+                rows = [index.get((scope[i], f"{ind[i]}|{g}")) for g in parts.split(";")]
+                rows = [r for r in rows if r is not None]  # a group with no answers here adds nothing
+                if rows:
+                    found.append(_Table("a group that is the sum of others in the data", rows, i, "group", False))
     return found
 
 

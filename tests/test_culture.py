@@ -122,3 +122,54 @@ def test_example_data_senior_rate_culture_better(example_dir):
     # Hospital staff see risk shared least; ASC staff see alternatives considered least.
     assert prof["risk_shared|hospital_clinical"] < prof["risk_shared|asc"]
     assert prof["alternatives_considered|asc"] < prof["alternatives_considered|hospital_clinical"]
+
+
+def test_attack_organisation_minus_profession():
+    # A red-team review of the demo's files (Croydon, home first): everyone at the acute trust is
+    # hospital clinical or hospital discharge staff, so acute trust 18/30 minus hospital clinical
+    # 15/21 gave the withheld hospital discharge group's answers: 3 of 9 agree. The organisation
+    # is the sum of those professions here, so the gate must treat it as a linked table.
+    from homekit.disclosure import DisclosureRules, disclose_indicators
+
+    agree4 = SCALES["agree4"].dtype()
+    people = ([("hospital_clinical", "acute_trust", "Agree")] * 15 + [("hospital_clinical", "acute_trust", "Disagree")] * 6
+              + [("hospital_discharge", "acute_trust", "Agree")] * 3 + [("hospital_discharge", "acute_trust", "Disagree")] * 6
+              + [("asc", "council", "Agree")] * 10 + [("asc", "council", "Disagree")] * 10)
+    cs = pd.DataFrame({"respondent_id": [f"r{i}" for i in range(len(people))], "site_id": "a",
+                       "staff_level": ["frontline" if i % 2 else "senior" for i in range(len(people))],
+                       "profession": [p for p, _, _ in people], "organisation": [o for _, o, _ in people],
+                       "behaviour_home_first": pd.Categorical([a for _, _, a in people], dtype=agree4)})
+    rows = indicators.culture_indicators(cs)
+    out = disclose_indicators(rows, DisclosureRules())
+    out = out[out.indicator == "culture_behaviour_agree"].set_index("group")
+    assert out.loc["home_first|profession:hospital_discharge", "suppressed"]  # a group of 9
+    acute, clinical = out.loc["home_first|organisation:acute_trust"], out.loc["home_first|profession:hospital_clinical"]
+    # the attack: both published would give 18 - 15 = 3 of 30 - 21 = 9
+    assert acute["suppressed"] or clinical["suppressed"]
+    # every route at once: the identities a reader can see (all staff = senior + frontline = the
+    # professions = the organisations; acute trust = its two professions; council = social care)
+    # as equations in the withheld agree counts; the 3 must not follow from them
+    import numpy as np
+
+    groups = ["home_first|senior", "home_first|frontline", "home_first", "home_first|profession:asc",
+              "home_first|profession:hospital_clinical", "home_first|profession:hospital_discharge",
+              "home_first|organisation:acute_trust", "home_first|organisation:council"]
+    sums = [(2, [0, 1]), (2, [3, 4, 5]), (2, [6, 7]), (6, [4, 5]), (7, [3])]
+    hidden = [g for g in groups if out.loc[g, "suppressed"]]
+    col = {g: k for k, g in enumerate(hidden)}
+    a, b = [], []
+    for total, parts in sums:
+        row, rhs = np.zeros(len(hidden)), 0.0
+        for g, sign in [(groups[total], -1.0)] + [(groups[p], 1.0) for p in parts]:
+            if g in col:
+                row[col[g]] += sign
+            else:
+                rhs -= sign * out.loc[g, "numerator"]
+        a.append(row)
+        b.append(rhs)
+    a = np.array(a)
+    target = np.zeros(len(hidden))
+    target[col["home_first|profession:hospital_discharge"]] = 1
+    # in the row space of the equations <=> determined
+    coef, *_ = np.linalg.lstsq(a.T, target, rcond=None)
+    assert not np.allclose(a.T @ coef, target)

@@ -766,3 +766,26 @@ def test_attack_tone_of_a_small_theme():
     big = out.loc[[f"trust|{t}" for t in ("negative", "neutral", "positive")]]
     assert not big["suppressed"].any()
     assert big["numerator"].tolist() == [20, 0, 10] and (big["denominator"] == 30).all()
+
+
+def test_attack_base_of_the_alternative_row_gives_the_improvable_count():
+    # Red-team review (Wiltshire, primary reason behaviour/culture): improvable decisions were
+    # withheld as [c] of 80 because the complement (cases that could not be improved) was 6, but
+    # the "alternative available" row published its base, the improvable decisions that answered:
+    # 70, so improvable = 68 to 72 and the complement 6 or 7 (2 values, fewer than a rounded count
+    # spans). A row whose base is a withheld count is withheld with its base.
+    rows = _rows([
+        {"indicator": "case_decision_improvable", "group": "primary_reason:culture", "numerator": 74, "denominator": 80},
+        {"indicator": "case_alternative_available", "group": "primary_reason:culture", "numerator": 60, "denominator": 74},
+        {"indicator": "case_ideal_less_intensive", "group": "primary_reason:culture", "numerator": 50, "denominator": 74},
+        {"indicator": "case_decision_improvable", "group": "primary_reason:falls", "numerator": 30, "denominator": 60},
+        {"indicator": "case_alternative_available", "group": "primary_reason:falls", "numerator": 20, "denominator": 30},
+    ])
+    out = disclose_indicators(rows, DisclosureRules()).set_index(["indicator", "group"])
+    assert out.loc[("case_decision_improvable", "primary_reason:culture"), "suppressed"]  # complement 6
+    for ind in ("case_alternative_available", "case_ideal_less_intensive"):
+        row = out.loc[(ind, "primary_reason:culture")]
+        assert row["suppressed"] and pd.isna(row["denominator"]) and pd.isna(row["numerator"])
+    # where the improvable count is published, the rows built on it are published with their base
+    falls = out.loc[("case_alternative_available", "primary_reason:falls")]
+    assert not falls["suppressed"] and falls["denominator"] == 30 and falls["numerator"] == 20

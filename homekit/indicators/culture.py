@@ -165,4 +165,60 @@ def culture_indicators(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
     within = within.where(~rest.str.startswith("organisation:"), len(STAFF_LEVELS) + 2)
     agree = agree.assign(_o=behaviour.map({b: i for i, b in enumerate(BEHAVIOURS)}) * 10 + within)
     agree = agree.sort_values(by + ["_o"], kind="stable").drop(columns="_o")
+    same = breakdown_identities(data, by=by)
+    if len(same):  # (private: the gate's linked tables; see breakdown_identities)
+        rest = agree["group"].str.partition("|")
+        key = agree[by].assign(_total=rest[2].to_numpy())
+        parts = key.merge(same.rename(columns={"total": "_total"}), on=by + ["_total"], how="left")["parts"]
+        agree["_sum_of"] = [";".join(f"{b}|{p}" for p in ps.split(";")) if isinstance(ps, str) else ""
+                            for b, ps in zip(rest[0], parts)]
     return concat([agree, culture_level_gap(data, by=by)], by)
+
+
+#: The breakdowns of all staff published side by side, and how their groups are written.
+_BREAKDOWNS = {"staff_level": "", "profession": "profession:", "organisation": "organisation:"}
+
+
+def breakdown_identities(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
+    """Groups of one breakdown of the staff that are exactly a union of groups of another, scope
+    by scope: everyone at the acute trust is hospital clinical or hospital discharge staff and all
+    of those work there, or the GPs are the GP practice. Such a group's row is then the sum of the
+    others' rows for every behaviour, and a reader who sees the pattern in the published figures
+    subtracts (a red-team review did: acute trust 18/30 minus hospital clinical 15/21 gave a
+    withheld profession's 3 of 9). The gate declares each as a linked table.
+
+    Returns
+    -------
+    DataFrame
+        ``by`` columns, ``total`` (the group as written after ``<behaviour>|``, e.g.
+        ``organisation:acute_trust``) and ``parts`` (the groups it is the union of, ``;``-joined).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cs = pd.DataFrame({"site_id": "a", "staff_level": ["senior", "frontline", "frontline", "senior"],
+    ...                    "profession": ["hospital_clinical", "hospital_discharge", "asc", "gp"],
+    ...                    "organisation": ["acute_trust", "acute_trust", "council", "gp_practice"]})
+    >>> same = breakdown_identities(cs)
+    >>> same[same.total.str.startswith("organisation:") & same.parts.str.startswith("profession:")].values.tolist()
+    [['a', 'organisation:acute_trust', 'profession:hospital_clinical;profession:hospital_discharge'], ['a', 'organisation:council', 'profession:asc'], ['a', 'organisation:gp_practice', 'profession:gp']]
+    >>> same.loc[same.total == "frontline", "parts"].item()  # (four people: the frontline are exactly these two professions)
+    'profession:asc;profession:hospital_discharge'
+    """
+    by = normalise_by(by)
+    present = [c for c in _BREAKDOWNS if c in data.columns]
+    rows = []
+    for key, scope in (data.groupby(by, observed=True, sort=True) if by else [((), data)]):
+        key = key if isinstance(key, tuple) else (key,)
+        for a in present:
+            va = scope[a].astype("string")
+            for b in present:
+                if a == b:
+                    continue
+                vb = scope[b].astype("string")
+                for value in sorted(va.dropna().unique()):
+                    members = (va == value).fillna(False).to_numpy()
+                    union = sorted(vb[members].dropna().unique())
+                    if union and members.sum() and (vb.isin(union).fillna(False).to_numpy() == members).all():
+                        rows.append((*key, _BREAKDOWNS[a] + value, ";".join(_BREAKDOWNS[b] + u for u in union)))
+    return pd.DataFrame(rows, columns=by + ["total", "parts"])
