@@ -1351,15 +1351,22 @@ def _link_rollups(pub, model, by_folder, exact_folders) -> None:
                 continue
             prefix, label = _prefix(r.group)
             inst.setdefault((r.indicator, prefix, period, folder), {})[label] = r
-    names = sorted({lab for d in inst.values() for lab in d if lab.startswith("group:")})
-    for name in names:
-        members_all = sorted({lab for d in inst.values() if name in d for lab in d if not lab.startswith("group:")})
+    # a roll-up and what it may roll up: professions' "group:" rows roll up professions; an
+    # organisation may be exactly some professions' staff and a profession exactly some
+    # organisations' (culture survey: acute trust = hospital clinical + hospital discharge)
+    rolls = (("group:", lambda lab: not lab.startswith("group:") and ":" not in lab),
+             ("organisation:", lambda lab: lab.startswith("profession:")),
+             ("profession:", lambda lab: lab.startswith("organisation:")))
+    names = sorted({(lab, k) for d in inst.values() for lab in d for k, (head, _) in enumerate(rolls) if lab.startswith(head)})
+    for name, k in names:
+        member_of = rolls[k][1]
+        members_all = sorted({lab for d in inst.values() if name in d for lab in d if member_of(lab)})
         if not members_all:
             continue
         valid = None
         for size in range(1, min(len(members_all), 6) + 1):
             for subset in combinations(members_all, size):
-                if _subset_ok(inst, name, subset, exact_folders):
+                if _subset_ok(inst, name, subset, exact_folders, evidence_anywhere=k > 0):
                     valid = subset if valid is None else valid
                     if valid is not subset:
                         valid = "ambiguous"
@@ -1378,7 +1385,11 @@ def _link_rollups(pub, model, by_folder, exact_folders) -> None:
             model.count(kind)
 
 
-def _subset_ok(inst, name, subset, exact_folders) -> bool:
+def _subset_ok(inst, name, subset, exact_folders, evidence_anywhere: bool = False) -> bool:
+    """Whether ``name`` is the sum of ``subset`` wherever both are published (never contradicted)
+    and shown to be in at least two places with exact counts (in an exact file; with
+    ``evidence_anywhere``, any file whose counts are exact, such as professionals' answers: a
+    roll-up seen nowhere in full, its rows withheld with blank bases, fits any reading)."""
     evidence = 0
     for d in inst.values():
         if name not in d or not all(m in d for m in subset):
@@ -1391,9 +1402,9 @@ def _subset_ok(inst, name, subset, exact_folders) -> bool:
             if not _sum_consistent(parts, _b(roll, fld)):
                 return False
             ex = [_exact(d[m], fld) for m in subset] + [_exact(roll, fld)]
-            if roll.folder in exact_folders and None not in ex and sum(ex[:-1]) == ex[-1]:
+            if (roll.folder in exact_folders or evidence_anywhere) and None not in ex and sum(ex[:-1]) == ex[-1]:
                 evidence += 1
-    return evidence >= 2 or (not exact_folders and evidence == 0)
+    return evidence >= 2 or (not evidence_anywhere and not exact_folders and evidence == 0)
 
 
 def _link_breakdowns(pub, model, by_folder, index, exact_folders) -> None:

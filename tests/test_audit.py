@@ -418,3 +418,23 @@ def test_heatmap_cell_worked_out_from_the_improvable_decisions(tmp_path):
     result = audit(tmp_path, policy=POLICY)
     hit = found(result, site_id="a", indicator="case_pathway_transition", group="reablement->home_with_support", cell="numerator")
     assert [(f.low, f.high) for f in hit] == [(3, 3)]
+
+
+def test_organisation_that_is_some_professions_found_in_the_data(tmp_path):
+    # Culture survey (professionals, exact counts). In sites a and b every row is published and the
+    # acute trust is always hospital clinical + hospital discharge (18/30 = 15/21 + 3/9 would be
+    # c's); nothing declares it, the audit has to see it. At site c the 9 hospital discharge staff
+    # are withheld, but acute trust 18/30 minus hospital clinical 15/21 gives their 3 of 9 back.
+    def site(name, hc, hd, withheld=False):
+        (ha, hn), (da, dn) = hc, hd
+        return [exact(name, "culture_behaviour_agree", "home_first|profession:hospital_clinical", ha, hn),
+                exact(name, "culture_behaviour_agree", "home_first|profession:hospital_discharge", da, dn, suppressed=withheld)
+                .replace(f",{dn},,,,Wilson,true", ",,,,,Wilson,true"),
+                exact(name, "culture_behaviour_agree", "home_first|organisation:acute_trust", ha + da, hn + dn)]
+    write(tmp_path, "sites/a", site("a", (12, 20), (8, 14)))
+    write(tmp_path, "sites/b", site("b", (9, 16), (11, 13)))
+    write(tmp_path, "sites/c", site("c", (15, 21), (3, 9), withheld=True))
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, site_id="c", group="home_first|profession:hospital_discharge", cell="numerator")
+    assert [(f.low, f.high) for f in hit] == [(3, 3)] and hit[0].attack == "groups and their roll-ups"
+    assert not found(result, site_id="a") and not found(result, site_id="b")
