@@ -1022,6 +1022,7 @@ def _link(pub: _Published, model: _Model) -> None:
     _link_likert(pub, model, by_folder, index)
     _link_partitions(pub, model, by_folder, exact_folders)
     _link_identities(pub, model, by_folder, exact_folders)
+    _link_bases(pub, model, by_folder)
     _link_disjoint(pub, model, by_folder, index, exact_folders)
     _link_rollups(pub, model, by_folder, exact_folders)
     _link_breakdowns(pub, model, by_folder, index, exact_folders)
@@ -1226,6 +1227,42 @@ def _same_base(pub, model, folders, exact_folders) -> None:
 
 def _signature(r: _Row) -> tuple:
     return (r.published.get("numerator", ""), r.published.get("denominator", ""), r.suppressed)
+
+
+def _link_bases(pub, model, by_folder, min_seen: int = 5) -> None:
+    """One row's base is another's count, found in the data: the base of "alternative available"
+    is the count of improvable decisions (a red-team review read a withheld count off it). A pair
+    of ids (same group) is taken as linked when, in every file where both figures are published,
+    they can be equal (their bounds meet), and they are seen equal in at least ``min_seen``
+    places: equal counts of five different sizes are not chance."""
+    kind = "one row's base is another's count"
+    seen: dict[tuple, list] = {}  # (A, B) -> [equal places, contradicted]
+    rows_by: dict[tuple, dict] = {}
+    for (folder, period), members in by_folder.items():
+        for r in members:
+            if r.kind == "prop" and "a" in r.vars and "n" in r.vars:
+                rows_by.setdefault((folder, period, r.group), {})[r.indicator] = r
+    for d in rows_by.values():
+        nums = {i: r.published.get("numerator", "") for i, r in d.items()}
+        dens = {i: r.published.get("denominator", "") for i, r in d.items()}
+        for a, na in nums.items():
+            if na == "" or float(na) < 10:
+                continue
+            for b, nb in dens.items():
+                if a == b or nb == "":
+                    continue
+                tally = seen.setdefault((a, b), [set(), False])
+                if float(nb) == float(na):
+                    tally[0].add(float(na))
+                else:  # (rounded independently, equal counts can be published differently)
+                    (l1, h1), (l2, h2) = _b(d[a], "a"), _b(d[b], "n")
+                    tally[1] |= max(l1, l2) > min(h1, h2)
+    pairs = [k for k, (sizes, contradicted) in seen.items() if not contradicted and len(sizes) >= min_seen]
+    for a, b in pairs:
+        for d in rows_by.values():
+            if a in d and b in d:
+                model.eq({d[a].vars["a"]: 1, d[b].vars["n"]: -1}, 0, kind)
+                model.count(kind)
 
 
 def _link_identities(pub, model, by_folder, exact_folders) -> None:

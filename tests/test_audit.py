@@ -438,3 +438,20 @@ def test_organisation_that_is_some_professions_found_in_the_data(tmp_path):
     hit = found(result, site_id="c", group="home_first|profession:hospital_discharge", cell="numerator")
     assert [(f.low, f.high) for f in hit] == [(3, 3)] and hit[0].attack == "groups and their roll-ups"
     assert not found(result, site_id="a") and not found(result, site_id="b")
+
+
+def test_base_of_one_row_is_the_count_of_another_found_in_the_data(tmp_path):
+    # The base of "alternative available" is the count of improvable decisions: in five sites both
+    # are published and equal (five different sizes: not chance). At site f the improvable count
+    # is withheld (36 of 40: the 4 that could not be improved are 1-7 people), but the base of the
+    # alternative row, 36, gives it back, and with it the 4.
+    sizes = {"a": (20, 50), "b": (25, 61), "c": (30, 44), "d": (33, 70), "e": (47, 90)}
+    for name, (k, n) in sizes.items():
+        write(tmp_path, f"sites/{name}", [exact(name, "case_decision_improvable", "", k, n),
+                                          exact(name, "case_alternative_available", "", k - 9, k)])
+    write(tmp_path, "sites/f", [exact("f", "case_decision_improvable", "", 36, 40, suppressed=True),
+                                exact("f", "case_alternative_available", "", 24, 36)])
+    result = audit(tmp_path, policy=POLICY)
+    hit = found(result, site_id="f", indicator="case_decision_improvable", cell="complement (base minus numerator)")
+    assert [(f.low, f.high) for f in hit] == [(4, 4)]
+    assert "base is another's count" in hit[0].attack
