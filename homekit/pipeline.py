@@ -501,7 +501,6 @@ def run(
     """
     from tqdm.auto import tqdm
 
-    from .indicators import compute_indicators
     from .resources import notebook, resolve_parameters
 
     data_dir = Path(data_dir).resolve()
@@ -565,35 +564,29 @@ def run(
         spread_file = work / "site_spread.csv"
         prepared = None
         if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
+            from .benefits import weekly_costs
             from .disclosure import disclose_indicators, load_rules
             from .indicators.compare import spread_of_sites
+            from .preparation import prepare_national
 
-            from .benefits import weekly_costs
-
-            costs = weekly_costs(benefits_file)  # the run's benefits.yaml (case_ideal_cheaper)
             # "national" is the sites of this run (a site that publishes nothing here must not be
             # in a national figure the site reports show: national minus the published sites
-            # would be that site)
-            pooled = data.only_sites(chosen)
-            national_raw = compute_indicators(pooled, level="national", weekly_costs=costs)
-            # every site's rows, with their comparison with the other sites (computed once: the
-            # gate's national check and the spread of sites both read them)
-            site_rows = compute_indicators(pooled, national=national_raw, weekly_costs=costs)
+            # would be that site); the national rows, every site's rows with their comparison with
+            # the other sites (computed once: the gate's national check and the spread of sites
+            # both read them) and the sites' rows gated once (both uses below), with the costs of
+            # the run's benefits.yaml (case_ideal_cheaper)
+            prepared = prepare_national(data.only_sites(chosen), load_rules(disclosure_file, "site"), weekly_costs(benefits_file))
             # The national figures the site reports show, as published (after the gate, checked
             # against the sites so that national minus the published sites gives nothing small back).
-            site_rules = load_rules(disclosure_file, "site")
-            site_published = disclose_indicators(site_rows, site_rules)  # (gated once: both uses below)
-            national_ind = disclose_indicators(national_raw, load_rules(disclosure_file, "national"), sites=site_rows,
-                                               published_sites=site_published)
+            national_ind = disclose_indicators(prepared["indicators"], load_rules(disclosure_file, "national"),
+                                               sites=prepared["raw_sites"], published_sites=prepared["published_sites"])
             national_ind.to_csv(national_file, index=False)
             # Exact national counts (private, never published): a site's comparison with the other
             # sites is these minus the site's own counts.
-            national_raw.to_csv(counts_file, index=False)
+            prepared["indicators"].to_csv(counts_file, index=False)
             # The range of every site's published figures (spine charts): from the sites' rows after
             # the gate, so the site notebooks see no more than the other sites publish themselves.
-            spread_of_sites(site_published).to_csv(spread_file, index=False)
-            prepared = {"sites": sorted(chosen), "indicators": national_raw, "raw_sites": site_rows,
-                        "published_sites": site_published}
+            spread_of_sites(prepared["published_sites"]).to_csv(spread_file, index=False)
         tasks = []
         for site_id in to_run:
             part = data.site(site_id)

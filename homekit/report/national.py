@@ -9,9 +9,10 @@ import pandas as pd
 from .. import disclosure
 from ..benefits import weekly_costs as pathway_weekly_costs
 from ..disclosure import DisclosureRules, disclose_indicators
-from ..indicators import compute_indicators, indicator_history
+from ..indicators import indicator_history
 from ..indicators.change import national_change
 from ..loaders import Dataset, load_data_dir
+from ..preparation import prepare_national
 from . import cases, change, diagnostic, interface, synthesis
 from ._base import Report, example_data_dir
 
@@ -78,20 +79,16 @@ class NationalReport(Report):
         self.site_indicators = site_indicators  # as the sites published them
         #: Weekly cost of each pathway (``case_ideal_cheaper``): the run's ``benefits.yaml``, else the packaged one.
         self.weekly_costs = pathway_weekly_costs(benefits_file or None)
-        if prepared is not None and prepared.get("sites") == sorted(data.site_ids):
-            # ``homekit run`` computed these for the site reports: the national figures published
-            # here are then exactly those the site reports compare with
-            self.indicators, self._raw_sites = prepared["indicators"], prepared["raw_sites"]
-            published_sites = prepared["published_sites"]
-        else:
-            # (computed and gated as ``homekit run`` prepares them for the site reports, so that the
-            # national figures are those the site reports compare with, e.g. in a re-run of the
-            # national synthesis alone)
-            self.indicators = compute_indicators(data, level="national", weekly_costs=self.weekly_costs)  # before the gate: never shown
-            self._raw_sites = compute_indicators(data, national=self.indicators, weekly_costs=self.weekly_costs)
-            published_sites = None
+        if prepared is None or prepared.get("sites") != sorted(data.site_ids):
+            # (computed and gated as ``homekit run`` prepares them for the site reports, e.g. in a
+            # re-run of the national synthesis alone)
+            prepared = prepare_national(data, self.site_rules, self.weekly_costs)
+        # ``homekit run`` computed these for the site reports: the national figures published here
+        # are then exactly those the site reports compare with
+        self.indicators, self._raw_sites = prepared["indicators"], prepared["raw_sites"]  # before the gate: never shown
         # the national figures checked against the sites' rows as the sites published them
-        self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites, published_sites=published_sites)
+        self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites,
+                                             published_sites=prepared["published_sites"])
         self.benefits_file = benefits_file or None
         # Survey rounds: pooled per round through the gate; the sites' published histories; the
         # change at the same sites between consecutive rounds, from gated pooled counts.
@@ -125,11 +122,8 @@ class NationalReport(Report):
             site_ind = _read_published(site_dirs, site_ids, "indicators.csv")
             site_hist = _read_published(site_dirs, site_ids, "history.csv")
         else:  # computed here as ``homekit run`` prepares them for its site reports
-            costs = pathway_weekly_costs(benefits_file or None)
-            national = compute_indicators(data, level="national", weekly_costs=costs)
-            raw = compute_indicators(data, national=national, weekly_costs=costs)
-            site_ind = disclose_indicators(raw, rules)
-            prepared = {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": raw, "published_sites": site_ind}
+            prepared = prepare_national(data, rules, pathway_weekly_costs(benefits_file or None))
+            site_ind = prepared["published_sites"]
         return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file,
                    national_rules=disclosure.load_rules(disclosure_file or None, "national"), site_history=site_hist,
                    prepared=prepared)

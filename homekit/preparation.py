@@ -1,0 +1,59 @@
+"""A run's preparation: the national rows, every site's rows, and the sites' rows through the gate.
+
+``homekit run`` computes these once, before the site notebooks start (the site reports compare
+with the national figures and the spread of the sites made from them), and hands them to the
+national synthesis; :class:`homekit.report.NationalReport` computes them the same way when it is
+opened outside a run (JupyterLab, or the national synthesis re-run alone). One function, so the
+national figures a national report publishes are always those the site reports compare with.
+
+This room sits after :mod:`homekit.disclosure` (it gates) and before :mod:`homekit.report` and
+:mod:`homekit.pipeline` (which call it); it draws nothing and writes nothing.
+"""
+
+from __future__ import annotations
+
+from .disclosure import DisclosureRules, disclose_indicators
+from .indicators import compute_indicators
+from .loaders import Dataset
+
+__all__ = ["prepare_national"]
+
+
+def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: dict | None = None) -> dict:
+    """National rows -> every site's rows (compared with the other sites) -> the sites' rows gated.
+
+    Parameters
+    ----------
+    data : Dataset
+        The sites of the run (every survey round; each site's latest round is described).
+    site_rules : DisclosureRules
+        The site level rules the site reports publish with (:func:`homekit.disclosure.load_rules`).
+    weekly_costs : dict, optional
+        Weekly cost of each pathway (``case_ideal_cheaper``), from the run's ``benefits.yaml``
+        (:func:`homekit.benefits.weekly_costs`); the packaged costs when not given.
+
+    Returns
+    -------
+    dict
+        ``sites``: the sorted site ids; ``indicators``: the national rows before the gate (exact
+        counts, never published as they are); ``raw_sites``: every site's rows before the gate,
+        with their comparison with the other sites (national minus the site); ``published_sites``:
+        those rows through the gate with ``site_rules``, as the sites publish them (the national
+        gate checks national minus the published sites against them).
+
+    Examples
+    --------
+    >>> from homekit import load_data_dir
+    >>> from homekit.disclosure import load_rules
+    >>> from homekit.example_data import example_data_dir
+    >>> data = load_data_dir(example_data_dir()).only_sites(["barnsley", "croydon"])
+    >>> prepared = prepare_national(data, load_rules(None, "site"))
+    >>> prepared["sites"]
+    ['barnsley', 'croydon']
+    >>> sorted(prepared["raw_sites"].site_id.unique()) == prepared["sites"]
+    True
+    """
+    national = compute_indicators(data, level="national", weekly_costs=weekly_costs)
+    sites = compute_indicators(data, national=national, weekly_costs=weekly_costs)
+    return {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": sites,
+            "published_sites": disclose_indicators(sites, site_rules)}

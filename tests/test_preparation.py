@@ -1,0 +1,66 @@
+"""The run's preparation (national rows -> site rows -> the sites gated), shared by the batch and
+the national report."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from homekit import load_data_dir
+from homekit.disclosure import load_rules
+from homekit.instruments import INDICATORS, INSTRUMENTS
+from homekit.preparation import prepare_national
+
+SITES = ["barnsley", "croydon"]
+
+
+@pytest.fixture(scope="module")
+def two_sites(example_dir):
+    return load_data_dir(example_dir).only_sites(SITES)
+
+
+@pytest.fixture(scope="module")
+def prepared(two_sites):
+    return prepare_national(two_sites, load_rules(None, "site"))
+
+
+def test_the_sites_of_the_run_and_their_rows(prepared):
+    assert set(prepared) == {"sites", "indicators", "raw_sites", "published_sites"}
+    assert prepared["sites"] == SITES
+    assert set(prepared["indicators"].site_id) == {"national"}
+    assert set(prepared["raw_sites"].site_id) == set(SITES) == set(prepared["published_sites"].site_id)
+
+
+def test_national_counts_are_the_sum_of_the_sites(prepared, two_sites):
+    # a GP headline counted by hand from the raw answers: national = barnsley + croydon
+    answered = two_sites.latest()["gp_survey"]["trust_asc"].notna()  # each site's latest round
+    nat = prepared["indicators"].set_index(["indicator", "group"])
+    sites = prepared["raw_sites"][(prepared["raw_sites"].group == "")]
+    row = nat.loc[("gp_trust_asc", "")]
+    assert row["denominator"] == answered.sum()
+    assert row["denominator"] == sites.loc[sites.indicator == "gp_trust_asc", "denominator"].sum()
+    assert row["numerator"] == sites.loc[sites.indicator == "gp_trust_asc", "numerator"].sum()
+
+
+def test_published_sites_went_through_the_gate(prepared):
+    raw, pub = prepared["raw_sites"], prepared["published_sites"]
+    assert len(raw) == len(pub) and (raw.indicator.to_numpy() == pub.indicator.to_numpy()).all()
+    # proportions about people (not professionals' opinions) with a count of 1 to 7 read [c]
+    def about_people(ind: str) -> bool:
+        i = INDICATORS.get(ind)
+        return i is not None and i.kind == "proportion" and INSTRUMENTS[i.instrument].subjects == "people"
+
+    small = raw.indicator.map(about_people) & raw.numerator.between(1, 7) & (raw.denominator > 0)
+    assert small.any()
+    assert pub.loc[small.to_numpy(), "suppressed"].all()
+    assert pub.loc[small.to_numpy(), "numerator"].isna().all()
+
+
+def test_national_report_prepares_as_the_run_does(prepared, two_sites):
+    from homekit.report import NationalReport
+
+    rules = load_rules(None, "site")
+    given = NationalReport(two_sites, prepared["published_sites"], site_rules=rules, prepared=prepared)
+    alone = NationalReport(two_sites, prepared["published_sites"], site_rules=rules)
+    pd.testing.assert_frame_equal(given.published, alone.published)
+    pd.testing.assert_frame_equal(given._raw_sites, alone._raw_sites)
