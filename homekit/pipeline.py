@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import math
 import os
 import shutil
 import signal
@@ -175,6 +174,15 @@ def _unchanged(previous: dict | None, out: Path, folder: str, key: dict, entry: 
         return False
     files = [o for o in previous.get("outputs", []) if o["path"].startswith(folder + "/")]
     return bool(files) and all((out / o["path"]).is_file() and sha256(out / o["path"]) == o["sha256"] for o in files)
+
+
+def _previous_timings(out: Path) -> dict[str, float]:
+    """Seconds each site report took in the run already in ``out`` (none when there is none)."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+        return {e["site_id"]: float(e.get("seconds") or 0) for e in manifest.get("sites", [])}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
 
 
 def _site_parameters(site_id: str, parameters_dir: Path) -> dict:
@@ -400,8 +408,9 @@ class DaskExecutor:
         # Chunks of sites, each run by one serving worker process (one kernel) on a Dask worker:
         # about two chunks per Dask thread so the load stays balanced.
         threads = sum(self.client.nthreads().values()) or 1
-        size = max(1, math.ceil(len(tasks) / (2 * threads)))
-        chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+        # (dealt round the chunks in the order given, longest first, so each chunk gets long and short ones)
+        n_chunks = min(len(tasks), 2 * threads)
+        chunks = [c for c in (tasks[i::n_chunks] for i in range(n_chunks)) if c]
         futures = {self.client.submit(execute_chunk, c, key=f"homekit-{c[0]['name']}-{time.time_ns()}", pure=False): c for c in chunks}
         self._futures = list(futures)
         for f in as_completed(list(futures)):
@@ -519,6 +528,7 @@ def run(
     if notebooks_dir and (Path(notebooks_dir).resolve() == out or out in Path(notebooks_dir).resolve().parents):
         raise HomekitError("the folder for executed notebooks must be outside the output folder (they are not published)")
     inputs_before = {s.path: s.sha256 for s in data.sources}
+    timings = _previous_timings(out)  # (read before --overwrite clears the folder)
     previous = _prepare_output(out, overwrite, update)
     own_work = work_dir is None
     work = Path(work_dir or tempfile.mkdtemp(prefix="homekit-run-")).resolve()
@@ -588,8 +598,10 @@ def run(
             # the gate, so the site notebooks see no more than the other sites publish themselves.
             spread_of_sites(prepared["published_sites"]).to_csv(spread_file, index=False)
         tasks = []
+        sizes = {}
         for site_id in to_run:
             part = data.site(site_id)
+            sizes[site_id] = sum(len(t) for t in part.tables.values())
             slice_file = work / f"slice_{site_id}.pkl"
             pd.to_pickle({"data": part, "sources": data.sources}, slice_file)
             site_out = out / "sites" / site_id
@@ -605,6 +617,9 @@ def run(
                           "output_notebook": str(nb_dir / f"{site_id}.ipynb"), "html": str(site_out / "report.html"),
                           "title": f"{name}: Home Truths site report", "parameters": params,
                           "timeout": timeout, "task_file": str(work / f"task_{site_id}.json"), "result": str(work / f"result_{site_id}.json")})
+        # longest first, so that the last notebooks to finish are short ones and no worker idles long
+        # at the end: a site's time in the previous run in this folder, else the size of its slice
+        tasks.sort(key=lambda t: (timings.get(t["name"], 0.0), sizes[t["name"]]), reverse=True)
         bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
         for task, res in runner.map(tasks):
             results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
