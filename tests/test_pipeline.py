@@ -235,6 +235,8 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
     assert _files(out) == first
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["update"] is True and all(len(s["key"]["data"]) == 64 for s in manifest["sites"])
+    # the same published files and code: the previous run's passed audit verdict holds
+    assert manifest["audit"]["passed"] and manifest["audit"]["reused"] and "audited by the previous run" in again.audit["summary"]
 
     # One answer of one Wiltshire respondent corrected: Wiltshire and the national synthesis run again.
     gp = pd.read_csv(example_copy / "gp_survey.csv", dtype=str, keep_default_na=False)
@@ -245,6 +247,9 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
     assert {s.site_id: s.kept for s in res.sites} == {"barnsley": True, "wiltshire": False}
     assert not res.national.kept and not res.failed and res.national.status == "ok"
     now = _files(out)
+    published = [k for k in now if k.startswith(("sites/", "national/"))]
+    same = [k for k in first if k.startswith(("sites/", "national/"))] == published and all(now[k] == first[k] for k in published)
+    assert res.audit["passed"] and bool(res.audit.get("reused")) == same  # changed files are attacked again
     assert {k: v for k, v in now.items() if k.startswith("sites/barnsley/")} == \
            {k: v for k, v in first.items() if k.startswith("sites/barnsley/")}
     keys_after = {e["site_id"]: e["key"] for e in json.loads((out / "manifest.json").read_text())["sites"]}
