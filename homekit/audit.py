@@ -670,6 +670,10 @@ class _Published:
             pass  # counts that are sums of the sites' published counts say nothing of the true total
         else:
             self._bound(row, "n", self.count_bounds(folder, subj, rec["denominator"]))
+            if subj == "professional" and row.kind == "prop" and rec["denominator"] == "" and _truthy(rec["suppressed"]):
+                # a group too small to report shows no base, an empty one shows 0: a withheld
+                # professional row with a blank base is a group of 1 to 10 (so "none of them" is news)
+                self._bound(row, "n", (1, self.policy.min_group - 1))
             if row.kind != "diff":
                 self._bound(row, "a", self.count_bounds(folder, subj, rec["numerator"]))
             elif rec["numerator"] != "":

@@ -211,6 +211,9 @@ class Evidence:
     admission_avoidable: int = 0
     discharge_cases: int = 0
     discharge_improvable: int = 0
+    #: streams left out because the evidence behind them is withheld where it is published
+    #: (set by :func:`homekit.disclosure.disclose_evidence`)
+    withheld: tuple = ()
 
 
 def site_evidence(data, site_id: str) -> Evidence | None:

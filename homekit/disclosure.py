@@ -812,6 +812,12 @@ def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, ga
         found = part.groupby(["indicator", "group"], sort=False)[["numerator", "denominator"]].sum().reindex(keys)
         un = found["numerator"].to_numpy(float)
         ud = found["denominator"].to_numpy(float)
+        # one site withheld alone, with exact counts: national minus the published sites is that
+        # site's cell exactly, whatever its size, and a cell a site withheld to protect smaller
+        # ones would protect nothing (a red-team review: Croydon's 11 observations of discharge
+        # meetings, 2 desired, then gave "none" for two settings of 7 observations)
+        alone = part.groupby(["indicator", "group"], sort=False)["site_id"].nunique().reindex(keys).to_numpy(float) == 1
+        out |= alone & judged & np.asarray(prof, bool) & ~suppressed & ~np.isnan(ud)
         # where counts are rounded, national minus the published sites still narrows the withheld
         # sites' sum to a few values (with answered + missing = responses, to within 1-7): the same
         # test applies to exact and rounded counts
@@ -1252,7 +1258,7 @@ def _protect(t: _Table, suppressed, num, den, rule: Rule, fixed) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 
-def disclose_evidence(evidence, rules: DisclosureRules):
+def disclose_evidence(evidence, rules: DisclosureRules, published: pd.DataFrame | None = None):
     """A site's benefits evidence (:class:`homekit.benefits.Evidence`) as it may drive published
     money figures: every count about people rounded as the people rule says (so a benefit in
     pounds gives back no exact count), and the mean weekly costs of a transition kept only when
@@ -1266,6 +1272,13 @@ def disclose_evidence(evidence, rules: DisclosureRules):
     >>> pub = disclose_evidence(ev, DisclosureRules())
     >>> pub.care_home_cases, pub.care_home_avoidable, pub.care_home_admissions, pub.delayed_days, pub.transitions
     (40, 15, 125.0, 4565.0, [('nursing_care', 'home_with_support', None, None, 5)])
+
+    ``published`` (the site's rows after :func:`disclose_indicators`): the improvable discharges
+    with the alternative available are that table's row (``case_alternative_available``, group
+    ``decision_point:discharge``: its count, and the discharges behind it), so the money figures
+    and the evidence line agree with the CSV; where the row is withheld the discharge stream is
+    left out (``withheld``), since a money figure would give the count back (a red-team review read
+    a withheld cell off the evidence line).
     """
     if not rules.apply:
         return evidence
@@ -1278,12 +1291,22 @@ def disclose_evidence(evidence, rules: DisclosureRules):
     for a, i, aw, iw, k in evidence.transitions:
         keep = aw is not None and k >= P.min_n_for_mean
         trans.append((a, i, round(aw) if keep else None, round(iw) if keep else None, int(P.round(k))))
-    return replace(evidence, care_home_admissions=count(evidence.care_home_admissions),
-                   non_elective_admissions=count(evidence.non_elective_admissions), delayed_days=count(evidence.delayed_days),
-                   care_home_cases=count(evidence.care_home_cases), care_home_avoidable=count(evidence.care_home_avoidable),
-                   admission_cases=count(evidence.admission_cases), admission_avoidable=count(evidence.admission_avoidable),
-                   discharge_cases=count(evidence.discharge_cases), discharge_improvable=count(evidence.discharge_improvable),
-                   transitions=trans)
+    out = replace(evidence, care_home_admissions=count(evidence.care_home_admissions),
+                  non_elective_admissions=count(evidence.non_elective_admissions), delayed_days=count(evidence.delayed_days),
+                  care_home_cases=count(evidence.care_home_cases), care_home_avoidable=count(evidence.care_home_avoidable),
+                  admission_cases=count(evidence.admission_cases), admission_avoidable=count(evidence.admission_avoidable),
+                  discharge_cases=count(evidence.discharge_cases), discharge_improvable=count(evidence.discharge_improvable),
+                  transitions=trans)
+    if published is not None and evidence.discharge_cases:
+        pub = published[published["group"] == "decision_point:discharge"]
+        alt = pub[pub["indicator"] == "case_alternative_available"]
+        base = pub[pub["indicator"] == "case_decision_improvable"]
+        if (len(alt) and len(base) and not bool(alt["suppressed"].iloc[0]) and pd.notna(alt["numerator"].iloc[0])
+                and pd.notna(base["denominator"].iloc[0])):
+            out = replace(out, discharge_improvable=int(alt["numerator"].iloc[0]), discharge_cases=int(base["denominator"].iloc[0]))
+        else:
+            out = replace(out, discharge_improvable=0, discharge_cases=0, withheld=(*out.withheld, "nhs_bed_days"))
+    return out
 
 
 def subjects_of(indicator_or_instrument: str) -> str:

@@ -455,3 +455,20 @@ def test_base_of_one_row_is_the_count_of_another_found_in_the_data(tmp_path):
     hit = found(result, site_id="f", indicator="case_decision_improvable", cell="complement (base minus numerator)")
     assert [(f.low, f.high) for f in hit] == [(4, 4)]
     assert "base is another's count" in hit[0].attack
+
+
+def test_none_of_two_small_withheld_groups_with_blank_bases(tmp_path):
+    # Observations (held to the professional rule): the settings add up to the behaviour's total.
+    # 14 of 49 minus the published 6/19, 6/12 and 2/11 leaves 0 of 7 for the two withheld settings,
+    # whose bases are blank. A blank base on a withheld professional row is a group of 1 to 10 (an
+    # empty one shows 0), so each withheld setting is known to have had none: a finding.
+    g = "time_for_conversations"
+    rows = [exact("a", "obs_behaviour_desired", g, 14, 49), exact("a", "obs_behaviour_desired", f"{g}|ward", 6, 19),
+            exact("a", "obs_behaviour_desired", f"{g}|community_team", 6, 12),
+            exact("a", "obs_behaviour_desired", f"{g}|discharge_meeting", 2, 11),
+            f"a,obs_behaviour_desired,{g}|front_door,,,,,,Wilson,true", f"a,obs_behaviour_desired,{g}|strategic_meeting,,,,,,Wilson,true"]
+    write(tmp_path, "sites/a", rows)
+    result = audit(tmp_path, policy=POLICY)
+    for setting in ("front_door", "strategic_meeting"):
+        hit = found(result, site_id="a", group=f"{g}|{setting}", cell="numerator")
+        assert [(f.low, f.high) for f in hit] == [(0, 0)]

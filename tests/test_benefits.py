@@ -246,3 +246,25 @@ def test_opportunities_on_example_sites(example_dir):
             assert 0 < tot[q] <= tot[f"site_{q}"]
         assert (b["p10"].dropna() <= b["p90"].dropna()).all()
     assert modelled == 5  # the five sites with case reviews
+
+
+def test_discharge_evidence_is_the_published_row_or_left_out():
+    # A red-team review read a withheld cell (improvable discharges with the alternative available,
+    # withheld because the 3 without it are 1-7 people) off the benefits evidence line, where the
+    # same count was printed rounded. The evidence now takes that row as published, or leaves the
+    # discharge stream out when the row is withheld.
+    import pandas as pd
+
+    from homekit.benefits import Evidence
+    from homekit.disclosure import DisclosureRules, disclose_evidence
+
+    ev = Evidence("a", 1000.0, 120.0, 900.0, 4000.0, 40, 15, [], 60, 20, 160, 52)
+    rows = pd.DataFrame([
+        {"indicator": "case_decision_improvable", "group": "decision_point:discharge", "numerator": 55.0, "denominator": 160.0, "suppressed": False},
+        {"indicator": "case_alternative_available", "group": "decision_point:discharge", "numerator": None, "denominator": 55.0, "suppressed": True},
+    ])
+    out = disclose_evidence(ev, DisclosureRules(), rows)
+    assert out.withheld == ("nhs_bed_days",) and out.discharge_improvable == 0 and out.discharge_cases == 0
+    rows.loc[1, ["numerator", "suppressed"]] = [45.0, False]
+    out = disclose_evidence(ev, DisclosureRules(), rows)
+    assert out.withheld == () and (out.discharge_improvable, out.discharge_cases) == (45, 160)

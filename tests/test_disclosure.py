@@ -789,3 +789,25 @@ def test_attack_base_of_the_alternative_row_gives_the_improvable_count():
     # where the improvable count is published, the rows built on it are published with their base
     falls = out.loc[("case_alternative_available", "primary_reason:falls")]
     assert not falls["suppressed"] and falls["denominator"] == 30 and falls["numerator"] == 20
+
+
+def test_attack_national_minus_sites_undoes_a_secondary_suppression():
+    # Red-team review (observations, held to the professional rule of 11): Croydon withheld its 11
+    # observations of discharge meetings only to protect two settings of fewer than 11; the
+    # national row (30 of 99) minus the other sites' published 28 of 88 gave those 2 of 11 back,
+    # and then the settings' total gave the small settings' "none". With exact counts, a national
+    # row with a single site withheld is that site's cell: the national row is withheld.
+    rows = [{"site_id": "croydon", "indicator": "obs_behaviour_desired", "group": "time_for_conversations|discharge_meeting",
+             "numerator": 2, "denominator": 11, "suppressed": True}]
+    rows += [{"site_id": s, "indicator": "obs_behaviour_desired", "group": "time_for_conversations|discharge_meeting",
+              "numerator": n, "denominator": d, "suppressed": False} for s, (n, d) in
+             {"barnsley": (5, 14), "birmingham": (5, 16), "medway": (5, 15), "oxfordshire": (5, 22), "wiltshire": (8, 21)}.items()]
+    sites = pd.DataFrame(rows).assign(lower=0.1, upper=0.9, method="Wilson")
+    sites["estimate"] = sites.numerator / sites.denominator
+    nat = _rows([{"indicator": "obs_behaviour_desired", "group": "time_for_conversations|discharge_meeting", "numerator": 30,
+                  "denominator": 99}], site="national")
+    published = sites.copy()
+    published.loc[published.suppressed, ["numerator", "estimate", "lower", "upper"]] = np.nan
+    out = disclose_indicators(nat, load_rules(None, "national"), sites=sites.drop(columns="suppressed").assign(suppressed=False),
+                              published_sites=published)
+    assert out["suppressed"].iloc[0]

@@ -189,7 +189,7 @@ def test_site_indicators_contract_and_by_grouping(example_dir):
     assert public == ["site_id", "indicator", "group", "numerator", "denominator", "estimate",
                       "lower", "upper", "method", "suppressed", "period", "polarity", "comparison", "benchmark",
                       "comparison_method"]
-    assert "_min_count" in site.columns and set(site.columns) - set(public) <= {"_min_count", "_abs_total", "_top1", "_top2"}
+    assert "_min_count" in site.columns and set(site.columns) - set(public) <= {"_min_count", "_abs_total", "_top1", "_top2", "_sum_of"}
     assert set(site.site_id) == {"barnsley"}
     prop = site[site.method == "Wilson"]
     assert ((prop.lower <= prop.estimate + 1e-12) & (prop.estimate <= prop.upper + 1e-12) | prop.estimate.isna()).all()

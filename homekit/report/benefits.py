@@ -23,16 +23,41 @@ def benefits(report) -> Block | None:
         return None
     model = BenefitsModel.from_yaml(report.benefits_file)
     # the money figures are driven by the evidence as published (rounded counts), never the exact one
-    res = model.site(report.data, report.site_id, publish=lambda ev: disclose_evidence(ev, report.rules))
+    res = model.site(report.data, report.site_id, publish=lambda ev: disclose_evidence(ev, report.rules, report.indicators))
     if res is None:
         return None
-    block = benefits_block(model, res, report.name, count_format=report.count)
+    block = benefits_block(model, res, report.name, count_format=report.count, pair_format=_pair_format(report))
     block.intro = "What the site's own evidence implies for spending, with its uncertainty."
     return block
 
 
-def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_format=None):
-    """The benefits section of a report; ``count_format`` publishes counts (site disclosure)."""
+def _pair_format(report):
+    """``x of n`` people as the site publishes them. The improvable discharges with the alternative
+    available are the site's published row (``case_alternative_available``, decision point
+    discharge, and its base of discharges), never a count rounded beside it: a red-team review read
+    a withheld cell off this line. Other pairs are withheld where ``x`` or ``n - x`` is 1 to 7."""
+    from ..disclosure import publish_count
+
+    pub = report.indicators
+
+    def row(ind, group):
+        m = pub[(pub.indicator == ind) & (pub.group == group)]
+        return None if m.empty else m.iloc[0]
+
+    def pair(x, n, what=""):
+        if what == "discharge":  # (the evidence already holds the published row, see disclose_evidence)
+            imp = row("case_decision_improvable", "decision_point:discharge")
+            base = report.rules.marker if imp is None or pd.isna(imp["denominator"]) else f"{int(imp['denominator']):,}"
+            return (report.rules.marker, base) if n == 0 else (f"{int(x):,}", f"{int(n):,}")
+        small_rest = x is not None and n is not None and publish_count(n - x, report.rules) == report.rules.marker
+        return (report.rules.marker if small_rest else report.count(x)), report.count(n)
+
+    return pair
+
+
+def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_format=None, pair_format=None):
+    """The benefits section of a report; ``count_format`` publishes counts and ``pair_format``
+    ``(x, n, what)`` pairs of counts (site disclosure)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 3.8))
@@ -40,20 +65,30 @@ def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_
     ax.set_title(f"What the estimate for {name} depends on (one-way sensitivity)")
     fig.tight_layout()
     mc = result.monte_carlo.set_index("stream")
+    ev = result.evidence
     rows = []
     for k in (*STREAMS, "total"):
+        if k in ev.withheld:
+            rows.append({"stream": STREAM_NAMES.get(k, k), **{c: "not estimated" for c in ("central estimate", "P10", "P50", "P90")}})
+            continue
         rows.append({"stream": STREAM_NAMES.get(k, "Total"), "central estimate": _money(result.streams[k] if k in result.streams else result.total),
                      "P10": _money(mc.loc[k, "p10"]), "P50": _money(mc.loc[k, "p50"]), "P90": _money(mc.loc[k, "p90"])})
-    ev = result.evidence
     reading = (f"A potential {_money(result.total)} a year at {model.price_year} prices (80% range {_money(mc.loc['total', 'p10'])} to "
                f"{_money(mc.loc['total', 'p90'])}). {result.drivers}")
     c = count_format or (lambda v: f"{v:,.0f}")
-    notes = [f"Evidence: {c(ev.care_home_avoidable)} of {c(ev.care_home_cases)} reviewed care home placements avoidable; "
-             f"{c(ev.admission_avoidable)} of {c(ev.admission_cases)} reviewed admissions; {c(ev.discharge_improvable)} of "
-             f"{c(ev.discharge_cases)} discharges improvable with the alternative available. Flow (latest 12 months): "
+    pair = pair_format or (lambda x, n, what="": (c(x), c(n)))
+    (ch, ch_n), (adm, adm_n), (dis, dis_n) = (pair(ev.care_home_avoidable, ev.care_home_cases), pair(ev.admission_avoidable, ev.admission_cases),
+                                              pair(ev.discharge_improvable, ev.discharge_cases, "discharge"))
+    notes = [f"Evidence: {ch} of {ch_n} reviewed care home placements avoidable; "
+             f"{adm} of {adm_n} reviewed admissions; {dis} of "
+             f"{dis_n} discharges improvable with the alternative available. Flow (latest 12 months): "
              f"{c(ev.care_home_admissions or 0)} care home admissions, {c(ev.non_elective_admissions or 0)} non-elective admissions, "
              f"{c(ev.delayed_days or 0)} delayed days.",
              f"Parameters from {Path(model.source_file).name}; Monte Carlo of {model.draws:,} draws (seed {model.seed})."]
+    if ev.withheld:
+        notes.insert(1, "Not estimated here: " + ", ".join(STREAM_NAMES.get(k, k) for k in ev.withheld)
+                     + " (its evidence, the improvable discharges with the alternative available, is withheld by disclosure control, "
+                       "and a money figure would give it back); the total leaves it out.")
     return Block("Benefits", reading, figure=fig, table=pd.DataFrame(rows), notes=notes)
 
 

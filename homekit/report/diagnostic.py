@@ -289,7 +289,11 @@ def _benefits(report):
     if not getattr(report, "benefits_file", None) or not report.has("opportunities"):
         return None, None
     model = BenefitsModel.from_yaml(report.benefits_file)
-    return model, model.site(report.data, report.site_id)
+    # the money figures of the opportunities are driven by the evidence as published, as the
+    # benefits section's are (never the exact counts)
+    from ..disclosure import disclose_evidence
+
+    return model, model.site(report.data, report.site_id, publish=lambda ev: disclose_evidence(ev, report.rules, report.indicators))
 
 
 def opportunity_table(report) -> pd.DataFrame:
