@@ -577,14 +577,27 @@ SPC_LABELS = {"common_cause": "common cause", "special_cause_improvement": "spec
 
 
 def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", start=None, title: str | None = None,
-              verdict: str | None = None, ax=None, **kwargs):
+              verdict: str | None = None, limits_label: str | None = None, ax=None, **kwargs):
     """Draw an XmR chart (output of :func:`homekit.spc.xmr`) in the Making Data Count style.
 
     Points are grey circles for common cause, blue up-triangles for special cause improvement,
     orange down-triangles for concern (shape and legend as well as colour);
-    the mean is a solid line and the process limits dashed, per segment. ``start`` marks an
-    intervention (a vertical line at that ``x``); ``verdict`` is written in the corner as the text
-    equivalent of the variation icon.
+    the mean is a solid line and the process limits dashed, drawn as the chart holds them: one
+    line per run of points sharing their limits, so that limits carried over a rebase (a
+    baseline's limits extended, ``xmr(..., baseline_limits=True)``, as NHSRplotthedots draws fixed
+    limits) run on unbroken, and a segment with limits of its own starts a new line. ``start``
+    marks an intervention (a vertical line at that ``x``); ``verdict`` is written in the corner as
+    the text equivalent of the variation icon; ``limits_label`` heads the legend (e.g. where the
+    limits come from).
+
+    Examples
+    --------
+    >>> from homekit import spc
+    >>> chart = spc.xmr([5, 6, 5, 7, 6, 5, 6, 5, 6, 7, 5, 6, 2, 3, 2], rebase=[12], baseline_limits=True)
+    >>> fig, ax = plt.subplots()
+    >>> ax = spc_chart(chart, ax=ax)
+    >>> len(ax.lines)  # the values, and one mean and two limits over both segments
+    4
     """
     ax = plt.gca() if ax is None else ax
     d = data.reset_index(drop=True)
@@ -595,16 +608,18 @@ def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", s
         if sel.any():
             ax.scatter(pos[sel], d.loc[sel, y], color=SPC_COLOURS[kind], marker=SPC_MARKERS[kind], s=30, zorder=2,
                        label=SPC_LABELS[kind], **kwargs)
-    for _, seg in d.groupby("segment"):
-        i = seg.index.to_numpy()
-        ax.plot(i, seg["mean"], color="black", linewidth=1)
-        ax.plot(i, seg["lpl"], color="#7B7D7D", linestyle="--", linewidth=1)
-        ax.plot(i, seg["upl"], color="#7B7D7D", linestyle="--", linewidth=1)
+    limits = d[["mean", "lpl", "upl"]].to_numpy(float)
+    carried = np.r_[False, np.all(np.isclose(limits[1:], limits[:-1], equal_nan=True), axis=1)]
+    for k, i in enumerate(pd.Series(pos).groupby(np.cumsum(~carried)).groups.values()):
+        i = np.asarray(i)
+        ax.plot(i, d.loc[i, "mean"], color="black", linewidth=1, label="mean" if k == 0 else None)
+        ax.plot(i, d.loc[i, "lpl"], color="#7B7D7D", linestyle="--", linewidth=1, label="process limits" if k == 0 else None)
+        ax.plot(i, d.loc[i, "upl"], color="#7B7D7D", linestyle="--", linewidth=1)
     if start is not None and str(start) in set(d[x].astype(str)):
         s = int(np.flatnonzero(d[x].astype(str) == str(start))[0])
         ax.axvline(s - 0.5, color="#005EB8", linewidth=1.2, linestyle="-.")
         ax.annotate("intervention starts", (s - 0.5, ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points",
-                    fontsize=7, color="#005EB8")
+                    fontsize=7, color="#005EB8", bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     step = max(1, len(d) // 8)
     ax.set_xticks(pos[::step])
     ax.set_xticklabels(d[x].astype(str).iloc[::step], rotation=30, ha="right", fontsize=8)
@@ -614,7 +629,8 @@ def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", s
                 fontsize=8, color="white", bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": colour})
     if title:
         ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncol=4, frameon=False, fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncol=6, frameon=False, fontsize=7, title=limits_label, title_fontsize=7,
+              alignment="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax

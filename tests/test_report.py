@@ -389,3 +389,44 @@ def test_board_summary_counts_every_verdict_in_words(dataset, national):
     if since.count("increased") + since.count("decreased"):
         assert f"{since.count('increased')} increased and {since.count('decreased')} decreased" in block.reading
     plt.close("all")
+
+
+class _TrackedSite:
+    """Just what the tracking section reads: a site's flow metrics, its interventions and the rules."""
+
+    def __init__(self, flow, interventions):
+        from homekit.disclosure import DisclosureRules
+
+        self.tables = {"flow_metrics": flow, "interventions": interventions}
+        self.rules = DisclosureRules()
+
+    def has(self, name):
+        return name in self.tables and len(self.tables[name]) > 0
+
+
+def test_spc_chart_draws_the_baseline_limits_the_verdict_is_judged_against():
+    """12 baseline months then 8 lower ones. By hand: baseline mean 138/12 = 11.5, moving ranges
+    2,1,2,1,2,1,1,1,2,1,1 (sum 15, mean 15/11), limits 11.5 -/+ 2.66 x 15/11 = 7.8727 and 15.1273.
+    The months after the start (mean 7.5 of their own) must be drawn against those extended limits,
+    not against limits rebased on themselves."""
+    from homekit.report import tracking
+
+    values = [10, 12, 11, 13, 12, 10, 11, 12, 13, 11, 12, 11] + [8, 7, 8, 7, 8, 7, 8, 7]
+    months = list(pd.period_range("2015-01", periods=len(values), freq="M"))
+    flow = pd.DataFrame({"site_id": "s", "metric": "permanent_admissions_care_homes_65plus", "period": months,
+                         "value": [float(v) for v in values]})
+    iv = pd.DataFrame([{"intervention_id": "i1", "site_id": "s", "name": "Trusted assessor", "start_period": "2016-01",
+                        "metric": "permanent_admissions_care_homes_65plus", "desired_direction": "down", "target": None}])
+    block = tracking.tracking(_TrackedSite(flow, iv))
+    ax = _figure(block).axes[0]
+    mean, lower, upper = 11.5, 11.5 - 2.66 * 15 / 11, 11.5 + 2.66 * 15 / 11
+    after = [ln for ln in ax.lines if ln.get_linestyle() in ("-", "--") and len(ln.get_xdata()) > 1
+             and max(ln.get_xdata()) >= 12 and ln.get_marker() in ("None", None, "")]
+    limit_lines = [ln for ln in after if len(set(np.round(ln.get_ydata(), 6))) == 1]
+    drawn = sorted(round(float(ln.get_ydata()[0]), 4) for ln in limit_lines)
+    assert drawn == [round(lower, 4), round(mean, 4), round(upper, 4)]
+    for ln in limit_lines:  # each runs unbroken from the first baseline month to the last month
+        assert min(ln.get_xdata()) == 0 and max(ln.get_xdata()) == len(values) - 1
+    assert not any(np.isclose(ln.get_ydata(), 7.5).any() for ln in ax.lines)  # no line at the rebased mean
+    assert "special cause improvement" in block.reading
+    plt.close("all")

@@ -49,7 +49,8 @@ def tracking(report) -> Block | None:
     fig, axes = plt.subplots(len(tracked), 1, figsize=(10, 3.6 * len(tracked)), squeeze=False)
     measures = dict(zip(table["intervention_id"], table["measure"]))
     for ax, t in zip(axes[:, 0], tracked):
-        chart = t.rebased.assign(point_type=t.chart["point_type"].to_numpy())
+        # The limits the verdict is judged against: the months before the start, extended over the months after.
+        chart = t.chart
         if report.rules.apply:
             chart = chart.assign(y=np.where(report.rules.small(chart["y"]), np.nan, chart["y"]))
         if measures.get(t.intervention["intervention_id"]) == "proportion":  # a monthly share, drawn as a percentage
@@ -57,7 +58,9 @@ def tracking(report) -> Block | None:
             ax.set_ylabel("% of the month's total", fontsize=8)
         chart = chart.assign(x=[pd.Period(p, freq="M").strftime("%b %Y") for p in chart["x"]])
         start = pd.Period(t.intervention["start_period"], freq="M").strftime("%b %Y")
+        n_before = int((chart["segment"] == 0).sum())
         plots.spc_chart(chart, start=start, verdict=t.verdict,
+                        limits_label=f"Mean and process limits: from the {n_before} months before the start, extended over the months after",
                         title=f"{t.intervention['name']}: {metric_name(t.intervention['metric'])} "
                               f"({_BETTER.get(t.intervention['desired_direction'], '')})", ax=ax)
     fig.tight_layout()
@@ -65,7 +68,8 @@ def tracking(report) -> Block | None:
     return Block("Tracking interventions (statistical process control)", reading, figure=fig, table=intervention_table(table),
                  intro=intro,
                  notes=["XmR charts (Making Data Count): limits from the months before the start are extended to judge the months after, "
-                        "and a run of points counts only if it lies wholly after the start; the chart shows limits rebased at the start. Special cause improvement: blue up-triangles; concern: orange "
+                        "and a run of points counts only if it lies wholly after the start; the chart draws those limits (mean solid, process "
+                        "limits dashed), the ones the verdict is judged against. Special cause improvement: blue up-triangles; concern: orange "
                         "down-triangles; common cause: grey circles."],
-                 alt="Statistical process control chart of each intervention's target metric by month, with its limits and the "
-                     "start marked. " + reading)
+                 alt="Statistical process control chart of each intervention's target metric by month, with the limits of the "
+                     "months before the start extended over the months after, and the start marked. " + reading)
