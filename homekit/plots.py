@@ -21,7 +21,7 @@ from .instruments import PROFESSIONS
 if TYPE_CHECKING:
     from .benefits import SiteBenefits
 
-__all__ = ["interval_errors", "likert_bars", "diverging_bars", "agreement_bars", "share_bars", "prioritisation_chart", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS", "COMPARISON_MARKERS"]
+__all__ = ["interval_errors", "percent_axis", "likert_bars", "diverging_bars", "agreement_bars", "share_bars", "prioritisation_chart", "matrix_heatmap", "forest_plot", "funnel_plot", "transition_heatmap", "spc_chart", "tornado_plot", "spine_chart", "PALETTE", "SPC_COLOURS", "COMPARISON_COLOURS", "COMPARISON_MARKERS"]
 
 #: Colours: negative to positive levels (ColorBrewer RdBu, colour-blind safe), neutral grey.
 PALETTE = {
@@ -40,6 +40,27 @@ def interval_errors(estimate, lower, upper, scale: float = 1.0) -> np.ndarray:
     below = np.nan_to_num(np.maximum(e - lo, 0) * scale)
     above = np.nan_to_num(np.maximum(hi - e, 0) * scale)
     return np.vstack([below, above])
+
+
+def percent_axis(ax, axis: str = "x", pad: float = 4.0):
+    """Scale ``axis`` from 0% to 100% with ``pad`` points of room at each end, so that a point (and
+    its interval's cap) at 0% or 100% is drawn whole inside the frame rather than cut by it;
+    ticks stay at 0, 20, ..., 100.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> percent_axis(ax).get_xlim()
+    (-4.0, 104.0)
+    """
+    ticks = [0, 20, 40, 60, 80, 100]
+    if axis == "x":
+        ax.set_xlim(-pad, 100 + pad)
+        ax.set_xticks(ticks)
+    else:
+        ax.set_ylim(-pad, 100 + pad)
+        ax.set_yticks(ticks)
+    return ax
 
 
 def _visible(data: pd.DataFrame) -> pd.DataFrame:

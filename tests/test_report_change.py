@@ -143,3 +143,56 @@ def test_summary_xlsx_has_the_change_sheet(two_round_report, tmp_path):
     row = published[(published.indicator == "gp_trust_asc") & (published.group == "")].iloc[0]
     assert cell("change").value == pytest.approx(float(row["difference"])) and cell("to_period").value == str(row["to_period"])
     assert (tmp_path / "change.csv").exists() and (tmp_path / "history.csv").exists()
+
+
+def _marker_boxes(ax):
+    """(left, right, bottom, top) in pixels of every scatter marker drawn on ``ax``."""
+    import numpy as np
+    from matplotlib.collections import PathCollection
+
+    boxes = []
+    for c in ax.collections:
+        if not isinstance(c, PathCollection):
+            continue
+        offsets = c.get_offsets()
+        if len(offsets) == 0:
+            continue
+        sizes = np.broadcast_to(np.asarray(c.get_sizes(), float), (len(offsets),))
+        pix = ax.transData.transform(offsets)
+        r = np.sqrt(sizes) / 2 * ax.figure.dpi / 72  # marker area s in points^2 -> radius in pixels
+        boxes += [(x - ri, x + ri, y - ri, y + ri) for (x, y), ri in zip(pix, r)]
+    return boxes
+
+
+def test_what_changed_draws_points_at_0_and_100_percent_whole():
+    """A headline going from 60% to 100% and one from 0% to 30%: every marker, at the frame's edges
+    included, lies wholly inside the axes, and the axis still reads 0 to 100."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from homekit.report import change
+
+    def row(ind, a, b, verdict):
+        return {"indicator": ind, "group": "", "from_period": "2013", "to_period": "2019", "from_estimate": a, "to_estimate": b,
+                "difference": b - a, "lower": b - a - 0.1, "upper": b - a + 0.1, "p_value": 0.01, "verdict": verdict,
+                "suppressed": False}
+
+    class Site:
+        changes = pd.DataFrame([row("gp_trust_asc", 0.6, 1.0, "improved"), row("gp_relationship_poor", 0.0, 0.3, "worsened")])
+
+    block = change.what_changed(Site())
+    fig = block.figure
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    frame = ax.get_window_extent()
+    from matplotlib.collections import PathCollection
+
+    drawn = sorted(x for c in ax.collections if isinstance(c, PathCollection) for x, _ in c.get_offsets())
+    assert drawn[0] == 0 and drawn[-1] == 100  # the test draws points on both edges
+    for left, right, bottom, top in _marker_boxes(ax):
+        assert frame.x0 <= left and right <= frame.x1, (left, right, frame)
+    lo, hi = ax.get_xlim()
+    assert lo < 0 and hi > 100 and [t for t in ax.get_xticks() if lo <= t <= hi][:1] == [0] and max(ax.get_xticks()) == 100
+    plt.close(fig)

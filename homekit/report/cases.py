@@ -249,6 +249,6 @@ def _practice_figure(pub, team_forest, early, later, case_sc, flow_sc):
             ax.set_title("Share of delays that lie in social care", fontsize=10, loc="left")
         if kind != "team":
             ax.set_ylim(-0.7, 1.7)
-        ax.set_xlim(0, 100)
+        plots.percent_axis(ax)
     fig.tight_layout()
     return fig

@@ -208,7 +208,7 @@ def what_changed(report) -> Block | None:
         ax.set_yticks(y)
         ax.set_yticklabels([textwrap.fill(label_for(i, g), 48) for i, g in zip(d.indicator, d.group)],
                            fontsize=8)
-        ax.set_xlim(0, 100)
+        plots.percent_axis(ax)
         ax.set_xlabel("% (previous round: open circle; this round: filled, green improved, red worsened, amber no significant change, "
                       "blue increased or decreased where neither direction is better)",
                       fontsize=8)
@@ -280,7 +280,7 @@ def headlines_over_rounds(report) -> Block | None:
             ax.set_xticks(x)
             ax.set_xticklabels(periods, fontsize=8)
             ax.set_title(textwrap.fill(f"{HEADLINES[ind][1]} ({direction_words(ind).replace('neither', 'neither way is better')})", 32), fontsize=8)
-            ax.set_ylim(0, 100)
+            plots.percent_axis(ax, "y")
         axes[0].set_ylabel("%")
         axes[0].legend(fontsize=7, frameon=False, loc="lower left")
         fig.tight_layout()

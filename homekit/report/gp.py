@@ -55,7 +55,7 @@ def perception_gap(report) -> Block | None:
             d = frame.reindex(services).reset_index().rename(columns={"index": "group"})
             d["label"] = [SERVICE_NAMES[s] for s in services]
             plots.forest_plot(d, y="label", ax=ax, withheld=m)
-            ax.set_xlim(0, 100)
+            plots.percent_axis(ax)
             ax.set_title(title, fontsize=10)
         fig.suptitle("Perception gap: awareness and rated quality of services")
         fig.tight_layout()
@@ -86,7 +86,7 @@ def motivators(report) -> Block | None:
         fig, ax = plt.subplots(figsize=(7, 2.2))
         plots.forest_plot(d, y="label", ax=ax, reference="national" if d["national"].notna().any() else None,
                           reference_label="national figure for the row", withheld=m)
-        ax.set_xlim(0, 100)
+        plots.percent_axis(ax)
         ax.set_title("What would motivate GPs' advice on residential care")
         fig.tight_layout()
     reading = (f"{estimate_text(rows[0], m)} of GPs say fewer home visits would motivate their advice on residential care; "

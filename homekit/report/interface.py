@@ -105,7 +105,7 @@ def interface_factors(report) -> Block | None:
         fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.8), squeeze=False)
         for ax, (d, title) in zip(axes[0], panels):
             plots.forest_plot(d, y="label", ax=ax, withheld=m)
-            ax.set_xlim(0, 100)
+            plots.percent_axis(ax)
             ax.set_title(title, fontsize=10)
             ax.set_xlabel("% frequently or very frequently")
         fig.suptitle(f"What drives poorer outcomes at the interface: factors cited frequently ({direction_text(DOMAINS[0][0])})")

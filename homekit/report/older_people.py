@@ -22,7 +22,7 @@ def older_people(report) -> Block | None:
     if any(has_value(r) for r in infl.to_dict("records")):
         fig, ax = plt.subplots(figsize=(7, 3))
         plots.forest_plot(infl, y="label", ax=ax, withheld=m)
-        ax.set_xlim(0, 100)
+        plots.percent_axis(ax)
         ax.set_title(f"Who influenced older people's decisions about care (% yes; {direction_text('op_influenced_by')})")
         fig.tight_layout()
     p = report.ind("op_planned_ahead")

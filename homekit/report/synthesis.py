@@ -160,7 +160,7 @@ def forest_plots(report) -> Block | None:
         published = HEADLINES[ind][2]
         plots.forest_plot(d, y="label", ax=ax, reference=published, reference_label="published seed figure" if published else "",
                           pooled={"estimate": re_["estimate"], "lower": re_["lower"], "upper": re_["upper"], "label": "random effects"})
-        ax.set_xlim(0, 100)
+        plots.percent_axis(ax)
         ax.set_title(_panel_title(ind), fontsize=9)
     for ax in list(axes.flat)[len(ids):]:
         ax.axis("off")
@@ -345,7 +345,7 @@ def ranking(report) -> Block | None:
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(d) + 1.5))
     nat = report.nat(ind)
     plots.forest_plot(d, y="label", ax=ax, reference=nat["estimate"] if nat else None, reference_label="national")
-    ax.set_xlim(0, 100)
+    plots.percent_axis(ax)
     ax.set_title(textwrap.fill(f"Sites ranked: {HEADLINES.get(ind, (None, ind))[1]} ({direction_text(ind)})", 70))
     fig.tight_layout()
     reading = "Rank positions alone should not be read as a league table."
