@@ -50,8 +50,8 @@ def percent_axis(ax, axis: str = "x", pad: float = 4.0):
     Examples
     --------
     >>> fig, ax = plt.subplots()
-    >>> percent_axis(ax).get_xlim()
-    (-4.0, 104.0)
+    >>> [float(v) for v in percent_axis(ax).get_xlim()]
+    [-4.0, 104.0]
     """
     ticks = [0, 20, 40, 60, 80, 100]
     if axis == "x":
