@@ -827,22 +827,32 @@ def share_bars(
     upper: str = "upper",
     labels: dict | None = None,
     color: str = "#08519c",
+    marker: str = "[c]",
     ax=None,
     **kwargs,
 ):
     """Horizontal bars of proportions with their intervals, one per ``y`` (top to bottom in the
-    data's order); suppressed rows read ``[c]`` and are not drawn.
+    data's order); suppressed rows read ``marker`` (``[c]``) and are not drawn; a row with no
+    estimate that was not withheld (nobody answered) reads ``no data``.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"group": ["a", "b", "c"], "estimate": [0.4, None, None], "lower": [0.3, None, None],
+    ...                   "upper": [0.5, None, None], "suppressed": [False, True, False]})
+    >>> fig, ax = plt.subplots()
+    >>> [t.get_text() for t in share_bars(d, ax=ax).texts]
+    ['40%', '[c]', 'no data']
     """
     ax = _ax(ax)
     d = data.reset_index(drop=True)
     pos = np.arange(len(d))[::-1]
     for p, r in zip(pos, d.to_dict("records")):
         if bool(r.get("suppressed", False)) or pd.isna(r[estimate]):
-            ax.text(1, p, "[c]", va="center", fontsize=7, color="#444444")
+            ax.text(1, p, marker if bool(r.get("suppressed", False)) else "no data", va="center", fontsize=7, color="#444444")
             continue
         ax.barh(p, 100 * r[estimate], color=color, height=0.7, **kwargs)
         ax.errorbar(100 * r[estimate], p, xerr=interval_errors(r[estimate], r[lower], r[upper], scale=100), fmt="none",

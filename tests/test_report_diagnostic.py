@@ -129,3 +129,88 @@ def test_culture_by_profession_and_organisation_from_published_rows(stage2_only)
 
 def test_culture_by_group_absent_without_culture_survey(example_dir):
     assert SiteReport.open("hertfordshire", data_dir=str(example_dir)).culture_by_group() is None
+
+
+class _Published:
+    """Just what the diagnostic sections read: published indicator rows, the rules and which instruments exist."""
+
+    def __init__(self, rows, instruments=("culture_survey", "observations")):
+        from homekit.disclosure import DisclosureRules
+
+        cols = {"numerator": None, "denominator": None, "lower": None, "upper": None, "method": "Wilson", "suppressed": False}
+        self.indicators = pd.DataFrame([{**cols, **r} for r in rows])
+        self.rules = DisclosureRules()
+        self.tables = {i: pd.DataFrame({"x": [1]}) for i in instruments}
+
+    def has(self, name):
+        return name in self.tables
+
+    def ind(self, indicator, group=""):
+        m = self.indicators[(self.indicators.indicator == indicator) & (self.indicators.group == group)]
+        return None if m.empty else m.iloc[0].to_dict()
+
+
+def _row(indicator, group, estimate, suppressed=False):
+    lo, hi = (None, None) if estimate is None else (estimate - 0.1, estimate + 0.1)
+    return {"indicator": indicator, "group": group, "estimate": estimate, "lower": lo, "upper": hi, "suppressed": suppressed}
+
+
+def test_culture_by_group_figure_draws_each_published_group_on_its_own_label():
+    """Hand-made published rows: each bar sits on its own group's label with its published share;
+    a withheld group has no bar and reads [c]; a group with no row for a behaviour reads 'no data'."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from homekit.instruments import choice_name
+    from homekit.report import diagnostic
+
+    a = "culture_behaviour_agree"
+    rows = [_row(a, "home_first", 0.50), _row(a, "home_first|profession:asc", 0.40),
+            _row(a, "home_first|profession:gp", None, suppressed=True), _row(a, "home_first|organisation:council", 0.55),
+            _row(a, "home_first|organisation:icb", 0.70),
+            _row(a, "risk_shared", 0.20), _row(a, "risk_shared|profession:asc", 0.10),
+            _row(a, "risk_shared|profession:gp", None, suppressed=True), _row(a, "risk_shared|organisation:council", 0.30)]
+    block = diagnostic.culture_by_group(_Published(rows))
+    fig = block.figure
+    expected = {"home_first": {"All staff": 50, "Profession: Adult social care": 40, "Organisation: Council": 55,
+                               "Organisation: Integrated care board": 70},
+                "risk_shared": {"All staff": 20, "Profession: Adult social care": 10, "Organisation: Council": 30}}
+    panels = {ax.get_title().replace("\n", " "): ax for ax in fig.axes if ax.get_title()}
+    assert set(panels) == {choice_name("home_first"), choice_name("risk_shared")}
+    for behaviour, want in expected.items():
+        ax = panels[choice_name(behaviour)]
+        # every panel's rows carry the labels (drawn at the left of each row of panels only): the same rows at the same heights
+        labels = {round(float(t.get_loc()), 6): t.label1.get_text() for t in ax.yaxis.get_major_ticks()}
+        assert labels == {round(float(t.get_loc()), 6): t.label1.get_text() for t in fig.axes[0].yaxis.get_major_ticks()}
+        bars = {labels[round(float(p.get_y() + p.get_height() / 2), 6)]: p.get_width()
+                for p in ax.patches if isinstance(p, Rectangle) and p.get_width() > 0}
+        assert bars == pytest.approx(want)
+        said = {labels[round(float(t.get_position()[1]), 6)]: t.get_text() for t in ax.texts if t.get_text() in ("[c]", "no data")}
+        assert said["Profession: GPs"] == "[c]"
+        if behaviour == "risk_shared":  # no published row for the ICB on this behaviour: nobody answered
+            assert said["Organisation: Integrated care board"] == "no data"
+    # the table says the same, and never [c] for a missing row
+    table = block.table.set_index("staff")
+    assert table.loc["Organisation: Integrated care board", choice_name("risk_shared")] == "no data"
+    assert table.loc["Profession: GPs", choice_name("home_first")] == "[c]"
+    assert "no bar" in " ".join(block.notes)
+    plt.close("all")
+
+
+def test_an_observation_setting_with_no_observations_reads_no_data():
+    """A setting observed for one behaviour but not another: the empty cell reads 'no data'."""
+    from homekit.instruments import choice_name
+    from homekit.report import diagnostic
+
+    o = "obs_behaviour_desired"
+    rows = [_row(o, "home_first", 0.6), _row(o, "home_first|ward", 0.7), _row(o, "home_first|front_door", None, suppressed=True),
+            _row(o, "risk_shared", 0.3), _row(o, "risk_shared|front_door", None, suppressed=True)]  # no ward row for risk_shared
+    block = diagnostic.observations(_Published(rows))
+    table = block.table.set_index("desired behaviour")
+    assert table.loc[choice_name("risk_shared"), choice_name("ward")] == "no data"
+    assert table.loc[choice_name("home_first"), choice_name("ward")] == "70%"
+    assert table.loc[choice_name("risk_shared"), choice_name("front_door")] == "[c]"
+    assert not (table == "").any().any()

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..instruments import INDICATORS, INSTRUMENTS, group_label, indicator_label, polarity
 
-__all__ = ["Block", "fig_png", "pct", "points", "p_text", "estimate_text", "label_for", "direction_text", "withheld_cells_note", "funnel_text", "value_text", "has_value",
+__all__ = ["Block", "fig_png", "pct", "points", "p_text", "estimate_text", "share_text", "label_for", "direction_text", "withheld_cells_note", "funnel_text", "value_text", "has_value",
            "is_withheld", "NO_DATA", "WITHHELD"]
 
 
@@ -85,6 +85,21 @@ def estimate_text(row, marker: str = WITHHELD) -> str:
     if not has_ci:
         return pct(row["estimate"])
     return f"{pct(row['estimate'])} ({pct(row['lower'])} to {pct(row['upper'])})"
+
+
+def share_text(row, marker: str = WITHHELD) -> str:
+    """A published share without its interval, for a table cell: ``56%``; ``marker`` where disclosure
+    control withheld it; ``no data`` where there is no row or no estimate (nobody answered or was
+    observed), never blank and never the withheld marker.
+
+    >>> share_text({"estimate": 0.56, "suppressed": False}), share_text({"estimate": None, "suppressed": True}), share_text(None)
+    ('56%', '[c]', 'no data')
+    """
+    if is_withheld(row):
+        return marker
+    if row is None or pd.isna(row.get("estimate")):
+        return NO_DATA
+    return pct(row["estimate"])
 
 
 def value_text(ind: str, x) -> str:

@@ -27,7 +27,7 @@ from ..instruments import (
     choice_name,
     indicator_label,
 )
-from ._format import Block, estimate_text, pct, points
+from ._format import Block, estimate_text, has_value, pct, points, share_text
 
 __all__ = ["culture", "culture_by_group", "observations", "comms", "hypotheses", "opportunities", "interventions", "culture_table",
            "opportunity_table", "national_culture", "national_hypotheses", "national_opportunities", "national_interventions"]
@@ -131,17 +131,16 @@ def culture_by_group(report) -> Block | None:
     behaviours = [b for b in BEHAVIOURS if b in set(agree["behaviour"])]
 
     def cell(r) -> str:
-        return m if r is None or bool(r["suppressed"]) or pd.isna(r["estimate"]) else pct(r["estimate"])
+        return share_text(r, m)
 
     index = {(r["behaviour"], r["breakdown"], r["value"]): r for r in agree.to_dict("records")}
-    rows = [{"staff": "All staff", **{choice_name(b): cell(index.get((b, "", ""))) for b in behaviours}}]
+    staff = [("", "", "All staff")] + [(by, v, f"{name}: {choice_name(v)}") for by, name, values in _BREAKDOWNS for v in values
+                                      if any((b, by, v) in index for b in behaviours)]
+    rows = [{"staff": label, **{choice_name(b): cell(index.get((b, by, v))) for b in behaviours}} for by, v, label in staff]
     spreads = []
     for by, name, values in _BREAKDOWNS:
-        for v in values:
-            if any((b, by, v) in index for b in behaviours):
-                rows.append({"staff": f"{name}: {choice_name(v)}", **{choice_name(b): cell(index.get((b, by, v))) for b in behaviours}})
         for b in behaviours:
-            shown = [r for (bb, kk, _), r in index.items() if bb == b and kk == by and cell(r) != m]
+            shown = [r for (bb, kk, _), r in index.items() if bb == b and kk == by and has_value(r)]
             if len(shown) >= 2:
                 hi, lo = max(shown, key=lambda r: r["estimate"]), min(shown, key=lambda r: r["estimate"])
                 spreads.append((hi["estimate"] - lo["estimate"], by, b, hi, lo))
@@ -156,12 +155,48 @@ def culture_by_group(report) -> Block | None:
     reading = (text[:1].upper() + text[1:] + "." if said else
                f"Every profession and organisation is withheld ({m}) here: too few staff in each answered to publish them.")
     threshold = report.rules.professional.min_group_size
-    return Block("Culture and behaviour surveys by profession and organisation", reading, table=pd.DataFrame(rows),
+    fig = _culture_by_group_figure(index, behaviours, staff, m) if any(has_value(r) for r in index.values() if r["breakdown"]) else None
+    withheld = sum(1 for r in index.values() if r["breakdown"] and bool(r["suppressed"]))
+    return Block("Culture and behaviour surveys by profession and organisation", reading, figure=fig, table=pd.DataFrame(rows),
+                 alt=("Bar charts, one per desired behaviour, of the share of staff agreeing it happens, one bar per profession and "
+                      f"organisation with its 95% interval; withheld groups read {m} and have no bar. " + reading),
                  notes=["Staff agreeing or strongly agreeing that the desired behaviour happens in their organisation, among those "
-                        "who answered (Don't know and blank left out); higher is better. 95% Wilson intervals are in indicators.csv.",
+                        "who answered (Don't know and blank left out); higher is better. The chart draws the 95% Wilson intervals; "
+                        "they are in indicators.csv too."
+                        + (f" In the chart a group withheld for a behaviour has no bar and reads {m} ({withheld} such "
+                           f"cells here)." if withheld else ""),
                         f"{m}: withheld: fewer than {threshold} answers in the group, or a group whose figure would give back a smaller "
                         "group's: with all staff and the other groups (which add up to all staff), or, nationally, minus the sites "
                         "that publish theirs (the rest being a site too small to publish its own)."])
+
+
+def _culture_by_group_figure(index: dict, behaviours: list, staff: list, marker: str):
+    """One panel per behaviour, one bar per staff group (all staff, each profession, each organisation)
+    from the published rows in ``index``; a withheld group has no bar and reads ``marker``."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    ncols = min(4, len(behaviours))
+    nrows = -(-len(behaviours) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(10.5, nrows * (0.26 * len(staff) + 1.3)), squeeze=False)
+    for k, (ax, b) in enumerate(zip(axes.flat, behaviours)):
+        d = pd.DataFrame([{"staff": label, **({"estimate": np.nan, "lower": np.nan, "upper": np.nan, "suppressed": False} if r is None else
+                                              {c: r[c] for c in ("estimate", "lower", "upper", "suppressed")})}
+                          for (by, v, label), r in ((s, index.get((b, s[0], s[1]))) for s in staff)])
+        plots.share_bars(d, y="staff", marker=marker, ax=ax)
+        ax.set_title(textwrap.fill(choice_name(b), 30), fontsize=8)
+        ax.set_xticks([0, 50, 100])
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlabel("% agreeing (95% interval)" if k // ncols == nrows - 1 else "", fontsize=7)
+        if k % ncols:
+            ax.tick_params(axis="y", labelleft=False)
+    for ax in list(axes.flat)[len(behaviours):]:
+        ax.axis("off")
+    fig.suptitle("Staff agreeing that the desired behaviour happens in their organisation, by profession and organisation "
+                 "(higher is better)", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def _as_row(r):
@@ -194,7 +229,7 @@ def observations(report) -> Block | None:
         entry = {"desired behaviour": choice_name(b), "all settings (95% CI)": estimate_text(report.ind("obs_behaviour_desired", b))}
         for s in settings:
             r = report.ind("obs_behaviour_desired", f"{b}|{s}")
-            entry[choice_name(s)] = "" if r is None else (pct(r["estimate"]) if not bool(r.get("suppressed")) else "[c]")
+            entry[choice_name(s)] = share_text(r, report.rules.marker)
         table.append(entry)
     shown = overall[~overall["suppressed"].astype(bool)]
     if len(shown):
@@ -228,7 +263,7 @@ def comms(report) -> Block | None:
         for ind in _COMMS:
             r = report.ind(ind, g)
             entry[indicator_label(ind) + (" (lower is better)" if ind == "comms_risk_averse" else "")] = (
-                estimate_text(r) if g == "" else ("[c]" if r is None or bool(r.get("suppressed")) else pct(r["estimate"])))
+                estimate_text(r, report.rules.marker) if g == "" else share_text(r, report.rules.marker))
         table.append(entry)
     if not table:
         return None
@@ -242,7 +277,7 @@ def comms(report) -> Block | None:
              "give back a smaller one by subtraction from all items."]
     if all(f is not None for f in framing):
         notes.insert(0, "Risk framing of all items: " + "; ".join(
-            f"{choice_name(f).lower()} {pct(r['estimate']) if not bool(r.get('suppressed')) else '[c]'}"
+            f"{choice_name(f).lower()} {share_text(r, report.rules.marker)}"
             for f, r in zip(("enabling", "neutral", "averse"), framing)) + ".")
     return Block("Review of communications", reading, table=pd.DataFrame(table), notes=notes)
 
