@@ -39,14 +39,14 @@ def two_round_report(two_round_dir):
 def test_summary_says_every_headline_in_words(two_round_report):
     block = two_round_report.summary()
     t = block.table
-    assert list(t.columns) == ["indicator", "better is", "this round", "previous round", "change (95% CI)", "since last survey", "against"]
+    assert list(t.columns) == ["indicator", "which way is better", "this round", "previous round", "change (95% CI)", "since last survey", "against"]
     assert set(t["since last survey"]) <= CHANGE_WORDS
     assert all(a.split(" ")[0] in COMPARE_WORDS for a in t["against"])
     row = t[t.indicator.str.startswith("GPs trusting adult social care")].iloc[0]
     # alpha: 20/40 in 2013, 35/40 in 2019; the other sites' 2019 rounds pool 50/80.
     assert (row["this round"], row["previous round"]) == ("88% (2019)", "50% (2013)")
     assert row["since last survey"] == "improved" and row["against"] == "better (than the other sites)"
-    assert row["better is"] == "higher is better"
+    assert row["which way is better"] == "higher is better"
     assert "improved" in block.reading and block.png() is not None  # the spine chart is drawn
 
 
@@ -196,3 +196,23 @@ def test_what_changed_draws_points_at_0_and_100_percent_whole():
     lo, hi = ax.get_xlim()
     assert lo < 0 and hi > 100 and [t for t in ax.get_xticks() if lo <= t <= hi][:1] == [0] and max(ax.get_xticks()) == 100
     plt.close(fig)
+
+
+def test_site_and_national_tables_word_the_direction_one_way(two_round_report, two_round_dir):
+    """Every 'which way is better' cell, in the site's and the national tables, is direction_text's
+    wording of the indicator's polarity, the no-judgement one included (no 'neither' beside 'no judgement')."""
+    from homekit.instruments import INDICATORS
+    from homekit.report import NationalReport
+    from homekit.report._format import direction_text
+
+    allowed = {direction_text(i) for i in INDICATORS}
+    assert len(allowed) == 3
+    national = NationalReport.open(data_dir=str(two_round_dir))
+    blocks = [two_round_report.summary(), two_round_report.what_changed(), national.headlines_over_rounds(), national.headlines()]
+    seen = set()
+    for block in blocks:
+        assert block is not None and block.table is not None
+        assert "better is" not in block.table.columns
+        for col in [c for c in block.table.columns if "better" in c]:
+            seen |= set(block.table[col])
+    assert seen <= allowed and direction_text("gp_value_closer_links") in seen and "higher is better" in seen

@@ -20,9 +20,9 @@ from .. import plots, stats
 from ..indicators import HEADLINES
 from ..instruments import INDICATORS, INSTRUMENTS
 from ..rounds import period_key
-from ._format import Block, estimate_text, label_for, pct, points
+from ._format import Block, direction_text, estimate_text, label_for, pct, points
 
-__all__ = ["summary", "what_changed", "headlines_over_rounds", "gp_trust_two_instruments", "SUMMARY_ROWS", "direction_words"]
+__all__ = ["summary", "what_changed", "headlines_over_rounds", "gp_trust_two_instruments", "SUMMARY_ROWS"]
 
 #: The rows of the director's summary: every headline (the interface survey's between GPs and
 #: adult social care), then the flow figures with an England value.
@@ -32,14 +32,7 @@ SUMMARY_ROWS = tuple(
     + [("flow_care_home_admissions_rate", ""), ("flow_reablement_at_home_91days", ""), ("flow_delayed_days_share", "social_care")]
 )
 
-_DIRECTION = {"higher_is_better": "higher is better", "lower_is_better": "lower is better", "no_judgement": "neither"}
 _AGAINST = {"national_excluding_site": "the other sites", "england": "England"}
-
-
-def direction_words(indicator: str) -> str:
-    """``higher is better``, ``lower is better`` or ``neither`` for an indicator id."""
-    info = INDICATORS.get(indicator)
-    return _DIRECTION[info.polarity if info is not None else "no_judgement"]
 
 
 def _value_text(row) -> str:
@@ -108,7 +101,7 @@ def summary(report) -> Block | None:
         against = _AGAINST.get(r.get("benchmark", ""), "")
         rows.append({
             "indicator": label_for(ind, group),
-            "better is": direction_words(ind),
+            "which way is better": direction_text(ind),
             "this round": f"{_value_text(r)} ({r['period']})" if r.get("period") else _value_text(r),
             "previous round": "" if c is None else f"{_value_text({**r, 'estimate': c['from_estimate'], 'suppressed': pd.isna(c['from_estimate'])})} ({c['from_period']})",
             "change (95% CI)": _change_text(c),
@@ -187,7 +180,7 @@ def what_changed(report) -> Block | None:
     shown = pd.concat([heads, moved])
     rows = []
     for c in shown.to_dict("records"):
-        rows.append({"indicator": label_for(c["indicator"], c["group"]), "better is": direction_words(c["indicator"]),
+        rows.append({"indicator": label_for(c["indicator"], c["group"]), "which way is better": direction_text(c["indicator"]),
                      "from": f"{_value_text({**c, 'estimate': c['from_estimate'], 'suppressed': pd.isna(c['from_estimate'])})} ({c['from_period']})",
                      "to": f"{_value_text({**c, 'estimate': c['to_estimate'], 'suppressed': pd.isna(c['to_estimate'])})} ({c['to_period']})",
                      "change (95% CI)": _change_text(c), "p": "" if pd.isna(c["p_value"]) else f"{c['p_value']:.3f}", "verdict": c["verdict"]})
@@ -241,7 +234,7 @@ def headlines_over_rounds(report) -> Block | None:
         h = hist[(hist.indicator == ind) & (hist.group == "")]
         if h.empty:
             continue
-        row = {"indicator": HEADLINES[ind][1], "better is": direction_words(ind)}
+        row = {"indicator": HEADLINES[ind][1], "which way is better": direction_text(ind)}
         for p in periods:
             r = h[h.period == p]
             if r.empty:
@@ -279,7 +272,7 @@ def headlines_over_rounds(report) -> Block | None:
                         capsize=3, label="pooled (95% CI)")
             ax.set_xticks(x)
             ax.set_xticklabels(periods, fontsize=8)
-            ax.set_title(textwrap.fill(f"{HEADLINES[ind][1]} ({direction_words(ind).replace('neither', 'neither way is better')})", 32), fontsize=8)
+            ax.set_title(textwrap.fill(f"{HEADLINES[ind][1]} ({direction_text(ind)})", 32), fontsize=8)
             plots.percent_axis(ax, "y")
         axes[0].set_ylabel("%")
         axes[0].legend(fontsize=7, frameon=False, loc="lower left")

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import __version__
 from ..indicators import HEADLINES, headline_table
 from ..io import FORMULA_PREFIXES
+from ._format import direction_text
 
 __all__ = ["write_indicators", "write_history", "write_change", "write_summary_xlsx"]
 
@@ -57,7 +58,6 @@ def write_change(change: pd.DataFrame, path) -> Path:
 
 
 _FORMATS = {"proportion": "0.0%", "difference": "+0.0%;-0.0%;0.0%", "mean": "0.00", "rate": "#,##0.0"}
-_POLARITY_WORDS = {"higher_is_better": "higher is better", "lower_is_better": "lower is better", "no_judgement": "no judgement"}
 
 
 def _put(ws, row: int, col: int, value, number_format: str | None = None):
@@ -113,7 +113,7 @@ def _round_year(period) -> int | None:
 def _change_sheet(ws, change: pd.DataFrame, kind) -> None:
     """The ``change`` sheet: readable headers, numbers with formats by the indicator's kind, years as
     numbers, withheld as a true/false cell, and the key columns of ``change.csv`` last (for joins)."""
-    from ..instruments import indicator_label, polarity
+    from ..instruments import indicator_label
     from ._format import label_for
 
     header = ["indicator name", "group name", "from year", "to year", "from", "to", "change", "lower", "upper", "p-value",
@@ -125,7 +125,7 @@ def _change_sheet(ws, change: pd.DataFrame, kind) -> None:
         rows.append([indicator_label(r["indicator"]), label_for(r["indicator"], r["group"]).split(": ", 1)[-1] if r["group"] else "",
                      _round_year(r["from_period"]), _round_year(r["to_period"]), num(r["from_estimate"]), num(r["to_estimate"]),
                      num(r["difference"]), num(r["lower"]), num(r["upper"]), num(r["p_value"]), _text(r["verdict"]),
-                     _POLARITY_WORDS[polarity(r["indicator"])], _text(r["method"]), withheld, _text(r.get("site_id")), r["indicator"],
+                     direction_text(r["indicator"]), _text(r["method"]), withheld, _text(r.get("site_id")), r["indicator"],
                      _text(r["group"]), _text(r["from_period"]), _text(r["to_period"])])
         kinds.append(kind(r["indicator"]))
     _table(ws, header, rows, {"from year": "0", "to year": "0", "p-value": "0.000"})
@@ -164,7 +164,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
     import openpyxl
     from openpyxl.styles import Font
 
-    from ..instruments import INDICATORS, indicator_label, polarity
+    from ..instruments import INDICATORS, indicator_label
     from ._format import label_for
 
     def kind(ind):
@@ -199,7 +199,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
         _put(rd, start, j, h).font = Font(bold=True)
     for i, ind in enumerate(ids, start + 1):
         _put(rd, i, 1, indicator_label(ind))
-        _put(rd, i, 2, _POLARITY_WORDS[polarity(ind)])
+        _put(rd, i, 2, direction_text(ind))
         _put(rd, i, 3, ind)
     rd.column_dimensions["A"].width = 100
     rd.column_dimensions["B"].width = 22
@@ -216,7 +216,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
                r["upper"] if show else None, r["denominator"], _marker(r, marker)]
         if nat:
             row.append(nat.get((r["indicator"], "")))
-        row += [ht.loc[r["indicator"], "published_text"], _POLARITY_WORDS[polarity(r["indicator"])], r["indicator"]]
+        row += [ht.loc[r["indicator"], "published_text"], direction_text(r["indicator"]), r["indicator"]]
         rows.append((kind(r["indicator"]), row))
     header = ["indicator name", "estimate", "lower", "upper", "base", "marker"] + (["national"] if nat else []) + \
              ["published", "which way is better", "indicator"]
@@ -240,7 +240,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
         rows.append([indicator_label(r["indicator"]), label_for(r["indicator"], r["group"]).split(": ", 1)[-1] if r["group"] else "",
                      r["estimate"] if show else None, r["lower"] if show else None, r["upper"] if show else None,
                      r["numerator"] if show else None, r["denominator"], _marker(r, marker),
-                     _POLARITY_WORDS[polarity(r["indicator"])], r["method"], r.get("site_id", ""), r["indicator"], r["group"],
+                     direction_text(r["indicator"]), r["method"], r.get("site_id", ""), r["indicator"], r["group"],
                      bool(r.get("suppressed", False)), _text(r.get("period", ""))])
         kinds.append(kind(r["indicator"]))
     al = wb.create_sheet("all_indicators")
