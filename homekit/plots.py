@@ -69,6 +69,15 @@ def _visible(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+def _under_axes(ax, inches: float) -> dict:
+    """Legend anchor arguments for a legend ``inches`` under the axes' bottom edge, the gap fixed in
+    inches (not in axes fractions), so that a later layout shrinking the axes cannot pull the
+    legend up onto the tick labels or the axis label."""
+    from matplotlib.transforms import ScaledTranslation
+
+    return {"bbox_to_anchor": (0.5, 0), "bbox_transform": ax.transAxes + ScaledTranslation(0, -inches, ax.figure.dpi_scale_trans)}
+
+
 def _ax(ax):
     return plt.gca() if ax is None else ax
 
@@ -296,7 +305,8 @@ def diverging_bars(
             h = key[1]
             ticklabels.append((hue_labels or {}).get(h, h) if grouped else (labels or {}).get(name, name))
             if withheld.loc[key] or shares.loc[key].reindex(levels).isna().any():
-                ax.text(0, pos, marker, ha="center", va="center", fontsize=8, color="#444444")
+                ax.text(0, pos, marker, ha="center", va="center", fontsize=8, color="#444444", zorder=3,
+                        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"})  # readable over the zero line
                 continue
             hatched = together.loc[key].reindex(levels).fillna(False).to_numpy(bool)
             _diverging_row(ax, pos, shares.loc[key].reindex(levels).to_numpy(float), levels, legend=False,
@@ -443,12 +453,10 @@ def forest_plot(
         has = ~np.isnan(ref)
         ax.scatter(ref[has] * scale, ypos[has], marker="|", s=260, linewidths=2, color="#d94801", label=reference_label, zorder=3)
         # Below the axes: a legend key drawn inside could be read as a row's reference.
-        below = 0.6 / max(ax.get_window_extent().height / ax.figure.dpi, 0.5)  # about 0.6 inch under the axis
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), frameon=False, fontsize=8)
+        ax.legend(loc="upper center", frameon=False, fontsize=8, **_under_axes(ax, 0.6))  # under the axis label, off the data
     elif reference is not None:
         ax.axvline(reference * scale, color="#d94801", linestyle="--", linewidth=1, label=reference_label)
-        below = 0.6 / max(ax.get_window_extent().height / ax.figure.dpi, 0.5)  # below the axes, off the data
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), frameon=False, fontsize=8)
+        ax.legend(loc="upper center", frameon=False, fontsize=8, **_under_axes(ax, 0.6))  # under the axis label, off the data
     ax.set_yticks(ticks)
     ax.set_yticklabels(ticklabels)
     ax.set_xlabel("%" if percent else estimate)
@@ -494,7 +502,8 @@ def funnel_plot(
     colours = np.where(d[label].isin(highlight), "#d7301f", "#08519c") if (highlight is not None and label) else "#08519c"
     ax.scatter(d[denominator], value, color=colours, zorder=3, **{"clip_on": False, **kwargs})  # points at 100% drawn whole
     ax.set_xlim(0, lim["population"].max())
-    ax.set_ylim(0, scale)
+    ax.set_ylim(-0.04 * scale, 1.04 * scale)  # a site at 0% or 100% is drawn whole
+    ax.set_yticks(np.linspace(0, scale, 6))
     if label:
         named = np.ones(len(d), bool)
         if label_outside:
@@ -549,6 +558,50 @@ def _label_points(ax, x, y, names, fontsize=7):
         t.set_va("bottom")
         if abs(y0 - (py + 2 * pt)) > 1:
             ax.plot([x[i], tx], [y[i], ty], color="#969696", linewidth=0.5, zorder=1)
+    return ax
+
+
+def _label_markers(ax, x, y, names, radii, fontsize=6.5):
+    """Label each point beside its marker so that no label covers a marker or another label: the
+    label goes right of its marker, else left, above or below it, else it is moved up (or down)
+    past what it would cover, with a thin leader line back to its point. ``radii`` are the markers'
+    radii in points. Labels are anchored to their points in points, so a later layout keeps them
+    beside their own points."""
+    import numpy as np
+
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    pt = fig.dpi / 72
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    disp = ax.transData.transform(np.column_stack([x, y]))
+    frame = ax.get_window_extent(renderer)
+    placed = [(px - r * pt, py - r * pt, px + r * pt, py + r * pt) for (px, py), r in zip(disp, radii)]
+
+    def free(x0, y0, w, h):
+        inside = frame.x0 <= x0 and x0 + w <= frame.x1 and frame.y0 <= y0 and y0 + h <= frame.y1
+        return inside and not any(x0 < a1 and x0 + w > a0 and y0 < b1 and y0 + h > b0 for a0, b0, a1, b1 in placed)
+
+    for i in np.lexsort((x, -y)):  # top to bottom, then left to right
+        px, py = disp[i]
+        r = radii[i] * pt + 2 * pt
+        probe = ax.text(0, 0, names[i], fontsize=fontsize)
+        bb = probe.get_window_extent(renderer)
+        probe.remove()
+        w, h = bb.width + pt, bb.height
+        beside = [(px + r, py - h / 2), (px - r - w, py - h / 2), (px - w / 2, py + r), (px - w / 2, py - r - h)]
+        spot = next(((x0, y0) for x0, y0 in beside if free(x0, y0, w, h)), None)
+        lead = spot is None
+        if spot is None:
+            x0 = beside[0][0] if beside[0][0] + w <= frame.x1 else beside[1][0]
+            y0 = _free_spot(placed, x0, py + r, w, h, step=1, pt=pt)
+            if y0 + h > frame.y1:
+                y0 = _free_spot(placed, x0, py - r - h, w, h, step=-1, pt=pt)
+            spot = (x0, y0)
+        placed.append((spot[0], spot[1], spot[0] + w, spot[1] + h))
+        ax.annotate(names[i], (x[i], y[i]), xytext=((spot[0] - px) / pt, (spot[1] - py) / pt), textcoords="offset points",
+                    ha="left", va="bottom", fontsize=fontsize,
+                    arrowprops={"arrowstyle": "-", "color": "#969696", "linewidth": 0.5, "shrinkA": 0, "shrinkB": r / pt} if lead else None)
     return ax
 
 
@@ -882,8 +935,8 @@ def prioritisation_chart(
     **kwargs,
 ):
     """Opportunities on an impact (``y``) against ease (``x``) grid, sized by ``size`` and coloured
-    by ``hue`` (short list, long list, rejected), each labelled; points sharing a cell are spread
-    so that all stay visible.
+    by ``hue`` (short list, long list, rejected), each labelled beside its own point; points sharing
+    a cell are spread so that all stay visible, and no label covers a point or another label.
 
     Returns
     -------
@@ -894,15 +947,18 @@ def prioritisation_chart(
     cells = [(int(a), int(b)) for a, b in zip(d[x], d[y])]
     size_of = pd.Series(cells).value_counts().to_dict()
     seen: dict = {}
+    xs, ys, radii = [], [], []
     for r, cell in zip(d.to_dict("records"), cells):
         k = seen.get(cell, 0)
         seen[cell] = k + 1
-        # Points sharing a cell are stacked vertically around it, so each label stays readable.
+        # Points sharing a cell are stacked vertically around it, so each stays visible.
         dx, dy = 0.0, 0.2 * ((size_of[cell] - 1) / 2 - k)
         colour = _LIST_COLOURS.get(str(r[hue]), "#636363")
-        ax.scatter(r[x] + dx, r[y] + dy, s=40 * float(r[size]), color=colour, edgecolor="white", zorder=3,
-                   label=str(r[hue]), **kwargs)
-        ax.annotate(str(r[label]), (r[x] + dx, r[y] + dy), xytext=(5, 3), textcoords="offset points", fontsize=6.5)
+        s = 40 * float(r[size])
+        ax.scatter(r[x] + dx, r[y] + dy, s=s, color=colour, edgecolor="white", zorder=3, label=str(r[hue]), **kwargs)
+        xs.append(r[x] + dx)
+        ys.append(r[y] + dy)
+        radii.append(np.sqrt(s) / 2)
     handles, names = ax.get_legend_handles_labels()
     unique = dict(zip(names, handles))
     ax.legend([unique[n] for n in _LIST_COLOURS if n in unique], [n for n in _LIST_COLOURS if n in unique], loc="lower left",
@@ -915,4 +971,5 @@ def prioritisation_chart(
     ax.set_ylabel("impact (1 low to 5 high)")
     ax.grid(True, color="#eeeeee", zorder=0)
     sns.despine(ax=ax)
+    _label_markers(ax, xs, ys, [str(v) for v in d[label]], radii)
     return ax

@@ -214,3 +214,83 @@ def test_transition_heatmap_marks_withheld_cells_never_blank():
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert len(hatched) == 1 and hatched[0].get_xy() == (1, 0)
     plt.close(fig)
+
+
+def test_prioritisation_labels_cover_no_point_and_no_other_label():
+    """Barnsley's crowded row (impact 4: ease 2, 3 twice, 4 and 5, long names): after the figure's
+    final layout each label sits beside its own point and overlaps no marker and no other label."""
+    from matplotlib.text import Annotation
+
+    opp = pd.DataFrame({"name": ["Weekend reablement capacity", "Joint GP and social care huddles",
+                                 "Positive risk-taking training for ward staff", "GP link social workers", "Referral feedback letters",
+                                 "Discharge to assess", "Service directory for GPs"],
+                        "impact": [4, 4, 4, 4, 4, 5, 3], "ease": [2, 3, 3, 4, 5, 2, 5], "alignment": [3, 5, 4, 4, 4, 4, 3],
+                        "list": ["long list", "short list", "long list", "short list", "short list", "long list", "long list"]})
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    ax.set_title("Opportunities")
+    plots.prioritisation_chart(opp, ax=ax)
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [a for a in ax.texts if isinstance(a, Annotation)]
+    assert sorted(a.get_text() for a in labels) == sorted(opp["name"])
+    from matplotlib.text import Text
+
+    boxes = [Text.get_window_extent(a, renderer) for a in labels]  # the words, without a leader line
+    markers = []
+    for c in ax.collections:
+        (px, py), = ax.transData.transform(c.get_offsets())
+        r = np.sqrt(c.get_sizes()[0]) / 2 * fig.dpi / 72
+        markers.append((px - r, py - r, px + r, py + r))
+    frame = ax.get_window_extent(renderer)
+    for i, b in enumerate(boxes):
+        assert frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1, labels[i].get_text()
+        assert not any(b.overlaps(boxes[j]) for j in range(len(boxes)) if j != i), labels[i].get_text()
+        assert not any(b.x0 < m[2] and b.x1 > m[0] and b.y0 < m[3] and b.y1 > m[1] for m in markers), labels[i].get_text()
+    # each label is anchored on its own point
+    points = {tuple(np.round(c.get_offsets()[0], 6)) for c in ax.collections}
+    assert {tuple(np.round(a.xy, 6)) for a in labels} == points
+    plt.close(fig)
+
+
+def test_forest_legend_sits_under_the_axis_label_after_layout():
+    """The motivators' layout: a short figure, a reference per row, then tight_layout. The legend
+    stays under the x-axis label and its tick labels, however much the layout shrinks the axes."""
+    d = pd.DataFrame({"label": ["Fewer home visits", "Financial incentive"], "estimate": [0.52, 0.4], "lower": [0.33, 0.23],
+                      "upper": [0.71, 0.59], "national": [0.68, 0.5]})
+    fig, ax = plt.subplots(figsize=(7, 2.2))
+    plots.forest_plot(d, y="label", ax=ax, reference="national", reference_label="national figure for the row")
+    ax.set_title("What would motivate GPs' advice on residential care")
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    for t in [ax.xaxis.label, *ax.get_xticklabels()]:
+        if t.get_text():
+            assert legend.y1 <= t.get_window_extent(renderer).y0, t.get_text()
+    plt.close(fig)
+
+
+def test_funnel_draws_a_site_at_100_percent_whole():
+    d = pd.DataFrame({"site_id": ["a", "b", "c"], "numerator": [20, 10, 30], "denominator": [20, 40, 60]})
+    fig, ax = plt.subplots()
+    plots.funnel_plot(d, ax=ax)
+    fig.canvas.draw()
+    frame = ax.get_window_extent()
+    for c in ax.collections:
+        if len(c.get_offsets()) and len(c.get_sizes()):
+            r = np.sqrt(c.get_sizes()[0]) / 2 * fig.dpi / 72
+            for px, py in ax.transData.transform(c.get_offsets()):
+                assert frame.y0 <= py - r and py + r <= frame.y1
+    assert min(ax.get_ylim()) < 0 and max(ax.get_ylim()) > 100 and max(ax.get_yticks()) == 100
+    plt.close(fig)
+
+
+def test_withheld_marker_of_a_diverging_bar_reads_over_the_zero_line():
+    d = pd.DataFrame({"factor": ["a", "a"], "level": ["No", "Yes"], "estimate": [None, None], "suppressed": [True, True]})
+    fig, ax = plt.subplots()
+    plots.diverging_bars(d, y="factor", level_order=["No", "Yes"], ax=ax)
+    marker = [t for t in ax.texts if t.get_text() == "[c]"]
+    assert len(marker) == 1 and marker[0].get_bbox_patch() is not None
+    assert marker[0].get_bbox_patch().get_facecolor()[:3] == (1.0, 1.0, 1.0) and marker[0].get_zorder() > 2
+    plt.close(fig)

@@ -248,7 +248,12 @@ def test_versus_national_reading_counts_what_the_table_shows(dataset, national):
     judged = [w for w in words if w in comparison.JUDGED]
     assert block.reading.startswith(f"Of the {len(judged)} headline figures published for this site")
     for w in ("better", "similar", "worse"):
-        assert f"{words.count(w)} {'are ' if w == 'better' else ''}{w}" in block.reading
+        verb = ("is " if words.count(w) == 1 else "are ") if w == "better" else ""
+        assert f"{words.count(w)} {verb}{w}" in block.reading
+    rest = len(words) - len(judged)
+    if rest:
+        assert f"; {rest} more {'is' if rest == 1 else 'are'} withheld" in block.reading
+    assert (block.table != "").all().all()  # no empty cell (a headline with no published figure says so)
     # Every figure withheld: the reading says so, never "0 better, 0 similar and 0 worse".
     ind = r.indicators.copy()
     ind["suppressed"] = True
@@ -429,4 +434,36 @@ def test_spc_chart_draws_the_baseline_limits_the_verdict_is_judged_against():
         assert min(ln.get_xdata()) == 0 and max(ln.get_xdata()) == len(values) - 1
     assert not any(np.isclose(ln.get_ydata(), 7.5).any() for ln in ax.lines)  # no line at the rebased mean
     assert "special cause improvement" in block.reading
+    plt.close("all")
+
+
+def test_sections_with_everything_withheld_show_no_table_of_markers(dataset, national):
+    """Barnsley's interface survey is too small to publish any group: no chart, no table of [c], and a
+    note that says why without speaking of bars that are not drawn."""
+    from homekit.report import interface
+
+    r = site_report(dataset, national, "barnsley")
+    for block in (interface.factors_by_group(r), interface.trust_levels(r)):
+        assert block.figure is None and block.table is None
+        notes = " ".join(block.notes)
+        assert "nothing is drawn or tabulated" in notes and "bars" not in notes
+    plt.close("all")
+
+
+def test_interventions_and_opportunities_read_names_and_no_empty_cells(dataset, national):
+    """The metric a site's intervention is measured on reads its dictionary name (never its id); a
+    saving that is not modelled says so; no column of empty cells (no savings, no notes)."""
+    from homekit.instruments import METRIC_NAMES
+    from homekit.report import diagnostic, tracking
+
+    r = site_report(dataset, national, "barnsley")
+    iv = diagnostic.interventions(r).table
+    metric = r.tables["interventions"]["metric"].iloc[0]
+    assert list(iv["measured on"]) == [METRIC_NAMES[metric]] and "_" not in " ".join(iv["measured on"])
+    assert list(iv["expected saving a year"]) == ["not modelled"]
+    opp = diagnostic.opportunities(r)
+    assert not {"central saving a year", "P10", "P50", "P90", "note"} & set(opp.table.columns)
+    assert any(n.startswith("No savings are shown: benefits model not run") for n in opp.notes)
+    for table in (iv, opp.table, tracking.tracking(r).table):
+        assert (table.astype(str) != "").all().all()
     plt.close("all")

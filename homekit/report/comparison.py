@@ -41,7 +41,7 @@ def versus_national(report) -> Block | None:
         word = r.get("comparison") if has_value(r) else None
         word = word if isinstance(word, str) and word in JUDGED else ("not compared" if has_value(r) else estimate_text(r, mk))
         rows.append({"indicator": desc, "this site (95% CI)": estimate_text(r, mk), "national (all sites)": value_text(ind, nat["estimate"]),
-                     "published": published_text, "against the other sites": word, "which way is better": direction_text(ind)})
+                     "published": published_text or "no published figure", "against the other sites": word, "which way is better": direction_text(ind)})
         if has_value(r):
             plot_rows.append({"label": textwrap.fill(desc, 45), "estimate": r["estimate"], "lower": r["lower"], "upper": r["upper"],
                               "national": nat["estimate"], "comparison": word})
@@ -71,11 +71,13 @@ def versus_national(report) -> Block | None:
     judged = words.isin(JUDGED)
     if judged.any():
         reading = (f"Of the {int(judged.sum())} headline figures published for this site, against the other sites pooled, "
-                   f"{int((words == 'better').sum())} are better, {int((words == 'similar').sum())} similar and "
+                   f"{int((words == 'better').sum())} {'is' if int((words == 'better').sum()) == 1 else 'are'} better, "
+                   f"{int((words == 'similar').sum())} similar and "
                    f"{int((words == 'worse').sum())} worse ({int(words.isin(['higher', 'lower']).sum())} higher or lower where "
                    "neither direction is better)")
         rest = int((~judged).sum())
-        reading += f"; {rest} more are withheld, have no data or could not be compared." if rest else "."
+        reading += (f"; {rest} more {'is' if rest == 1 else 'are'} withheld, {'has' if rest == 1 else 'have'} no data or could not "
+                    "be compared." if rest else ".")
     else:
         reading = (f"None of the {len(rows)} headline figures can be compared with the other sites at this site: "
                    f"all are withheld ({mk}), have no data or could not be compared.")

@@ -28,6 +28,7 @@ from ..instruments import (
     indicator_label,
 )
 from ._format import Block, estimate_text, has_value, pct, points, share_text
+from .tracking import metric_name
 
 __all__ = ["culture", "culture_by_group", "observations", "comms", "hypotheses", "opportunities", "interventions", "culture_table",
            "opportunity_table", "national_culture", "national_hypotheses", "national_opportunities", "national_interventions"]
@@ -372,8 +373,10 @@ def opportunities(report) -> Block | None:
         tot = short_list_total(res, table)
         reading += (f" The short list acts on {_money(tot['central'])} a year (P10 {_money(tot['p10'])}, P50 {_money(tot['p50'])}, "
                     f"P90 {_money(tot['p90'])}) of the site's {_money(tot['site_central'])} (P50 {_money(tot['site_p50'])}).")
-    elif model is not None and res is None:
-        notes.append("No savings are shown: the site has no case reviews to drive the benefits model.")
+    if table["central"].isna().all():  # no saving to show: no empty money columns, the reason said once
+        reasons = [str(n).removeprefix("not modelled: ") for n in dict.fromkeys(shown["note"]) if isinstance(n, str) and n]
+        shown = shown.drop(columns=["central saving a year", "P10", "P50", "P90", "note"])
+        notes.append("No savings are shown" + (": " + "; ".join(reasons) if reasons else "") + ".")
     return Block("Opportunities: long list, short list and benefits", reading, figure=fig, table=shown, notes=notes)
 
 
@@ -394,13 +397,14 @@ def interventions(report) -> Block | None:
     for r in table.to_dict("records"):
         oid = r.get("opportunity_id")
         o = opp.loc[oid] if oid is not None and not pd.isna(oid) and oid in opp.index else None
-        saving = "" if o is None or pd.isna(o["central"]) else f"{_money(o['central'])} (P10 {_money(o['p10'])} to P90 {_money(o['p90'])})"
+        saving = ("not modelled" if o is None or pd.isna(o["central"]) else
+                  f"{_money(o['central'])} (P10 {_money(o['p10'])} to P90 {_money(o['p90'])})")
         action = r.get("action_type") if r.get("action_type") is not None else (None if o is None else o["action_type"])
         lever = r.get("lever") if r.get("lever") is not None else (None if o is None else o["lever"])
         rows.append({"intervention": r["name"], "opportunity": "" if o is None else o["name"],
                      "action type": "" if action is None or pd.isna(action) else choice_name(action),
                      "lever": "" if lever is None or pd.isna(lever) else choice_name(lever),
-                     "measured on": str(r.get("metric", "")).replace("_", " ") + (" (proportion)" if r.get("measure") == "proportion" else ""),
+                     "measured on": metric_name(r.get("metric", "")) + (" (proportion)" if r.get("measure") == "proportion" else ""),
                      "expected saving a year": saving, "SPC verdict": r.get("verdict_text", "")})
     shown = pd.DataFrame(rows)
     improved = int((table.get("verdict", pd.Series(dtype=str)) == "special_cause_improvement").sum())

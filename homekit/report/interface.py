@@ -242,6 +242,12 @@ def bar_segments(rows: pd.DataFrame, keys: list[str], levels: list[str], top: di
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[*keys, "level", "estimate", "merged", "suppressed", "base"])
 
 
+def _all_withheld_note(rules, who: str) -> str:
+    """Why a section shows no chart and no table: every group's answers are withheld."""
+    return (f"{rules.marker}: nothing is drawn or tabulated: every {who}'s answers are withheld at this site (fewer than "
+            f"{rules.professional.min_group_size} answers in the group, or they would give back a smaller group's).")
+
+
 def _withheld_note(seg: pd.DataFrame, keys: list[str], what: str, rules) -> list[str]:
     """Why bars are drawn with answers together, or withheld: the group's own size (under the
     professional rule's threshold), or the protection of smaller groups elsewhere."""
@@ -320,11 +326,16 @@ def factors_by_group(report) -> Block | None:
              "community nurses, GPs and others. Shares are of those in the group who answered; table: % frequently or very "
              f"frequently (95% CI), the blue side of each bar; {direction_text(DOMAINS[0][0])} (a factor that often gets in the way "
              "is a problem)."]
-    notes += _withheld_note(lv, keys, "bars", report.rules)
+    table = pd.DataFrame(rows)
+    if fig is None and not len(shown):  # every cell withheld: a table of nothing but the marker tells the reader nothing
+        table = None
+        notes.append(_all_withheld_note(report.rules, "respondent group"))
+    else:
+        notes += _withheld_note(lv, keys, "bars", report.rules)
     if hasattr(report, "site_id"):
         notes.append("The national report shows every group and each profession separately.")
     return Block("What drives poorer outcomes at the interface, by respondent group", reading, figure=fig,
-                 table=pd.DataFrame(rows), notes=notes)
+                 table=table, notes=notes)
 
 
 def factors_by_profession(report) -> Block | None:
@@ -396,5 +407,6 @@ def trust_levels(report) -> Block | None:
     reading = ("Trust gap between hospital and adult social care staff (Finding 4): " + "; ".join(gaps) + "."
                if gaps else "[c] too few raters in each profession at this site to show the trust gap.")
     notes = ["Respondents do not rate their own profession. Shares are of those who answered; Don't know and blank are left out."]
-    notes += _withheld_note(tl, ["rater", "ratee"], "rater-ratee bars", report.rules)
+    notes += ([_all_withheld_note(report.rules, "profession rating another")] if fig is None else
+              _withheld_note(tl, ["rater", "ratee"], "rater-ratee bars", report.rules))
     return Block("Trust between professions, all four answers", reading, figure=fig, notes=notes)

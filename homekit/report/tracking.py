@@ -33,7 +33,10 @@ def intervention_table(table: pd.DataFrame, names: pd.Series | None = None) -> p
             row["target"] = r["assurance"] if isinstance(r["assurance"], str) else "no target set"
         row["note"] = r.get("note") or ""
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if len(out) and (out["note"] == "").all():  # no column of empty cells
+        out = out.drop(columns="note")
+    return out
 
 
 def tracking(report) -> Block | None:
