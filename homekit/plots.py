@@ -689,11 +689,17 @@ def spc_chart(data: pd.DataFrame | None = None, *, x: str = "x", y: str = "y", s
         ax.plot(i, d.loc[i, "mean"], color="black", linewidth=1, label="mean" if k == 0 else None)
         ax.plot(i, d.loc[i, "lpl"], color="#7B7D7D", linestyle="--", linewidth=1, label="process limits" if k == 0 else None)
         ax.plot(i, d.loc[i, "upl"], color="#7B7D7D", linestyle="--", linewidth=1)
+    drawn = np.concatenate([pd.to_numeric(d[c], errors="coerce").to_numpy(float) for c in (y, "lpl", "upl")])
+    drawn = drawn[np.isfinite(drawn)]
+    if len(drawn):  # a band above the data for the start and verdict labels, so that they never cover a point
+        lo, hi = float(drawn.min()), float(drawn.max())
+        span = (hi - lo) or max(abs(hi), 1.0)
+        ax.set_ylim(lo - 0.05 * span, hi + 0.3 * span)
     if start is not None and str(start) in set(d[x].astype(str)):
         s = int(np.flatnonzero(d[x].astype(str) == str(start))[0])
         ax.axvline(s - 0.5, color="#005EB8", linewidth=1.2, linestyle="-.")
-        ax.annotate("intervention starts", (s - 0.5, ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points",
-                    fontsize=7, color="#005EB8", bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
+        ax.annotate("intervention starts", (s - 0.5, 1), xycoords=("data", "axes fraction"), xytext=(3, -3), textcoords="offset points",
+                    va="top", fontsize=7, color="#005EB8")
     step = max(1, len(d) // 8)
     ax.set_xticks(pos[::step])
     ax.set_xticklabels(d[x].astype(str).iloc[::step], rotation=30, ha="right", fontsize=8)

@@ -437,6 +437,28 @@ def test_spc_chart_draws_the_baseline_limits_the_verdict_is_judged_against():
     plt.close("all")
 
 
+def test_spc_start_and_verdict_labels_cover_no_point():
+    """Hertfordshire's shape: the months after the start jump to the top of the chart, where the
+    'intervention starts' and verdict labels are written; neither may cover a point."""
+    from homekit import spc
+    from homekit.plots import spc_chart
+
+    values = [10, 12, 11, 13, 12, 10, 11, 12, 13, 11, 12, 11] + [20, 21, 20, 22, 21, 20, 22, 21]
+    chart = spc.xmr(values, rebase=[12], baseline_limits=True, improvement="up", index=[f"m{i}" for i in range(len(values))])
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    spc_chart(chart, start="m12", verdict=spc.variation(chart, since=12), title="Reablement", ax=ax)
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [t.get_window_extent(renderer) for t in ax.texts if t.get_text() in ("intervention starts", "special cause improvement")]
+    assert len(labels) == 2
+    for c in ax.collections:
+        for px, py in ax.transData.transform(c.get_offsets()):
+            r = np.sqrt(c.get_sizes()[0]) / 2 * fig.dpi / 72
+            assert not any(b.x0 < px + r and b.x1 > px - r and b.y0 < py + r and b.y1 > py - r for b in labels), (px, py)
+    plt.close("all")
+
+
 def test_sections_with_everything_withheld_show_no_table_of_markers(dataset, national):
     """Barnsley's interface survey is too small to publish any group: no chart, no table of [c], and a
     note that says why without speaking of bars that are not drawn."""

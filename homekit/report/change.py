@@ -238,7 +238,7 @@ def headlines_over_rounds(report) -> Block | None:
         for p in periods:
             r = h[h.period == p]
             if r.empty:
-                row[p] = ""
+                row[p] = "not surveyed"
                 continue
             text = _value_text(r.iloc[0].to_dict())
             if site_hist is not None and len(site_hist):
