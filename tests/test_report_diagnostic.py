@@ -87,6 +87,9 @@ def test_site_with_case_reviews_short_list_within_site_total(example_dir):
     r = SiteReport.open("wiltshire", data_dir=str(example_dir), benefits_file=BENEFITS)
     opp = r.opportunities()
     assert "short list acts on" in opp.reading
+    # no column of empty cells (a note column where no opportunity needs a note), no blank saving
+    assert not [c for c in opp.table.columns if (opp.table[c].astype(str) == "").all()]
+    assert not (opp.table[["central saving a year", "P10", "P50", "P90"]] == "").any().any()
     iv = r.interventions()
     assert set(iv.table["SPC verdict"]) <= {"special cause improvement", "special cause concern", "common cause variation only"}
     assert iv.table["expected saving a year"].str.startswith("£").all()

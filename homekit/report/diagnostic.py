@@ -359,8 +359,9 @@ def opportunities(report) -> Block | None:
         "lever": table["lever"].map(choice_name), "score": table["score"],
         "benefit stream": table["benefit_stream"].map(lambda v: "" if pd.isna(v) else choice_name(v)),
         "share of stream": table["share_of_stream"].map(lambda v: "" if pd.isna(v) else f"{100 * float(v):.0f}%"),
-        "central saving a year": table["central"].map(_money), "P10": table["p10"].map(_money),
-        "P50": table["p50"].map(_money), "P90": table["p90"].map(_money), "note": table["note"]})
+        **{col: table[key].map(lambda v: "not modelled" if pd.isna(v) else _money(v))
+           for col, key in (("central saving a year", "central"), ("P10", "p10"), ("P50", "p50"), ("P90", "p90"))},
+        "note": table["note"].fillna("")})
     words = {"long_list": "still on the long list", "short_list": "short-listed", "approved": "approved",
              "implementing": "being implemented", "rejected": "rejected"}
     reading = (f"{len(table)} opportunities: " + ", ".join(
@@ -377,6 +378,8 @@ def opportunities(report) -> Block | None:
         reasons = [str(n).removeprefix("not modelled: ") for n in dict.fromkeys(shown["note"]) if isinstance(n, str) and n]
         shown = shown.drop(columns=["central saving a year", "P10", "P50", "P90", "note"])
         notes.append("No savings are shown" + (": " + "; ".join(reasons) if reasons else "") + ".")
+    elif (shown["note"] == "").all():  # no column of empty cells
+        shown = shown.drop(columns="note")
     return Block("Opportunities: long list, short list and benefits", reading, figure=fig, table=shown, notes=notes)
 
 
