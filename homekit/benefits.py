@@ -315,6 +315,32 @@ def _point_shares(ev: Evidence) -> dict[str, float]:
             "discharge": ratio(ev.discharge_improvable, ev.discharge_cases)}
 
 
+#: Reader-facing names of the model's parameters (``parameters/benefits.yaml``); a weekly cost
+#: ``week_<pathway>`` is named from the pathway.
+PARAMETER_NAMES = {
+    "non_elective_admission": "Cost of a non-elective admission",
+    "excess_bed_day": "Cost of an excess bed day",
+    "care_home_stay_weeks": "Length of a care home stay (weeks)",
+    "reablement_weeks": "Length of reablement (weeks)",
+    "intermediate_care_weeks": "Length of intermediate care (weeks)",
+    "realisation_rate": "Realisation rate (share of improvable decisions changed)",
+    "avoidable_delay_share_of_improvable": "Share of delayed days avoidable when the decision is improved",
+}
+
+
+def parameter_label(name: str) -> str:
+    """A benefits parameter as a reader reads it.
+
+    >>> parameter_label("week_home_with_support"), parameter_label("realisation_rate")
+    ('Weekly cost of home with support', 'Realisation rate (share of improvable decisions changed)')
+    """
+    from .instruments import PATHWAY_NAMES
+
+    if name.startswith("week_") and name[5:] in PATHWAY_NAMES:
+        return f"Weekly cost of {PATHWAY_NAMES[name[5:]].lower()}"
+    return PARAMETER_NAMES.get(name, name.replace("_", " ").capitalize())
+
+
 @dataclass
 class SiteBenefits:
     site_id: str
@@ -361,7 +387,7 @@ def evaluate(model: BenefitsModel, ev: Evidence) -> SiteBenefits:
         rows.append({"parameter": name, "low_total": float(lo_total), "high_total": float(hi_total),
                      "swing": float(abs(hi_total - lo_total)), "base_total": float(total0)})
     tornado = pd.DataFrame(rows).sort_values("swing", ascending=False).reset_index(drop=True)
-    top = tornado[tornado.swing > 0].head(3)["parameter"].str.replace("_", " ").tolist()
+    top = [parameter_label(p).lower() for p in tornado[tornado.swing > 0].head(3)["parameter"]]
     drivers = ("The result depends most on " + ", then ".join(top) + ".") if top else "No parameter moves the result."
     return SiteBenefits(ev.site_id, ev, streams, mc, tornado, drivers, {k: np.asarray(v, float) for k, v in sims.items()})
 

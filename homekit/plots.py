@@ -728,7 +728,9 @@ def tornado_plot(result: SiteBenefits, ax=None, top: int = 8):
     ax.barh(y, (t["high_total"] - base) / 1e6, left=base / 1e6, color="#6baed6", label="parameter at its high value")
     ax.axvline(base / 1e6, color="black", linewidth=1)
     ax.set_yticks(y)
-    ax.set_yticklabels(t["parameter"].str.replace("_", " "))
+    from .benefits import parameter_label
+
+    ax.set_yticklabels([parameter_label(p) for p in t["parameter"]])
     ax.set_xlabel("total annual saving (£ million)")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     for side in ("top", "right"):

@@ -127,6 +127,18 @@ def test_tornado_names_the_driver():
     r = BenefitsModel.from_dict(_config()).site(_site_data(), "s")
     assert r.tornado.iloc[0]["parameter"] == "realisation_rate"
     assert "realisation rate" in r.drivers
+    # the chart and the sentence name parameters in words, never by their ids
+    import matplotlib.pyplot as plt
+
+    from homekit import plots
+
+    fig, ax = plt.subplots()
+    plots.tornado_plot(r, ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    plt.close(fig)
+    assert labels and not any("_" in lab for lab in labels)
+    assert "Realisation rate (share of improvable decisions changed)" in labels
+    assert not any(w.startswith("week ") for w in labels) and "_" not in r.drivers
 
 
 @pytest.mark.parametrize(
