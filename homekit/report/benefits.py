@@ -92,10 +92,17 @@ def benefits_block(model: BenefitsModel, result: SiteBenefits, name: str, count_
     return Block("Benefits", reading, figure=fig, table=pd.DataFrame(rows), notes=notes)
 
 
-def national_block(model: BenefitsModel, data, rules=None):
+def national_block(model: BenefitsModel, data, rules=None, published_sites=None):
+    """The national benefits: each site's figures from its evidence as that site publishes it
+    (``published_sites``: the sites' published rows), so a site's row here is the one its own
+    report shows (a withheld stream left out here too, or national minus the sites gives it back)."""
     import matplotlib.pyplot as plt
 
-    est = national_estimate(model, data, publish=None if rules is None else (lambda ev: disclose_evidence(ev, rules)))
+    def publish(ev):
+        mine = None if published_sites is None else published_sites[published_sites["site_id"].astype(str) == str(ev.site_id)]
+        return disclose_evidence(ev, rules, mine)
+
+    est = national_estimate(model, data, publish=None if rules is None else publish)
     if not est["results"]:
         return None
     names = data.sites.set_index("site_id")["site_name"]

@@ -373,7 +373,7 @@ def benefits(report) -> Block | None:
     if not report.benefits_file:
         return None
     model = BenefitsModel.from_yaml(report.benefits_file)
-    return national_block(model, report.data, report.site_rules)
+    return national_block(model, report.data, report.site_rules, published_sites=report.site_indicators)
 
 
 def _panel_title(ind: str) -> str:
