@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -141,6 +142,13 @@ def _batch_and_floor(data: Path, work: Path, k: int) -> dict:
 
 def main(repeat: int = 3, batches: int = 1) -> dict:
     work = Path(tempfile.mkdtemp(prefix="hk-bench-"))
+    try:
+        return _measure(work, repeat, batches)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # (the bench's data, notebooks and batch outputs)
+
+
+def _measure(work: Path, repeat: int, batches: int) -> dict:
     data = work / "data"
     write_example_data(data)
     floor_nb = work / "floor.ipynb"
