@@ -38,15 +38,9 @@ def _pair_format(report):
     a withheld cell off this line. Other pairs are withheld where ``x`` or ``n - x`` is 1 to 7."""
     from ..disclosure import publish_count
 
-    pub = report.indicators
-
-    def row(ind, group):
-        m = pub[(pub.indicator == ind) & (pub.group == group)]
-        return None if m.empty else m.iloc[0]
-
     def pair(x, n, what=""):
         if what == "discharge":  # (the evidence already holds the published row, see disclose_evidence)
-            imp = row("case_decision_improvable", "decision_point:discharge")
+            imp = report.ind("case_decision_improvable", "decision_point:discharge")
             base = report.rules.marker if imp is None or pd.isna(imp["denominator"]) else f"{int(imp['denominator']):,}"
             return (report.rules.marker, base) if n == 0 else (f"{int(x):,}", f"{int(n):,}")
         small_rest = x is not None and n is not None and publish_count(n - x, report.rules) == report.rules.marker
