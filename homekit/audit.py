@@ -1728,10 +1728,9 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
         big = _Problem.stack([problems[r] for r in roots])
         xs = [big.solve(sign * np.asarray(big.C.sum(axis=0)).ravel(), deadline) for sign in (1, -1)]
         if xs[0] is not None and xs[1] is not None:
-            offs = np.cumsum([0] + [len(problems[r].lo) for r in roots])
+            blocks = [_Problem.block_checks([problems[r] for r in roots], x) for x in xs]
             for k, r in enumerate(roots):
-                vals = [problems[r].C @ x[offs[k]:offs[k + 1]] for x in xs]
-                seen[r] = (np.minimum(*vals), np.maximum(*vals))
+                seen[r] = (np.minimum(blocks[0][k], blocks[1][k]), np.maximum(blocks[0][k], blocks[1][k]))
         # then, where several checks of a component still look narrow, the smallest and largest sum
         # of those checks, every such component in one stacked program (a block-diagonal program
         # optimises each block on its own: the same witnesses as one program per component)
@@ -1741,13 +1740,11 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
         if multi:
             big = _Problem.stack([problems[r] for r in multi])
             obj = np.concatenate([np.asarray(problems[r].C[todo[r]].sum(axis=0)).ravel() for r in multi])
-            offs = np.cumsum([0] + [len(problems[r].lo) for r in multi])
             for sign in (1, -1):
                 x = big.solve(sign * obj, deadline)
                 if x is None:
                     continue
-                for k, r in enumerate(multi):
-                    v = problems[r].C @ x[offs[k]:offs[k + 1]]
+                for r, v in zip(multi, _Problem.block_checks([problems[r] for r in multi], x)):
                     seen[r] = (np.minimum(seen[r][0], v), np.maximum(seen[r][1], v))
     exact = _stacked_extremes(pub, problems, by_comp, seen, policy, deadline)
     for root in roots:
@@ -1989,6 +1986,12 @@ class _Problem:
                    np.concatenate([p.chi for p in problems]), np.concatenate([p.lo for p in problems]),
                    np.concatenate([p.hi for p in problems]), sparse.block_diag([p.C for p in problems], format="csr"))
 
+    @staticmethod
+    def block_checks(problems: list["_Problem"], x) -> list:
+        """The checks' values in each block of a solution ``x`` of the programs stacked by :meth:`stack`."""
+        offs = np.cumsum([0] + [len(p.lo) for p in problems])
+        return [p.C @ x[offs[k]:offs[k + 1]] for k, p in enumerate(problems)]
+
     def solve(self, c, deadline: float):
         left = deadline - time.perf_counter()
         if left <= 0:
@@ -2027,9 +2030,7 @@ def _stacked_extremes(pub, problems: dict, by_comp: dict, seen: dict, policy: Au
         x = big.solve(obj, deadline)
         if x is None:  # (out of time, or a block the solver gave up on): left to each component's own solves
             return exact
-        offs = np.cumsum([0] + [len(problems[r].lo) for r in roots])
-        for k, r in enumerate(roots):
-            v = problems[r].C @ x[offs[k]:offs[k + 1]]
+        for r, v in zip(roots, _Problem.block_checks([problems[r] for r in roots], x)):
             seen[r] = (np.minimum(seen[r][0], v), np.maximum(seen[r][1], v))
             i, sign = step[r]
             if sign == -1:
