@@ -685,7 +685,7 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     # (a group under the threshold is not reported at all; its size alone, worked out from other
     # figures, is not an opinion and the audit does not count it)
     blank_den = np.where(prof, Q.small_group(den), P.small(den)) & ~is_rate
-    blank_den |= _based_on_withheld(out, suppressed)  # its base would give the withheld count back
+    blank_den |= on_withheld  # its base would give the withheld count back (the loop above ends with it current)
     out["denominator"] = np.where(blank_den, np.nan, pub_den)
     out.loc[suppressed, ["estimate", "lower", "upper"]] = np.nan
     return out.drop(columns=private)
