@@ -154,15 +154,15 @@ def culture_indicators(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame:
     for across in ("profession", "organisation"):
         part = culture_agreement(data, by=by, across=across)
         b, _, value = part["group"].str.partition("|").T.values if len(part) else ([], [], [])
-        parts.append(part.assign(group=[f"{x}|{across}:{v}" for x, v in zip(b, value)]))
+        parts.append(part.assign(group=[f"{x}|{_BREAKDOWNS[across]}{v}" for x, v in zip(b, value)]))
     agree = concat(parts, by)
     # Contract order: behaviours as listed, senior before frontline, then all staff and the breakdowns.
     behaviour = agree["group"].str.partition("|")[0]
     rest = agree["group"].str.partition("|")[2]
     within = rest.map({lv: j for j, lv in enumerate(STAFF_LEVELS)}).fillna(len(STAFF_LEVELS))
     within = within.where(rest != "", len(STAFF_LEVELS))
-    within = within.where(~rest.str.startswith("profession:"), len(STAFF_LEVELS) + 1)
-    within = within.where(~rest.str.startswith("organisation:"), len(STAFF_LEVELS) + 2)
+    within = within.where(~rest.str.startswith(_BREAKDOWNS["profession"]), len(STAFF_LEVELS) + 1)
+    within = within.where(~rest.str.startswith(_BREAKDOWNS["organisation"]), len(STAFF_LEVELS) + 2)
     agree = agree.assign(_o=behaviour.map({b: i for i, b in enumerate(BEHAVIOURS)}) * 10 + within)
     agree = agree.sort_values(by + ["_o"], kind="stable").drop(columns="_o")
     same = breakdown_identities(data, by=by)
