@@ -14,6 +14,7 @@ from homekit.indicators import (
     factor_shares,
     factor_tests,
     gp_headlines,
+    indicator_history,
     likert_distribution,
     likert_summary,
     perception_gap,
@@ -206,3 +207,24 @@ def test_factor_tests_shapes(example_dir):
     assert (pairwise.p_holm >= pairwise.p_unc - 1e-12).all()
     stab = omnibus.set_index("item").loc["delay_factor_stabilise_in_hospital", "p_val"]
     assert stab < 0.001  # the seeds' "big discrepancy" between settings
+
+
+def test_a_sites_rows_do_not_depend_on_the_other_sites(example_dir):
+    """Computed with every site of a run or alone, a site has the same rows: a breakdown that
+    only other sites have (a setting, a theme, a review interval) gives it no 0 of 0 row and no
+    theme "raised in 0 of 10 interviews". The batch relies on it: the run's preparation gates every
+    site once and the reports publish those rows. (Before the fix Croydon had a "relationships"
+    row 0 of 10 when computed with Birmingham, and none alone.)"""
+    data = homekit.load_data_dir(example_dir)
+    national = compute_indicators(data, level="national")
+    pooled = compute_indicators(data, national=national)
+    history = indicator_history(data)
+    key = ["indicator", "group", "period"]
+    values = ["numerator", "denominator", "estimate", "lower", "upper"]
+    for s in ("croydon", "hertfordshire", "oxfordshire", "wiltshire"):
+        for every, alone in ((pooled, compute_indicators(data.site(s), national=national)),
+                             (history, indicator_history(data.site(s)))):
+            mine = every[every.site_id == s].sort_values(key).reset_index(drop=True)
+            alone = alone.sort_values(key).reset_index(drop=True)
+            assert mine[key].equals(alone[key]), (s, set(map(tuple, mine[key].values)) ^ set(map(tuple, alone[key].values)))
+            pd.testing.assert_frame_equal(mine[values], alone[values], check_dtype=False)

@@ -103,6 +103,18 @@ def proportion_from_counts(keys, num, den, indicator, group="", *, method="wilso
     )
 
 
+def observed(table: pd.DataFrame, counts: str = "denominator") -> pd.DataFrame:
+    """The rows of a breakdown that exists only where its data does (a setting, a theme, a review
+    interval seen at the site): the groups whose ``counts`` column is above 0.
+
+    Computed for many sites at once, such a breakdown would otherwise give every site a row for
+    what only other sites have (a 0 of 0 row, or a theme "raised in 0 of 10 interviews"), and a
+    site's rows would depend on which other sites are in the run; with this they are the rows the
+    site computed alone has.
+    """
+    return table[table[counts].to_numpy(float) > 0]
+
+
 def mean_table(groups: Groups, values: np.ndarray, mask: np.ndarray, indicator: str, group: str = "", *,
                levels: bool = False, magnitude: bool = False) -> pd.DataFrame:
     """Rows for a mean indicator (Student's t interval); numerator is the sum, denominator the n.

@@ -19,6 +19,7 @@ from ._core import (
     level_mask,
     mean_table,
     normalise_by,
+    observed,
     proportion_table,
 )
 
@@ -99,16 +100,16 @@ def case_indicators(data: pd.DataFrame, *, by=("site_id",), weekly_costs: Mappin
                 early, later = days <= EARLY_REVIEW_DAYS, days > EARLY_REVIEW_DAYS
                 for name, when in (("review_within_14_days", early), ("review_later", later)):
                     if (both & when).any():
-                        parts.append(proportion_table(g, both & when & (r < s), both & when, "case_care_hours_fell", name))
+                        parts.append(observed(proportion_table(g, both & when & (r < s), both & when, "case_care_hours_fell", name)))
     if "reablement_suitable" in data.columns:
         rs = data["reablement_suitable"]
         if answered(rs).any():
-            parts.append(proportion_table(g, level_mask(rs, ("Yes",)), answered(rs), "case_reablement_suitable"))
+            parts.append(observed(proportion_table(g, level_mask(rs, ("Yes",)), answered(rs), "case_reablement_suitable")))
     if "prior_setting" in data.columns:
         from_medical = (data["prior_setting"].astype(object) == "short_term_medical").to_numpy()
         moved = from_medical & level_mask(data["actual_pathway"], _LONG_TERM)
         if moved.any():
-            parts.append(proportion_table(g, ~imp, moved, "case_residential_should_have"))
+            parts.append(observed(proportion_table(g, ~imp, moved, "case_residential_should_have")))
     actual_cost, ideal_cost = case_weekly_costs(data, weekly_costs)
     known = imp & ~np.isnan(actual_cost) & ~np.isnan(ideal_cost)
     if known.any():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._core import check_data, concat, proportion_from_counts
+from ._core import check_data, concat, observed, proportion_from_counts
 
 __all__ = ["theme_counts", "interview_indicators"]
 
@@ -63,7 +63,8 @@ def interview_indicators(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame
         else:
             num = pd.Series([sub["interview_id"].nunique()])
             keys = pd.DataFrame(index=[0])
-        parts.append(proportion_from_counts(keys, num.to_numpy(float), n_interviews.to_numpy(float), "interview_theme_share", str(theme)))
+        parts.append(observed(proportion_from_counts(keys, num.to_numpy(float), n_interviews.to_numpy(float), "interview_theme_share",
+                                                     str(theme)), "numerator"))
     if "sentiment" in data.columns:  # the tone of each theme's mentions (the report's tone table)
         tone = data["sentiment"].astype(str).map(TONES)
         for theme, sub in data.assign(_tone=tone).groupby("theme", observed=True):
@@ -77,7 +78,7 @@ def interview_indicators(data: pd.DataFrame, *, by=("site_id",)) -> pd.DataFrame
                 said = sub[sub["_tone"] == name]
                 num = (said.groupby(by, observed=True).size().reindex(n_interviews.index, fill_value=0) if by
                        else pd.Series([len(said)]))
-                parts.append(proportion_from_counts(keys, num.to_numpy(float), mentions.to_numpy(float), "interview_theme_tone",
-                                                    f"{theme}|{name}"))
+                parts.append(observed(proportion_from_counts(keys, num.to_numpy(float), mentions.to_numpy(float),
+                                                             "interview_theme_tone", f"{theme}|{name}")))
     out = concat(parts, by)
     return out.assign(estimate=out["estimate"].astype(float)) if len(out) else out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..instruments import BEHAVIOURS, OBSERVATION_SETTINGS
-from ._core import Groups, check_data, concat, normalise_by, proportion_table
+from ._core import Groups, check_data, concat, normalise_by, observed, proportion_table
 
 __all__ = ["observation_shares", "observation_indicators"]
 
@@ -52,7 +52,7 @@ def observation_shares(data: pd.DataFrame, *, by=("site_id",), across: str | Non
             continue
         setting = data[across].astype("string").fillna("").to_numpy()
         for s in (s for s in OBSERVATION_SETTINGS if s in set(setting[mask])):
-            parts.append(proportion_table(groups, desired, mask & (setting == s), "obs_behaviour_desired", f"{b}|{s}"))
+            parts.append(observed(proportion_table(groups, desired, mask & (setting == s), "obs_behaviour_desired", f"{b}|{s}")))
     return concat(parts, by)
 
 
