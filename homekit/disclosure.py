@@ -688,6 +688,9 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     blank_den |= on_withheld  # its base would give the withheld count back (the loop above ends with it current)
     out["denominator"] = np.where(blank_den, np.nan, pub_den)
     out.loc[suppressed, ["estimate", "lower", "upper"]] = np.nan
+    if "comparison" in out.columns:  # a withheld figure is not compared either (its verdict would hint at it)
+        out.loc[suppressed, "comparison"] = "not compared"
+        out.loc[suppressed, [c for c in ("benchmark", "comparison_method") if c in out.columns]] = ""
     return out.drop(columns=private)
 
 

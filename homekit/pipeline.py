@@ -1,4 +1,4 @@
-"""The batch: validate, run every site notebook in parallel, then the national synthesis.
+"""The batch: validate, prepare every site's gated rows once, run the site notebooks and the national synthesis in parallel.
 
 ``run()`` is what ``homekit run`` calls:
 
@@ -8,7 +8,10 @@
 3. execute the site notebooks through papermill in worker processes (local, or on a Dask
    cluster), each under a whole-notebook time limit, with a progress bar; a site that fails is
    reported and the others go on;
-4. run the national synthesis over the sites that succeeded;
+4. run the national synthesis beside them (first, the longest notebook), on the sites' rows as the
+   preparation gated them (the rows the site reports publish: a site's rows do not depend on the
+   other sites of the run); if a site fails, the synthesis runs again after the others, over the
+   sites that succeeded, from their published files;
 5. convert every executed notebook to HTML without code;
 6. attack the published files with :func:`homekit.audit.audit` (the run's disclosure audit);
 7. write ``index.html`` and a JSON manifest (inputs with SHA-256 before and after the run,
@@ -621,39 +624,77 @@ def run(
         # longest first, so that the last notebooks to finish are short ones and no worker idles long
         # at the end: a site's time in the previous run in this folder, else the size of its slice
         tasks.sort(key=lambda t: (timings.get(t["name"], 0.0), sizes[t["name"]]), reverse=True)
-        bar = tqdm(total=len(tasks), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
-        for task, res in runner.map(tasks):
-            results[task["name"]] = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
-            bar.set_postfix_str(f"{task['name']}: {res['status']}")
-            bar.update(1)
-        bar.close()
-        ok_sites = [s for s in chosen if results[s].status == "ok"]
         full_file = work / "data.pkl"
         nat_out = out / "national"
-        nat_params = {"data_file": str(full_file), "sites": ok_sites, "site_dirs": str(out / "sites"), "output_dir": str(nat_out),
+
+        def national_task(sites: list, concurrent: bool) -> tuple[dict, dict]:
+            """The national synthesis of ``sites``, and its key (what its report depends on). Run beside
+            the site notebooks (``concurrent``), it reads the sites' rows as the preparation gated
+            them, the rows the site reports publish; after them, the sites' published files."""
+            params = {"data_file": str(full_file), "sites": sites, "output_dir": str(nat_out),
                       "disclosure_file": str(disclosure_file), "benefits_file": str(benefits_file),
+                      **({} if concurrent else {"site_dirs": str(out / "sites")}),
                       **(yaml.safe_load((params_dir / "national.yaml").read_text()) or {})}
-        nat_task = {"name": "national", "notebook": NATIONAL_NOTEBOOK,
+            task = {"name": "national", "notebook": NATIONAL_NOTEBOOK,
                     "output_notebook": str(nb_dir / "national.ipynb"), "html": str(nat_out / "report.html"),
-                    "title": "Home Truths: national synthesis", "parameters": nat_params,
+                    "title": "Home Truths: national synthesis", "parameters": params,
                     "timeout": timeout * 2, "task_file": str(work / "task_national.json"), "result": str(work / "result_national.json")}
-        ctx["national_key"] = nat_key = {
-            "data": _digest(sorted(data_hashes.items())), "sites": ok_sites, "rules": rules, "notebook": notebooks[NATIONAL_NOTEBOOK],
-            "homekit": code, "parameters": _digest({k: v for k, v in nat_params.items() if not k.endswith(("_file", "_dir", "_dirs"))}),
-            "site_indicators": {s: sha256(out / "sites" / s / "indicators.csv") for s in ok_sites
-                                if (out / "sites" / s / "indicators.csv").is_file()}}
-        if ok_sites and _unchanged(previous, out, "national", nat_key, (previous or {}).get("national")):
-            national = SiteRun("national", "ok", None, previous["national"].get("seconds", 0), 1, kept=True)
-        elif ok_sites:
+            key = {"data": _digest(sorted(data_hashes.items())), "sites": sites, "rules": rules, "notebook": notebooks[NATIONAL_NOTEBOOK],
+                   "homekit": code, "parameters": _digest({k: v for k, v in params.items() if not k.endswith(("_file", "_dir", "_dirs"))})}
+            if not concurrent:
+                key["site_indicators"] = {s: sha256(out / "sites" / s / "indicators.csv") for s in sites
+                                          if (out / "sites" / s / "indicators.csv").is_file()}
+            return task, key
+
+        def start_national(task: dict) -> None:
             shutil.rmtree(nat_out, ignore_errors=True)
             nat_out.mkdir(parents=True)
             # (with the tables the preparation made, for the national notebook to reuse when it
             # pools the same sites: its national figures are then those the site reports show)
             pd.to_pickle({"data": data, "prepared": prepared}, full_file)
-            res = next(iter(runner.map([nat_task])))[1]
-            national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
-        else:
+
+        # The national synthesis runs beside the site notebooks (first, as the longest), on the
+        # preparation's gated rows of every site, when those are the rows the site reports publish:
+        # every site reports every instrument it has. It is run again after them, on the sites that
+        # succeeded, if one failed.
+        beside = None
+        alongside = not any(_site_parameters(s, params_dir).get("instruments") for s in chosen)
+        if alongside:
+            nat_task, nat_key = national_task(chosen, concurrent=True)
+            if _unchanged(previous, out, "national", nat_key, (previous or {}).get("national")):
+                national = SiteRun("national", "ok", None, previous["national"].get("seconds", 0), 1, kept=True)
+                ctx["national_key"] = nat_key
+            elif prepared is not None:
+                prepared["published_national"] = national_ind
+                start_national(nat_task)
+                beside = (nat_task, nat_key)
+                tasks.insert(0, nat_task)
+        bar = tqdm(total=len(tasks) - (beside is not None), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
+        for task, res in runner.map(tasks):
+            run = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+            if beside is not None and task is beside[0]:
+                national = run
+            else:
+                results[task["name"]] = run
+                bar.set_postfix_str(f"{task['name']}: {res['status']}")
+                bar.update(1)
+        bar.close()
+        ok_sites = [s for s in chosen if results[s].status == "ok"]
+        if beside is not None and ok_sites == chosen:
+            ctx["national_key"] = beside[1]
+        elif national.kept and ok_sites == chosen:
+            pass
+        elif not ok_sites:
             national = SiteRun("national", "failed", "no site succeeded", 0, 0)
+        else:  # after the sites: a site failed (the synthesis of the others), or nothing was prepared
+            nat_task, nat_key = national_task(ok_sites, concurrent=alongside and ok_sites == chosen)
+            ctx["national_key"] = nat_key
+            if _unchanged(previous, out, "national", nat_key, (previous or {}).get("national")):
+                national = SiteRun("national", "ok", None, previous["national"].get("seconds", 0), 1, kept=True)
+            else:
+                start_national(nat_task)
+                res = next(iter(runner.map([nat_task])))[1]
+                national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
     except KeyboardInterrupt:
         status = "interrupted"
         _hold_sigint(True)  # a second Ctrl-C must not cut the clean-up short

@@ -312,3 +312,26 @@ def test_missing_notebook_stops_the_run_before_anything(example_dir, tmp_path, m
     with pytest.raises(pipeline.HomekitError, match="site_analysis.ipynb is missing from this homekit installation"):
         pipeline.run(example_dir, tmp_path / "out", sites=["barnsley"], progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_national_runs_beside_the_sites_and_again_when_one_fails(example_dir, tmp_path, monkeypatch):
+    """The national synthesis starts with the site notebooks (first: it is the longest), on the
+    sites' rows as the preparation gated them. When a site then fails, it runs again after the
+    others, over the sites that succeeded, from their published files."""
+    real_map = pipeline.LocalExecutor.map
+    calls = []
+
+    def map_(self, tasks):  # croydon's notebook "fails" (not run); the others run for real
+        calls.append([t["name"] for t in tasks])
+        yield from real_map(self, [t for t in tasks if t["name"] != "croydon"])
+        for t in tasks:
+            if t["name"] == "croydon":
+                yield t, {"status": "failed", "error": "failed on purpose by the test", "seconds": 0.0, "attempts": 1}
+
+    monkeypatch.setattr(pipeline.LocalExecutor, "map", map_)
+    res = pipeline.run(example_dir, tmp_path / "out", sites=["barnsley", "croydon", "wiltshire"], jobs=2, progress=False)
+    assert calls[0][0] == "national" and sorted(calls[0][1:]) == ["barnsley", "croydon", "wiltshire"]
+    assert calls[1:] == [["national"]]
+    assert res.national.status == "ok" and [s.site_id for s in res.sites if s.status == "failed"] == ["croydon"]
+    key = json.loads((tmp_path / "out" / "manifest.json").read_text())["national"]["key"]
+    assert key["sites"] == ["barnsley", "wiltshire"] and sorted(key["site_indicators"]) == ["barnsley", "wiltshire"]

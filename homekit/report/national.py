@@ -87,8 +87,10 @@ class NationalReport(Report):
         # are then exactly those the site reports compare with
         self.indicators, self._raw_sites = prepared["indicators"], prepared["raw_sites"]  # before the gate: never shown
         # the national figures checked against the sites' rows as the sites published them
-        self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites,
-                                             published_sites=prepared["published_sites"])
+        self.published = prepared.get("published_national")
+        if self.published is None:
+            self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites,
+                                                 published_sites=prepared["published_sites"])
         self.benefits_file = benefits_file or None
         # Survey rounds: pooled per round through the gate; the sites' published histories; the
         # change at the same sites between consecutive rounds, from gated pooled counts.
@@ -121,6 +123,10 @@ class NationalReport(Report):
         if site_dirs:
             site_ind = _read_published(site_dirs, site_ids, "indicators.csv")
             site_hist = _read_published(site_dirs, site_ids, "history.csv")
+        elif prepared is not None and prepared.get("sites") == sorted(site_ids):
+            # ``homekit run``'s preparation of these sites: their rows through the gate, the rows the
+            # site reports publish (a site's rows do not depend on the other sites computed with it)
+            site_ind = prepared["published_sites"]
         else:  # computed here as ``homekit run`` prepares them for its site reports
             prepared = prepare_national(data, rules, pathway_weekly_costs(benefits_file or None))
             site_ind = prepared["published_sites"]

@@ -18,16 +18,6 @@ from ._format import NO_DATA, direction_text, estimate_text, label_for, value_te
 __all__ = ["SiteReport"]
 
 
-def _withhold_comparisons(published: pd.DataFrame) -> pd.DataFrame:
-    """A withheld figure is not compared either (its verdict would hint at the hidden value)."""
-    out = published.copy()
-    if "comparison" in out.columns:
-        sup = out["suppressed"].astype(bool)
-        out.loc[sup, "comparison"] = "not compared"
-        out.loc[sup, ["benchmark", "comparison_method"]] = ""
-    return out
-
-
 class SiteReport(Report):
     """Everything the site notebook shows and writes for one site.
 
@@ -99,7 +89,7 @@ class SiteReport(Report):
         counts = national if national_counts is None else national_counts
         self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.all_tables, data.sources), national=counts,
                                                  benchmarks=self.benchmarks, weekly_costs=self.weekly_costs)
-        self.indicators = _withhold_comparisons(disclose_indicators(self.raw_indicators, self.rules))
+        self.indicators = disclose_indicators(self.raw_indicators, self.rules)
         # Every survey round, through the gate; change is computed from the published rounds only.
         history = indicator_history(Dataset(data.data_dir, self.all_tables, data.sources))
         self.published_history = disclose_indicators(history, self.rules)
