@@ -32,8 +32,8 @@ National figures follow the same rules (rounded, suppressed) unless ``national.e
 meant for programmes of many sites where national minus the other sites pins nothing down.
 
 Secondary suppression works over every **linked table** in :data:`LINKED_TABLES` (cells that add
-up), repeats until no suppressed cell can be recovered from any of them, and never picks a zero
-cell. A Likert net score is withheld when either of its parts is.
+up), repeats until no suppressed cell can be recovered from any of them, and picks a zero cell
+only where nothing else can protect (a total of 0 over withheld groups). A Likert net score is withheld when either of its parts is.
 
 How to declare a linked table
 -----------------------------
@@ -968,7 +968,8 @@ def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) 
 def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: DisclosureRules, *, subjects=None,
                           tables: tuple[Linked, ...] = LINKED_TABLES, fixed=None) -> np.ndarray:
     """Suppress more cells until no suppressed cell (nor an unsafe unpublished remainder) can be
-    recovered from any linked table. Never picks a zero cell; cells that are the base of other
+    recovered from any linked table. Picks a zero cell only where no published non-zero cell
+    can protect a withheld one (a total of 0 over withheld groups); cells that are the base of other
     published rows (the total of a partition) are never picked.
 
     Works on exact values (as if every published count were exact): safe also where counts are
@@ -982,6 +983,10 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
     num = df["numerator"].to_numpy(float)
     den = df["denominator"].to_numpy(float)
     exact = np.array([rules.rule(s).rounding_base <= 1 for s in subjects])
+    # a withheld count of 0 discloses only what a group of professionals under the threshold said
+    # (that none of them said it); a count of no people may be published
+    with np.errstate(invalid="ignore"):
+        zero_matters = (np.asarray(subjects) == "professional") & rules.professional.small_group(den) & (den >= 1)
     # no linked table spans two sites or periods: each scope is protected on its own (the same
     # steps as all at once, without revisiting the scopes that have settled)
     scope = _scope(df)
@@ -997,16 +1002,17 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
             if not changed:
                 # one table at a time misses what two tables give together (the levels of a factor
                 # add up to its base, and two of them to its "frequent" row): solve them all at once
-                changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, cache=solved)
+                changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, cache=solved, zero_matters=zero_matters)
             if not changed:
                 # and, once nothing else moves, with counts never negative (linear programs)
-                changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, bounds=True, cache=solved)
+                changed = _protect_jointly(inst, suppressed, num, den, exact, fixed, bounds=True, cache=solved, zero_matters=zero_matters)
             if not changed:
                 break
     return suppressed
 
 
-def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bounds: bool = False, cache: dict | None = None) -> bool:
+def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bounds: bool = False, cache: dict | None = None,
+                     zero_matters=None) -> bool:
     """Suppress one more cell in each system of linked tables where a withheld exact count follows
     from all of them together.
 
@@ -1123,7 +1129,11 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
             continue  # (a withheld zero worked out is a disclosure too: "none of them")
         # the nearest published cell: in a table holding this count, else in a table holding a
         # withheld count of those tables, and so on (one pick per system in a round)
-        reach, seen = {i}, set()
+        # A published zero is picked only when no published non-zero cell is in reach and the
+        # withheld count is what a group of professionals under the threshold said: a total of 0
+        # over groups that are all withheld (0 of 12, in groups of 5 and 7) says each group's 0,
+        # and only withholding the total protects them.
+        reach, seen, zeros = {i}, set(), set()
         while reach:
             cand, nxt = set(), set()
             for k in sorted({k for c in reach for k in tables_of.get(c, [])} - seen):
@@ -1131,6 +1141,8 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
                 cells = t.cells
                 seen.add(k)
                 cand.update(c for c in cells if not suppressed[c] and not fixed[c] and num[c] > 0)
+                if not zeros:
+                    zeros.update(c for c in cells if not suppressed[c] and not fixed[c] and num[c] == 0)
                 nxt.update(c for c in cells if suppressed[c])
             if cand:
                 suppressed[min(cand, key=lambda c: (num[c], c))] = True
@@ -1138,6 +1150,12 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
                 touched.add(comp_of.get(i))
                 break
             reach = nxt - reach
+        else:
+            if zeros and zero_matters is not None and zero_matters[i]:
+                # the largest base: the total (its groups are the withheld ones)
+                suppressed[max(zeros, key=lambda c: (den[c], -c))] = True
+                picked = True
+                touched.add(comp_of.get(i))
     return picked
 
 

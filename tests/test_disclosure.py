@@ -811,3 +811,25 @@ def test_attack_national_minus_sites_undoes_a_secondary_suppression():
     out = disclose_indicators(nat, load_rules(None, "national"), sites=sites.drop(columns="suppressed").assign(suppressed=False),
                               published_sites=published)
     assert out["suppressed"].iloc[0]
+
+
+def test_attack_a_published_zero_over_withheld_groups(tmp_path):
+    # Found by the audit on a 150-site run: 12 professionals, none of whom named "incomplete
+    # assessment" as a frequent cause; every profession and respondent group is under 11 and
+    # withheld, but the total 0 of 12 was published. By hand: each group's count is at least 0
+    # and they add up to 0, so every group's "frequent" count is 0, what groups of 2 to 5 said.
+    # No non-zero published cell can protect them: the total itself must be withheld.
+    f = "wrong_pathway:incomplete_assessment"
+    groups = {"asc": 5, "hospital_discharge": 2, "hospital_clinical": 2, "gp": 2, "community_health": 1}
+    rows = [{"indicator": "prof_wrong_pathway_factor_frequent", "group": "incomplete_assessment", "numerator": 0, "denominator": 12}]
+    rows += [{"indicator": "prof_factor_frequent", "group": f"{f}|{p}", "numerator": 0, "denominator": n} for p, n in groups.items()]
+    rows += [{"indicator": "prof_factor_frequent", "group": f"{f}|group:{g}", "numerator": 0, "denominator": n}
+             for g, n in (("asc", 5), ("hospital", 4), ("community_gp_other", 3))]
+    out = disclose_indicators(_rows(rows), DisclosureRules()).set_index("group")
+    assert out.drop(index="incomplete_assessment")["suppressed"].all()  # groups under 11
+    assert out.loc["incomplete_assessment", "suppressed"]  # the zero total goes with them
+    from homekit.audit import audit
+
+    (tmp_path / "sites" / "a").mkdir(parents=True)
+    out.reset_index().to_csv(tmp_path / "sites" / "a" / "indicators.csv", index=False)
+    assert audit(tmp_path).passed
