@@ -1096,10 +1096,12 @@ def _protect_jointly(inst: list[_Table], suppressed, num, den, exact, fixed, bou
             # the row space misses, where the whole system is exact
             # (only a cell that truly is 0, or all of its base, can be forced there)
             at_bound = any(num[i] == 0 or num[i] == den[i] for i in cells)
-            if (bounds and at_bound and len(rows) > 1 and not known.all() and all(exact[i] for i in cells)
-                    and np.isfinite(b).all()):
+            ub = [den[hidden[c]] if c < len(hidden) else np.inf for c in cols]
+            # (one table alone is judged by the per-table rules, except where its withheld cells
+            # must add up to nothing, or to all of their bases: a total of 0 over withheld groups)
+            if (bounds and at_bound and (len(rows) > 1 or b[0] == 0 or b[0] == sum(ub)) and not known.all()
+                    and all(exact[i] for i in cells) and np.isfinite(b).all()):
                 truth = [num[hidden[c]] if c < len(hidden) else np.nan for c in cols]
-                ub = [den[hidden[c]] if c < len(hidden) else np.inf for c in cols]
                 deferred.append((key, cols, known, a, b, ub, truth))  # solved together below
                 continue
             cache[key] = [c for k, c in enumerate(cols) if known[k] and c < len(hidden)]

@@ -833,3 +833,20 @@ def test_attack_a_published_zero_over_withheld_groups(tmp_path):
     (tmp_path / "sites" / "a").mkdir(parents=True)
     out.reset_index().to_csv(tmp_path / "sites" / "a" / "indicators.csv", index=False)
     assert audit(tmp_path).passed
+
+
+def test_attack_a_published_zero_in_one_table_alone(tmp_path):
+    # The same found at a single table (a 150-site run): a respondent group of 11 (GPs 4,
+    # community health 4, other 3) published "0 of 11" frequent, its professions withheld as under
+    # 11. One equation, gp + community health + other = 0, with counts never negative: each is 0.
+    f = "admission:family_pressure"
+    rows = [{"indicator": "prof_factor_frequent", "group": f"{f}|{p}", "numerator": 0, "denominator": n}
+            for p, n in (("gp", 4), ("community_health", 4), ("other", 3))]
+    rows += [{"indicator": "prof_factor_frequent", "group": f"{f}|group:community_gp_other", "numerator": 0, "denominator": 11}]
+    out = disclose_indicators(_rows(rows), DisclosureRules()).set_index("group")
+    assert out.loc[f"{f}|group:community_gp_other", "suppressed"]
+    from homekit.audit import audit
+
+    (tmp_path / "sites" / "a").mkdir(parents=True)
+    out.reset_index().to_csv(tmp_path / "sites" / "a" / "indicators.csv", index=False)
+    assert audit(tmp_path).passed
