@@ -593,15 +593,18 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
         primary &= ~fixed
 
     suppressed = primary.copy()
+    again = None  # the scopes (site and period) to protect again: every one at first
     for _ in range(20):
         if rules.secondary_suppression:
-            suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects, fixed=fixed)
+            suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects, fixed=fixed, scopes=again)
         # derived rows (net scores, item means, level gaps) go with the rows they come from
         suppressed |= _withheld_with_parts(out, suppressed)
-        # and a row whose base is a withheld count goes with it (then its own tables are protected again)
+        # and a row whose base is a withheld count goes with it (then its own tables are protected
+        # again: only those scopes, the others have settled)
         on_withheld = _based_on_withheld(out, suppressed)
         if not (on_withheld & ~suppressed).any():
             break
+        again = set(_scope(out)[on_withheld & ~suppressed].tolist())
         suppressed |= on_withheld
 
     # -- publish: round counts, derive estimates from them -------------------------------------
@@ -966,14 +969,14 @@ def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) 
 
 
 def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: DisclosureRules, *, subjects=None,
-                          tables: tuple[Linked, ...] = LINKED_TABLES, fixed=None) -> np.ndarray:
+                          tables: tuple[Linked, ...] = LINKED_TABLES, fixed=None, scopes: set | None = None) -> np.ndarray:
     """Suppress more cells until no suppressed cell (nor an unsafe unpublished remainder) can be
     recovered from any linked table. Picks a zero cell only where no published non-zero cell
     can protect a withheld one (a total of 0 over withheld groups); cells that are the base of other
     published rows (the total of a partition) are never picked.
 
     Works on exact values (as if every published count were exact): safe also where counts are
-    rounded.
+    rounded. ``scopes``: protect only the tables of these scopes (:func:`_scope` values).
     """
     suppressed = np.asarray(suppressed, bool).copy()
     # cells published anyway (a national sum of published site figures) are never picked
@@ -993,7 +996,9 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
     by_scope: dict[str, list[_Table]] = {}
     for t in linked_tables(df, tables):
         by_scope.setdefault(scope[(t.parts or [t.total])[0]], []).append(t)
-    for inst in by_scope.values():
+    for key, inst in by_scope.items():
+        if scopes is not None and key not in scopes:
+            continue  # (settled: protected already, nothing withheld there since)
         solved: dict = {}  # systems of linked tables already solved (same withheld cells, same totals)
         for _ in range(200):
             changed = False
