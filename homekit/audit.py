@@ -97,6 +97,12 @@ class AuditPolicy:
     enum_cap: int = 200_000
     read_xlsx: bool = True
     time_limit: float = 120.0
+    #: and at least this many seconds per 1,000 counts checked (a 150-site run checks 349,000)
+    seconds_per_1000_counts: float = 1.0
+
+    def seconds_for(self, counts: int) -> float:
+        """The audit's time limit for ``counts`` counts checked."""
+        return max(self.time_limit, self.seconds_per_1000_counts * counts / 1000)
 
 
 @dataclass
@@ -2175,10 +2181,11 @@ def _audit(output_dir, policy: AuditPolicy | None) -> AuditResult:
             notes.append(f"{r.file}: {r.indicator} {r.group}: no whole numbers give the published figures; the row was not inverted")
     _change_filter(pub, policy)
     model = _build(pub, policy)
-    findings, unsettled = _solve(model, policy, notes, start + policy.time_limit)
+    limit = policy.seconds_for(len(model.checks))
+    findings, unsettled = _solve(model, policy, notes, start + limit)
     findings.extend(_workbook_only_numbers(workbooks, rows, changes))
     notes.extend(pub.notes)
     if unsettled:
-        notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {policy.time_limit:.0f} s")
+        notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {limit:.0f} s")
     return AuditResult(out, findings, files, len(rows), len(model.checks), dict(sorted(model.linked.items())),
                        time.perf_counter() - start, notes, unsettled)

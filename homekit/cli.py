@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output_dir", help="a folder written by `homekit run`")
     p.add_argument("--all", action="store_true", help="list every finding, not only the first 50")
     p.add_argument("--json", help="also write the verdict and every finding to this JSON file")
-    p.add_argument("--time-limit", type=float, default=120.0, help="seconds for the whole audit (unsettled counts fail it)")
+    p.add_argument("--time-limit", type=float, default=120.0, help="seconds for the whole audit, at least (and 1 s per 1,000 counts checked; unsettled counts fail it)")
     p.set_defaults(func=_cmd_audit)
 
     p = _subcommand(sub, "templates", "write empty CSV templates, the dictionary and the data-entry workbook",

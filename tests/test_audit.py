@@ -472,3 +472,10 @@ def test_none_of_two_small_withheld_groups_with_blank_bases(tmp_path):
     for setting in ("front_door", "strategic_meeting"):
         hit = found(result, site_id="a", group=f"{g}|{setting}", cell="numerator")
         assert [(f.low, f.high) for f in hit] == [(0, 0)]
+
+
+def test_time_limit_grows_with_the_counts_checked():
+    # 120 s at least; a 150-site run checks about 350,000 counts: 1 s per 1,000, so 350 s
+    assert AuditPolicy().seconds_for(35_000) == 120.0
+    assert AuditPolicy().seconds_for(350_000) == 350.0
+    assert AuditPolicy(time_limit=600).seconds_for(350_000) == 600.0
