@@ -1727,6 +1727,76 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
             by_comp.setdefault(root, []).append(ch)
     unsettled = 0
     roots = list(by_comp)
+    ranges_of = _component_ranges(model, comp_rows, comp_cons, by_comp, roots, policy, deadline)
+    for root in roots:
+        checks = by_comp[root]
+        ranges, open_ = ranges_of[root]
+        if ranges is None:
+            crow = comp_rows.get(root, [])
+            notes.append("published figures of " + ", ".join(sorted({f"{r.site_id} {r.indicator}" for r in crow})[:3])
+                         + " do not fit one reading of their linked tables; those rows were checked one by one")
+            continue
+        unsettled += open_
+        for ch, (lo, hi) in zip(checks, ranges):
+            rule = _fails(pub, ch, lo, hi, policy)
+            if rule is not None:
+                linked_failures.append((ch, lo, hi, rule))
+    model.lo, model.hi = base_lo, base_hi
+    for r in pub.rows.values():
+        r.tuples = base_tuples[id(r)]
+    if linked_failures:
+        attacks = _attribute(model, [f[0] for f in linked_failures], policy)
+        for (ch, lo, hi, rule), attack in zip(linked_failures, attacks):
+            report(ch, lo, hi, rule, attack)
+    findings.sort(key=lambda f: (f.file, f.indicator, f.group, f.period, f.cell))
+    return findings, unsettled
+
+
+#: What a forked worker of :func:`_component_ranges` reads (inherited, never pickled).
+_FORKED: tuple | None = None
+
+
+def _component_ranges(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, roots: list, policy: AuditPolicy,
+                      deadline: float) -> dict:
+    """``{root: (ranges or None, unsettled)}``: the integer programs of every component, in two
+    processes where the machine has two cores (the components share no variable: each half is
+    solved on its own, with the same programs as in one process; the run's batch has ended, so
+    both cores are free). Forked, so that the worker inherits the model instead of receiving it."""
+    global _FORKED
+    import multiprocessing as mp
+
+    weight = {r: len(comp_rows.get(r, ())) + len(comp_cons.get(r, ())) for r in roots}
+    if (os.cpu_count() or 1) < 2 or len(roots) < 2 or sum(weight.values()) < _PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        return _ranges_of(model, comp_rows, comp_cons, by_comp, roots, policy, deadline)
+    halves: tuple[list, list] = ([], [])
+    load = [0, 0]
+    for r in sorted(roots, key=lambda r: -weight[r]):
+        k = 0 if load[0] <= load[1] else 1
+        halves[k].append(r)
+        load[k] += weight[r]
+    _FORKED = (model, comp_rows, comp_cons, by_comp, policy, deadline)
+    try:
+        with mp.get_context("fork").Pool(1) as pool:
+            theirs = pool.apply_async(_ranges_forked, (halves[1],))
+            mine = _ranges_of(model, comp_rows, comp_cons, by_comp, halves[0], policy, deadline)
+            return {**mine, **theirs.get()}
+    finally:
+        _FORKED = None
+
+
+#: Components' rows and constraints from which the audit's programs use two processes.
+_PARALLEL_FROM = 5_000
+
+
+def _ranges_forked(roots: list) -> dict:
+    model, comp_rows, comp_cons, by_comp, policy, deadline = _FORKED
+    return _ranges_of(model, comp_rows, comp_cons, by_comp, roots, policy, deadline)
+
+
+def _ranges_of(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, roots: list, policy: AuditPolicy,
+               deadline: float) -> dict:
+    """The feasible range of every check of these components (see :func:`_solve`, step 3)."""
+    pub = model.pub
     problems = {root: _Problem.build(model, comp_rows.get(root, []), comp_cons.get(root, []), by_comp[root], policy) for root in roots}
     # witnesses for every component at once (stacked programs), then each component alone
     seen: dict[int, tuple] = {}
@@ -1750,29 +1820,8 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
                     if v is not None:
                         seen[r] = (np.minimum(seen[r][0], v), np.maximum(seen[r][1], v))
     exact = _stacked_extremes(pub, problems, by_comp, seen, policy, deadline)
-    for root in roots:
-        checks = by_comp[root]
-        ranges, open_ = _milp_ranges(model, problems[root], checks, policy, deadline, seen.get(root), grouped=root in seen,
-                                     exact=exact.get(root))
-        if ranges is None:
-            crow = comp_rows.get(root, [])
-            notes.append("published figures of " + ", ".join(sorted({f"{r.site_id} {r.indicator}" for r in crow})[:3])
-                         + " do not fit one reading of their linked tables; those rows were checked one by one")
-            continue
-        unsettled += open_
-        for ch, (lo, hi) in zip(checks, ranges):
-            rule = _fails(pub, ch, lo, hi, policy)
-            if rule is not None:
-                linked_failures.append((ch, lo, hi, rule))
-    model.lo, model.hi = base_lo, base_hi
-    for r in pub.rows.values():
-        r.tuples = base_tuples[id(r)]
-    if linked_failures:
-        attacks = _attribute(model, [f[0] for f in linked_failures], policy)
-        for (ch, lo, hi, rule), attack in zip(linked_failures, attacks):
-            report(ch, lo, hi, rule, attack)
-    findings.sort(key=lambda f: (f.file, f.indicator, f.group, f.period, f.cell))
-    return findings, unsettled
+    return {root: _milp_ranges(model, problems[root], by_comp[root], policy, deadline, seen.get(root), grouped=root in seen,
+                               exact=exact.get(root)) for root in roots}
 
 
 def _attribute(model: _Model, checks: list, policy: AuditPolicy) -> list[str]:

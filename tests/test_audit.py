@@ -8,6 +8,7 @@ Intervals in the files come from statsmodels and scipy, never from homekit.
 
 from __future__ import annotations
 
+import os
 import json
 
 import pytest
@@ -479,3 +480,27 @@ def test_time_limit_grows_with_the_counts_checked():
     assert AuditPolicy().seconds_for(35_000) == 120.0
     assert AuditPolicy().seconds_for(350_000) == 350.0
     assert AuditPolicy(time_limit=600).seconds_for(350_000) == 600.0
+
+
+def test_programs_split_over_two_processes_find_the_same(tmp_path, monkeypatch):
+    # The components' integer programs run in two processes (forked) for a large run; forced here
+    # on a small one (three sites with a table each to work back): the same findings as in one
+    # process, and the parent solved only some of the components itself.
+    import homekit.audit as audit_module
+
+    for site, (sw, hs) in {"a": (5, 0), "b": (3, 2), "c": (5, 0)}.items():
+        write(tmp_path, f"sites/{site}", _partition_site(site, sw, hs))
+    solved_here = []
+    real = audit_module._ranges_of
+
+    def spy(model, comp_rows, comp_cons, by_comp, roots, *args):
+        solved_here.append(len(roots))
+        return real(model, comp_rows, comp_cons, by_comp, roots, *args)
+
+    monkeypatch.setattr(audit_module, "_ranges_of", spy)
+    one = [f.as_dict() for f in audit(tmp_path, policy=POLICY).findings]
+    monkeypatch.setattr(audit_module, "_PARALLEL_FROM", 0)
+    two = [f.as_dict() for f in audit(tmp_path, policy=POLICY).findings]
+    assert two == one and one
+    if (os.cpu_count() or 1) >= 2:  # (in this process: all the components, then some of them)
+        assert len(solved_here) == 2 and 0 < solved_here[1] < solved_here[0]
