@@ -1215,6 +1215,7 @@ _INDICATOR_LIST = (
     _ind("gp_unaware_service", "GPs unaware of the service where the site provides it", "gp_survey", _L),
     _ind("gp_service_rated_poor", "GPs aware of the service rating it poor or very poor", "gp_survey", _L),
     _ind("gp_service_rated_good", "GPs aware of the service rating it good or very good", "gp_survey", _H),
+    # (the Likert summaries' polarity comes from their item, the group: ITEM_POLARITY, polarity(id, group))
     _ind("gp_likert_top2", "GP survey item: top-two answers", "gp_survey"),
     _ind("gp_likert_bottom2", "GP survey item: bottom-two answers", "gp_survey"),
     _ind("gp_likert_net", "GP survey item: net score (top-two minus bottom-two)", "gp_survey", kind="difference"),
@@ -1278,8 +1279,40 @@ def indicator_label(indicator_id: str) -> str:
     return info.label if info is not None else indicator_id.replace("_", " ")
 
 
-def polarity(indicator_id: str) -> str:
-    """``higher_is_better``, ``lower_is_better`` or ``no_judgement`` for an indicator id."""
+#: Which way is better on a scaled survey item, for the Likert summaries whose ``group`` is the
+#: item (``gp_likert_top2`` of ``trust_asc`` and so on): ``higher_is_better`` where a higher answer
+#: is the better one (a better relationship or service, more trust, more feedback). Items not
+#: listed carry no judgement, as their headlines do (valuing closer links, an older person's
+#: trust in their GP's advice).
+ITEM_POLARITY: dict[str, str] = {
+    "relationship_social_care": _H, "trust_asc": _H, "trust_discharge_team": _H, "referral_feedback": _H,
+    **{f"quality_{s}": _H for s in SERVICES},
+}
+#: The Likert summaries read with their item's direction (+1) or against it (-1: the bottom two answers).
+_LIKERT_SIDES = {"likert_top2": 1, "likert_net": 1, "likert_mean": 1, "likert_bottom2": -1}
+_OPPOSITE = {_H: _L, _L: _H, _N: _N}
+
+
+def polarity(indicator_id: str, group: str = "") -> str:
+    """``higher_is_better``, ``lower_is_better`` or ``no_judgement`` for an indicator id.
+
+    A Likert summary (``gp_likert_bottom2``, ``op_likert_top2``...) takes its direction from its
+    item, the ``group`` (:data:`ITEM_POLARITY`): the GPs answering the bottom two on the quality of
+    home care are fewer the better, those answering the top two more the better; the missing
+    answers and an item without a judgement have none.
+
+    Examples
+    --------
+    >>> polarity("gp_trust_asc"), polarity("gp_likert_bottom2", "quality_home_care"), polarity("gp_likert_top2", "trust_asc")
+    ('higher_is_better', 'lower_is_better', 'higher_is_better')
+    >>> polarity("gp_likert_bottom2", "value_closer_links"), polarity("gp_likert_missing", "trust_asc")
+    ('no_judgement', 'no_judgement')
+    """
+    if group and isinstance(group, str):
+        stem, _, summary = indicator_id.partition("_")
+        side = _LIKERT_SIDES.get(summary)
+        if side is not None and group in ITEM_POLARITY:
+            return ITEM_POLARITY[group] if side > 0 else _OPPOSITE[ITEM_POLARITY[group]]
     info = INDICATORS.get(indicator_id)
     return info.polarity if info is not None else "no_judgement"
 

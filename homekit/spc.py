@@ -368,8 +368,8 @@ def track_interventions(flow: pd.DataFrame, interventions: pd.DataFrame, *, scre
             den = pd.to_numeric(series["denominator"], errors="coerce").to_numpy(float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 values = values / den
-            keep = np.isfinite(values)
-            periods, values = periods[keep], values[keep]
+        keep = np.isfinite(values)  # a month with no value (e.g. withheld where published) is left out
+        periods, values = periods[keep], values[keep]
         n_before = int(sum(p < start for p in periods))
         n_after = len(values) - n_before
         base = {k: iv[k] for k in ("intervention_id", "site_id", "name", "metric")}

@@ -403,20 +403,20 @@ class _TrackedSite:
         from homekit.disclosure import DisclosureRules
 
         self.tables = {"flow_metrics": flow, "interventions": interventions}
-        self.rules = DisclosureRules()
+        self.rules = self.site_rules = DisclosureRules()
 
     def has(self, name):
         return name in self.tables and len(self.tables[name]) > 0
 
 
 def test_spc_chart_draws_the_baseline_limits_the_verdict_is_judged_against():
-    """12 baseline months then 8 lower ones. By hand: baseline mean 138/12 = 11.5, moving ranges
-    2,1,2,1,2,1,1,1,2,1,1 (sum 15, mean 15/11), limits 11.5 -/+ 2.66 x 15/11 = 7.8727 and 15.1273.
-    The months after the start (mean 7.5 of their own) must be drawn against those extended limits,
-    not against limits rebased on themselves."""
+    """12 baseline months then 8 lower ones (multiples of 5 of 8 or more: published as they are). By
+    hand: baseline mean 690/12 = 57.5, moving ranges 10,5,10,5,10,5,5,5,10,5,5 (sum 75, mean 75/11),
+    limits 57.5 -/+ 2.66 x 75/11 = 39.3636 and 75.6364. The months after the start (mean 37.5 of
+    their own) must be drawn against those extended limits, not against limits rebased on themselves."""
     from homekit.report import tracking
 
-    values = [10, 12, 11, 13, 12, 10, 11, 12, 13, 11, 12, 11] + [8, 7, 8, 7, 8, 7, 8, 7]
+    values = [50, 60, 55, 65, 60, 50, 55, 60, 65, 55, 60, 55] + [40, 35, 40, 35, 40, 35, 40, 35]
     months = list(pd.period_range("2015-01", periods=len(values), freq="M"))
     flow = pd.DataFrame({"site_id": "s", "metric": "permanent_admissions_care_homes_65plus", "period": months,
                          "value": [float(v) for v in values]})
@@ -424,7 +424,7 @@ def test_spc_chart_draws_the_baseline_limits_the_verdict_is_judged_against():
                         "metric": "permanent_admissions_care_homes_65plus", "desired_direction": "down", "target": None}])
     block = tracking.tracking(_TrackedSite(flow, iv))
     ax = _figure(block).axes[0]
-    mean, lower, upper = 11.5, 11.5 - 2.66 * 15 / 11, 11.5 + 2.66 * 15 / 11
+    mean, lower, upper = 57.5, 57.5 - 2.66 * 75 / 11, 57.5 + 2.66 * 75 / 11
     after = [ln for ln in ax.lines if ln.get_linestyle() in ("-", "--") and len(ln.get_xdata()) > 1
              and max(ln.get_xdata()) >= 12 and ln.get_marker() in ("None", None, "")]
     limit_lines = [ln for ln in after if len(set(np.round(ln.get_ydata(), 6))) == 1]
@@ -432,7 +432,7 @@ def test_spc_chart_draws_the_baseline_limits_the_verdict_is_judged_against():
     assert drawn == [round(lower, 4), round(mean, 4), round(upper, 4)]
     for ln in limit_lines:  # each runs unbroken from the first baseline month to the last month
         assert min(ln.get_xdata()) == 0 and max(ln.get_xdata()) == len(values) - 1
-    assert not any(np.isclose(ln.get_ydata(), 7.5).any() for ln in ax.lines)  # no line at the rebased mean
+    assert not any(np.isclose(ln.get_ydata(), 37.5).any() for ln in ax.lines)  # no line at the rebased mean
     assert "special cause improvement" in block.reading
     plt.close("all")
 
@@ -488,4 +488,55 @@ def test_interventions_and_opportunities_read_names_and_no_empty_cells(dataset, 
     assert any(n.startswith("No savings are shown: benefits model not run") for n in opp.notes)
     for table in (iv, opp.table, tracking.tracking(r).table):
         assert (table.astype(str) != "").all().all()
+    plt.close("all")
+
+
+def _published_by_hand(v):
+    """A monthly count about people as the NHS Digital rule publishes it: 1 to 7 withheld, else
+    rounded half up to 5 (22 -> 20, 23 -> 25, 22.5 does not occur)."""
+    return [np.nan if 1 <= x <= 7 else 5 * np.floor(x / 5 + 0.5) for x in v]
+
+
+def test_published_flow_rounds_counts_and_withholds_small_months_and_shares():
+    from homekit.disclosure import DisclosureRules
+    from homekit.report.flow import published_flow
+
+    fm = pd.DataFrame({"site_id": "s", "period": [f"2015-{m:02d}" for m in range(1, 9)],
+                       "metric": ["adm"] * 4 + ["share"] * 4,
+                       "value": [22, 23, 3, 0, 30, 5, 33, 6],
+                       "denominator": [np.nan] * 4 + [38, 40, 38, 8]})
+    out = published_flow(fm, DisclosureRules())
+    # counts: 22 -> 20, 23 -> 25, 3 withheld, 0 stays 0
+    assert out["value"].iloc[:4].tolist()[:2] == [20.0, 25.0] and np.isnan(out["value"].iloc[2]) and out["value"].iloc[3] == 0
+    # shares: 30 of 38 -> 30 of 40; 5 of 40 withheld (count 1-7); 33 of 38 withheld (complement 5);
+    # 6 of 8 withheld (base under 10)
+    assert (out["value"].iloc[4], out["denominator"].iloc[4]) == (30.0, 40.0)
+    assert out["value"].iloc[5:].isna().all()
+    assert fm["value"].tolist() == [22, 23, 3, 0, 30, 5, 33, 6]  # the raw table is not touched
+    unrestricted = published_flow(fm, DisclosureRules(apply=False))
+    assert unrestricted["value"].tolist() == [22, 23, 3, 0, 30, 5, 33, 6]
+
+
+def test_flow_and_spc_charts_draw_only_published_months(dataset, national):
+    """Barnsley's admissions run 9 to 31 a month: the flow chart and the SPC chart of its GP link
+    social workers draw each month rounded to 5 (as indicators.csv publishes counts about people),
+    and the SPC mean is the mean of those published baseline months, computed here by hand."""
+    from homekit.report import tracking
+
+    r = site_report(dataset, national, "barnsley")
+    raw = r.tables["flow_metrics"]
+    raw = raw[raw.metric == "permanent_admissions_care_homes_65plus"].sort_values("period")
+    expected = _published_by_hand(raw["value"].to_numpy(float))
+    assert (raw["value"] % 5 != 0).any()  # the data would show if drawn unrounded
+    ax = _figure(flow.flow(r)).axes[0]
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), expected)
+    block = tracking.tracking(r)
+    ax = _figure(block).axes[0]
+    drawn = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections])
+    assert sorted(drawn) == sorted(expected)
+    start = pd.Period(r.tables["interventions"].iloc[0]["start_period"], freq="M")
+    before = [e for e, p in zip(expected, raw["period"]) if pd.Period(p, freq="M") < start]
+    mean_lines = [ln for ln in ax.lines if ln.get_color() == "black" and ln.get_linestyle() == "-"]
+    assert mean_lines and mean_lines[0].get_ydata()[0] == pytest.approx(sum(before) / len(before))
+    assert any("drawn as it may be published" in n for n in block.notes)
     plt.close("all")

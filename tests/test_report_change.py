@@ -216,3 +216,27 @@ def test_site_and_national_tables_word_the_direction_one_way(two_round_report, t
         for col in [c for c in block.table.columns if "better" in c]:
             seen |= set(block.table[col])
     assert seen <= allowed and direction_text("gp_value_closer_links") in seen and "higher is better" in seen
+
+
+def test_likert_summaries_are_read_with_their_items_direction(two_round_report):
+    """Alpha's GPs disagreeing that they trust adult social care fell from 20 of 40 to 5 of 40 (the
+    bottom two answers of trust_asc; Newcombe's interval of -37.5 points lies wholly below 0, by
+    statsmodels here). Fewer GPs distrusting is better: the bottom-two row reads 'lower is better'
+    and 'improved' like the headline it mirrors, never 'no judgement' and 'decreased'; the item
+    on valuing closer links keeps no judgement, as its headline does."""
+    from homekit.report._format import label_for
+
+    d, lo, hi, _ = _independent(20, 40, 5, 40)
+    assert hi < 0
+    table = two_round_report.what_changed().table
+    rows = table.set_index("indicator")
+    bottom = rows.loc[label_for("gp_likert_bottom2", "trust_asc")]
+    assert (bottom["which way is better"], bottom["verdict"]) == ("lower is better", "improved")
+    top = rows.loc[label_for("gp_likert_top2", "trust_asc")]
+    assert (top["which way is better"], top["verdict"]) == ("higher is better", "improved")
+    pub = two_round_report.indicators.set_index(["indicator", "group"])["polarity"]
+    assert pub[("gp_likert_bottom2", "trust_asc")] == "lower_is_better"
+    assert pub[("gp_likert_bottom2", "quality_home_care")] == "lower_is_better"
+    assert pub[("gp_likert_mean", "relationship_social_care")] == "higher_is_better"
+    assert pub[("gp_likert_bottom2", "value_closer_links")] == "no_judgement"
+    assert pub[("gp_likert_missing", "trust_asc")] == "no_judgement"

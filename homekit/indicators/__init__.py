@@ -192,7 +192,7 @@ def _tidy(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     if "period" not in out.columns:
         out["period"] = ""
     out["period"] = out["period"].fillna("").astype(str)
-    out["polarity"] = out["indicator"].map(polarity)
+    out["polarity"] = [polarity(i, g) for i, g in zip(out["indicator"], out["group"].fillna("").astype(str))]
     for c in columns:
         if c not in out.columns:
             out[c] = ""

@@ -137,9 +137,10 @@ def withheld_cells_note(rules) -> str:
             f"other counts are rounded to the nearest {p.rounding_base}.")
 
 
-def direction_text(ind: str) -> str:
-    """Which way is better for an indicator, in words, from its polarity in the data dictionary."""
-    return {"higher_is_better": "higher is better", "lower_is_better": "lower is better"}.get(polarity(ind), "no judgement of better or worse")
+def direction_text(ind: str, group: str = "") -> str:
+    """Which way is better for an indicator (of a group: a Likert item's own direction), in words,
+    from its polarity in the data dictionary."""
+    return {"higher_is_better": "higher is better", "lower_is_better": "lower is better"}.get(polarity(ind, group), "no judgement of better or worse")
 
 
 def label_for(ind: str, group: str = "") -> str:

@@ -180,7 +180,7 @@ def what_changed(report) -> Block | None:
     shown = pd.concat([heads, moved])
     rows = []
     for c in shown.to_dict("records"):
-        rows.append({"indicator": label_for(c["indicator"], c["group"]), "which way is better": direction_text(c["indicator"]),
+        rows.append({"indicator": label_for(c["indicator"], c["group"]), "which way is better": direction_text(c["indicator"], c["group"]),
                      "from": f"{_value_text({**c, 'estimate': c['from_estimate'], 'suppressed': pd.isna(c['from_estimate'])})} ({c['from_period']})",
                      "to": f"{_value_text({**c, 'estimate': c['to_estimate'], 'suppressed': pd.isna(c['to_estimate'])})} ({c['to_period']})",
                      "change (95% CI)": _change_text(c), "p": "" if pd.isna(c["p_value"]) else f"{c['p_value']:.3f}", "verdict": c["verdict"]})

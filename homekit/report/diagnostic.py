@@ -28,6 +28,7 @@ from ..instruments import (
     indicator_label,
 )
 from ._format import Block, estimate_text, has_value, pct, points, share_text
+from .flow import published_flow
 from .tracking import metric_name
 
 __all__ = ["culture", "culture_by_group", "observations", "comms", "hypotheses", "opportunities", "interventions", "culture_table",
@@ -392,7 +393,7 @@ def interventions(report) -> Block | None:
         return None
     flow = report.tables.get("flow_metrics")
     if flow is not None and len(flow):
-        table, _ = spc.track_interventions(flow, ivs)
+        table, _ = spc.track_interventions(published_flow(flow, report.site_rules), ivs)
     else:
         table = ivs.assign(verdict_text="no flow metrics to judge it")
     opp = opportunity_table(report).set_index("opportunity_id") if report.has("opportunities") else pd.DataFrame()
@@ -495,7 +496,7 @@ def national_interventions(report) -> Block | None:
         return None
     fm = report.data.get("flow_metrics")
     if fm is not None and len(fm):
-        table, _ = spc.track_interventions(fm, iv)
+        table, _ = spc.track_interventions(published_flow(fm, report.site_rules), iv)
     else:
         table = iv.assign(verdict_text="not assessed (no flow metrics)")
     opps = report.data.get("opportunities")

@@ -182,7 +182,7 @@ class SiteReport(Report):
                        else (self.rules.marker if bool(r.get("suppressed")) else NO_DATA)}
                 if self.national_published is not None:
                     row["national"] = value_text(ind, self.national_estimate(ind, g))
-                row["which way is better"] = direction_text(ind)
+                row["which way is better"] = direction_text(ind, g)
                 rows.append(row)
         return pd.DataFrame(rows)
 

@@ -15,6 +15,7 @@ from ..instruments import PATHWAY_NAMES, PROFESSION_NAMES, group_label
 from ._format import Block, direction_text, estimate_text, withheld_cells_note, funnel_text, p_text, pct, points
 from .benefits import national_block
 from .cases import breakdown_rows, transition_cells
+from .flow import published_flow
 from .interface import MIN_PER_PROFESSION, factor_label, matrix_figure, profession_tests, tests_table, TESTS_WORDS
 from .tracking import intervention_table
 
@@ -361,7 +362,7 @@ def interventions(report) -> Block | None:
     fm, iv = report.data.get("flow_metrics"), report.data.get("interventions")
     if fm is None or iv is None or iv.empty:
         return None
-    table, _ = spc.track_interventions(fm, iv)
+    table, _ = spc.track_interventions(published_flow(fm, report.site_rules), iv)
     names = report.data.sites.set_index("site_id")["site_name"]
     shown = intervention_table(table, names)
     n_imp = int((table.verdict == "special_cause_improvement").sum())

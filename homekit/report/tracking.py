@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import plots, spc
 from ..instruments import METRIC_NAMES
 from ._format import Block
+from .flow import PUBLISHED_SERIES_NOTE, published_flow
 
 _BETTER = {"up": "higher is better", "down": "lower is better"}
 
@@ -45,7 +45,8 @@ def tracking(report) -> Block | None:
     if not (report.has("interventions") and report.has("flow_metrics")):
         return None
     intro = "Each intervention's target metric month by month: did it move by more than chance?"
-    table, tracked = spc.track_interventions(report.tables["flow_metrics"], report.tables["interventions"])
+    # judged on the months as they are published, so the chart draws nothing that is not (limits and verdict included)
+    table, tracked = spc.track_interventions(published_flow(report.tables["flow_metrics"], report.site_rules), report.tables["interventions"])
     if not tracked:
         return Block("Tracking interventions", "Not enough monthly data before and after the start to judge any intervention.",
                      table=intervention_table(table), intro=intro)
@@ -54,8 +55,6 @@ def tracking(report) -> Block | None:
     for ax, t in zip(axes[:, 0], tracked):
         # The limits the verdict is judged against: the months before the start, extended over the months after.
         chart = t.chart
-        if report.rules.apply:
-            chart = chart.assign(y=np.where(report.rules.small(chart["y"]), np.nan, chart["y"]))
         if measures.get(t.intervention["intervention_id"]) == "proportion":  # a monthly share, drawn as a percentage
             chart = chart.assign(**{c: chart[c] * 100 for c in ("y", "mean", "lpl", "upl")})
             ax.set_ylabel("% of the month's total", fontsize=8)
@@ -73,6 +72,7 @@ def tracking(report) -> Block | None:
                  notes=["XmR charts (Making Data Count): limits from the months before the start are extended to judge the months after, "
                         "and a run of points counts only if it lies wholly after the start; the chart draws those limits (mean solid, process "
                         "limits dashed), the ones the verdict is judged against. Special cause improvement: blue up-triangles; concern: orange "
-                        "down-triangles; common cause: grey circles."],
+                        "down-triangles; common cause: grey circles."] + ([PUBLISHED_SERIES_NOTE + " The limits and verdicts are computed from "
+                        "these published months, so they reveal nothing the points do not."] if report.site_rules.apply else []),
                  alt="Statistical process control chart of each intervention's target metric by month, with the limits of the "
                      "months before the start extended over the months after, and the start marked. " + reading)

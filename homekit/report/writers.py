@@ -125,7 +125,7 @@ def _change_sheet(ws, change: pd.DataFrame, kind) -> None:
         rows.append([indicator_label(r["indicator"]), label_for(r["indicator"], r["group"]).split(": ", 1)[-1] if r["group"] else "",
                      _round_year(r["from_period"]), _round_year(r["to_period"]), num(r["from_estimate"]), num(r["to_estimate"]),
                      num(r["difference"]), num(r["lower"]), num(r["upper"]), num(r["p_value"]), _text(r["verdict"]),
-                     direction_text(r["indicator"]), _text(r["method"]), withheld, _text(r.get("site_id")), r["indicator"],
+                     direction_text(r["indicator"], _text(r["group"])), _text(r["method"]), withheld, _text(r.get("site_id")), r["indicator"],
                      _text(r["group"]), _text(r["from_period"]), _text(r["to_period"])])
         kinds.append(kind(r["indicator"]))
     _table(ws, header, rows, {"from year": "0", "to year": "0", "p-value": "0.000"})
@@ -240,7 +240,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
         rows.append([indicator_label(r["indicator"]), label_for(r["indicator"], r["group"]).split(": ", 1)[-1] if r["group"] else "",
                      r["estimate"] if show else None, r["lower"] if show else None, r["upper"] if show else None,
                      r["numerator"] if show else None, r["denominator"], _marker(r, marker),
-                     direction_text(r["indicator"]), r["method"], r.get("site_id", ""), r["indicator"], r["group"],
+                     direction_text(r["indicator"], _text(r["group"])), r["method"], r.get("site_id", ""), r["indicator"], r["group"],
                      bool(r.get("suppressed", False)), _text(r.get("period", ""))])
         kinds.append(kind(r["indicator"]))
     al = wb.create_sheet("all_indicators")
