@@ -1206,8 +1206,8 @@ _INDICATOR_LIST = (
     _head("op_influenced_by_gp", "Older people whose care decisions their GP influenced", "older_people_survey", _N, None, ""),
     _head("case_decision_improvable", "Pathway decisions that could have been improved", "case_reviews", _L, 0.45, "45%"),
     _head("case_alternative_available", "Improvable decisions where the better option was available", "case_reviews", _N, 0.90, "over 90%"),
-    _head("prof_relationship_score", "Mean relationship score (1-5), rater -> ratee", "professional_survey", _H, None, "lowest asc<->gp", kind="mean"),
-    _head("prof_trust", "Professionals trusting another profession, rater -> ratee", "professional_survey", _H, None, "trust gap"),
+    _head("prof_relationship_score", "Mean relationship score (1-5) a profession gives another", "professional_survey", _H, None, "lowest asc<->gp", kind="mean"),
+    _head("prof_trust", "Professionals trusting another profession", "professional_survey", _H, None, "trust gap"),
     # GP survey
     _ind("gp_gp_better_assessor", "GPs saying GPs assess need for residential care better", "gp_survey"),
     _ind("gp_response_rate", "GP survey response rate (of GP headcount)", "gp_survey", _H, published=0.09,

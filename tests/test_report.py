@@ -181,7 +181,7 @@ from homekit.report import comparison, flow, interviews, writers  # noqa: E402
 from homekit.report._format import estimate_text  # noqa: E402
 
 RAW = ["ddof1", "p_val", "a_rates_b", "b_rates_a", "High (0.001)", "Low (0.001)", "High (0.025)", "Low (0.025)", "0.000",
-       "verdict_text", "start_period", "_"]
+       "verdict_text", "start_period", "rater -> ratee", "parameters/", "_"]
 
 
 def _visible_text(block) -> str:
@@ -206,6 +206,7 @@ def test_every_section_reads_labels_never_ids(dataset, national):
             text = _visible_text(block)
             for raw in RAW[:-1]:
                 assert raw not in text, (site, block.title, raw)
+            assert not block.reading.startswith(r.rules.marker), (site, block.title)  # a sentence, not a bare marker
             words = set(re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b(?!\.(?:csv|xlsx|sav))", text))  # file names may stay
             assert not words & (set(INDICATORS) | set(FLOW_METRICS)), (site, block.title, words)
             assert not words, (site, block.title, words)  # no snake_case id of any kind
@@ -540,3 +541,34 @@ def test_flow_and_spc_charts_draw_only_published_months(dataset, national):
     assert mean_lines and mean_lines[0].get_ydata()[0] == pytest.approx(sum(before) / len(before))
     assert any("drawn as it may be published" in n for n in block.notes)
     plt.close("all")
+
+
+def test_money_reads_in_whole_pounds_with_its_unit(dataset, national):
+    """Birmingham's weekly cost difference of improvable cases is money, published to whole pounds:
+    '£446 (£328 to £564) a week', never '446.00 (328.00 to 564.00)' without a currency."""
+    from homekit.report import cases
+    from homekit.report._format import label_for
+
+    r = site_report(dataset, national, "birmingham")
+    row = r.ind("case_weekly_cost_difference")
+    table = cases.case_reviews(r).table.set_index("indicator")
+    cell = table.loc[label_for("case_weekly_cost_difference"), "this site (95% CI)"]
+    assert cell == f"£{row['estimate']:,.0f} (£{row['lower']:,.0f} to £{row['upper']:,.0f}) a week"
+    assert re.fullmatch(r"£[\d,]+ a week", table.loc[label_for("case_weekly_cost_difference"), "national"])
+    plt.close("all")
+
+
+def test_flow_chart_points_lie_inside_the_frame_and_clear_of_the_legend(dataset, national):
+    """Croydon's busiest month is the chart's highest point: drawn whole inside the axes and not
+    under the 'latest twelve months' label (every site's chart is checked)."""
+    for site in ("croydon", "birmingham", "barnsley"):
+        fig = _figure(flow.flow(site_report(dataset, national, site)))
+        ax = fig.axes[0]
+        fig.canvas.draw()
+        frame, legend = ax.get_window_extent(), ax.get_legend().get_window_extent()
+        line = ax.lines[0]
+        r = line.get_markersize() / 2 * fig.dpi / 72
+        for px, py in ax.transData.transform(line.get_xydata()[np.isfinite(line.get_ydata())]):
+            assert frame.y0 <= py - r and py + r <= frame.y1, (site, px, py)
+            assert not (legend.x0 < px + r and legend.x1 > px - r and legend.y0 < py + r and legend.y1 > py - r), (site, px, py)
+        plt.close("all")

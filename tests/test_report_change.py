@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
@@ -14,6 +15,7 @@ import homekit
 from conftest import TWO_ROUND_TRUST
 from homekit.indicators.change import CHANGE_COLUMNS
 from homekit.report import SiteReport
+from homekit.report._format import label_for
 from homekit.report.change import SUMMARY_ROWS
 
 SITES = ("alpha", "beta", "gamma")
@@ -58,9 +60,37 @@ def test_what_changed_lists_each_headline_measured_twice(two_round_report):
 
 
 def test_a_site_surveyed_once_has_no_change_section(example_dir):
+    """Birmingham (wave 2) was surveyed once: no change section, no columns of empty cells for the
+    previous round and the change, and 'first survey' only for figures from surveys: its flow
+    figures and case reviews are not measured in survey rounds and never read 'first survey'."""
+    from homekit.instruments import INDICATORS
+
     report = SiteReport.open("birmingham", data_dir=str(example_dir))  # wave 2: one round (2014)
     assert report.what_changed() is None
-    assert set(report.summary().table["since last survey"]) == {"first survey"}
+    table = report.summary().table
+    assert "previous round" not in table.columns and "change (95% CI)" not in table.columns
+    by_label = {label_for(i, g): INDICATORS[i].instrument for i, g in SUMMARY_ROWS}
+    words = {by_label[lab]: set() for lab in table["indicator"]}
+    for lab, w in zip(table["indicator"], table["since last survey"]):
+        words[by_label[lab]].add(w)
+    assert words["flow_metrics"] == {"not measured in rounds"} and words["case_reviews"] == {"not measured in rounds"}
+    assert words["gp_survey"] == {"first survey"}
+
+
+def test_what_changed_counts_add_up_to_the_figures_compared(example_dir):
+    """Barnsley 2013 -> 2019: the reading's counts (improved, no change, worsened, increased,
+    decreased, not compared) add up to the headline figures it says were measured twice, and the
+    board summary's to its rows that have a verdict (one headline with no judgement decreased)."""
+    report = SiteReport.open("barnsley", data_dir=str(example_dir))
+    block = report.what_changed()
+    head, rest = re.match(r"Of (\d+) headline figures measured in both rounds, (.*); \d+ other figures", block.reading).groups()
+    assert sum(int(x) for x in re.findall(r"(\d+) (?:improved|showed|worsened|increased|decreased|could)", rest)) == int(head)
+    assert "decreased" in rest  # the demo's case: the count that was left out
+    summary = report.summary()
+    said = re.search(r"Since the last survey, (.*)\.", summary.reading).group(1)
+    verdicts = summary.table["since last survey"]
+    compared = int((~verdicts.isin(["first survey", "not measured in rounds"])).sum())
+    assert sum(int(x) for x in re.findall(r"(\d+) (?:improved|showed|worsened|increased|decreased|could)", said)) == compared
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +270,41 @@ def test_likert_summaries_are_read_with_their_items_direction(two_round_report):
     assert pub[("gp_likert_mean", "relationship_social_care")] == "higher_is_better"
     assert pub[("gp_likert_bottom2", "value_closer_links")] == "no_judgement"
     assert pub[("gp_likert_missing", "trust_asc")] == "no_judgement"
+
+
+def test_what_changed_shapes_each_point_by_its_own_verdict():
+    """Colour is never the only cue: each row's 'this round' marker has the shape of its own
+    verdict (up-triangle improved, down-triangle worsened, left-pointing decreased), read back from
+    the drawn collections and the tick labels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.markers import MarkerStyle
+
+    from homekit.report import change
+
+    def row(ind, a, b, verdict):
+        return {"indicator": ind, "group": "", "from_period": "2013", "to_period": "2019", "from_estimate": a, "to_estimate": b,
+                "difference": b - a, "lower": b - a - 0.1, "upper": b - a + 0.1, "p_value": 0.01, "verdict": verdict,
+                "suppressed": False}
+
+    class Site:
+        changes = pd.DataFrame([row("gp_trust_asc", 0.6, 0.9, "improved"), row("gp_relationship_poor", 0.2, 0.5, "worsened"),
+                                row("gp_motivated_fewer_home_visits", 0.8, 0.5, "decreased")])
+
+    ax = change.what_changed(Site()).figure.axes[0]
+    names = {round(float(t), 6): lab.get_text().replace("\n", " ") for t, lab in zip(ax.get_yticks(), ax.get_yticklabels())}
+    shape = {}
+    for c in ax.collections:
+        if not c.get_label().startswith("this round"):
+            continue
+        for _, y in c.get_offsets():
+            shape[names[round(float(y), 6)]] = c.get_paths()[0].vertices.tolist()
+    expected = {"GPs trusting adult social care to act in patients' best interests": "^",
+                "GPs rating their relationship with social care poor or very poor": "v",
+                "GPs motivated by fewer home visits in advice on residential care": "<"}
+    for label, marker in expected.items():
+        m = MarkerStyle(marker)
+        assert np.allclose(shape[label], m.get_path().transformed(m.get_transform()).vertices), label
+    plt.close("all")

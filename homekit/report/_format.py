@@ -70,6 +70,8 @@ def estimate_text(row, marker: str = WITHHELD) -> str:
     '56% (52% to 60%)'
     >>> estimate_text({"estimate": None, "suppressed": True}), estimate_text(None)
     ('[c]', 'no data')
+    >>> estimate_text({"indicator": "case_weekly_cost_difference", "estimate": 446.0, "lower": 328.0, "upper": 564.0})
+    '£446 (£328 to £564) a week'
     """
     if is_withheld(row):
         return marker
@@ -77,6 +79,10 @@ def estimate_text(row, marker: str = WITHHELD) -> str:
         return NO_DATA
     has_ci = pd.notna(row.get("lower")) and pd.notna(row.get("upper"))
     info = INDICATORS.get(row.get("indicator", ""))
+    if _is_money(info):  # pounds, whole, as published (precision: money 0)
+        per = info.unit.partition("GBP")[2]
+        v = f"£{row['estimate']:,.0f}"
+        return (f"{v} (£{row['lower']:,.0f} to £{row['upper']:,.0f}){per}" if has_ci else v + per)
     if row.get("method") == "Student's t" or (info is not None and info.kind in ("mean", "rate")):
         digits = 0 if info is not None and info.kind == "rate" else 2
         unit = f" {info.unit}" if info is not None and info.kind == "rate" and info.unit else ""
@@ -107,11 +113,18 @@ def value_text(ind: str, x) -> str:
     if x is None or pd.isna(x):
         return NO_DATA
     info = INDICATORS.get(ind)
+    if _is_money(info):
+        return f"£{x:,.0f}{info.unit.partition('GBP')[2]}"
     if info is not None and info.kind == "rate":
         return f"{x:,.0f}"
     if info is not None and info.kind == "mean":
         return f"{x:,.2f}"
     return pct(x)
+
+
+def _is_money(info) -> bool:
+    """Whether an indicator is an amount of money (its unit is in pounds: ``GBP a week``)."""
+    return info is not None and info.unit.startswith("GBP")
 
 
 def funnel_text(flag: str, ind: str | None = None) -> str:

@@ -33,6 +33,18 @@ SUMMARY_ROWS = tuple(
 )
 
 _AGAINST = {"national_excluding_site": "the other sites", "england": "England"}
+#: A verdict of change drawn as the comparison it resembles (colour and shape: :data:`homekit.plots.COMPARISON_MARKERS`).
+VERDICT_LOOK = {"improved": "better", "worsened": "worse", "no significant change": "similar", "increased": "higher", "decreased": "lower"}
+#: What the change column says of a figure that is not measured in survey rounds (flow, case reviews).
+NOT_IN_ROUNDS = "not measured in rounds"
+
+
+def measured_in_rounds(indicator: str) -> bool:
+    """Whether an indicator comes from a survey repeated in rounds (its instrument is keyed by
+    ``survey_year``): flow metrics and case reviews are not, so 'first survey' never describes them."""
+    info = INDICATORS.get(indicator)
+    inst = INSTRUMENTS.get(info.instrument) if info is not None else None
+    return inst is not None and "survey_year" in inst.key
 
 
 def _value_text(row) -> str:
@@ -87,6 +99,24 @@ def _benchmark_value(report, row) -> float:
     return float(m["estimate"].iloc[0]) if len(m) and pd.notna(m["estimate"].iloc[0]) else np.nan
 
 
+def verdict_counts(verdicts) -> str:
+    """Every verdict of change counted in words, so that the counts add up to the figures compared:
+    ``0 improved, 9 showed no significant change and 0 worsened; where neither direction is better,
+    0 increased and 1 decreased`` (and how many could not be compared).
+
+    >>> verdict_counts(pd.Series(["improved", "decreased", "not compared"]))
+    '1 improved, 0 showed no significant change and 0 worsened; where neither direction is better, 0 increased and 1 decreased; 1 could not be compared (withheld in a round)'
+    """
+    v = pd.Series(verdicts, dtype=object)
+    n = {w: int((v == w).sum()) for w in ("improved", "no significant change", "worsened", "increased", "decreased", "not compared")}
+    text = f"{n['improved']} improved, {n['no significant change']} showed no significant change and {n['worsened']} worsened"
+    if n["increased"] + n["decreased"]:
+        text += f"; where neither direction is better, {n['increased']} increased and {n['decreased']} decreased"
+    if n["not compared"]:
+        text += f"; {n['not compared']} could not be compared (withheld in a round)"
+    return text
+
+
 def summary(report) -> Block | None:
     """One page for a director: every headline this round, last round, the change and the comparison, in words."""
     import matplotlib.pyplot as plt
@@ -101,11 +131,11 @@ def summary(report) -> Block | None:
         against = _AGAINST.get(r.get("benchmark", ""), "")
         rows.append({
             "indicator": label_for(ind, group),
-            "which way is better": direction_text(ind),
+            "which way is better": direction_text(ind, group),
             "this round": f"{_value_text(r)} ({r['period']})" if r.get("period") else _value_text(r),
             "previous round": "" if c is None else f"{_value_text({**r, 'estimate': c['from_estimate'], 'suppressed': pd.isna(c['from_estimate'])})} ({c['from_period']})",
             "change (95% CI)": _change_text(c),
-            "since last survey": "first survey" if c is None else c["verdict"],
+            "since last survey": c["verdict"] if c is not None else "first survey" if measured_in_rounds(ind) else NOT_IN_ROUNDS,
             "against": f"{compared} ({'than ' if compared in ('better', 'worse', 'higher', 'lower') else 'to ' if compared == 'similar' else ''}{against})" if against and compared != "not compared" else "not compared",
         })
         spread = report.spread
@@ -120,19 +150,17 @@ def summary(report) -> Block | None:
     if not rows:
         return None
     table = pd.DataFrame(rows)
+    for col in ("previous round", "change (95% CI)"):  # a site surveyed once: no columns of empty cells
+        if (table[col] == "").all():
+            table = table.drop(columns=col)
     words = table["against"].str.split(" ").str[0]
     counts = {w: int((words == w).sum()) for w in ("better", "similar", "worse")}
     changed = table["since last survey"]
-    n_changed = {w: int((changed == w).sum()) for w in ("improved", "no significant change", "worsened", "increased", "decreased")}
+    n_changed = {w: int((changed == w).sum()) for w in ("improved", "no significant change", "worsened", "increased", "decreased", "not compared")}
     are = "figure is" if counts["better"] == 1 else "figures are"
     reading = (f"Against the benchmark, {counts['better']} {are} better, {counts['similar']} similar and {counts['worse']} worse. ")
     if sum(n_changed.values()):
-        reading += (f"Since the last survey, {n_changed['improved']} improved, {n_changed['no significant change']} showed no "
-                    f"significant change and {n_changed['worsened']} worsened")
-        if n_changed["increased"] + n_changed["decreased"]:
-            reading += (f"; where neither direction is better, {n_changed['increased']} increased and "
-                        f"{n_changed['decreased']} decreased")
-        reading += "."
+        reading += f"Since the last survey, {verdict_counts(changed)}."
     else:
         reading += "This is the site's first survey round: change will show after the next one."
     fig = None
@@ -152,7 +180,8 @@ def summary(report) -> Block | None:
     notes = [
         "Against the other sites: this site against all other sites pooled (never including itself), judged by the 95% Newcombe "
         "interval (method 10) of the difference for proportions and Welch's t for means. Against England: the site's own 95% "
-        "interval against the published England value (parameters/benchmarks.yaml).",
+        "interval against the published England value (ASCOF, NHS Digital; the year and source of each "
+        "are published beside the figure in indicators.csv).",
         "Change since the last survey: Newcombe's interval for the difference between this round and the previous one "
         "(Welch's t for means), read with each indicator's direction; 'increased'/'decreased' where neither direction is better.",
         "Spine chart: the centre line is the national figure (the England value for flow figures); each bar runs from the worst "
@@ -185,26 +214,28 @@ def what_changed(report) -> Block | None:
                      "to": f"{_value_text({**c, 'estimate': c['to_estimate'], 'suppressed': pd.isna(c['to_estimate'])})} ({c['to_period']})",
                      "change (95% CI)": _change_text(c), "p": "" if pd.isna(c["p_value"]) else f"{c['p_value']:.3f}", "verdict": c["verdict"]})
     table = pd.DataFrame(rows)
-    n = {w: int((heads.verdict == w).sum()) for w in ("improved", "no significant change", "worsened")}
-    reading = (f"Of {len(heads)} headline figures measured in both rounds, {n['improved']} improved, {n['no significant change']} showed "
-               f"no significant change and {n['worsened']} worsened; {len(moved)} other figures changed significantly.")
+    reading = f"Of {len(heads)} headline figures measured in both rounds, {verdict_counts(heads.verdict)}; {len(moved)} other figures changed significantly."
     fig = None
     d = heads[heads.difference.notna() & heads.indicator.map(lambda i: INDICATORS[i].kind == "proportion")]
     if len(d):
         fig, ax = plt.subplots(figsize=(10, 0.45 * len(d) + 1.4))
         y = np.arange(len(d))[::-1]
-        colour = d.verdict.map({"improved": plots.COMPARISON_COLOURS["better"], "worsened": plots.COMPARISON_COLOURS["worse"],
-                                "increased": plots.COMPARISON_COLOURS["higher"], "decreased": plots.COMPARISON_COLOURS["lower"]}).fillna("#FFC000")
         ax.hlines(y, d.from_estimate * 100, d.to_estimate * 100, color="#8C8C8C", linewidth=2, zorder=1)
         ax.scatter(d.from_estimate * 100, y, color="white", edgecolor="#425563", s=50, zorder=2, label="previous round")
-        ax.scatter(d.to_estimate * 100, y, color=colour.tolist(), edgecolor="#212B32", s=70, zorder=3, label="this round")
+        # this round: coloured and shaped by the verdict, so that colour is never the only cue
+        looks = d.verdict.map(VERDICT_LOOK).fillna("similar").to_numpy()
+        for verdict, look in (("improved", "better"), ("worsened", "worse"), ("no significant change", "similar"),
+                              ("increased", "higher"), ("decreased", "lower")):
+            sel = looks == look
+            if sel.any():
+                ax.scatter(d.to_estimate.to_numpy()[sel] * 100, y[sel], color=plots.COMPARISON_COLOURS[look],
+                           marker=plots.COMPARISON_MARKERS[look], edgecolor="#212B32", s=70, zorder=3, label=f"this round: {verdict}")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=7, frameon=False)
         ax.set_yticks(y)
         ax.set_yticklabels([textwrap.fill(label_for(i, g), 48) for i, g in zip(d.indicator, d.group)],
                            fontsize=8)
         plots.percent_axis(ax)
-        ax.set_xlabel("% (previous round: open circle; this round: filled, green improved, red worsened, amber no significant change, "
-                      "blue increased or decreased where neither direction is better)",
-                      fontsize=8)
+        ax.set_xlabel("% (increased or decreased: a change where neither direction is better)", fontsize=8)
         ax.set_title("Headline figures: previous round to this round")
         fig.tight_layout()
     return Block("What changed since the last survey", reading, figure=fig, table=table,

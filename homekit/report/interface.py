@@ -321,7 +321,7 @@ def factors_by_group(report) -> Block | None:
             if len(m):
                 top.append(f"{PROFESSION_GROUP_NAMES[g]}: {_factor_label(domain, m.iloc[0]['factor']).lower()} ({pct(m.iloc[0]['estimate'])})")
     reading = ("Unnecessary admissions, the factor each group most often cites as frequent: " + "; ".join(top) + "."
-               if top else "[c] too few professionals in each respondent group at this site to publish their answers.")
+               if top else f"Withheld ({report.rules.marker}): too few professionals in each respondent group at this site to publish their answers.")
     notes = ["Groups as in the 2019 summary: adult social care professionals; hospital staff (discharge and clinical); "
              "community nurses, GPs and others. Shares are of those in the group who answered; table: % frequently or very "
              f"frequently (95% CI), the blue side of each bar; {direction_text(DOMAINS[0][0])} (a factor that often gets in the way "
@@ -405,7 +405,7 @@ def trust_levels(report) -> Block | None:
             gaps.append(f"{pct(a['estimate'])} of {PROFESSION_NAMES[hosp].lower()} staff trust adult social care, "
                         f"while {pct(b['estimate'])} of adult social care staff trust {PROFESSION_NAMES[hosp].lower()} staff")
     reading = ("Trust gap between hospital and adult social care staff (Finding 4): " + "; ".join(gaps) + "."
-               if gaps else "[c] too few raters in each profession at this site to show the trust gap.")
+               if gaps else f"Withheld ({report.rules.marker}): too few raters in each profession at this site to show the trust gap.")
     notes = ["Respondents do not rate their own profession. Shares are of those who answered; Don't know and blank are left out."]
     notes += ([_all_withheld_note(report.rules, "profession rating another")] if fig is None else
               _withheld_note(tl, ["rater", "ratee"], "rater-ratee bars", report.rules))
