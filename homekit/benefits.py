@@ -455,6 +455,10 @@ def opportunity_benefits(result: "SiteBenefits | None", opportunities: pd.DataFr
         if result is None:
             notes[i] = "not modelled: the site has no case reviews to drive the benefits model"
             continue
+        if model_stream[i] in result.evidence.withheld:  # the stream is left out, never a saving of 0
+            notes[i] = (f"{NOT_ESTIMATED}: the evidence behind {str(stream_col.iloc[i]).replace('_', ' ')} is withheld by disclosure "
+                        "control, and a money figure would give it back")
+            continue
         central[i] = used[i] * result.streams[model_stream[i]]
         draws = used[i] * result.draws[model_stream[i]]
         for q in pct:
@@ -466,6 +470,10 @@ def opportunity_benefits(result: "SiteBenefits | None", opportunities: pd.DataFr
         out[q] = v
     out["note"] = notes
     return out
+
+
+#: What a saving reads where the stream's evidence is withheld (``SiteEvidence.withheld``).
+NOT_ESTIMATED = "not estimated"
 
 
 def short_list_total(result: "SiteBenefits", benefits: pd.DataFrame) -> dict:

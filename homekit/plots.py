@@ -437,7 +437,8 @@ def forest_plot(
     shown = d.loc[~hidden]
     bars = ax.errorbar(shown[estimate] * scale, ypos[~hidden.to_numpy()], xerr=interval_errors(shown[estimate], shown[lower], shown[upper], scale),
                        fmt="o", color=kwargs.pop("color", "#08519c"), ecolor="#6baed6", capsize=3, markersize=5, **kwargs)
-    bars[0].set_clip_on(False)  # a point at 0% or 100% is drawn whole, not cut by the axis
+    if len(shown):  # (an unclipped line with no point would claim the figure's corner in a tight layout)
+        bars[0].set_clip_on(False)  # a point at 0% or 100% is drawn whole, not cut by the axis
     ticks = list(ypos)
     ticklabels = [(labels or {}).get(v, v) for v in d[y].astype(str)]
     if withheld is not None:

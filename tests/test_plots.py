@@ -294,3 +294,19 @@ def test_withheld_marker_of_a_diverging_bar_reads_over_the_zero_line():
     assert len(marker) == 1 and marker[0].get_bbox_patch() is not None
     assert marker[0].get_bbox_patch().get_facecolor()[:3] == (1.0, 1.0, 1.0) and marker[0].get_zorder() > 2
     plt.close(fig)
+
+
+def test_a_forest_panel_with_every_row_withheld_does_not_squeeze_its_neighbour():
+    """Two panels side by side, the second with every row withheld: after tight_layout each keeps
+    a third of the figure's width or more (an empty, unclipped data line used to claim the
+    figure's corner and squeeze both panels to slivers, as in North Ayrshire's perception gap)."""
+    rows = pd.DataFrame({"label": ["a", "b", "c"], "estimate": [0.2, 0.5, 0.4], "lower": [0.1, 0.4, 0.3],
+                         "upper": [0.3, 0.6, 0.5], "suppressed": False})
+    withheld = rows.assign(estimate=np.nan, lower=np.nan, upper=np.nan, suppressed=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    plots.forest_plot(rows, y="label", ax=axes[0], withheld="[c]")
+    plots.forest_plot(withheld, y="label", ax=axes[1], withheld="[c]")
+    fig.tight_layout()
+    for ax in axes:
+        assert ax.get_position().width > 0.33
+    plt.close(fig)

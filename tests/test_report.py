@@ -572,3 +572,95 @@ def test_flow_chart_points_lie_inside_the_frame_and_clear_of_the_legend(dataset,
             assert frame.y0 <= py - r and py + r <= frame.y1, (site, px, py)
             assert not (legend.x0 < px + r and legend.x1 > px - r and legend.y0 < py + r and legend.y1 > py - r), (site, px, py)
         plt.close("all")
+
+
+def test_trust_and_matrix_readings_say_what_the_charts_show(dataset, national):
+    """Hertfordshire publishes only adult social care staff's trust in the two hospital professions
+    (11 raters): the reading names those two figures from the published rows and says why no gap
+    is shown, never that every profession is withheld; the matrix reading does not call its one
+    published relationship score the 'lowest'."""
+    from homekit.report import interface
+
+    r = site_report(dataset, national, "hertfordshire")
+    trust = r.indicators[(r.indicators.indicator == "prof_trust") & ~r.indicators.suppressed.astype(bool) & r.indicators.estimate.notna()]
+    assert set(trust.group) == {"asc->hospital_discharge", "asc->hospital_clinical"}  # the demo's case
+    block = interface.trust_levels(r)
+    assert block.figure is not None and "too few raters in each profession" not in block.reading
+    for g, est in zip(trust.group, trust.estimate):
+        ratee = {"asc->hospital_discharge": "hospital discharge", "asc->hospital_clinical": "hospital clinical"}[g]
+        assert f"{100 * est:.0f}% of adult social care staff trust {ratee} staff" in block.reading
+    rel = r.indicators[(r.indicators.indicator == "prof_relationship_score") & ~r.indicators.suppressed.astype(bool)
+                       & r.indicators.estimate.notna()]
+    assert len(rel) == 1
+    reading = interface.matrices(r).reading
+    assert "Lowest" not in reading and f"{rel.estimate.iloc[0]:.1f} on a scale of 1 to 5" in reading
+    plt.close("all")
+
+
+def test_a_zero_base_reads_no_data_not_withheld(dataset, national, tmp_path):
+    """Birmingham's case reviews record no review interval, so 'care hours fell after review' has a
+    published base of 0: the report and the workbook say 'no data', never the withheld marker."""
+    import openpyxl
+
+    from homekit.report import cases
+    from homekit.report._format import label_for
+
+    r = site_report(dataset, national, "birmingham")
+    row = r.ind("case_care_hours_fell")
+    assert row is not None and row["denominator"] == 0
+    table = cases.case_reviews(r).table.set_index("indicator")
+    assert table.loc[label_for("case_care_hours_fell"), "this site (95% CI)"] == "no data"
+    r.write_outputs(str(tmp_path))
+    ws = openpyxl.load_workbook(tmp_path / "summary.xlsx")["all_indicators"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in cells))) for cells in ws.iter_rows(min_row=2)]
+    (cell,) = [x for x in rows if x.get("indicator id") == "case_care_hours_fell" or x.get("indicator_id") == "case_care_hours_fell"
+               or "case_care_hours_fell" in x.values()]
+    assert "no data" in cell.values() and r.rules.marker not in cell.values()
+    plt.close("all")
+
+
+def test_perception_gap_draws_no_panel_of_markers_only(dataset, national):
+    """North Ayrshire publishes awareness for three services and no aware GPs' rating at all: one
+    full-width panel of the published points, a note instead of a frame of [c], and the points on
+    their own services."""
+    r = site_report(dataset, national, "north_ayrshire")
+    block = gp.perception_gap(r)
+    fig = _figure(block)
+    assert len(fig.axes) == 1 and fig.axes[0].get_position().width > 0.6
+    assert any("every service's figure is withheld" in n for n in block.notes)
+    drawn = _points_by_label(fig.axes[0])
+    for s, label in SERVICE_NAMES.items():
+        row = r.ind("gp_unaware_service", s)
+        if row is not None and not row["suppressed"] and pd.notna(row["estimate"]):
+            assert drawn[label] == pytest.approx(100 * row["estimate"])
+        else:
+            assert label not in drawn
+    plt.close("all")
+
+
+def test_versus_national_marks_each_row_by_its_own_comparison(dataset, national):
+    """Oxfordshire: a worse, a better and similar rows. Each point's marker shape and legend word
+    are its own row's comparison (read back from the drawn collections), so the legend key is not
+    the first row's colour and colour is never the only cue."""
+    from matplotlib.markers import MarkerStyle
+
+    from homekit.plots import COMPARISON_MARKERS
+
+    r = site_report(dataset, national, "oxfordshire")
+    block = comparison.versus_national(r)
+    ax = _figure(block).axes[0]
+    names = {round(float(t), 6): lab.get_text().replace("\n", " ") for t, lab in zip(ax.get_yticks(), ax.get_yticklabels())}
+    words = dict(zip(block.table["indicator"], block.table["against the other sites"]))
+    seen = set()
+    for c in ax.collections:
+        if not c.get_label().startswith("this site: "):
+            continue
+        w = c.get_label().removeprefix("this site: ")
+        m = MarkerStyle(COMPARISON_MARKERS[w])
+        assert np.allclose(c.get_paths()[0].vertices, m.get_path().transformed(m.get_transform()).vertices)
+        for _, yv in c.get_offsets():
+            assert words[names[round(float(yv), 6)]] == w
+            seen.add(w)
+    assert {"better", "worse", "similar"} <= seen
+    plt.close("all")

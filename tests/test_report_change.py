@@ -194,6 +194,20 @@ def _marker_boxes(ax):
     return boxes
 
 
+def _change_row(ind, a, b, verdict):
+    """One published change.csv row (from a to b) with the given verdict."""
+    return {"indicator": ind, "group": "", "from_period": "2013", "to_period": "2019", "from_estimate": a, "to_estimate": b,
+            "difference": b - a, "lower": b - a - 0.1, "upper": b - a + 0.1, "p_value": 0.01, "verdict": verdict,
+            "suppressed": False}
+
+
+class _SiteWithChanges:
+    """Just what the what-changed section reads: a site's published changes."""
+
+    def __init__(self, rows):
+        self.changes = pd.DataFrame(rows)
+
+
 def test_what_changed_draws_points_at_0_and_100_percent_whole():
     """A headline going from 60% to 100% and one from 0% to 30%: every marker, at the frame's edges
     included, lies wholly inside the axes, and the axis still reads 0 to 100."""
@@ -204,15 +218,8 @@ def test_what_changed_draws_points_at_0_and_100_percent_whole():
 
     from homekit.report import change
 
-    def row(ind, a, b, verdict):
-        return {"indicator": ind, "group": "", "from_period": "2013", "to_period": "2019", "from_estimate": a, "to_estimate": b,
-                "difference": b - a, "lower": b - a - 0.1, "upper": b - a + 0.1, "p_value": 0.01, "verdict": verdict,
-                "suppressed": False}
-
-    class Site:
-        changes = pd.DataFrame([row("gp_trust_asc", 0.6, 1.0, "improved"), row("gp_relationship_poor", 0.0, 0.3, "worsened")])
-
-    block = change.what_changed(Site())
+    block = change.what_changed(_SiteWithChanges([_change_row("gp_trust_asc", 0.6, 1.0, "improved"),
+                                                  _change_row("gp_relationship_poor", 0.0, 0.3, "worsened")]))
     fig = block.figure
     ax = fig.axes[0]
     fig.canvas.draw()
@@ -284,16 +291,9 @@ def test_what_changed_shapes_each_point_by_its_own_verdict():
 
     from homekit.report import change
 
-    def row(ind, a, b, verdict):
-        return {"indicator": ind, "group": "", "from_period": "2013", "to_period": "2019", "from_estimate": a, "to_estimate": b,
-                "difference": b - a, "lower": b - a - 0.1, "upper": b - a + 0.1, "p_value": 0.01, "verdict": verdict,
-                "suppressed": False}
-
-    class Site:
-        changes = pd.DataFrame([row("gp_trust_asc", 0.6, 0.9, "improved"), row("gp_relationship_poor", 0.2, 0.5, "worsened"),
-                                row("gp_motivated_fewer_home_visits", 0.8, 0.5, "decreased")])
-
-    ax = change.what_changed(Site()).figure.axes[0]
+    ax = change.what_changed(_SiteWithChanges([_change_row("gp_trust_asc", 0.6, 0.9, "improved"),
+                                               _change_row("gp_relationship_poor", 0.2, 0.5, "worsened"),
+                                               _change_row("gp_motivated_fewer_home_visits", 0.8, 0.5, "decreased")])).figure.axes[0]
     names = {round(float(t), 6): lab.get_text().replace("\n", " ") for t, lab in zip(ax.get_yticks(), ax.get_yticklabels())}
     shape = {}
     for c in ax.collections:
@@ -308,3 +308,24 @@ def test_what_changed_shapes_each_point_by_its_own_verdict():
         m = MarkerStyle(marker)
         assert np.allclose(shape[label], m.get_path().transformed(m.get_transform()).vertices), label
     plt.close("all")
+
+
+def test_workbook_names_a_likert_item_once_and_its_direction(two_round_report, tmp_path):
+    """The change sheet's bottom-two row of trust_asc: the group name is the question alone (not
+    'bottom-two answers: ...' again) and the row reads 'lower is better'; the read-me says the
+    Likert summaries' direction depends on the item instead of 'no judgement'."""
+    import openpyxl
+
+    from homekit.instruments import INSTRUMENTS
+
+    two_round_report.write_outputs(str(tmp_path))
+    wb = openpyxl.load_workbook(tmp_path / "summary.xlsx")
+    ws = wb["change"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=2)]
+    (row,) = [r for r in rows if r["indicator"] == "gp_likert_bottom2" and r["group"] == "trust_asc"]
+    assert row["group name"] == INSTRUMENTS["gp_survey"].column("trust_asc").question
+    assert row["which way is better"] == "lower is better"
+    readme = {r[2].value: r[1].value for r in wb["read_me"].iter_rows() if len(r) > 2 and r[2].value}
+    assert readme["gp_likert_bottom2"] == "depends on the item: see each row"
+    assert readme["gp_trust_asc"] == "higher is better"

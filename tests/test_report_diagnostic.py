@@ -217,3 +217,21 @@ def test_an_observation_setting_with_no_observations_reads_no_data():
     assert table.loc[choice_name("home_first"), choice_name("ward")] == "70%"
     assert table.loc[choice_name("risk_shared"), choice_name("front_door")] == "[c]"
     assert not (table == "").any().any()
+
+
+def test_an_opportunity_on_a_withheld_stream_reads_not_estimated(example_dir):
+    """Hertfordshire's excess bed-day stream is left out of its benefits (the improvable discharges
+    behind it are withheld): the two opportunities acting on that stream read 'not estimated' and
+    say why, never a saving of £0k, and the short list total leaves them out."""
+    from homekit.report import diagnostic
+
+    r = SiteReport.open("hertfordshire", data_dir=str(example_dir), benefits_file=BENEFITS)
+    _, res = diagnostic._benefits(r)
+    assert "nhs_bed_days" in res.evidence.withheld  # the demo's case
+    opp = r.opportunities().table
+    on_withheld = opp[opp["benefit stream"] == "NHS: excess bed days"]
+    assert len(on_withheld) == 2
+    money = ["central saving a year", "P10", "P50", "P90"]
+    assert (on_withheld[money] == "not estimated").all().all()
+    assert on_withheld["note"].str.startswith("not estimated: ").all()
+    assert not opp[money].isin(["£0", "£0k"]).any().any()

@@ -16,7 +16,7 @@ import pandas as pd
 from ..instruments import INDICATORS, INSTRUMENTS, group_label, indicator_label, polarity
 
 __all__ = ["Block", "fig_png", "pct", "points", "p_text", "estimate_text", "share_text", "label_for", "direction_text", "withheld_cells_note", "funnel_text", "value_text", "has_value",
-           "is_withheld", "NO_DATA", "WITHHELD"]
+           "is_withheld", "has_no_base", "NO_DATA", "WITHHELD"]
 
 
 #: What a reader sees where there is nothing to show (no answers, no base): never the withheld marker.
@@ -50,8 +50,19 @@ def p_text(p: float) -> str:
 
 
 def is_withheld(row) -> bool:
-    """Whether disclosure control withheld this indicator row."""
-    return row is not None and bool(row.get("suppressed", False))
+    """Whether disclosure control withheld this indicator row (a row whose published base is 0 has
+    nothing to withhold: it reads ``no data``, never the marker).
+
+    >>> is_withheld({"suppressed": True, "denominator": 12.0}), is_withheld({"suppressed": True, "denominator": 0.0})
+    (True, False)
+    """
+    return row is not None and bool(row.get("suppressed", False)) and not has_no_base(row)
+
+
+def has_no_base(row) -> bool:
+    """Whether an indicator row's published base is 0 (nobody to count: no data)."""
+    den = None if row is None else row.get("denominator")
+    return den is not None and not pd.isna(den) and float(den) == 0
 
 
 def has_value(row) -> bool:

@@ -54,8 +54,11 @@ def versus_national(report) -> Block | None:
         y = np.arange(len(d))[::-1]
         ax.errorbar(d["estimate"] * 100, y, xerr=plots.interval_errors(d["estimate"], d["lower"], d["upper"], 100),
                     fmt="none", ecolor="#6baed6", capsize=3)
-        ax.scatter(d["estimate"] * 100, y, s=60, zorder=3, edgecolor="#212B32", label="this site (95% CI), coloured by comparison",
-                   color=[plots.COMPARISON_COLOURS.get(w, "#FFFFFF") for w in d["comparison"]])
+        # this site: one marker per comparison, coloured and shaped by it (a legend key per word, never one row's colour)
+        for w in dict.fromkeys(d["comparison"]):
+            sel = (d["comparison"] == w).to_numpy()
+            ax.scatter(d["estimate"][sel] * 100, y[sel], s=60, zorder=3, edgecolor="#212B32", label=f"this site: {w}",
+                       marker=plots.COMPARISON_MARKERS.get(w, "o"), color=plots.COMPARISON_COLOURS.get(w, "#FFFFFF"))
         ax.scatter(d["national"] * 100, y, marker="|", s=200, color="#d94801", label="national (all sites)", zorder=3)
         for yi, w in zip(y, d["comparison"]):  # the word beside each row: colour is never the only cue
             ax.text(106, yi, w, va="center", fontsize=8, color="#212B32")
@@ -64,7 +67,7 @@ def versus_national(report) -> Block | None:
         ax.set_xlim(0, 120)
         ax.set_xticks([0, 20, 40, 60, 80, 100])
         ax.set_xlabel("%")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=8, frameon=False)
         ax.set_title("This site against the other sites")
         fig.tight_layout()
     words = pd.Series([r["against the other sites"] for r in rows])
@@ -83,8 +86,9 @@ def versus_national(report) -> Block | None:
                    f"all are withheld ({mk}), have no data or could not be compared.")
     return Block("This site against the other sites", reading, figure=fig, table=pd.DataFrame(rows),
                  notes=["Compared with every other site pooled (never including this site): the 95% Newcombe interval (method 10) of "
-                        "the difference for proportions, Welch's t for means. Green better, amber similar, red worse; blue higher or "
-                        "lower where neither direction is better; the word is written beside each row. The national figure includes "
+                        "the difference for proportions, Welch's t for means (this site's 95% interval drawn around it). Green up-triangle "
+                        "better, amber circle similar, red down-triangle worse; blue right or left triangle higher or lower where "
+                        "neither direction is better; the word is written beside each row too. The national figure includes "
                         "this site and is shown for reference."],
                  alt="Dot plot with intervals, one row per headline figure, each point coloured and labelled by its comparison with "
                      "the other sites, with the national figure as a tick. " + reading)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plots, spc
-from ..benefits import BenefitsModel, _money, opportunity_benefits, short_list_total
+from ..benefits import NOT_ESTIMATED, BenefitsModel, _money, opportunity_benefits, short_list_total
 from ..indicators import hypothesis_register, opportunity_scores, status_counts
 from ..indicators.opportunities import SHORT_LIST
 from ..instruments import (
@@ -333,6 +333,11 @@ def _benefits(report):
     return model, model.site(report.data, report.site_id, publish=lambda ev: disclose_evidence(ev, report.rules, report.indicators))
 
 
+def _no_saving(note) -> str:
+    """What a saving cell reads where there is no figure: 'not estimated' (its evidence withheld) or 'not modelled'."""
+    return NOT_ESTIMATED if isinstance(note, str) and note.startswith(NOT_ESTIMATED) else "not modelled"
+
+
 def opportunity_table(report) -> pd.DataFrame:
     """The site's opportunities scored, with benefits where the model can estimate them."""
     opps = report.tables["opportunities"]
@@ -360,7 +365,7 @@ def opportunities(report) -> Block | None:
         "lever": table["lever"].map(choice_name), "score": table["score"],
         "benefit stream": table["benefit_stream"].map(lambda v: "" if pd.isna(v) else choice_name(v)),
         "share of stream": table["share_of_stream"].map(lambda v: "" if pd.isna(v) else f"{100 * float(v):.0f}%"),
-        **{col: table[key].map(lambda v: "not modelled" if pd.isna(v) else _money(v))
+        **{col: [_money(v) if pd.notna(v) else _no_saving(n) for v, n in zip(table[key], table["note"])]
            for col, key in (("central saving a year", "central"), ("P10", "p10"), ("P50", "p50"), ("P90", "p90"))},
         "note": table["note"].fillna("")})
     words = {"long_list": "still on the long list", "short_list": "short-listed", "approved": "approved",
@@ -401,7 +406,7 @@ def interventions(report) -> Block | None:
     for r in table.to_dict("records"):
         oid = r.get("opportunity_id")
         o = opp.loc[oid] if oid is not None and not pd.isna(oid) and oid in opp.index else None
-        saving = ("not modelled" if o is None or pd.isna(o["central"]) else
+        saving = ("not modelled" if o is None else _no_saving(o["note"]) if pd.isna(o["central"]) else
                   f"{_money(o['central'])} (P10 {_money(o['p10'])} to P90 {_money(o['p90'])})")
         action = r.get("action_type") if r.get("action_type") is not None else (None if o is None else o["action_type"])
         lever = r.get("lever") if r.get("lever") is not None else (None if o is None else o["lever"])

@@ -48,10 +48,18 @@ def perception_gap(report) -> Block | None:
     shown_un = [s for s in services if has_value(report.ind("gp_unaware_service", s))]
     shown_poor = [s for s in services if has_value(report.ind("gp_service_rated_poor", s))]
     fig = None
-    if shown_un or shown_poor:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-        for ax, (frame, title) in zip(axes, ((un, f"% of GPs unaware (services the site provides; {direction_text('gp_unaware_service')})"),
-                                                     (poor, f"% of aware GPs rating it poor ({direction_text('gp_service_rated_poor')})"))):
+    # a panel with no published point is no empty frame of markers: it is left out and a note says why
+    panels = [(frame, title) for frame, title, shown in (
+        (un, f"% of GPs unaware (services the site provides; {direction_text('gp_unaware_service')})", shown_un),
+        (poor, f"% of aware GPs rating it poor ({direction_text('gp_service_rated_poor')})", shown_poor)) if shown]
+    notes = []
+    if not shown_poor and shown_un:
+        notes.append(f"No chart of aware GPs rating services poor: every service's figure is withheld ({m}) at this site.")
+    if not shown_un and shown_poor:
+        notes.append(f"No chart of GPs unaware of services: every service's figure is withheld ({m}) at this site.")
+    if panels:
+        fig, axes = plt.subplots(1, len(panels), figsize=(10 if len(panels) == 2 else 7, 3.8), sharey=True, squeeze=False)
+        for ax, (frame, title) in zip(axes[0], panels):
             d = frame.reindex(services).reset_index().rename(columns={"index": "group"})
             d["label"] = [SERVICE_NAMES[s] for s in services]
             plots.forest_plot(d, y="label", ax=ax, withheld=m)
@@ -65,7 +73,7 @@ def perception_gap(report) -> Block | None:
                    f"{estimate_text(report.ind('gp_unaware_service', most), m)} of GPs are unaware of it where it is provided.")
     else:
         reading = f"Awareness of every service is withheld ({m}) at this site: too few GPs answered."
-    return Block("Perception gap", reading, figure=fig, table=table,
+    return Block("Perception gap", reading, figure=fig, table=table, notes=notes,
                  intro="A service GPs do not know about, or do not trust, is as good as missing.",
                  alt="Two dot plots with intervals, one row per service: the share of GPs unaware of it and the share of aware GPs "
                      f"rating it poor; withheld rows read {m}. " + reading)

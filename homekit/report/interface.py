@@ -134,6 +134,14 @@ def interface_factors(report) -> Block | None:
                  alt="Dot plots with intervals, one per domain, one row per factor: the share of professionals citing it frequently. " + reading)
 
 
+def _staff(profession: str) -> str:
+    """A profession's staff in running text: 'adult social care staff', 'GPs'."""
+    name = PROFESSION_NAMES.get(profession, profession)
+    if profession == "gp":
+        return name
+    return (name[0].lower() + name[1:] if name[1:2].islower() else name) + " staff"
+
+
 def matrices(report) -> Block | None:
     if not report.has("professional_survey"):
         return None
@@ -146,8 +154,13 @@ def matrices(report) -> Block | None:
                      "cell; see the national report for the matrices.")
     fig = matrix_figure(ind)
     vis = rel[~rel.suppressed & rel.estimate.notna()].sort_values("estimate")
-    reading = (f"Lowest relationship: {group_label(vis.iloc[0]['group'])} ({vis.iloc[0]['estimate']:.1f} on a scale of 1 to 5)."
-               if len(vis) else f"Relationship scores withheld ({m}); trust shown where enough raters answered.")
+    if len(vis) > 1:
+        reading = f"Lowest relationship: {group_label(vis.iloc[0]['group'])} ({vis.iloc[0]['estimate']:.1f} on a scale of 1 to 5)."
+    elif len(vis):  # one published cell is not the lowest of anything
+        reading = (f"One relationship score is published ({m} for the rest): {group_label(vis.iloc[0]['group'])}, "
+                   f"{vis.iloc[0]['estimate']:.1f} on a scale of 1 to 5.")
+    else:
+        reading = f"Relationship scores withheld ({m}); trust shown where enough raters answered."
     return Block("Trust and relationship matrices", reading, figure=fig,
                  notes=[f"Rows rate columns; respondents do not rate their own profession; {m} marks too few raters. "
                         "Each cell shows its number, so the colour is never the only cue."],
@@ -404,8 +417,16 @@ def trust_levels(report) -> Block | None:
         if a is not None and b is not None and not a["suppressed"] and not b["suppressed"] and pd.notna(a["estimate"]) and pd.notna(b["estimate"]):
             gaps.append(f"{pct(a['estimate'])} of {PROFESSION_NAMES[hosp].lower()} staff trust adult social care, "
                         f"while {pct(b['estimate'])} of adult social care staff trust {PROFESSION_NAMES[hosp].lower()} staff")
-    reading = ("Trust gap between hospital and adult social care staff (Finding 4): " + "; ".join(gaps) + "."
-               if gaps else f"Withheld ({report.rules.marker}): too few raters in each profession at this site to show the trust gap.")
+    shown = [r for r in trust.to_dict("records") if not r["suppressed"] and pd.notna(r["estimate"])]
+    if gaps:
+        reading = "Trust gap between hospital and adult social care staff (Finding 4): " + "; ".join(gaps) + "."
+    elif shown:  # say what the chart does show, never that nothing is
+        reading = (f"The trust gap between hospital and adult social care staff cannot be shown here: one side of each pair is withheld "
+                   f"({report.rules.marker}, fewer than 11 raters). Shown: "
+                   + "; ".join(f"{pct(r['estimate'])} of {_staff(a)} trust {_staff(b)}" for r in shown
+                               for a, b in [r["group"].split("->")]) + ".")
+    else:
+        reading = f"Withheld ({report.rules.marker}): too few raters in each profession at this site to show the trust gap."
     notes = ["Respondents do not rate their own profession. Shares are of those who answered; Don't know and blank are left out."]
     notes += ([_all_withheld_note(report.rules, "profession rating another")] if fig is None else
               _withheld_note(tl, ["rater", "ratee"], "rater-ratee bars", report.rules))

@@ -10,7 +10,8 @@ import pandas as pd
 from .. import __version__
 from ..indicators import HEADLINES, headline_table
 from ..io import FORMULA_PREFIXES
-from ._format import direction_text
+from ..instruments import indicator_label
+from ._format import direction_text, has_no_base, label_for
 
 __all__ = ["write_indicators", "write_history", "write_change", "write_summary_xlsx"]
 
@@ -113,16 +114,13 @@ def _round_year(period) -> int | None:
 def _change_sheet(ws, change: pd.DataFrame, kind) -> None:
     """The ``change`` sheet: readable headers, numbers with formats by the indicator's kind, years as
     numbers, withheld as a true/false cell, and the key columns of ``change.csv`` last (for joins)."""
-    from ..instruments import indicator_label
-    from ._format import label_for
-
     header = ["indicator name", "group name", "from year", "to year", "from", "to", "change", "lower", "upper", "p-value",
               "verdict", "which way is better", "method", "withheld", "site_id", "indicator", "group", "from_period", "to_period"]
     rows, kinds = [], []
     for r in _rounded_change(change).to_dict("records"):
         withheld = bool(r.get("suppressed", False))
         num = (lambda v: None if withheld else v)  # noqa: E731 - a withheld comparison shows no number
-        rows.append([indicator_label(r["indicator"]), label_for(r["indicator"], r["group"]).split(": ", 1)[-1] if r["group"] else "",
+        rows.append([indicator_label(r["indicator"]), group_name(r["indicator"], _text(r["group"])),
                      _round_year(r["from_period"]), _round_year(r["to_period"]), num(r["from_estimate"]), num(r["to_estimate"]),
                      num(r["difference"]), num(r["lower"]), num(r["upper"]), num(r["p_value"]), _text(r["verdict"]),
                      direction_text(r["indicator"], _text(r["group"])), _text(r["method"]), withheld, _text(r.get("site_id")), r["indicator"],
@@ -137,12 +135,30 @@ def _change_sheet(ws, change: pd.DataFrame, kind) -> None:
                 c.number_format = fmt
 
 
+def group_name(indicator: str, group: str) -> str:
+    """The reader's name of an indicator row's group alone (the indicator's own label is in the
+    column beside it): ``How would you rate the quality of the home care service?``, not
+    ``bottom-two answers: How would you...``.
+
+    >>> group_name("gp_likert_bottom2", "quality_home_care")
+    'How would you rate the quality of the home care service?'
+    >>> group_name("gp_unaware_service", "telecare"), group_name("gp_trust_asc", "")
+    ('Telecare', '')
+    """
+    if not group:
+        return ""
+    full, own = label_for(indicator, group), indicator_label(indicator)
+    return full[len(own) + 2:] if full.startswith(own + ": ") else full
+
+
 def _text(v) -> str:
     """A text cell: blank for a missing value."""
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
 
 
 def _marker(r, marker: str) -> str:
+    if has_no_base(r):  # a base of 0: nothing withheld, nothing there
+        return "no data"
     if bool(r.get("suppressed", False)):
         return marker
     if pd.isna(r.get("estimate")):
@@ -164,8 +180,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
     import openpyxl
     from openpyxl.styles import Font
 
-    from ..instruments import INDICATORS, indicator_label
-    from ._format import label_for
+    from ..instruments import INDICATORS
 
     def kind(ind):
         info = INDICATORS.get(ind)
@@ -197,9 +212,11 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
     header = ["indicator", "which way is better", "indicator id"]
     for j, h in enumerate(header, 1):
         _put(rd, start, j, h).font = Font(bold=True)
+    groups = indicators.groupby("indicator", sort=False)["group"].agg(lambda g: list(dict.fromkeys(g.fillna("").astype(str))))
     for i, ind in enumerate(ids, start + 1):
         _put(rd, i, 1, indicator_label(ind))
-        _put(rd, i, 2, direction_text(ind))
+        directions = {direction_text(ind, g) for g in groups.get(ind, [""])}  # a Likert summary's runs with its item
+        _put(rd, i, 2, directions.pop() if len(directions) == 1 else "depends on the item: see each row")
         _put(rd, i, 3, ind)
     rd.column_dimensions["A"].width = 100
     rd.column_dimensions["B"].width = 22
@@ -237,7 +254,7 @@ def write_summary_xlsx(indicators: pd.DataFrame, path, *, title: str, national: 
     rows, kinds = [], []
     for r in indicators.to_dict("records"):
         show = _marker(r, marker) == ""
-        rows.append([indicator_label(r["indicator"]), label_for(r["indicator"], r["group"]).split(": ", 1)[-1] if r["group"] else "",
+        rows.append([indicator_label(r["indicator"]), group_name(r["indicator"], _text(r["group"])),
                      r["estimate"] if show else None, r["lower"] if show else None, r["upper"] if show else None,
                      r["numerator"] if show else None, r["denominator"], _marker(r, marker),
                      direction_text(r["indicator"], _text(r["group"])), r["method"], r.get("site_id", ""), r["indicator"], r["group"],
