@@ -445,6 +445,7 @@ def opportunity_benefits(result: "SiteBenefits | None", opportunities: pd.DataFr
                             "so that no saving is counted twice")
     central = np.full(len(out), np.nan)
     pct = {q: np.full(len(out), np.nan) for q in ("p10", "p50", "p90")}
+    withheld = getattr(getattr(result, "evidence", None), "withheld", ())  # streams left out for withheld evidence
     for i in range(len(out)):
         if pd.isna(stream_col.iloc[i]):
             notes[i] = notes[i] or "no benefit stream given"
@@ -455,7 +456,7 @@ def opportunity_benefits(result: "SiteBenefits | None", opportunities: pd.DataFr
         if result is None:
             notes[i] = "not modelled: the site has no case reviews to drive the benefits model"
             continue
-        if model_stream[i] in result.evidence.withheld:  # the stream is left out, never a saving of 0
+        if model_stream[i] in withheld:  # the stream is left out, never a saving of 0
             notes[i] = (f"{NOT_ESTIMATED}: the evidence behind {str(stream_col.iloc[i]).replace('_', ' ')} is withheld by disclosure "
                         "control, and a money figure would give it back")
             continue

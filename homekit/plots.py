@@ -460,6 +460,8 @@ def forest_plot(
         ax.legend(loc="upper center", frameon=False, fontsize=8, **_under_axes(ax, 0.6))  # under the axis label, off the data
     ax.set_yticks(ticks)
     ax.set_yticklabels(ticklabels)
+    if len(ticks):  # every row, drawn or withheld, inside the frame
+        ax.set_ylim(min(ticks) - 0.6, max(ticks) + 0.6)
     ax.set_xlabel("%" if percent else estimate)
     sns.despine(ax=ax)
     return ax
@@ -749,7 +751,7 @@ COMPARISON_MARKERS = {"better": "^", "similar": "o", "worse": "v", "higher": ">"
 
 def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value: str = "value", benchmark: str = "benchmark",
                 lowest: str = "lowest", q1: str = "q1", q3: str = "q3", highest: str = "highest", polarity: str = "polarity",
-                comparison: str = "comparison", ax=None, **kwargs):
+                comparison: str = "comparison", no_range: str = "no range of sites published: see the table", ax=None, **kwargs):
     """A Fingertips-style spine chart: each indicator's value against the range of sites.
 
     One row per indicator. The benchmark sits on the centre line; the light bar spans the lowest
@@ -758,7 +760,9 @@ def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value
     for lower is better). The value is a circle coloured by ``comparison`` (better, similar,
     worse; higher/lower for no judgement; white when not compared) and shaped by it
     (:data:`COMPARISON_MARKERS`: colour is never the only cue). Suppressed rows
-    (``suppressed == True``) and rows without a value are not drawn.
+    (``suppressed == True``) and rows without a value are not drawn. A row without a published range of
+    sites (``lowest`` or ``highest`` missing) has no scale: it reads ``no_range`` beside the centre line
+    instead of a point that would sit at an edge, as if it were the best or the worst.
 
     Returns
     -------
@@ -784,6 +788,10 @@ def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value
         if pd.notna(r[q1]) and pd.notna(r[q3]):
             lo, hi = sorted((pos(r[q1]), pos(r[q3])))
             ax.barh(y[i], hi - lo, left=lo, height=0.55, color="#8C8C8C", edgecolor="none", zorder=2)
+        if pd.isna(r[lowest]) or pd.isna(r[highest]):
+            # no published range of sites: the row has no scale, and a point would sit at an edge as if best or worst
+            ax.text(0.52, y[i], no_range, va="center", fontsize=7, color="#444444", zorder=4)
+            continue
         colour = COMPARISON_COLOURS.get(str(r[comparison]), "#FFFFFF")
         marker = COMPARISON_MARKERS.get(str(r[comparison]), "o")
         ax.scatter([pos(r[value])], [y[i]], s=kwargs.get("s", 90), color=colour, marker=marker, edgecolor="#212B32", linewidth=0.8, zorder=4)
@@ -922,6 +930,7 @@ def share_bars(
         ax.text(100 * r[upper] + 1.5 if pd.notna(r[upper]) else 100 * r[estimate] + 1.5, p, f"{100 * r[estimate]:.0f}%",
                 va="center", fontsize=7)
     ax.set_yticks(pos)
+    ax.set_ylim(-0.6, len(d) - 0.4)  # a withheld last row reads its marker above the axis, not on it
     ax.set_yticklabels([(labels or {}).get(str(v), str(v)) for v in d[y]], fontsize=8)
     ax.set_xlim(0, 110)
     ax.set_xlabel("% (95% interval)", fontsize=8)

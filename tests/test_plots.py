@@ -310,3 +310,33 @@ def test_a_forest_panel_with_every_row_withheld_does_not_squeeze_its_neighbour()
     for ax in axes:
         assert ax.get_position().width > 0.33
     plt.close(fig)
+
+
+def test_spine_row_without_a_range_of_sites_draws_no_point_at_an_edge():
+    """Two rows, one with the range of sites and one without (no other site publishes it): the first
+    point sits at its scaled place, the second is not drawn (it would sit at 1.0, 'best', whatever
+    its value) and its row says why."""
+    d = pd.DataFrame({"label": ["with range", "no range"], "value": [0.6, 0.25], "benchmark": [0.5, 0.14],
+                      "lowest": [0.3, np.nan], "q1": [0.4, np.nan], "q3": [0.55, np.nan], "highest": [0.7, np.nan],
+                      "polarity": "higher_is_better", "comparison": ["similar", "better"], "suppressed": False})
+    fig, ax = plt.subplots()
+    plots.spine_chart(d, ax=ax)
+    drawn = np.concatenate([c.get_offsets() for c in ax.collections])
+    # by hand: benchmark 0.5, half-width max(|0.3-0.5|, |0.7-0.5|, |0.6-0.5|) = 0.2, position 0.5 + 0.1/0.4 = 0.75, top row
+    assert drawn.tolist() == [[0.75, 1.0]]
+    assert [t.get_text() for t in ax.texts if t.get_position()[1] == 0] == ["no range of sites published: see the table"]
+    plt.close(fig)
+
+
+def test_withheld_first_and_last_rows_sit_inside_the_frame():
+    """A forest plot and share bars whose first and last rows are withheld: every row's tick lies at
+    least half a row inside the axes (the marker never sits on the frame or the x axis)."""
+    rows = pd.DataFrame({"label": ["a", "b", "c"], "estimate": [np.nan, 0.5, np.nan], "lower": [np.nan, 0.4, np.nan],
+                         "upper": [np.nan, 0.6, np.nan], "suppressed": [True, False, True], "group": ["a", "b", "c"]})
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    plots.forest_plot(rows, y="label", ax=ax1, withheld="[c]")
+    plots.share_bars(rows, y="group", ax=ax2)
+    for ax in (ax1, ax2):
+        lo, hi = sorted(ax.get_ylim())
+        assert min(ax.get_yticks()) - lo >= 0.5 and hi - max(ax.get_yticks()) >= 0.4
+    plt.close(fig)
