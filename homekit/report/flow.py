@@ -92,8 +92,8 @@ def flow(report) -> Block | None:
         ax.plot(x, shown, marker="o", markersize=3, color="#08519c")
         # headroom above the highest month for the legend, so that no point sits on the frame or under the label
         lo, hi = float(np.nanmin(shown)), float(np.nanmax(shown))
-        span = (hi - lo) or max(hi, 1.0)
-        ax.set_ylim(max(0.0, lo - 0.1 * span), hi + 0.35 * span)
+        height = (hi - lo) or max(hi, 1.0)
+        ax.set_ylim(max(0.0, lo - 0.1 * height), hi + 0.35 * height)
         recent = adm["period"].isin(last12).to_numpy()
         if recent.any():
             ax.axvspan(x[recent][0] - 0.5, x[recent][-1] + 0.5, color="#deebf7", zorder=0, label="latest twelve months")
