@@ -411,7 +411,8 @@ def forest_plot(
         ``estimate``, ``lower``, ``upper`` (and optional ``label``) of a pooled diamond at the bottom.
     withheld : str, optional
         Keep rows that are suppressed or have no estimate in their place, labelled, with this text
-        (e.g. ``"[c]"``) where the point would be; by default such rows are left out.
+        (e.g. ``"[c]"``) where the point would be; by default such rows are left out. A kept row
+        that was not withheld, or whose ``denominator`` is 0 (nobody to count), reads ``no data``.
 
     Returns
     -------
@@ -442,8 +443,11 @@ def forest_plot(
     ticks = list(ypos)
     ticklabels = [(labels or {}).get(v, v) for v in d[y].astype(str)]
     if withheld is not None:
-        for yi in ypos[hidden.to_numpy()]:
-            ax.text(0.01, yi, withheld, transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#444444")
+        marked = d["suppressed"].fillna(False).astype(bool) if "suppressed" in d.columns else pd.Series(False, index=d.index)
+        if "denominator" in d.columns:  # a base of 0 has nothing to withhold
+            marked &= ~(pd.to_numeric(d["denominator"], errors="coerce") == 0)
+        for yi, m in zip(ypos[hidden.to_numpy()], marked[hidden].to_numpy()):
+            ax.text(0.01, yi, withheld if m else "no data", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#444444")
     if pooled:
         e, lo, hi = (pooled[k] * scale for k in ("estimate", "lower", "upper"))
         ax.fill([lo, e, hi, e], [0, 0.3, 0, -0.3], color="#252525")
@@ -761,7 +765,7 @@ def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value
     worse; higher/lower for no judgement; white when not compared) and shaped by it
     (:data:`COMPARISON_MARKERS`: colour is never the only cue). Suppressed rows
     (``suppressed == True``) and rows without a value are not drawn. A row without a published range of
-    sites (``lowest`` or ``highest`` missing) has no scale: it reads ``no_range`` beside the centre line
+    sites (``lowest`` or ``highest`` missing, or a single site: lowest = highest) has no scale: it reads ``no_range`` beside the centre line
     instead of a point that would sit at an edge, as if it were the best or the worst.
 
     Returns
@@ -788,7 +792,7 @@ def spine_chart(data: pd.DataFrame | None = None, *, label: str = "label", value
         if pd.notna(r[q1]) and pd.notna(r[q3]):
             lo, hi = sorted((pos(r[q1]), pos(r[q3])))
             ax.barh(y[i], hi - lo, left=lo, height=0.55, color="#8C8C8C", edgecolor="none", zorder=2)
-        if pd.isna(r[lowest]) or pd.isna(r[highest]):
+        if pd.isna(r[lowest]) or pd.isna(r[highest]) or float(r[lowest]) == float(r[highest]):
             # no published range of sites: the row has no scale, and a point would sit at an edge as if best or worst
             ax.text(0.52, y[i], no_range, va="center", fontsize=7, color="#444444", zorder=4)
             continue

@@ -340,3 +340,27 @@ def test_withheld_first_and_last_rows_sit_inside_the_frame():
         lo, hi = sorted(ax.get_ylim())
         assert min(ax.get_yticks()) - lo >= 0.5 and hi - max(ax.get_yticks()) >= 0.4
     plt.close(fig)
+
+
+def test_forest_marks_only_withheld_rows_as_withheld():
+    """Three kept rows without a point: withheld with a base (reads [c]), 'withheld' by the gate
+    over a base of 0 (nothing to withhold: reads no data) and not withheld (no data)."""
+    rows = pd.DataFrame({"label": ["a", "b", "c", "d"], "estimate": [0.4, np.nan, np.nan, np.nan], "lower": [0.3, np.nan, np.nan, np.nan],
+                         "upper": [0.5, np.nan, np.nan, np.nan], "suppressed": [False, True, True, False],
+                         "denominator": [20.0, np.nan, 0.0, np.nan]})
+    fig, ax = plt.subplots()
+    plots.forest_plot(rows, y="label", ax=ax, withheld="[c]")
+    by_row = {round(t.get_position()[1]): t.get_text() for t in ax.texts}
+    assert by_row == {2: "[c]", 1: "no data", 0: "no data"}  # rows b, c, d from the top (a is drawn)
+    plt.close(fig)
+
+
+def test_spine_row_with_a_single_site_as_its_range_draws_no_point():
+    """A range of one site (lowest = highest = this site's own figure) has no scale either."""
+    d = pd.DataFrame({"label": ["one site"], "value": [0.25], "benchmark": [0.14], "lowest": [0.25], "q1": [0.25],
+                      "q3": [0.25], "highest": [0.25], "polarity": "higher_is_better", "comparison": ["better"], "suppressed": False})
+    fig, ax = plt.subplots()
+    plots.spine_chart(d, ax=ax)
+    assert not [c for c in ax.collections if len(c.get_offsets())]
+    assert [t.get_text() for t in ax.texts] == ["no range of sites published: see the table"]
+    plt.close(fig)

@@ -101,7 +101,7 @@ def flow(report) -> Block | None:
         step = max(1, len(adm) // 8)
         ax.set_xticks(x[::step])
         ax.set_xticklabels([_month(p) for p in adm["period"].iloc[::step]], rotation=30, ha="right", fontsize=8)
-        ax.set_ylabel("admissions per month" + (" (to the nearest 5)" if report.site_rules.apply else ""), fontsize=9)
+        ax.set_ylabel("admissions per month" + ("\n(to the nearest 5)" if report.site_rules.apply else ""), fontsize=8)
         ax.set_title(METRIC_NAMES[metric] + f", {span} ({direction_text('flow_care_home_admissions_rate')})")
         fig.tight_layout()
     r = report.ind("flow_care_home_admissions_rate")
