@@ -74,6 +74,16 @@ class SiteRun:
     outputs: list = field(default_factory=list)
     kept: bool = False  # --update: the previous report was kept, not run again
 
+    @classmethod
+    def from_result(cls, name: str, res: dict) -> "SiteRun":
+        """A notebook's run from its worker's result."""
+        return cls(name, res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+
+    @classmethod
+    def kept_from(cls, name: str, entry: dict) -> "SiteRun":
+        """A report kept by ``--update``, from its entry in the previous run's manifest."""
+        return cls(name, "ok", None, entry.get("seconds", 0), entry.get("attempts", 1), kept=True)
+
 
 @dataclass
 class RunResult:
@@ -554,7 +564,7 @@ def run(
     kept = [s for s in chosen if _unchanged(previous, out, f"sites/{s}", keys[s], before.get(s))]
     results: dict[str, SiteRun] = {s: SiteRun(s) for s in chosen}
     for s in kept:
-        results[s] = SiteRun(s, "ok", None, before[s].get("seconds", 0), before[s].get("attempts", 0), kept=True)
+        results[s] = SiteRun.kept_from(s, before[s])
     if previous is not None:  # reports that will be rebuilt, or of sites no longer in the run, go now
         for folder in (out / "sites").glob("*") if (out / "sites").is_dir() else []:
             if folder.name not in kept:
@@ -579,7 +589,7 @@ def run(
         prepared = None
         if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
             from .benefits import weekly_costs
-            from .disclosure import disclose_indicators, load_rules
+            from .disclosure import load_rules
             from .indicators.compare import spread_of_sites
             from .preparation import prepare_national
 
@@ -589,12 +599,11 @@ def run(
             # the other sites (computed once: the gate's national check and the spread of sites
             # both read them) and the sites' rows gated once (both uses below), with the costs of
             # the run's benefits.yaml (case_ideal_cheaper)
-            prepared = prepare_national(data.only_sites(chosen), load_rules(disclosure_file, "site"), weekly_costs(benefits_file))
-            # The national figures the site reports show, as published (after the gate, checked
-            # against the sites so that national minus the published sites gives nothing small back).
-            national_ind = disclose_indicators(prepared["indicators"], load_rules(disclosure_file, "national"),
-                                               sites=prepared["raw_sites"], published_sites=prepared["published_sites"])
-            national_ind.to_csv(national_file, index=False)
+            # and the national figures the site reports show, as published (after the gate, checked
+            # against the sites so that national minus the published sites gives nothing small back)
+            prepared = prepare_national(data.only_sites(chosen), load_rules(disclosure_file, "site"), weekly_costs(benefits_file),
+                                        national_rules=load_rules(disclosure_file, "national"))
+            prepared["published_national"].to_csv(national_file, index=False)
             # Exact national counts (private, never published): a site's comparison with the other
             # sites is these minus the site's own counts.
             prepared["indicators"].to_csv(counts_file, index=False)
@@ -662,16 +671,15 @@ def run(
         if alongside:
             nat_task, nat_key = national_task(chosen, concurrent=True)
             if _unchanged(previous, out, "national", nat_key, (previous or {}).get("national")):
-                national = SiteRun("national", "ok", None, previous["national"].get("seconds", 0), 1, kept=True)
+                national = SiteRun.kept_from("national", previous["national"])
                 ctx["national_key"] = nat_key
             elif prepared is not None:
-                prepared["published_national"] = national_ind
                 start_national(nat_task)
                 beside = (nat_task, nat_key)
                 tasks.insert(0, nat_task)
         bar = tqdm(total=len(tasks) - (beside is not None), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
         for task, res in runner.map(tasks):
-            run = SiteRun(task["name"], res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+            run = SiteRun.from_result(task["name"], res)
             if beside is not None and task is beside[0]:
                 national = run
             else:
@@ -690,11 +698,11 @@ def run(
             nat_task, nat_key = national_task(ok_sites, concurrent=alongside and ok_sites == chosen)
             ctx["national_key"] = nat_key
             if _unchanged(previous, out, "national", nat_key, (previous or {}).get("national")):
-                national = SiteRun("national", "ok", None, previous["national"].get("seconds", 0), 1, kept=True)
+                national = SiteRun.kept_from("national", previous["national"])
             else:
                 start_national(nat_task)
                 res = next(iter(runner.map([nat_task])))[1]
-                national = SiteRun("national", res["status"], res.get("error"), res.get("seconds", 0), res.get("attempts", 0))
+                national = SiteRun.from_result("national", res)
     except KeyboardInterrupt:
         status = "interrupted"
         _hold_sigint(True)  # a second Ctrl-C must not cut the clean-up short

@@ -16,10 +16,11 @@ from .disclosure import DisclosureRules, disclose_indicators
 from .indicators import compute_indicators
 from .loaders import Dataset
 
-__all__ = ["prepare_national"]
+__all__ = ["prepare_national", "gate_national"]
 
 
-def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: dict | None = None) -> dict:
+def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: dict | None = None,
+                     national_rules: DisclosureRules | None = None) -> dict:
     """National rows -> every site's rows (compared with the other sites) -> the sites' rows gated.
 
     Parameters
@@ -31,6 +32,8 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
     weekly_costs : dict, optional
         Weekly cost of each pathway (``case_ideal_cheaper``), from the run's ``benefits.yaml``
         (:func:`homekit.benefits.weekly_costs`); the packaged costs when not given.
+    national_rules : DisclosureRules, optional
+        The national level rules: the national rows are gated too (``published_national``).
 
     Returns
     -------
@@ -39,7 +42,10 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
         counts, never published as they are); ``raw_sites``: every site's rows before the gate,
         with their comparison with the other sites (national minus the site); ``published_sites``:
         those rows through the gate with ``site_rules``, as the sites publish them (the national
-        gate checks national minus the published sites against them).
+        gate checks national minus the published sites against them); with ``national_rules``,
+        ``published_national``: the national rows through the gate, checked against the sites
+        (national minus the published sites gives nothing small back), the national figures both
+        the site reports and the national report show.
 
     Examples
     --------
@@ -55,5 +61,15 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
     """
     national = compute_indicators(data, level="national", weekly_costs=weekly_costs)
     sites = compute_indicators(data, national=national, weekly_costs=weekly_costs)
-    return {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": sites,
-            "published_sites": disclose_indicators(sites, site_rules)}
+    out = {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": sites,
+           "published_sites": disclose_indicators(sites, site_rules)}
+    if national_rules is not None:
+        out["published_national"] = gate_national(out, national_rules)
+    return out
+
+
+def gate_national(prepared: dict, national_rules: DisclosureRules):
+    """The national rows of a preparation through the gate, checked against the sites' rows as the
+    sites publish them (national minus the published sites gives nothing small back)."""
+    return disclose_indicators(prepared["indicators"], national_rules, sites=prepared["raw_sites"],
+                               published_sites=prepared["published_sites"])

@@ -12,7 +12,7 @@ from ..disclosure import DisclosureRules, disclose_indicators
 from ..indicators import indicator_history
 from ..indicators.change import national_change
 from ..loaders import Dataset, load_data_dir
-from ..preparation import prepare_national
+from ..preparation import gate_national, prepare_national
 from . import cases, change, diagnostic, interface, synthesis
 from ._base import Report, example_data_dir
 
@@ -82,15 +82,15 @@ class NationalReport(Report):
         if prepared is None or prepared.get("sites") != sorted(data.site_ids):
             # (computed and gated as ``homekit run`` prepares them for the site reports, e.g. in a
             # re-run of the national synthesis alone)
-            prepared = prepare_national(data, self.site_rules, self.weekly_costs)
+            prepared = prepare_national(data, self.site_rules, self.weekly_costs, national_rules)
         # ``homekit run`` computed these for the site reports: the national figures published here
         # are then exactly those the site reports compare with
         self.indicators, self._raw_sites = prepared["indicators"], prepared["raw_sites"]  # before the gate: never shown
-        # the national figures checked against the sites' rows as the sites published them
+        # the national figures checked against the sites' rows as the sites published them (gated
+        # here when the preparation was made without the national rules)
         self.published = prepared.get("published_national")
         if self.published is None:
-            self.published = disclose_indicators(self.indicators, self.rules, sites=self._raw_sites,
-                                                 published_sites=prepared["published_sites"])
+            self.published = gate_national(prepared, self.rules)
         self.benefits_file = benefits_file or None
         # Survey rounds: pooled per round through the gate; the sites' published histories; the
         # change at the same sites between consecutive rounds, from gated pooled counts.
@@ -119,6 +119,7 @@ class NationalReport(Report):
         site_ids = list(sites) if sites else data.site_ids
         data = data.only_sites(site_ids)
         rules = disclosure.load_rules(disclosure_file or None, "site")
+        national_rules = disclosure.load_rules(disclosure_file or None, "national")
         site_hist = None
         if site_dirs:
             site_ind = _read_published(site_dirs, site_ids, "indicators.csv")
@@ -128,11 +129,10 @@ class NationalReport(Report):
             # site reports publish (a site's rows do not depend on the other sites computed with it)
             site_ind = prepared["published_sites"]
         else:  # computed here as ``homekit run`` prepares them for its site reports
-            prepared = prepare_national(data, rules, pathway_weekly_costs(benefits_file or None))
+            prepared = prepare_national(data, rules, pathway_weekly_costs(benefits_file or None), national_rules)
             site_ind = prepared["published_sites"]
         return cls(data, site_ind, parameters=parameters, site_rules=rules, benefits_file=benefits_file,
-                   national_rules=disclosure.load_rules(disclosure_file or None, "national"), site_history=site_hist,
-                   prepared=prepared)
+                   national_rules=national_rules, site_history=site_hist, prepared=prepared)
 
     def count(self, n) -> str:
         """A count as published at national level."""
