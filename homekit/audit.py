@@ -1800,25 +1800,24 @@ def _ranges_of(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, r
     problems = {root: _Problem.build(model, comp_rows.get(root, []), comp_cons.get(root, []), by_comp[root], policy) for root in roots}
     # witnesses for every component at once (stacked programs), then each component alone
     seen: dict[int, tuple] = {}
-    if roots:
-        plist = [problems[r] for r in roots]
-        sums = [np.asarray(p.C.sum(axis=0)).ravel() for p in plist]
-        lows, highs = (_Problem.solve_blocks(plist, [sign * c for c in sums], deadline) for sign in (1, -1))
-        for r, lo, hi in zip(roots, lows, highs):
-            if lo is not None and hi is not None:
-                seen[r] = (np.minimum(lo, hi), np.maximum(lo, hi))
-        # then, where several checks of a component still look narrow, the smallest and largest sum
-        # of those checks, every such component in stacked programs (a block-diagonal program
-        # optimises each block on its own: the same witnesses as one program per component)
-        todo = {r: [i for i, ch in enumerate(by_comp[r]) if _fails(pub, ch, int(seen[r][0][i]), int(seen[r][1][i]), policy) is not None]
-                for r in roots if r in seen}
-        multi = [r for r in roots if len(todo.get(r, [])) > 1]
-        if multi:
-            objs = [np.asarray(problems[r].C[todo[r]].sum(axis=0)).ravel() for r in multi]
-            for sign in (1, -1):
-                for r, v in zip(multi, _Problem.solve_blocks([problems[r] for r in multi], [sign * o for o in objs], deadline)):
-                    if v is not None:
-                        seen[r] = (np.minimum(seen[r][0], v), np.maximum(seen[r][1], v))
+    plist = [problems[r] for r in roots]
+    sums = [np.asarray(p.C.sum(axis=0)).ravel() for p in plist]
+    lows, highs = (_Problem.solve_blocks(plist, [sign * c for c in sums], deadline) for sign in (1, -1))
+    for r, lo, hi in zip(roots, lows, highs):
+        if lo is not None and hi is not None:
+            seen[r] = (np.minimum(lo, hi), np.maximum(lo, hi))
+    # then, where several checks of a component still look narrow, the smallest and largest sum
+    # of those checks, every such component in stacked programs (a block-diagonal program
+    # optimises each block on its own: the same witnesses as one program per component)
+    todo = {r: [i for i, ch in enumerate(by_comp[r]) if _fails(pub, ch, int(seen[r][0][i]), int(seen[r][1][i]), policy) is not None]
+            for r in roots if r in seen}
+    multi = [r for r in roots if len(todo.get(r, [])) > 1]
+    if multi:
+        objs = [np.asarray(problems[r].C[todo[r]].sum(axis=0)).ravel() for r in multi]
+        for sign in (1, -1):
+            for r, v in zip(multi, _Problem.solve_blocks([problems[r] for r in multi], [sign * o for o in objs], deadline)):
+                if v is not None:
+                    seen[r] = (np.minimum(seen[r][0], v), np.maximum(seen[r][1], v))
     exact = _stacked_extremes(pub, problems, by_comp, seen, policy, deadline)
     return {root: _milp_ranges(model, problems[root], by_comp[root], policy, deadline, seen.get(root), grouped=root in seen,
                                exact=exact.get(root)) for root in roots}

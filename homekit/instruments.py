@@ -1293,13 +1293,14 @@ _LIKERT_SIDES = {"likert_top2": 1, "likert_net": 1, "likert_mean": 1, "likert_bo
 _OPPOSITE = {_H: _L, _L: _H, _N: _N}
 
 
-def polarity(indicator_id: str, group: str = "") -> str:
+def polarity(indicator_id: str, group: str | None = "") -> str:
     """``higher_is_better``, ``lower_is_better`` or ``no_judgement`` for an indicator id.
 
     A Likert summary (``gp_likert_bottom2``, ``op_likert_top2``...) takes its direction from its
     item, the ``group`` (:data:`ITEM_POLARITY`): the GPs answering the bottom two on the quality of
     home care are fewer the better, those answering the top two more the better; the missing
-    answers and an item without a judgement have none.
+    answers and an item without a judgement have none. A ``group`` that is not text (None, a
+    missing value read from a CSV) is no group.
 
     Examples
     --------

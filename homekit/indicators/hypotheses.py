@@ -67,8 +67,7 @@ def evidence_ids(text) -> list[str]:
 
 def evidence_reading(row) -> str:
     """``supports``, ``contradicts`` or ``not conclusive`` for one indicator row (see module doc)."""
-    g = row.get("group")
-    pol = polarity(row["indicator"], g if isinstance(g, str) else "")
+    pol = polarity(row["indicator"], row.get("group"))
     suppressed = bool(row.get("suppressed", False)) if not pd.isna(row.get("suppressed", False)) else False
     est, lo, hi = (row.get(k) for k in ("estimate", "lower", "upper"))
     if suppressed or pol == "no_judgement" or est is None or pd.isna(est):
@@ -156,7 +155,7 @@ def hypothesis_register(hypotheses: pd.DataFrame, indicators: pd.DataFrame) -> p
                 other = (status == "verified" and reading == "contradicts") or (status == "disproved" and reading == "supports")
                 linked.append({**base, "evidence_indicator": ev, "link": link, **{k: r.get(k) for k in ("group", "numerator",
                                "denominator", "estimate", "lower", "upper", "method", "suppressed")},
-                               "polarity": polarity(ev, r.get("group") if isinstance(r.get("group"), str) else ""),
+                               "polarity": polarity(ev, r.get("group")),
                                "reading": reading, "points_other_way": bool(other)})
         if not linked:
             linked.append({**base, "evidence_indicator": "", "link": "no evidence named", "reading": "not conclusive", "polarity": "",
