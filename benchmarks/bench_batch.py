@@ -3,8 +3,9 @@ its in-process floor.
 
 The in-process floor (``--floor``, run in a fresh child process): the notebooks' own code executed
 in one Python process, cell by cell with every displayed block rendered as the kernel would, but
-no kernel, papermill or nbconvert: imports, loading the data and the national indicators (the
-warm-up), each site notebook, then the national notebook. Floor = (sites + national) / 2 jobs +
+no kernel, papermill or nbconvert: imports, loading the data and the run's preparation (the
+national rows and every site's rows through the gate, as the batch makes them: the warm-up),
+each site notebook on its slice, then the national notebook. Floor = (sites + national) / 2 jobs +
 warm-up; the batch should take at most 1.3x that.
 
 Prints, on this machine:
@@ -92,30 +93,42 @@ def in_process_floor(data_dir: Path, work: Path) -> dict:
 
     import homekit.report  # noqa: F401
     from homekit import load_data_dir
-    from homekit.indicators import compute_indicators
+    from homekit.benefits import weekly_costs
+    from homekit.disclosure import load_rules
+    from homekit.indicators.compare import spread_of_sites
+    from homekit.preparation import prepare_national, site_rows
     from homekit.resources import default_parameters, notebook
 
     data = load_data_dir(data_dir)
-    national_file = work / "national.csv"
-    compute_indicators(data, level="national").to_csv(national_file, index=False)
-    warmup = time.perf_counter() - t0
     params_dir = default_parameters()
+    # the run's preparation, as the batch makes it: the national rows, every site's rows gated once
+    # (the site notebooks publish their part), the spread of the sites
+    prepared = prepare_national(data, load_rules(params_dir / "disclosure.yaml", "site"), weekly_costs(params_dir / "benefits.yaml"),
+                                national_rules=load_rules(params_dir / "disclosure.yaml", "national"))
+    national_file, counts_file, spread_file = work / "national.csv", work / "counts.csv", work / "spread.csv"
+    prepared["published_national"].to_csv(national_file, index=False)
+    prepared["indicators"].to_csv(counts_file, index=False)
+    spread_of_sites(prepared["published_sites"]).to_csv(spread_file, index=False)
+    rows = site_rows(prepared)
+    warmup = time.perf_counter() - t0
     common = {"disclosure_file": str(params_dir / "disclosure.yaml"), "benefits_file": str(params_dir / "benefits.yaml")}
     sites = {}
     for site_id in data.site_ids:
         slice_file = work / f"slice_{site_id}.pkl"
-        pd.to_pickle({"data": data.site(site_id), "sources": data.sources}, slice_file)
+        pipeline.write_slice(slice_file, data.site(site_id), data.sources, rows[site_id])
         site_yaml = params_dir / "sites" / f"{site_id}.yaml"
         extra = {k: v for k, v in (yaml.safe_load(site_yaml.read_text()) if site_yaml.exists() else {}).items() if k != "site_id"}
         (work / "sites" / site_id).mkdir(parents=True)
         t = time.perf_counter()
         _run_cells(notebook("site_analysis.ipynb"), {"site_id": site_id, "data_slice": str(slice_file), "national_file": str(national_file),
+                                                     "counts_file": str(counts_file), "spread_file": str(spread_file),
                                                      "output_dir": str(work / "sites" / site_id), **common, **extra})
         sites[site_id] = time.perf_counter() - t
     full = work / "data.pkl"
-    pd.to_pickle({"data": data}, full)
+    pd.to_pickle({"data": data, "prepared": prepared}, full)
     (work / "national").mkdir()
-    nat = {"data_file": str(full), "sites": data.site_ids, "site_dirs": str(work / "sites"), "output_dir": str(work / "national"),
+    # beside the sites, as the batch runs it: on the preparation's gated rows of the sites
+    nat = {"data_file": str(full), "sites": data.site_ids, "output_dir": str(work / "national"),
            **common, **(yaml.safe_load((params_dir / "national.yaml").read_text()) or {})}
     t = time.perf_counter()
     _run_cells(notebook("national_synthesis.ipynb"), nat)

@@ -483,7 +483,7 @@ def _indicator_info(ids: np.ndarray):
 
 
 def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd.DataFrame | None = None,
-                        published_sites: pd.DataFrame | None = None) -> pd.DataFrame:
+                        published_sites: pd.DataFrame | None = None, gated: pd.DataFrame | None = None) -> pd.DataFrame:
     """Apply disclosure control to a table in the ``indicators.csv`` shape; returns a new table.
 
     Parameters
@@ -504,6 +504,14 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
         back from the sites' ``indicators.csv``), matched on ``site_id, indicator, group`` (and
         ``period``): saves gating the sites again. Where a row of ``sites`` has no published
         match, the sites are gated here as without it.
+    gated : (DataFrame, DataFrame), optional
+        Rows this gate has already published with the same ``rules``: ``(before, after)``, the
+        rows given to it and what it returned (e.g. every site's latest round, when ``data`` is
+        every round). No linked table spans two scopes (a site and a period) and each scope is
+        protected on its own, so a scope of ``data`` whose rows are exactly those of the same
+        scope of ``before`` (the same indicators and groups with the same counts, estimates,
+        intervals and methods) is published as it was in ``after``, not gated again. Site level
+        tables only (not with ``sites``).
 
     Returns
     -------
@@ -521,6 +529,19 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
     >>> out[["numerator", "denominator", "estimate"]].values.tolist()
     [[15.0, 40.0, 0.375]]
     """
+    if gated is not None and len(data) and rules.apply:
+        if sites is not None:
+            raise TypeError("disclose_indicators: 'gated' is for site level tables, not with 'sites'")
+        raw, published = gated
+        same = _scopes_gated_alike(data, raw)
+        public = [c for c in data.columns if not str(c).startswith("_")] + ([] if "suppressed" in data.columns else ["suppressed"])
+        if same.any() and set(public) <= set(published.columns):
+            taken = _rows_of(published, data.loc[same], public)
+            # (the columns the gate leaves as they were keep the dtypes they have in ``data``)
+            kept = [c for c in public if c not in ("group", "suppressed", "numerator", "denominator", "estimate", "lower", "upper")]
+            taken = taken.astype({**{c: data[c].dtype for c in kept}, "suppressed": bool})
+            rest = disclose_indicators(data.loc[~same], rules) if (~same).any() else taken.iloc[:0]
+            return pd.concat([rest, taken]).reindex(data.index)
     out = data.copy()
     private = [c for c in out.columns if str(c).startswith("_")]
     # a table that has been through the gate once keeps what it withheld (gating is idempotent)
@@ -844,6 +865,53 @@ def _round_to(values: np.ndarray, base: np.ndarray) -> np.ndarray:
 
 def _row_keys(df: pd.DataFrame) -> np.ndarray:
     return (df["indicator"].astype(str) + "|" + df["group"].fillna("").astype(str)).to_numpy()
+
+
+_ROW_KEY = ["site_id", "indicator", "group", "period"]
+_ROW_VALUES = ["numerator", "denominator", "estimate", "lower", "upper", "method"]
+
+
+def _keyed(df: pd.DataFrame) -> pd.DataFrame:
+    k = df[_ROW_KEY + _ROW_VALUES].copy()
+    for c in ("group", "period", "method"):
+        k[c] = k[c].fillna("").astype(str)
+    for c in _ROW_VALUES[:-1]:
+        k[c] = pd.to_numeric(k[c], errors="coerce").astype(float)
+    k["_scope"] = _scope(k)
+    return k
+
+
+def _scopes_gated_alike(data: pd.DataFrame, raw: pd.DataFrame) -> np.ndarray:
+    """Rows of ``data`` in a scope whose rows are exactly those of the same scope of ``raw`` (the
+    same indicators and groups with the same counts, estimates, intervals and methods; see
+    ``gated`` in :func:`disclose_indicators`)."""
+    need = set(_ROW_KEY + _ROW_VALUES)
+    if not (need <= set(data.columns) and need <= set(raw.columns)) or (
+            "suppressed" in data.columns and data["suppressed"].astype(str).str.lower().eq("true").any()):
+        return np.zeros(len(data), bool)
+    a = _keyed(data)
+    b = _keyed(raw.loc[raw["site_id"].isin(data["site_id"].unique())])
+    both = a.merge(b, on=_ROW_KEY + ["_scope"], how="left", suffixes=("", "_was"), indicator=True)
+    alike = both["_merge"].eq("both").to_numpy().copy()
+    for c in _ROW_VALUES:
+        x, y = both[c].to_numpy(), both[c + "_was"].to_numpy()
+        alike &= (x == y) | (pd.isna(x) & pd.isna(y))
+    ok = pd.Series(alike).groupby(both["_scope"].to_numpy()).all()
+    sizes_a, sizes_b = a.groupby("_scope").size(), b.groupby("_scope").size()
+    ok &= sizes_a.reindex(ok.index).eq(sizes_b.reindex(ok.index))  # and no row of the scope is missing here
+    return a["_scope"].map(ok).fillna(False).to_numpy(bool)
+
+
+def _rows_of(published: pd.DataFrame, rows: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """The rows of ``published`` with the keys of ``rows``, in their order and with their index."""
+    keys = rows[_ROW_KEY].copy()
+    g = published.copy()
+    for df in (keys, g):
+        for c in ("group", "period"):
+            df[c] = df[c].fillna("").astype(str)
+    out = keys.merge(g[[c for c in columns if c in g.columns]], on=_ROW_KEY, how="left", validate="one_to_one")
+    out.index = rows.index
+    return out[columns]
 
 
 def _scope(df: pd.DataFrame) -> np.ndarray:

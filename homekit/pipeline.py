@@ -440,6 +440,13 @@ class DaskExecutor:
             self.client.close()
 
 
+def write_slice(path: Path, part, sources, rows: dict | None = None) -> None:
+    """What a site notebook reads (``data_slice``): the site's validated tables, the sources of the
+    data, and its rows as the run's preparation computed and gated them (``rows``, from
+    :func:`homekit.preparation.site_rows`; the report publishes those instead of gating again)."""
+    pd.to_pickle({"data": part, "sources": sources, **({"prepared": rows} if rows is not None else {})}, path)
+
+
 def execute_chunk(tasks: list[dict]) -> list[dict]:
     """Run several notebook tasks in order on one serving worker (used on Dask workers); the
     worker's private files go to a temporary folder of this machine, removed at the end."""
@@ -612,11 +619,14 @@ def run(
             spread_of_sites(prepared["published_sites"]).to_csv(spread_file, index=False)
         tasks = []
         sizes = {}
+        from .preparation import site_rows
+
+        own_rows = site_rows(prepared) if prepared is not None else {}
         for site_id in to_run:
             part = data.site(site_id)
             sizes[site_id] = sum(len(t) for t in part.tables.values())
             slice_file = work / f"slice_{site_id}.pkl"
-            pd.to_pickle({"data": part, "sources": data.sources}, slice_file)
+            write_slice(slice_file, part, data.sources, own_rows.get(site_id))
             site_out = out / "sites" / site_id
             site_out.mkdir(parents=True, exist_ok=True)
             params = {

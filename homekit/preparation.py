@@ -12,11 +12,16 @@ This room sits after :mod:`homekit.disclosure` (it gates) and before :mod:`homek
 
 from __future__ import annotations
 
+import pandas as pd
+
 from .disclosure import DisclosureRules, disclose_indicators
-from .indicators import compute_indicators
+from .indicators import compute_indicators, indicator_history
 from .loaders import Dataset
 
-__all__ = ["prepare_national", "gate_national"]
+__all__ = ["prepare_national", "gate_national", "site_rows"]
+
+#: What :func:`site_rows` hands a site report: its rows before and after the gate, latest and every round.
+SITE_KEYS = ("raw_sites", "published_sites", "raw_history", "published_history")
 
 
 def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: dict | None = None,
@@ -45,7 +50,14 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
         gate checks national minus the published sites against them); with ``national_rules``,
         ``published_national``: the national rows through the gate, checked against the sites
         (national minus the published sites gives nothing small back), the national figures both
-        the site reports and the national report show.
+        the site reports and the national report show; ``raw_history`` and ``published_history``:
+        every site's rows of every survey round, before and after the gate with ``site_rules`` (a
+        site report's change over rounds and ``history.csv``; the national report's check of the
+        pooled rounds against them).
+
+    A site's rows do not depend on the other sites computed and gated with it (a test holds the
+    indicators to this), so the site reports publish these rows (:func:`site_rows`) instead of
+    computing and gating their own again.
 
     Examples
     --------
@@ -61,8 +73,11 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
     """
     national = compute_indicators(data, level="national", weekly_costs=weekly_costs)
     sites = compute_indicators(data, national=national, weekly_costs=weekly_costs)
-    out = {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": sites,
-           "published_sites": disclose_indicators(sites, site_rules)}
+    published = disclose_indicators(sites, site_rules)
+    history = indicator_history(data)
+    out = {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": sites, "published_sites": published,
+           # (each site's latest round is the rows just gated: only the earlier rounds are gated here)
+           "raw_history": history, "published_history": disclose_indicators(history, site_rules, gated=(sites, published))}
     if national_rules is not None:
         out["published_national"] = gate_national(out, national_rules)
     return out
@@ -73,3 +88,17 @@ def gate_national(prepared: dict, national_rules: DisclosureRules):
     sites publish them (national minus the published sites gives nothing small back)."""
     return disclose_indicators(prepared["indicators"], national_rules, sites=prepared["raw_sites"],
                                published_sites=prepared["published_sites"])
+
+
+def site_rows(prepared: dict) -> dict[str, dict[str, pd.DataFrame]]:
+    """Each site's own part of a preparation: ``{site_id: {key: rows}}`` for the keys of
+    ``SITE_KEYS`` (what :class:`homekit.report.SiteReport` takes as ``prepared``)."""
+    out: dict[str, dict[str, pd.DataFrame]] = {s: {} for s in prepared["sites"]}
+    for key in SITE_KEYS:
+        frame = prepared[key]
+        for s, rows in frame.groupby("site_id", sort=False):
+            if s in out:
+                out[s][key] = rows.reset_index(drop=True)
+        for s in out:  # a site with no rows of this kind (no survey rounds) gets an empty table
+            out[s].setdefault(key, frame.iloc[:0].reset_index(drop=True))
+    return out

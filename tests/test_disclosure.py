@@ -850,3 +850,52 @@ def test_attack_a_published_zero_in_one_table_alone(tmp_path):
     (tmp_path / "sites" / "a").mkdir(parents=True)
     out.reset_index().to_csv(tmp_path / "sites" / "a" / "indicators.csv", index=False)
     assert audit(tmp_path).passed
+
+
+def _two_rounds():
+    """A site's partition of 40 older people in two survey rounds; in 2019 two cells are 3."""
+    cells = {"2013": {"GP": 20, "Family": 12, "Social worker": 8}, "2019": {"GP": 20, "Family": 14, "Social worker": 3, "Hospital staff": 3}}
+    df = pd.concat([_rows([{"indicator": "op_most_influential", "group": g, "numerator": n, "denominator": 40} for g, n in c.items()]).assign(period=p)
+                    for p, c in cells.items()], ignore_index=True)
+    return df
+
+
+def test_rows_gated_before_are_taken_scope_by_scope_only_when_alike():
+    """``gated=(before, after)``: a scope (site and period) of the rows whose every row is the same as
+    in ``before`` is published as ``after`` has it, not gated again; a scope that differs in one count
+    is gated here."""
+    rules = DisclosureRules()
+    rounds = _two_rounds()
+    latest = rounds[rounds.period == "2019"].reset_index(drop=True)
+    after = disclose_indicators(latest, rules)
+    assert after["suppressed"].sum() == 3  # the two 3s (together 6) and a cell that protects them
+    marked = after.assign(method="as published before")  # (to see where a row came from)
+    out = disclose_indicators(rounds, rules, gated=(latest, marked))
+    assert (out.loc[rounds.period == "2019", "method"] == "as published before").all()
+    assert (out.loc[rounds.period == "2013", "method"] == "Wilson").all()
+    pd.testing.assert_frame_equal(out.assign(method=rounds["method"]), disclose_indicators(rounds, rules))
+    # one count differs from what was gated before: the scope is gated here
+    changed = latest.copy()
+    changed.loc[changed.group == "GP", "numerator"] = 21
+    out = disclose_indicators(rounds, rules, gated=(changed, marked))
+    assert (out["method"] == "Wilson").all()
+    # a row more in ``before`` than here: the scope is not the same, gated here
+    more = pd.concat([latest, latest.iloc[:1].assign(group="Friend", numerator=0)], ignore_index=True)
+    out = disclose_indicators(rounds, rules, gated=(more, disclose_indicators(more, rules).assign(method="x")))
+    assert (out["method"] == "Wilson").all()
+
+
+def test_every_round_gated_with_the_latest_taken_is_every_round_gated(example_dir):
+    """The run's preparation gates each site's earlier rounds only and takes the latest round from
+    the site's rows gated just before: the same table as gating every round."""
+    from homekit import load_data_dir
+    from homekit.indicators import compute_indicators, indicator_history
+
+    data = load_data_dir(example_dir).only_sites(["hertfordshire", "wiltshire"])
+    rules = load_rules(None, "site")
+    latest = compute_indicators(data, national=compute_indicators(data, level="national"))
+    published = disclose_indicators(latest, rules)
+    history = indicator_history(data)
+    taken = disclose_indicators(history, rules, gated=(latest, published))
+    pd.testing.assert_frame_equal(taken, disclose_indicators(history, rules))
+    assert (history.period.astype(str) != "2019").any() and taken["suppressed"].any()

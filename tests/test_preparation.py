@@ -9,7 +9,7 @@ import pytest
 from homekit import load_data_dir
 from homekit.disclosure import load_rules
 from homekit.instruments import INDICATORS, INSTRUMENTS
-from homekit.preparation import prepare_national
+from homekit.preparation import prepare_national, site_rows
 
 SITES = ["barnsley", "croydon"]
 
@@ -25,7 +25,7 @@ def prepared(two_sites):
 
 
 def test_the_sites_of_the_run_and_their_rows(prepared):
-    assert set(prepared) == {"sites", "indicators", "raw_sites", "published_sites"}
+    assert set(prepared) == {"sites", "indicators", "raw_sites", "published_sites", "raw_history", "published_history"}
     assert prepared["sites"] == SITES
     assert set(prepared["indicators"].site_id) == {"national"}
     assert set(prepared["raw_sites"].site_id) == set(SITES) == set(prepared["published_sites"].site_id)
@@ -64,3 +64,34 @@ def test_national_report_prepares_as_the_run_does(prepared, two_sites):
     alone = NationalReport(two_sites, prepared["published_sites"], site_rules=rules)
     pd.testing.assert_frame_equal(given.published, alone.published)
     pd.testing.assert_frame_equal(given._raw_sites, alone._raw_sites)
+
+
+def test_a_site_report_publishes_the_rows_it_would_compute_and_gate_alone(prepared, two_sites):
+    """The batch hands each site notebook its part of the preparation (computed and gated with
+    every site of the run) instead of computing and gating again. That is only right if the site
+    alone would publish the same rows: the gate's choices for one site (secondary suppression, the
+    rows withheld with a withheld base) must not depend on the other sites gated with it."""
+    from homekit.report import SiteReport
+
+    rules = load_rules(None, "site")
+    parts = site_rows(prepared)
+    assert set(parts) == set(SITES)
+    for s in SITES:
+        given = SiteReport(s, two_sites.site(s), national=prepared["indicators"], rules=rules, prepared=parts[s])
+        alone = SiteReport(s, two_sites.site(s), national=prepared["indicators"], rules=rules)
+        assert given.indicators is parts[s]["published_sites"]  # the preparation's rows, not gated again
+        assert alone.indicators["suppressed"].any()  # (the gate withholds something at both sites)
+        for a, b in ((given.indicators, alone.indicators), (given.published_history, alone.published_history)):
+            pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+        pd.testing.assert_frame_equal(given.changes.reset_index(drop=True), alone.changes.reset_index(drop=True))
+
+
+def test_a_site_restricted_to_some_instruments_computes_its_own_rows(prepared, two_sites):
+    """A site whose parameters keep only some instruments publishes fewer rows than the preparation
+    made for it, so it computes them itself."""
+    from homekit.report import SiteReport
+
+    part = site_rows(prepared)["croydon"]
+    report = SiteReport("croydon", two_sites.site("croydon"), national=prepared["indicators"], rules=load_rules(None, "site"),
+                        parameters={"instruments": ["gp_survey"]}, prepared=part)
+    assert set(report.indicators.indicator.str.split("_").str[0]) <= {"gp"} < set(part["published_sites"].indicator.str.split("_").str[0])

@@ -94,9 +94,11 @@ class NationalReport(Report):
         self.benefits_file = benefits_file or None
         # Survey rounds: pooled per round through the gate; the sites' published histories; the
         # change at the same sites between consecutive rounds, from gated pooled counts.
-        raw_sites = indicator_history(data)
+        # (every site's rounds, computed and gated by the preparation: the rows the site reports publish)
+        raw_sites = prepared["raw_history"] if "raw_history" in prepared else indicator_history(data)
         pooled = indicator_history(data, level="national")
-        self.site_history = site_history if site_history is not None else disclose_indicators(raw_sites, self.site_rules)
+        self.site_history = (site_history if site_history is not None else prepared["published_history"]
+                             if "published_history" in prepared else disclose_indicators(raw_sites, self.site_rules))
         self.published_history = pd.concat(
             [disclose_indicators(pooled[pooled.period == p], national_rules, sites=raw_sites[raw_sites.period == p],
                                  published_sites=self.site_history)

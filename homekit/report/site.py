@@ -60,7 +60,8 @@ class SiteReport(Report):
                  rules: DisclosureRules | None = None, parameters: dict | None = None,
                  benefits_file: str | None = None, redact_names=None, sources=None, spread: pd.DataFrame | None = None,
                  national_rules: DisclosureRules | None = None, benchmarks: pd.DataFrame | None = None,
-                 national_counts: pd.DataFrame | None = None, national_is_published: bool = False):
+                 national_counts: pd.DataFrame | None = None, national_is_published: bool = False,
+                 prepared: dict | None = None):
         self.site_id = site_id
         self.national_rules = national_rules or disclosure.load_rules(None, "national")
         self.benchmarks = load_benchmarks() if benchmarks is None else benchmarks
@@ -87,12 +88,19 @@ class SiteReport(Report):
         self.national = national
         # Compared with the other sites (national minus this site) and with England values.
         counts = national if national_counts is None else national_counts
-        self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.all_tables, data.sources), national=counts,
-                                                 benchmarks=self.benchmarks, weekly_costs=self.weekly_costs)
-        self.indicators = disclose_indicators(self.raw_indicators, self.rules)
-        # Every survey round, through the gate; change is computed from the published rounds only.
-        history = indicator_history(Dataset(data.data_dir, self.all_tables, data.sources))
-        self.published_history = disclose_indicators(history, self.rules)
+        if prepared is not None and not wanted:
+            # ``homekit run``'s preparation computed and gated this site's rows with every site of the
+            # run, with the same national counts, costs and rules (a site's rows do not depend on the
+            # other sites): those are the rows published here, not computed and gated a second time
+            self.raw_indicators, self.indicators = prepared["raw_sites"], prepared["published_sites"]
+            self.published_history = prepared["published_history"]
+        else:
+            self.raw_indicators = compute_indicators(Dataset(data.data_dir, self.all_tables, data.sources), national=counts,
+                                                     benchmarks=self.benchmarks, weekly_costs=self.weekly_costs)
+            self.indicators = disclose_indicators(self.raw_indicators, self.rules)
+            # Every survey round, through the gate; change is computed from the published rounds only.
+            history = indicator_history(Dataset(data.data_dir, self.all_tables, data.sources))
+            self.published_history = disclose_indicators(history, self.rules)
         self.changes = disclose_change(self.published_history)
         # (read from ``homekit run``'s national file it has been through the gate already)
         self.national_published = (None if national is None else national if national_is_published
@@ -113,12 +121,14 @@ class SiteReport(Report):
         ``spread_file`` the range of every site's published figures (both written by ``homekit run``;
         computed here from a whole data folder)."""
         sources = None
+        prepared = None
         costs = pathway_weekly_costs(benefits_file or None)
         if data_slice:
             with open(data_slice, "rb") as fh:
                 payload = pd.read_pickle(fh)
             data = payload["data"]
             sources = payload.get("sources")
+            prepared = payload.get("prepared")  # this site's rows as the run's preparation gated them
             full = None
         else:
             full = load_data_dir(data_dir or example_data_dir())
@@ -143,7 +153,8 @@ class SiteReport(Report):
             spread = spread_of_sites(disclose_indicators(compute_indicators(full, national=counts, weekly_costs=costs), rules))
         return cls(site_id, data, national=national, national_is_published=bool(national_file), rules=rules, parameters=parameters,
                    benefits_file=benefits_file or None, redact_names=redact_names, sources=sources, spread=spread,
-                   national_rules=disclosure.load_rules(disclosure_file or None, "national"), national_counts=counts)
+                   national_rules=disclosure.load_rules(disclosure_file or None, "national"), national_counts=counts,
+                   prepared=prepared)
 
     # -- what sections read ------------------------------------------------------------------
     def has(self, instrument: str) -> bool:
