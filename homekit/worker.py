@@ -65,6 +65,8 @@ def _ensure_kernel_spec() -> None:
         _SPEC_DIR = _kernel_spec_dir()
     os.environ["JUPYTER_PATH"] = _SPEC_DIR
     os.environ["JUPYTER_RUNTIME_DIR"] = str(Path(scratch_dir()) / "runtime")
+    # (IPython's folder too: the kernels, and IPython imported here, would make a profile in the user's home)
+    os.environ["IPYTHONDIR"] = str(Path(scratch_dir()) / "ipython")
     os.environ.setdefault("PYTHONHASHSEED", "0")
 
 
@@ -80,10 +82,10 @@ def notebook_path(name: str) -> str:
 
 def to_html(notebook: str | os.PathLike, html_path: str | os.PathLike, title: str) -> None:
     """Write the published, self-contained HTML of an executed notebook: its sections' outputs
-    only (no code, parameters, printed text, warnings or errors); see :mod:`homekit.report.html`."""
+    only (no code, parameters, printed text, warnings or errors); see :mod:`homekit.notebook_html`."""
     import nbformat
 
-    from .report.html import notebook_to_html
+    from .notebook_html import notebook_to_html
 
     nb = nbformat.read(str(notebook), as_version=4)
     Path(html_path).write_text(notebook_to_html(nb, title), encoding="utf-8")
@@ -187,7 +189,7 @@ def _fresh_kernel():
 #: Imported in a fresh kernel before its first notebook (a %reset keeps imported modules), so the
 #: import time is paid while the batch is still preparing, not by the first site.
 PRELOAD = ("import homekit.report, homekit.checks, matplotlib.pyplot, matplotlib.backends.backend_agg, pandas.io.formats.html, "
-           "statsmodels.stats.contingency_tables, statsmodels.stats.multitest")
+           "statsmodels.stats.contingency_tables, statsmodels.stats.multitest, openpyxl")
 
 
 def _preload(km) -> None:
@@ -218,6 +220,13 @@ def serve(renew_every: int = 20) -> int:
     """
     _ensure_kernel_spec()
     km = _fresh_kernel()
+    # imported while the batch prepares, not when the first notebook is done (the HTML step is a
+    # module of its own, outside homekit.report, so a worker never imports pandas and matplotlib)
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+
+    from . import notebook_html  # noqa: F401
+
     served = 0
     try:
         for line in sys.stdin:
@@ -246,6 +255,11 @@ def serve(renew_every: int = 20) -> int:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # jsonschema (imported with nbformat) builds a grammar for IRI formats when the optional
+    # rfc3987-syntax package is installed: 0.8 s in every worker, for a check notebooks never need
+    # (their schema has no IRI field, and nbformat validates with fastjsonschema). This process
+    # only runs notebooks, so it goes without.
+    sys.modules.setdefault("rfc3987_syntax", None)
     if argv and argv[0] == "--serve":
         return serve()
     task_file = Path(argv[0])

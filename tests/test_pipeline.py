@@ -305,6 +305,37 @@ def test_nothing_left_behind_after_a_time_limit_kill(tmp_path, monkeypatch):
     assert leftovers == []
 
 
+def test_kernels_keep_nothing_in_the_users_ipython_folder_and_close_ends_every_process(tmp_path, monkeypatch):
+    """A kernel would write a profile and every cell it ran into the user's IPython folder (an
+    SQLite history that had grown to 50 MB over a day of batches, and slowed every cell); the
+    kernels of a run keep their folder, history included, in the run's scratch folder, removed at
+    the end. ``close()`` ends every worker and kernel."""
+    import psutil
+
+    home = tmp_path / "users-ipython"
+    monkeypatch.setenv("IPYTHONDIR", str(home))
+    probe = tmp_path / "probe.txt"
+    source = f"ip = get_ipython()\nopen({str(probe)!r}, 'w').write(f'{{ip.history_manager.hist_file}} {{ip.profile_dir.location}}')"
+    scratch = tmp_path / "scratch"
+    runner = pipeline.LocalExecutor(1, scratch=scratch, keep_warm=True)
+    results = [r for _, r in runner.map([_task(tmp_path, "probe", source, 120)])]
+    pids = [q.pid for p in runner._procs for q in [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True)]]
+    assert len(pids) == 2  # the worker and its kernel
+    runner.close()
+    assert results[0]["status"] == "ok", results
+    history, location = probe.read_text().split(" ", 1)
+    assert history.startswith(str(scratch)) and location.startswith(str(scratch))
+    assert not home.exists()
+
+    def ended(pid):
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    assert all(ended(pid) for pid in pids)
+
+
 def test_missing_notebook_stops_the_run_before_anything(example_dir, tmp_path, monkeypatch):
     from homekit import resources
 
