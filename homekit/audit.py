@@ -68,6 +68,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from scipy import stats as _st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -1639,25 +1640,6 @@ def _base_at_least_one(pub: _Published, row: _Row) -> bool:
     return _b(row, "n")[0] >= 1
 
 
-class _UnionFind:
-    def __init__(self, n):
-        self.p = np.arange(n)
-
-    def find(self, i):
-        p = self.p
-        root = i
-        while p[root] != root:
-            root = p[root]
-        while p[i] != root:
-            p[i], i = root, p[i]
-        return root
-
-    def union(self, i, j):
-        ri, rj = self.find(i), self.find(j)
-        if ri != rj:
-            self.p[ri] = rj
-
-
 NATIONAL = "national minus the other sites"
 
 
@@ -1699,30 +1681,27 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
             later.append(ch)
     # integer programs over each component of the linked tables within a site
     cons = [c for c in model.cons if c[3] != NATIONAL]
-    uf = _UnionFind(len(model.lo))
-    for expr, *_ in cons:
-        ks = list(expr)
-        for k in ks[1:]:
-            uf.union(ks[0], k)
-    for r in pub.rows.values():
-        vs = list(r.vars.values())
-        for v in vs[1:]:
-            uf.union(vs[0], v)
-    for ch in later:
-        ks = list(ch.expr)
-        for k in ks[1:]:
-            uf.union(ks[0], k)
+    # the variables that share a constraint, a row or a check, as components of a graph
+    first: list[int] = []
+    other: list[int] = []
+    for group in [*(c[0] for c in cons), *(r.vars.values() for r in pub.rows.values()), *(ch.expr for ch in later)]:
+        ks = list(group)
+        first += [ks[0]] * (len(ks) - 1)
+        other += ks[1:]
+    n = len(model.lo)
+    graph = sparse.coo_array((np.ones(len(first)), (np.asarray(first, np.int64), np.asarray(other, np.int64))), shape=(n, n))
+    label = connected_components(graph, directed=False)[1]
     comp_cons: dict[int, list] = {}
     for c in cons:
-        comp_cons.setdefault(uf.find(next(iter(c[0]))), []).append(c)
+        comp_cons.setdefault(int(label[next(iter(c[0]))]), []).append(c)
     comp_rows: dict[int, list] = {}
     for r in pub.rows.values():
         if r.vars:
-            comp_rows.setdefault(uf.find(next(iter(r.vars.values()))), []).append(r)
+            comp_rows.setdefault(int(label[next(iter(r.vars.values()))]), []).append(r)
     by_comp: dict[int, list] = {}
     linked_root = {root for root, cs in comp_cons.items() if any(c[3] for c in cs)}
     for ch in later:
-        root = uf.find(next(iter(ch.expr)))
+        root = int(label[next(iter(ch.expr))])
         if root in linked_root:
             by_comp.setdefault(root, []).append(ch)
     unsettled = 0

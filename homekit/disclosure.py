@@ -615,9 +615,10 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
 
     suppressed = primary.copy()
     again = None  # the scopes (site and period) to protect again: every one at first
+    found = linked_tables(out) if rules.secondary_suppression else []
     for _ in range(20):
         if rules.secondary_suppression:
-            suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects, fixed=fixed, scopes=again)
+            suppressed = secondary_suppression(out, suppressed, rules, subjects=subjects, fixed=fixed, scopes=again, found=found)
         # derived rows (net scores, item means, level gaps) go with the rows they come from
         suppressed |= _withheld_with_parts(out, suppressed)
         # and a row whose base is a withheld count goes with it (then its own tables are protected
@@ -1000,16 +1001,24 @@ def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) 
     keys = _row_keys(df)
     scope = _scope(df)
     index = {(scope[i], keys[i]): i for i in range(len(df))}
+    # the same indicator and group recur at every site and round: each declared table is matched
+    # against each distinct key once, then its rows are taken in their order
+    rows_of: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        rows_of.setdefault(k, []).append(i)
     found = []
     for link in tables:
         groups: dict[tuple, list[int]] = {}
         bind: dict[tuple, dict] = {}
-        for i, k in enumerate(keys):
+        matched = {}
+        for k in rows_of:
             m = link._re.fullmatch(k)
-            if m is None:
-                continue
-            gd = m.groupdict()
-            key = (scope[i], tuple(sorted(gd.items())))
+            if m is not None:
+                gd = m.groupdict()
+                matched[k] = (gd, tuple(sorted(gd.items())))
+        for i in sorted(i for k in matched for i in rows_of[k]):
+            gd, items = matched[keys[i]]
+            key = (scope[i], items)
             groups.setdefault(key, []).append(i)
             bind[key] = gd
         for key, rows in groups.items():
@@ -1037,7 +1046,8 @@ def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) 
 
 
 def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: DisclosureRules, *, subjects=None,
-                          tables: tuple[Linked, ...] = LINKED_TABLES, fixed=None, scopes: set | None = None) -> np.ndarray:
+                          tables: tuple[Linked, ...] = LINKED_TABLES, fixed=None, scopes: set | None = None,
+                          found: list | None = None) -> np.ndarray:
     """Suppress more cells until no suppressed cell (nor an unsafe unpublished remainder) can be
     recovered from any linked table. Picks a zero cell only where no published non-zero cell
     can protect a withheld one (a total of 0 over withheld groups); cells that are the base of other
@@ -1045,6 +1055,7 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
 
     Works on exact values (as if every published count were exact): safe also where counts are
     rounded. ``scopes``: protect only the tables of these scopes (:func:`_scope` values).
+    ``found``: ``linked_tables(df, tables)`` when the caller has it already.
     """
     suppressed = np.asarray(suppressed, bool).copy()
     # cells published anyway (a national sum of published site figures) are never picked
@@ -1062,7 +1073,7 @@ def secondary_suppression(df: pd.DataFrame, suppressed: np.ndarray, rules: Discl
     # steps as all at once, without revisiting the scopes that have settled)
     scope = _scope(df)
     by_scope: dict[str, list[_Table]] = {}
-    for t in linked_tables(df, tables):
+    for t in linked_tables(df, tables) if found is None else found:
         by_scope.setdefault(scope[(t.parts or [t.total])[0]], []).append(t)
     for key, inst in by_scope.items():
         if scopes is not None and key not in scopes:
