@@ -938,7 +938,8 @@ class _Model:
         return len(self.lo) - 1
 
     def add(self, expr: dict, lo: float, hi: float, kind: str) -> None:
-        expr = {k: v for k, v in expr.items() if v != 0}
+        # (a copy without the zero terms; most constraints have none, and dict() copies in C)
+        expr = {k: v for k, v in expr.items() if v != 0} if 0 in expr.values() else dict(expr)
         if expr:
             self.cons.append((expr, lo, hi, kind))
 
@@ -1050,15 +1051,21 @@ def _link_registry(pub, model, by_folder) -> None:
     except ImportError:  # pragma: no cover - a gate without a registry
         return
     kind = "linked table declared by the gate"
+    compiled = [re.compile(table.parts) for table in LINKED_TABLES]
+    # (the same indicator and group recur in every folder and round: each key is matched against
+    # the declared tables once, and each folder's rows are handed to the tables they match)
+    hits: dict[str, list] = {}
     for (folder, period), members in by_folder.items():
         text = {f"{r.indicator}|{r.group}": r for r in members}
-        for table in LINKED_TABLES:
-            rx = re.compile(table.parts)
-            groups: dict[tuple, list] = {}
-            for key, r in text.items():
-                m = rx.fullmatch(key)
-                if m and r.kind in ("prop", "rate"):
-                    groups.setdefault(tuple(sorted(m.groupdict().items())), []).append(r)
+        by_table: list[dict[tuple, list]] = [{} for _ in LINKED_TABLES]
+        for key, r in text.items():
+            if key not in hits:
+                hits[key] = [(t, tuple(sorted(m.groupdict().items()))) for t, rx in enumerate(compiled)
+                             for m in [rx.fullmatch(key)] if m is not None]
+            if r.kind in ("prop", "rate"):
+                for t, named in hits[key]:
+                    by_table[t].setdefault(named, []).append(r)
+        for table, groups in zip(LINKED_TABLES, by_table):
             for named, parts in groups.items():
                 if table.total is None:
                     if len(parts) < 2:
