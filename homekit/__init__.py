@@ -6,10 +6,26 @@ The package is arranged so that data flows one way::
         -> stats / indicators -> disclosure -> report, plots -> pipeline, cli
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 from .exceptions import HomekitError, ParameterError, Problem, ValidationError
-from .loaders import Dataset, load, load_data_dir, long_view
+
+#: Imported when first used (PEP 562): ``import homekit.worker`` in a notebook worker, which needs
+#: none of them, does not import pandas and pandera.
+_LAZY = {"Dataset": "loaders", "load": "loaders", "load_data_dir": "loaders", "long_view": "loaders"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'homekit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])
 
 try:
     __version__ = version("homekit")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # (pandas is imported where a table is asked for: a notebook worker never needs it)
+    import pandas as pd
 
 __all__ = ["HomekitError", "Problem", "ValidationError", "ParameterError"]
 
@@ -72,8 +74,10 @@ class ValidationError(HomekitError):
     def n_problems(self) -> int:
         return len(self.problems)
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self) -> "pd.DataFrame":
         """The problems as a DataFrame with columns file, row, column, value, expected."""
+        import pandas as pd
+
         return pd.DataFrame([asdict(p) for p in self.problems], columns=["file", "row", "column", "value", "expected"])
 
     def table(self, limit: int | None = 200) -> str:
