@@ -606,9 +606,14 @@ class _Published:
         """
         ok: dict[tuple, bool] = {}
         seen: dict[tuple, int] = {}
-        for rec in _records(rows):
+        recs = list(_records(rows))
+        expected: list[dict | None] = [None] * len(recs)
+        # the intervals of every row of one kind and method in one call (arrays, not row by row)
+        batches: dict[tuple, list] = {}
+        for i, rec in enumerate(recs):
             kind, _ = _row_kind(rec["indicator"], rec["method"], rec["group"])
             fam = "mean" if kind.startswith("mean") else "count"
+            rec["_fam"] = fam
             file, method = rec["file"], rec["method"]
             for col in ("estimate", "lower", "upper"):
                 ok.setdefault((file, col, fam, method), True)
@@ -619,12 +624,22 @@ class _Published:
             if n <= 0:
                 continue
             if fam == "mean":
-                exp = {"estimate": a / n, "lower": None, "upper": None}
+                expected[i] = {"estimate": a / n, "lower": None, "upper": None}
             else:
                 mult = _rate_multiplier(rec["indicator"]) if kind == "rate" else 1.0
-                ci = _interval(kind, rec["method"], np.array([a]), np.array([n]), mult) if kind != "diff" else None
-                exp = {"estimate": a / n * mult, "lower": float(ci[0][0]) if ci is not None else None,
-                       "upper": float(ci[1][0]) if ci is not None else None}
+                expected[i] = {"estimate": a / n * mult, "lower": None, "upper": None}
+                if kind != "diff":
+                    batches.setdefault((kind, method, mult), []).append((i, a, n))
+        for (kind, method, mult), items in batches.items():
+            idx, a, n = zip(*items)
+            ci = _interval(kind, method, np.array(a), np.array(n), mult)
+            if ci is not None:
+                for k, i in enumerate(idx):
+                    expected[i]["lower"], expected[i]["upper"] = float(ci[0][k]), float(ci[1][k])
+        for rec, exp in zip(recs, expected):
+            if exp is None:
+                continue
+            file, method, fam = rec["file"], rec["method"], rec["_fam"]
             for col in ("estimate", "lower", "upper"):
                 if rec[col] == "":
                     continue
