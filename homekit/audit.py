@@ -557,7 +557,8 @@ class _Published:
     def _file_rules(self, rows: pd.DataFrame) -> None:
         """Rounding base per (folder, subjects), inferred from the published counts."""
         base = self.policy.rounding_base
-        for (folder, subj), g in rows.assign(subj=rows["indicator"].map(_subjects)).groupby(["folder", "subj"]):
+        subjects = {i: _subjects(i) for i in rows["indicator"].unique()}
+        for (folder, subj), g in rows.assign(subj=rows["indicator"].map(subjects)).groupby(["folder", "subj"]):
             counts = []
             for col in ("numerator", "denominator"):
                 sel = g[col] != ""
@@ -588,7 +589,7 @@ class _Published:
         fam = np.where(fam | (rows["indicator"] == "prof_relationship_score"), "mean", "count")
         for col in ("estimate", "lower", "upper", "numerator"):
             for (file, f, m), vals in rows.assign(fam=fam).groupby(["file", "fam", "method"])[col]:
-                p = [_precision(v) for v in vals if v != ""]
+                p = [_precision(v) for v in set(vals) if v != ""]  # (the largest of each: every distinct text once)
                 self.precision[(file, col, f, m)] = (max((d for d, _ in p), default=0), max((s for _, s in p), default=1))
 
     def tol(self, file: str, col: str, value: float, fam: str = "count", method: str = "") -> float:
