@@ -869,32 +869,34 @@ def _row_keys(df: pd.DataFrame) -> np.ndarray:
 
 
 _ROW_KEY = ["site_id", "indicator", "group", "period"]
-_ROW_VALUES = ["numerator", "denominator", "estimate", "lower", "upper", "method"]
+_ROW_COUNTS = ["numerator", "denominator", "estimate", "lower", "upper"]
 
 
-def _keyed(df: pd.DataFrame) -> pd.DataFrame:
-    k = df[_ROW_KEY + _ROW_VALUES].copy()
-    for c in ("group", "period", "method"):
-        k[c] = k[c].fillna("").astype(str)
-    for c in _ROW_VALUES[:-1]:
-        k[c] = pd.to_numeric(k[c], errors="coerce").astype(float)
+def _keyed(df: pd.DataFrame, values: list) -> pd.DataFrame:
+    k = df[_ROW_KEY + values].copy()
+    for c in _ROW_KEY[1:] + values:
+        if c in _ROW_COUNTS:
+            k[c] = pd.to_numeric(k[c], errors="coerce").astype(float)
+        elif c in ("group", "period") or k[c].dtype == object or str(k[c].dtype).startswith("string"):
+            k[c] = k[c].astype(object).where(k[c].notna(), "").astype(str)
     k["_scope"] = _scope(k)
     return k
 
 
 def _scopes_gated_alike(data: pd.DataFrame, raw: pd.DataFrame) -> np.ndarray:
-    """Rows of ``data`` in a scope whose rows are exactly those of the same scope of ``raw`` (the
-    same indicators and groups with the same counts, estimates, intervals and methods; see
-    ``gated`` in :func:`disclose_indicators`)."""
-    need = set(_ROW_KEY + _ROW_VALUES)
-    if not (need <= set(data.columns) and need <= set(raw.columns)) or (
+    """Rows of ``data`` in a scope whose rows are exactly those of the same scope of ``raw``: the
+    same indicators and groups, with the same value in every public column of ``data`` (counts,
+    estimates, intervals, method, comparisons, ...: a row taken from ``gated`` must be the row
+    this gate would publish now); see ``gated`` in :func:`disclose_indicators`."""
+    values = [c for c in data.columns if not str(c).startswith("_") and c not in _ROW_KEY and c != "suppressed"]
+    if not (set(_ROW_KEY + values + _ROW_COUNTS + ["method"]) <= set(data.columns) and set(_ROW_KEY + values) <= set(raw.columns)) or (
             "suppressed" in data.columns and data["suppressed"].astype(str).str.lower().eq("true").any()):
         return np.zeros(len(data), bool)
-    a = _keyed(data)
-    b = _keyed(raw.loc[raw["site_id"].isin(data["site_id"].unique())])
+    a = _keyed(data, values)
+    b = _keyed(raw.loc[raw["site_id"].isin(data["site_id"].unique())], values)
     both = a.merge(b, on=_ROW_KEY + ["_scope"], how="left", suffixes=("", "_was"), indicator=True)
     alike = both["_merge"].eq("both").to_numpy().copy()
-    for c in _ROW_VALUES:
+    for c in values:
         x, y = both[c].to_numpy(), both[c + "_was"].to_numpy()
         alike &= (x == y) | (pd.isna(x) & pd.isna(y))
     ok = pd.Series(alike).groupby(both["_scope"].to_numpy()).all()

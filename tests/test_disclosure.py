@@ -883,6 +883,11 @@ def test_rows_gated_before_are_taken_scope_by_scope_only_when_alike():
     more = pd.concat([latest, latest.iloc[:1].assign(group="Friend", numerator=0)], ignore_index=True)
     out = disclose_indicators(rounds, rules, gated=(more, disclose_indicators(more, rules).assign(method="x")))
     assert (out["method"] == "Wilson").all()
+    # another public column differs (the comparison with the other sites moved): gated here, never
+    # published with the old value
+    out = disclose_indicators(rounds.assign(comparison="better"), rules,
+                              gated=(latest.assign(comparison="worse"), marked.assign(comparison="worse")))
+    assert (out["method"] == "Wilson").all() and (out.loc[~out["suppressed"], "comparison"] == "better").all()
 
 
 def test_every_round_gated_with_the_latest_taken_is_every_round_gated(example_dir):
