@@ -11,13 +11,13 @@ JOBS      ?= 2
 
 venv: $(STAMP)
 
-# (ipykernel stages its kernel spec in a temporary folder that it leaves behind, empty: it gets
-# one of its own, removed afterwards)
+# (ipykernel stages its kernel spec in a temporary folder that it leaves behind, empty, and IPython
+# makes a profile folder in the user's home: both get a temporary folder, removed afterwards)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	tmp=$$(mktemp -d) && TMPDIR=$$tmp $(BIN)/python -m ipykernel install --sys-prefix --name homekit --display-name "homekit" >/dev/null; \
+	tmp=$$(mktemp -d) && TMPDIR=$$tmp IPYTHONDIR=$$tmp/ipython $(BIN)/python -m ipykernel install --sys-prefix --name homekit --display-name "homekit" >/dev/null; \
 	  status=$$?; rm -rf "$$tmp"; exit $$status
 	touch $(STAMP)
 
