@@ -1067,7 +1067,6 @@ def _link_registry(pub, model, by_folder) -> None:
     except ImportError:  # pragma: no cover - a gate without a registry
         return
     kind = "linked table declared by the gate"
-    compiled = [re.compile(table.parts) for table in LINKED_TABLES]
     # (the same indicator and group recur in every folder and round: each key is matched against
     # the declared tables once, and each folder's rows are handed to the tables they match)
     hits: dict[str, list] = {}
@@ -1076,8 +1075,7 @@ def _link_registry(pub, model, by_folder) -> None:
         by_table: list[dict[tuple, list]] = [{} for _ in LINKED_TABLES]
         for key, r in text.items():
             if key not in hits:
-                hits[key] = [(t, tuple(sorted(m.groupdict().items()))) for t, rx in enumerate(compiled)
-                             for m in [rx.fullmatch(key)] if m is not None]
+                hits[key] = [(t, named) for t, table in enumerate(LINKED_TABLES) if (named := table.named(key)) is not None]
             if r.kind in ("prop", "rate"):
                 for t, named in hits[key]:
                     by_table[t].setdefault(named, []).append(r)

@@ -232,6 +232,17 @@ class Linked:
             raise ValueError(f"linked table {self.name}: field must be 'numerator' or 'group'")
         object.__setattr__(self, "_re", re.compile(self.parts))
 
+    def named(self, key: str) -> tuple[tuple[str, str], ...] | None:
+        r"""The named parts of a row's ``indicator|group`` key in this table, sorted (which
+        instance of the table the row is in: its item, its site's factor...), or None when the
+        row is not in this table.
+
+        >>> Linked("t", r"(?P<p>\w+)_likert_(top2|bottom2)\|(?P<item>.+)").named("gp_likert_top2|trust_asc")
+        (('item', 'trust_asc'), ('p', 'gp'))
+        """
+        m = self._re.fullmatch(key)
+        return None if m is None else tuple(sorted(m.groupdict().items()))
+
 
 
 #: Every linked table homekit publishes. ONE entry per table; see "How to declare a linked table".
@@ -483,7 +494,8 @@ def _indicator_info(ids: np.ndarray):
 
 
 def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd.DataFrame | None = None,
-                        published_sites: pd.DataFrame | None = None, gated: pd.DataFrame | None = None) -> pd.DataFrame:
+                        published_sites: pd.DataFrame | None = None,
+                        gated: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Apply disclosure control to a table in the ``indicators.csv`` shape; returns a new table.
 
     Parameters
@@ -509,8 +521,8 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
         rows given to it and what it returned (e.g. every site's latest round, when ``data`` is
         every round). No linked table spans two scopes (a site and a period) and each scope is
         protected on its own, so a scope of ``data`` whose rows are exactly those of the same
-        scope of ``before`` (the same indicators and groups with the same counts, estimates,
-        intervals and methods) is published as it was in ``after``, not gated again. Site level
+        scope of ``before`` (the same indicators and groups, with the same value in every public
+        column of ``data``) is published as it was in ``after``, not gated again. Site level
         tables only (not with ``sites``).
 
     Returns
@@ -779,17 +791,12 @@ def _matched(sites: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame | Non
     """``published``'s ``suppressed, numerator, denominator`` row for row with ``sites`` (matched on
     site, indicator, group and period; ``suppressed`` is missing where a row has no match), or
     None when the keys do not serve."""
-    keys = [k for k in ("site_id", "indicator", "group", "period") if k in sites.columns and k in published.columns]
-    if keys[:3] != ["site_id", "indicator", "group"] or "suppressed" not in published.columns:
+    keys = [k for k in _ROW_KEY if k in sites.columns and k in published.columns]
+    if keys[:3] != _ROW_KEY[:3] or "suppressed" not in published.columns:
         return None
 
-    def text(col: pd.Series) -> pd.Series:  # a period read back from CSV as 2019.0 is "2019"
-        if pd.api.types.is_numeric_dtype(col):
-            return col.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-        return col.astype(object).where(col.notna(), "").astype(str)
-
     def norm(df):
-        return pd.DataFrame({k: text(df[k]) for k in keys})
+        return pd.DataFrame({k: _key_text(df[k]) for k in keys})
 
     pub = norm(published).assign(suppressed=published["suppressed"].astype(str).str.lower().eq("true").to_numpy(),
                                  numerator=pd.to_numeric(published["numerator"], errors="coerce").to_numpy(float),
@@ -868,17 +875,27 @@ def _row_keys(df: pd.DataFrame) -> np.ndarray:
     return (df["indicator"].astype(str) + "|" + df["group"].fillna("").astype(str)).to_numpy()
 
 
+#: What identifies a published row: its site, indicator, group and survey period.
 _ROW_KEY = ["site_id", "indicator", "group", "period"]
 _ROW_COUNTS = ["numerator", "denominator", "estimate", "lower", "upper"]
 
 
+def _key_text(col: pd.Series) -> pd.Series:
+    """A key column as text, missing as "" (a period read back from CSV as 2019.0 is "2019")."""
+    if pd.api.types.is_numeric_dtype(col):
+        return col.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    return col.astype(object).where(col.notna(), "").astype(str)
+
+
 def _keyed(df: pd.DataFrame, values: list) -> pd.DataFrame:
     k = df[_ROW_KEY + values].copy()
-    for c in _ROW_KEY[1:] + values:
+    for c in _ROW_KEY[1:]:
+        k[c] = _key_text(k[c])
+    for c in values:
         if c in _ROW_COUNTS:
             k[c] = pd.to_numeric(k[c], errors="coerce").astype(float)
-        elif c in ("group", "period") or k[c].dtype == object or str(k[c].dtype).startswith("string"):
-            k[c] = k[c].astype(object).where(k[c].notna(), "").astype(str)
+        elif k[c].dtype == object or str(k[c].dtype).startswith("string"):
+            k[c] = _key_text(k[c])
     k["_scope"] = _scope(k)
     return k
 
@@ -908,11 +925,11 @@ def _scopes_gated_alike(data: pd.DataFrame, raw: pd.DataFrame) -> np.ndarray:
 def _rows_of(published: pd.DataFrame, rows: pd.DataFrame, columns: list) -> pd.DataFrame:
     """The rows of ``published`` with the keys of ``rows``, in their order and with their index."""
     keys = rows[_ROW_KEY].copy()
-    g = published.copy()
+    g = published[[c for c in columns if c in published.columns]].copy()
     for df in (keys, g):
         for c in ("group", "period"):
-            df[c] = df[c].fillna("").astype(str)
-    out = keys.merge(g[[c for c in columns if c in g.columns]], on=_ROW_KEY, how="left", validate="one_to_one")
+            df[c] = _key_text(df[c])
+    out = keys.merge(g, on=_ROW_KEY, how="left", validate="one_to_one")
     out.index = rows.index
     return out[columns]
 
@@ -1011,22 +1028,13 @@ def linked_tables(df: pd.DataFrame, tables: tuple[Linked, ...] = LINKED_TABLES) 
     found = []
     for link in tables:
         groups: dict[tuple, list[int]] = {}
-        bind: dict[tuple, dict] = {}
-        matched = {}
-        for k in rows_of:
-            m = link._re.fullmatch(k)
-            if m is not None:
-                gd = m.groupdict()
-                matched[k] = (gd, tuple(sorted(gd.items())))
+        matched = {k: named for k in rows_of if (named := link.named(k)) is not None}
         for i in sorted(i for k in matched for i in rows_of[k]):
-            gd, items = matched[keys[i]]
-            key = (scope[i], items)
-            groups.setdefault(key, []).append(i)
-            bind[key] = gd
+            groups.setdefault((scope[i], matched[keys[i]]), []).append(i)
         for key, rows in groups.items():
             total = None
             if link.total is not None:
-                total = index.get((key[0], link.total.format(**bind[key])))
+                total = index.get((key[0], link.total.format(**dict(key[1]))))
                 if total is None:
                     continue
                 rows = [r for r in rows if r != total]
