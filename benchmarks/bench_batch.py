@@ -93,22 +93,15 @@ def in_process_floor(data_dir: Path, work: Path) -> dict:
 
     import homekit.report  # noqa: F401
     from homekit import load_data_dir
-    from homekit.benefits import weekly_costs
-    from homekit.disclosure import load_rules
-    from homekit.indicators.compare import spread_of_sites
-    from homekit.preparation import prepare_national, site_rows
+    from homekit.preparation import site_rows
     from homekit.resources import default_parameters, notebook
 
     data = load_data_dir(data_dir)
     params_dir = default_parameters()
     # the run's preparation, as the batch makes it: the national rows, every site's rows gated once
     # (the site notebooks publish their part), the spread of the sites
-    prepared = prepare_national(data, load_rules(params_dir / "disclosure.yaml", "site"), weekly_costs(params_dir / "benefits.yaml"),
-                                national_rules=load_rules(params_dir / "disclosure.yaml", "national"))
-    national_file, counts_file, spread_file = work / "national.csv", work / "counts.csv", work / "spread.csv"
-    prepared["published_national"].to_csv(national_file, index=False)
-    prepared["indicators"].to_csv(counts_file, index=False)
-    spread_of_sites(prepared["published_sites"]).to_csv(spread_file, index=False)
+    prepared = pipeline.prepare_run(data, params_dir / "disclosure.yaml", params_dir / "benefits.yaml", work)
+    national_file, counts_file, spread_file = (work / f for f in pipeline.RUN_FILES)
     rows = site_rows(prepared)
     warmup = time.perf_counter() - t0
     common = {"disclosure_file": str(params_dir / "disclosure.yaml"), "benefits_file": str(params_dir / "benefits.yaml")}

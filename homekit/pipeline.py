@@ -454,6 +454,37 @@ class DaskExecutor:
             self.client.close()
 
 
+#: The files a run's preparation writes in its work folder for the site notebooks (see :func:`prepare_run`).
+RUN_FILES = ("national_indicators.csv", "national_counts.csv", "site_spread.csv")
+
+
+def prepare_run(data, disclosure_file, benefits_file, work: Path) -> dict:
+    """The run's preparation (:func:`homekit.preparation.prepare_national` with the run's rules and
+    costs), and the files of :data:`RUN_FILES` the site notebooks read, written in ``work``.
+
+    The national rows, every site's rows with their comparison with the other sites (computed
+    once: the gate's national check and the spread of sites both read them) and the sites' rows
+    gated once, with the costs of the run's ``benefits.yaml`` (``case_ideal_cheaper``). Written:
+    the national figures the site reports show, as published (after the gate, checked against the
+    sites so that national minus the published sites gives nothing small back); the exact
+    national counts (private, never published: a site's comparison with the other sites is these
+    minus the site's own counts); the range of every site's published figures (spine charts: from
+    the sites' rows after the gate, so the site notebooks see no more than the other sites
+    publish themselves)."""
+    from .benefits import weekly_costs
+    from .disclosure import load_rules
+    from .indicators.compare import spread_of_sites
+    from .preparation import prepare_national
+
+    prepared = prepare_national(data, load_rules(disclosure_file, "site"), weekly_costs(benefits_file),
+                                national_rules=load_rules(disclosure_file, "national"))
+    national_file, counts_file, spread_file = (Path(work) / f for f in RUN_FILES)
+    prepared["published_national"].to_csv(national_file, index=False)
+    prepared["indicators"].to_csv(counts_file, index=False)
+    spread_of_sites(prepared["published_sites"]).to_csv(spread_file, index=False)
+    return prepared
+
+
 def write_slice(path: Path, part, sources, rows: dict | None = None) -> None:
     """What a site notebook reads (``data_slice``): the site's validated tables, the sources of the
     data, and its rows as the run's preparation computed and gated them (``rows``, from
@@ -604,38 +635,19 @@ def run(
         run_params = work / "parameters"
         run_params.mkdir(exist_ok=True)
         disclosure_file, benefits_file = (shutil.copyfile(params_dir / f, run_params / f) for f in ("disclosure.yaml", "benefits.yaml"))
-        national_file = work / "national_indicators.csv"
-        counts_file = work / "national_counts.csv"
-        spread_file = work / "site_spread.csv"
+        national_file, counts_file, spread_file = (work / f for f in RUN_FILES)
         prepared = None
+        own_rows: dict = {}
         if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
-            from .benefits import weekly_costs
-            from .disclosure import load_rules
-            from .indicators.compare import spread_of_sites
-            from .preparation import prepare_national
+            from .preparation import site_rows
 
             # "national" is the sites of this run (a site that publishes nothing here must not be
             # in a national figure the site reports show: national minus the published sites
-            # would be that site); the national rows, every site's rows with their comparison with
-            # the other sites (computed once: the gate's national check and the spread of sites
-            # both read them) and the sites' rows gated once (both uses below), with the costs of
-            # the run's benefits.yaml (case_ideal_cheaper)
-            # and the national figures the site reports show, as published (after the gate, checked
-            # against the sites so that national minus the published sites gives nothing small back)
-            prepared = prepare_national(data.only_sites(chosen), load_rules(disclosure_file, "site"), weekly_costs(benefits_file),
-                                        national_rules=load_rules(disclosure_file, "national"))
-            prepared["published_national"].to_csv(national_file, index=False)
-            # Exact national counts (private, never published): a site's comparison with the other
-            # sites is these minus the site's own counts.
-            prepared["indicators"].to_csv(counts_file, index=False)
-            # The range of every site's published figures (spine charts): from the sites' rows after
-            # the gate, so the site notebooks see no more than the other sites publish themselves.
-            spread_of_sites(prepared["published_sites"]).to_csv(spread_file, index=False)
+            # would be that site)
+            prepared = prepare_run(data.only_sites(chosen), disclosure_file, benefits_file, work)
+            own_rows = site_rows(prepared)
         tasks = []
         sizes = {}
-        from .preparation import site_rows
-
-        own_rows = site_rows(prepared) if prepared is not None else {}
         for site_id in to_run:
             part = data.site(site_id)
             sizes[site_id] = sum(len(t) for t in part.tables.values())

@@ -95,10 +95,9 @@ class NationalReport(Report):
         # Survey rounds: pooled per round through the gate; the sites' published histories; the
         # change at the same sites between consecutive rounds, from gated pooled counts.
         # (every site's rounds, computed and gated by the preparation: the rows the site reports publish)
-        raw_sites = prepared["raw_history"] if "raw_history" in prepared else indicator_history(data)
+        raw_sites = prepared["raw_history"]
         pooled = indicator_history(data, level="national")
-        self.site_history = (site_history if site_history is not None else prepared["published_history"]
-                             if "published_history" in prepared else disclose_indicators(raw_sites, self.site_rules))
+        self.site_history = site_history if site_history is not None else prepared["published_history"]
         self.published_history = pd.concat(
             [disclose_indicators(pooled[pooled.period == p], national_rules, sites=raw_sites[raw_sites.period == p],
                                  published_sites=self.site_history)
