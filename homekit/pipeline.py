@@ -294,13 +294,13 @@ class LocalExecutor:
         if not self.keep_warm and self._own_scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)  # every worker has stopped: nothing is left behind
 
-    def close(self, kill: bool = False) -> None:
+    def close(self) -> None:
         """Stop every worker and its kernel, and remove the private files.
 
-        Every worker is killed with every process it started, idle or busy (``kill``, as on
-        Ctrl-C, changes nothing): what a worker and its kernel hold is in the scratch folder
-        removed here, so an idle one has nothing to finish, and a clean kernel shutdown only
-        made the run wait (0.7 s at the end of every batch)."""
+        Every worker is killed with every process it started, idle or busy, at the end of a run
+        as on Ctrl-C: what a worker and its kernel hold is in the scratch folder removed here, so
+        an idle one has nothing to finish, and a clean kernel shutdown only made the run wait
+        (0.7 s at the end of every batch)."""
         self._stopping = True
         with self._lock:
             self._idle = []
@@ -447,7 +447,7 @@ class DaskExecutor:
                 results = [{"status": "failed", "error": f"worker error: {exc}", "seconds": 0, "attempts": 1}] * len(futures[f])
             yield from zip(futures[f], results)
 
-    def close(self, kill: bool = False):
+    def close(self):
         if self._futures:
             self.client.cancel(self._futures)
         if self._own:
@@ -744,7 +744,7 @@ def run(
         _hold_sigint(True)  # a second Ctrl-C must not cut the clean-up short
     finally:
         if runner is not None:
-            runner.close(kill=status != "complete")
+            runner.close()
         if own_work:
             shutil.rmtree(work, ignore_errors=True)
         else:
