@@ -1264,40 +1264,56 @@ def _positions_by(labels: np.ndarray) -> dict:
     return {k: part.tolist() for k, part in zip(keys.tolist(), np.split(order, starts[1:]))}
 
 
-def _pinned_at_bounds(a: np.ndarray, b: np.ndarray, ub: list, truth: list) -> np.ndarray:
+def _pinned_at_bounds(a, b: np.ndarray, ub: list, truth: list) -> np.ndarray:
     """Unknowns of ``a x = b, 0 <= x <= ub`` forced to 0 or to their upper bound.
 
-    A set Z of unknowns is all forced to 0 exactly when the largest feasible sum over Z is 0;
-    otherwise the unknowns positive at that optimum are not forced and leave Z (a few linear
-    programs per system, HiGHS). The same for the upper bounds, with ``ub - x``. Only unknowns
-    whose true value (``truth``) is 0 (or their bound) can be forced there, so only they are tried.
+    Only unknowns whose true value (``truth``) is 0 (or their bound) can be forced there, so only
+    they are tried, all in one linear program (HiGHS) over the cone of the system, scaled by
+    ``t >= 1``: ``a x = t b, 0 <= x <= t ub``, maximising ``sum y`` with ``0 <= y_i <= 1`` and
+    ``y_i <= x_i`` (tried at 0) or ``y_i <= t ub_i - x_i`` (tried at the bound). An unknown that
+    some solution moves off its value is moved by the average of those solutions, scaled up until
+    each moved unknown is at least 1 away, so at the optimum ``y_i = 1`` for it and ``y_i = 0``
+    (forced) otherwise. Written by hand (the standard homogenisation of the "implicit equalities"
+    problem): one program per system instead of a round of programs per unknown moved.
     """
+    from scipy import sparse
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    n = a.shape[1]
     ub = np.asarray(ub, float)
-    if not len(ub):
+    n = len(ub)
+    if not n:
         return np.zeros(0, bool)
-    # (milp with no integer variable is HiGHS's LP solver with less input checking than linprog:
-    # these are hundreds of tiny programs per run, where that checking was most of the time)
-    bounds = Bounds(np.zeros(n), np.where(np.isfinite(ub), ub, np.inf))
-    equal = [LinearConstraint(a, b, b)]
+    truth = np.asarray(truth, float)
+    finite = np.isfinite(ub)
+    zero = np.flatnonzero(truth == 0)
+    top = np.flatnonzero(finite & (truth == ub) & (truth != 0))
+    tried = np.concatenate([zero, top])
+    if not len(tried):
+        return np.zeros(n, bool)
+    a = sparse.coo_array(a)
+    m, k = a.shape[0], len(tried)
+    capped = np.flatnonzero(finite)
+    nz, nt, nc = len(zero), len(top), len(capped)
+    t, y = n, n + 1 + np.arange(k)  # columns: x (n), t, y (k)
+    r1, r2, r3 = m, m + nc, m + nc + nz  # first rows of the three kinds of inequality
+    rows = np.concatenate([a.row, np.arange(m),                                          # a x - t b = 0
+                           r1 + np.arange(nc), r1 + np.arange(nc),                        # x - t ub <= 0
+                           r2 + np.arange(nz), r2 + np.arange(nz),                        # y - x <= 0
+                           r3 + np.arange(nt), r3 + np.arange(nt), r3 + np.arange(nt)])   # y + x - t ub <= 0
+    cols = np.concatenate([a.col, np.full(m, t), capped, np.full(nc, t), zero, y[:nz], top, np.full(nt, t), y[nz:]])
+    vals = np.concatenate([a.data, -np.asarray(b, float), np.ones(nc), -ub[capped], -np.ones(nz), np.ones(nz), np.ones(nt),
+                           -ub[top], np.ones(nt)])
+    A = sparse.csr_array((vals, (rows, cols)), shape=(r3 + nt, n + 1 + k))
+    lo = np.concatenate([np.zeros(m), np.full(A.shape[0] - m, -np.inf)])
+    hi = np.zeros(A.shape[0])
+    obj = np.concatenate([np.zeros(n + 1), -np.ones(k)])
+    bounds = Bounds(np.concatenate([np.zeros(n), [1.0], np.zeros(k)]), np.concatenate([np.full(n, np.inf), [1e6], np.ones(k)]))
+    # (milp with no integer variable is HiGHS's LP solver with less input checking than linprog)
+    res = milp(obj, integrality=np.zeros(n + 1 + k), bounds=bounds, constraints=[LinearConstraint(A, lo, hi)])
+    if res.status != 0:
+        return np.zeros(n, bool)
     out = np.zeros(n, bool)
-    for side in ("zero", "top"):
-        truth = np.asarray(truth, float)
-        z = (truth == 0) if side == "zero" else (np.isfinite(ub) & (truth == ub))
-        while z.any():
-            obj = np.where(z, -1.0 if side == "zero" else 1.0, 0.0)  # max sum x (zero) / min sum x (top)
-            res = milp(obj, integrality=np.zeros(n), bounds=bounds, constraints=equal)
-            if res.status != 0:
-                return np.zeros(n, bool)
-            x = res.x
-            slack = x if side == "zero" else np.where(np.isfinite(ub), ub - x, np.inf)
-            moved = z & (slack > 1e-7)
-            if not moved.any():
-                out |= z
-                break
-            z &= ~moved
+    out[tried] = res.x[n + 1:] < 1e-6
     return out
 
 

@@ -504,3 +504,20 @@ def test_programs_split_over_two_processes_find_the_same(tmp_path, monkeypatch):
     assert two == one and one
     if (os.cpu_count() or 1) >= 2:  # (in this process: all the components, then some of them)
         assert len(solved_here) == 2 and 0 < solved_here[1] < solved_here[0]
+
+
+def test_block_diagonal_of_csr_blocks_matches_scipy():
+    """The audit stacks its components' programs with its own block-diagonal join; scipy's
+    block_diag is the reference (blocks of every shape, an empty block, a block with no entry)."""
+    import numpy as np
+    from scipy import sparse
+
+    from homekit.audit import _block_diag_csr
+
+    rng = np.random.default_rng(1)
+    blocks = [sparse.csr_array(rng.integers(-2, 3, size=shape) * (rng.random(shape) < 0.5)) for shape in [(3, 4), (1, 1), (2, 5), (4, 2)]]
+    blocks.insert(2, sparse.csr_array((2, 3)))
+    got = _block_diag_csr(blocks)
+    want = sparse.block_diag(blocks, format="csr")
+    assert got.shape == want.shape
+    assert (got.toarray() == want.toarray()).all()

@@ -904,3 +904,22 @@ def test_every_round_gated_with_the_latest_taken_is_every_round_gated(example_di
     taken = disclose_indicators(history, rules, gated=(latest, published))
     pd.testing.assert_frame_equal(taken, disclose_indicators(history, rules))
     assert (history.period.astype(str) != "2019").any() and taken["suppressed"].any()
+
+
+@pytest.mark.parametrize("a, b, ub, truth, forced", [
+    # x1 + x2 = 0: both are 0 in every solution
+    ([[1, 1]], [0], [9, 9], [0, 0], [True, True]),
+    # x1 + x2 = 3 with x1 = 0 today: x1 could be 1, 2 or 3 (x2 = 3 - x1), so nothing is forced
+    ([[1, 1]], [3], [5, 5], [0, 3], [False, False]),
+    # x1 + x2 = 10 with both at most 5: both must be 5 (at their bound)
+    ([[1, 1]], [10], [5, 5], [5, 5], [True, True]),
+    # x1 + x2 + x3 = 4, x1 - x2 = 0, x3 <= 4, truth (0, 0, 4): x1 = x2 = 1, x3 = 2 also solves it
+    ([[1, 1, 1], [1, -1, 0]], [4, 0], [9, 9, 4], [0, 0, 4], [False, False, False]),
+    # x1 + x2 = 4 and x1 + x3 = 0: x1 = x3 = 0 forced, x2 = 4 has no finite bound to be forced to
+    ([[1, 1, 0], [1, 0, 1]], [4, 0], [4, np.inf, 4], [0, 4, 0], [True, False, True]),
+    # x2 at its bound 4 only if x1 is 0, which it must be: x1 + x2 = 4 and x1 = 0
+    ([[1, 1], [1, 0]], [4, 0], [4, 4], [0, 4], [True, True]),
+])
+def test_pinned_at_bounds_hand_solved_systems(a, b, ub, truth, forced):
+    got = disclosure._pinned_at_bounds(np.array(a, float), np.array(b, float), ub, truth)
+    assert got.tolist() == forced
