@@ -177,13 +177,81 @@ def _summarise(exc: BaseException) -> str:
 
 
 def _fresh_kernel():
-    """A new kernel (fresh connection file and ports) running this interpreter."""
+    """A new kernel (fresh connection file and ports) running this interpreter, with one client
+    kept connected for every notebook it runs (:class:`_KeptKernel`)."""
     from jupyter_client.manager import KernelManager
 
     km = KernelManager(kernel_name=KERNEL_NAME)
     km.start_kernel()
     _preload(km)
-    return km
+    return _KeptKernel(km)
+
+
+class _KeptKernel:
+    """A kernel manager whose ``client()`` is one client, connected once.
+
+    nbclient asks the manager of a kernel it does not own for a new client for every notebook,
+    and waits until that client's IOPub channel has been quiet for 0.2 s before the first cell
+    (jupyter_client's ``wait_for_ready``), then leaves the client's sockets open (it stops only
+    the clients of kernels it owns). One kept client skips both: after its first notebook, a
+    notebook starts with one ``kernel_info`` round trip. Messages left from an earlier notebook
+    are never taken for this one's (nbclient matches every reply and output to the request that
+    made it). Everything else is the manager's own.
+    """
+
+    def __init__(self, km):
+        self._km = km
+        self._kc = None
+
+    def __getattr__(self, name):
+        return getattr(self._km, name)
+
+    def client(self, **kwargs):
+        if self._kc is None:
+            self._kc = _KeptClient(self._km.client(**kwargs))
+        return self._kc
+
+    def restart_kernel(self, *args, **kwargs):
+        if self._kc is not None:
+            self._kc.ready = False  # the next notebook waits for the new kernel in full
+        return self._km.restart_kernel(*args, **kwargs)
+
+    def shutdown_kernel(self, *args, **kwargs):
+        if self._kc is not None:
+            self._kc.close()
+            self._kc = None
+        return self._km.shutdown_kernel(*args, **kwargs)
+
+
+class _KeptClient:
+    """A started kernel client that nbclient may start, wait for and stop as often as it likes."""
+
+    def __init__(self, kc):
+        self._kc = kc
+        self.ready = False
+
+    def __getattr__(self, name):
+        return getattr(self._kc, name)
+
+    def start_channels(self, *args, **kwargs):
+        if not self._kc.channels_running:
+            self._kc.start_channels(*args, **kwargs)
+
+    def wait_for_ready(self, timeout=None):
+        if not self.ready:  # the first notebook (or the first after a restart): jupyter_client's full wait
+            self._kc.wait_for_ready(timeout=timeout)
+            self.ready = True
+            return
+        reply = self._kc.kernel_info(reply=True, timeout=timeout if timeout is not None else 60)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError("kernel didn't respond to kernel_info")
+
+    def stop_channels(self):
+        pass  # kept for the next notebook; :meth:`close` stops it
+
+    def close(self):
+        if self._kc.channels_running:
+            self._kc.stop_channels()
 
 
 #: Imported in a fresh kernel before its first notebook (a %reset keeps imported modules), so the

@@ -60,3 +60,42 @@ def test_html_without_code_or_parameters(tmp_path):
     assert "<h2>visible section</h2>" in html  # a section's own output is published
     assert "printed text" not in html and "warning" not in html.lower() and "/srv/path" not in html  # streams are not
     assert "print(" not in html and "site_id" not in html
+
+
+def test_kept_kernel_runs_notebooks_on_one_client(tmp_path):
+    """A reused kernel serves every notebook through one connected client: each notebook gets its
+    own outputs only (a slow cell of the first cannot leak into the second), after a restart too,
+    and shutting the kernel down closes the client."""
+    worker._ensure_kernel_spec()
+    km = worker._fresh_kernel()
+    try:
+        clients = []
+        real = km.client
+
+        def counted(**kw):
+            c = real(**kw)
+            clients.append(c)
+            return c
+
+        km.client = counted
+        outs = []
+        for k, code in enumerate(["import time\nfor i in range(3):\n    print('first', i); time.sleep(0.05)\n'first done'",
+                                  "print('second'); 'second done'"]):
+            task = {"notebook": _notebook(tmp_path / f"n{k}.ipynb", code), "output_notebook": str(tmp_path / f"o{k}.ipynb"),
+                    "parameters": {"site_id": "b"}}
+            assert worker.run_task(task, km=km)["status"] == "ok"
+            outs.append(nbformat.read(str(tmp_path / f"o{k}.ipynb"), as_version=4))
+        km.restart_kernel(now=True)
+        task = {"notebook": _notebook(tmp_path / "n2.ipynb", "'after restart'"), "output_notebook": str(tmp_path / "o2.ipynb"),
+                "parameters": {"site_id": "b"}}
+        assert worker.run_task(task, km=km)["status"] == "ok"
+        outs.append(nbformat.read(str(tmp_path / "o2.ipynb"), as_version=4))
+        texts = [str([o for c in nb.cells for o in c.get("outputs", [])]) for nb in outs]
+        assert "first done" in texts[0] and "second" not in texts[0]
+        assert "second done" in texts[1] and "first" not in texts[1]
+        assert "after restart" in texts[2]
+        assert len(clients) == 3 and len({id(c) for c in clients}) == 1  # one client, asked for three times
+        kept = clients[0]
+    finally:
+        worker._shutdown(km)
+    assert not kept._kc.channels_running
