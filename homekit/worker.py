@@ -107,14 +107,30 @@ RESET_TAG = "homekit-reset"
 CODE_TAG = "homekit-code"
 
 
+def reset_namespace() -> None:
+    """Clear the namespace of the kernel this is called in, for the next notebook: IPython's
+    ``reset`` (as ``%reset -f``, keeping the history session), without the full garbage collection
+    its output cache flush ends with (0.1-0.2 s a notebook, over every object of pandas,
+    matplotlib and statsmodels the kernel has imported; Python's own generational collector
+    still frees what the last notebook left in cycles)."""
+    import gc
+
+    from IPython import get_ipython
+
+    collect = gc.collect
+    gc.collect = lambda generation=2: 0
+    try:
+        get_ipython().reset(new_session=False)
+    finally:
+        gc.collect = collect
+
+
 def _with_reset_cell(notebook: str) -> str:
     """A copy of ``notebook`` whose first cell clears the namespace (for a reused kernel)."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
-    # (the namespace cleared as ``%reset -f`` does, without its full garbage collection: 0.2-0.5 s
-    # a notebook over a heap of pandas and matplotlib objects; Python's own collector still runs)
-    cell = nbformat.v4.new_code_cell("get_ipython().reset(new_session=False)")
+    cell = nbformat.v4.new_code_cell("from homekit.worker import reset_namespace\nreset_namespace()")
     cell.metadata["tags"] = [RESET_TAG]
     nb.cells.insert(0, cell)
     fd, path = tempfile.mkstemp(suffix=".ipynb", prefix="homekit-nb-", dir=scratch_dir())

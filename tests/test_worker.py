@@ -64,8 +64,8 @@ def test_html_without_code_or_parameters(tmp_path):
 
 def test_kept_kernel_runs_notebooks_on_one_client(tmp_path):
     """A reused kernel serves every notebook through one connected client: each notebook gets its
-    own outputs only (a slow cell of the first cannot leak into the second), after a restart too,
-    and shutting the kernel down closes the client."""
+    own outputs only (a slow cell of the first cannot leak into the second) and a cleared
+    namespace, after a restart too, and shutting the kernel down closes the client."""
     worker._ensure_kernel_spec()
     km = worker._fresh_kernel()
     try:
@@ -79,8 +79,11 @@ def test_kept_kernel_runs_notebooks_on_one_client(tmp_path):
 
         km.client = counted
         outs = []
-        for k, code in enumerate(["import time\nfor i in range(3):\n    print('first', i); time.sleep(0.05)\n'first done'",
-                                  "print('second'); 'second done'"]):
+        second = ("import gc, types\nassert 'leftover' not in globals()  # the first notebook's namespace is gone\n"
+                  "assert isinstance(gc.collect, types.BuiltinFunctionType)  # and the collector is Python's own again\n"
+                  "print('second'); 'second done'")
+        for k, code in enumerate(["import time\nleftover = 1\nfor i in range(3):\n    print('first', i); time.sleep(0.05)\n'first done'",
+                                  second]):
             task = {"notebook": _notebook(tmp_path / f"n{k}.ipynb", code), "output_notebook": str(tmp_path / f"o{k}.ipynb"),
                     "parameters": {"site_id": "b"}}
             assert worker.run_task(task, km=km)["status"] == "ok"
