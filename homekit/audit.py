@@ -1806,21 +1806,18 @@ def _ranges_of(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, r
     for r, lo, hi in zip(roots, lows, highs):
         if lo is not None and hi is not None:
             seen[r] = (np.minimum(lo, hi), np.maximum(lo, hi))
-    # then, where several checks of a component still look narrow, the smallest and largest
-    # signed sum of those checks, every such component in stacked programs (a block-diagonal program
-    # optimises each block on its own: the same witnesses as one program per component)
+    # then, where checks of a component still look narrow, one program that moves as many of them
+    # as it can off every value seen so far (:meth:`_Problem.apart`), every such component in
+    # stacked programs (a block-diagonal program optimises each block on its own: the same
+    # witnesses as one program per component)
     todo = {r: [i for i, ch in enumerate(by_comp[r]) if _fails(pub, ch, int(seen[r][0][i]), int(seen[r][1][i]), policy) is not None]
             for r in roots if r in seen}
-    multi = [r for r in roots if len(todo.get(r, [])) > 1]
+    multi = [r for r in roots if todo.get(r)]
     if multi:
-        # each open check pushed one way or the other at random (a fixed seed), not all the same
-        # way: the parts of a table add up to its total, so their plain sum barely moves them
-        rng = np.random.default_rng(0)
-        objs = [np.asarray((rng.choice([-1.0, 1.0], len(todo[r])) @ problems[r].C[todo[r]])).ravel() for r in multi]
-        for sign in (1, -1):
-            for r, v in zip(multi, _Problem.solve_blocks([problems[r] for r in multi], [sign * o for o in objs], deadline)):
-                if v is not None:
-                    seen[r] = (np.minimum(seen[r][0], v), np.maximum(seen[r][1], v))
+        parts = [problems[r].apart(todo[r], *seen[r]) for r in multi]
+        for r, v in zip(multi, _Problem.solve_blocks([p for p, _ in parts], [o for _, o in parts], deadline)):
+            if v is not None:
+                seen[r] = (np.minimum(seen[r][0], v), np.maximum(seen[r][1], v))
     exact = _stacked_extremes(pub, problems, by_comp, seen, policy, deadline)
     return {root: _milp_ranges(model, problems[root], by_comp[root], policy, deadline, seen.get(root), grouped=root in seen,
                                exact=exact.get(root)) for root in roots}
@@ -1995,8 +1992,37 @@ STACK_VARIABLES = 20_000
 class _Problem:
     """The integer program of one component (or several stacked block-diagonally)."""
 
-    def __init__(self, A, clo, chi, lo, hi, C):
+    def __init__(self, A, clo, chi, lo, hi, C, integral=None):
         self.A, self.clo, self.chi, self.lo, self.hi, self.C = A, clo, chi, lo, hi, C
+        self.integral = np.ones(len(lo)) if integral is None else integral
+
+    def apart(self, idx: list, seen_lo, seen_hi) -> tuple["_Problem", np.ndarray]:
+        """This program with one continuous variable per check ``idx[k]``, at most 1 and at most
+        how far the check goes past the values seen so far in the direction it has more room
+        (above the largest, or below the smallest), and the objective that maximises their sum
+        (minimises its negative). One solution then moves as many of those checks as can move at
+        once off what every earlier witness gave them, where a sum of checks moves only the ones a
+        vertex favours (a check that moves back costs what it moves). The checks (``C``) ignore the
+        new variables, so what :meth:`block_checks` reads is the same."""
+        n, k, m = len(self.lo), len(idx), self.A.shape[0]
+        Ck = self.C[idx].tocoo()
+        pos, neg = np.maximum(Ck.data, 0), np.minimum(Ck.data, 0)
+        box_hi = np.bincount(Ck.row, pos * self.hi[Ck.col] + neg * self.lo[Ck.col], minlength=k)
+        box_lo = np.bincount(Ck.row, pos * self.lo[Ck.col] + neg * self.hi[Ck.col], minlength=k)
+        lo_k, hi_k = np.asarray(seen_lo, float)[idx], np.asarray(seen_hi, float)[idx]
+        up = (box_hi - hi_k) >= (lo_k - box_lo)
+        sign = np.where(up, -1.0, 1.0)  # up: y - C x <= -hi; down: y + C x <= lo
+        A0 = self.A.tocoo()
+        rows = np.concatenate([A0.row, m + Ck.row, m + np.arange(k)])
+        cols = np.concatenate([A0.col, Ck.col, n + np.arange(k)])
+        vals = np.concatenate([A0.data, sign[Ck.row] * Ck.data, np.ones(k)])
+        A = sparse.csr_array((vals, (rows, cols)), shape=(m + k, n + k))
+        clo = np.concatenate([self.clo, np.full(k, -np.inf)])
+        chi = np.concatenate([self.chi, np.where(up, -hi_k, lo_k)])
+        C = sparse.csr_array((self.C.data, self.C.indices, self.C.indptr), shape=(self.C.shape[0], n + k))
+        prob = _Problem(A, clo, chi, np.concatenate([self.lo, np.full(k, -np.inf)]), np.concatenate([self.hi, np.ones(k)]), C,
+                        np.concatenate([self.integral, np.zeros(k)]))
+        return prob, np.concatenate([np.zeros(n), -np.ones(k)])
 
     @classmethod
     def build(cls, model: _Model, crow: list, ccons: list, checks: list, policy: AuditPolicy) -> "_Problem":
@@ -2044,7 +2070,8 @@ class _Problem:
             return problems[0]
         return cls(_block_diag_csr([p.A for p in problems]), np.concatenate([p.clo for p in problems]),
                    np.concatenate([p.chi for p in problems]), np.concatenate([p.lo for p in problems]),
-                   np.concatenate([p.hi for p in problems]), _block_diag_csr([p.C for p in problems]))
+                   np.concatenate([p.hi for p in problems]), _block_diag_csr([p.C for p in problems]),
+                   np.concatenate([p.integral for p in problems]))
 
     @classmethod
     def solve_blocks(cls, problems: list["_Problem"], objectives: list, deadline: float, chunk: int = 0) -> list:
@@ -2081,7 +2108,7 @@ class _Problem:
             return None
         cons = [LinearConstraint(self.A, self.clo, self.chi)] if self.A.shape[0] else []
         with _solver_quiet():
-            res = milp(np.asarray(c, float).ravel(), integrality=np.ones(len(self.lo)), bounds=Bounds(self.lo, self.hi),
+            res = milp(np.asarray(c, float).ravel(), integrality=self.integral, bounds=Bounds(self.lo, self.hi),
                        constraints=cons, options={"presolve": True, "time_limit": max(1.0, left)})
         return None if res.x is None or res.status != 0 else np.round(res.x)
 

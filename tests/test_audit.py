@@ -521,3 +521,23 @@ def test_block_diagonal_of_csr_blocks_matches_scipy():
     want = sparse.block_diag(blocks, format="csr")
     assert got.shape == want.shape
     assert (got.toarray() == want.toarray()).all()
+
+
+def test_witness_program_moves_every_check_that_can_move():
+    """_Problem.apart: three withheld counts of a table of 10 (x1 + x2 + x3 = 10) that every earlier
+    witness showed as (0, 0, 10). One solution of the augmented program must move all three off
+    those values (x1 >= 1, x2 >= 1, x3 <= 9, worked out by hand: e.g. 1 + 1 + 8), and what it
+    returns for the checks is a solution of the original table."""
+    import numpy as np
+    from scipy import sparse
+
+    from homekit.audit import _Problem
+
+    A = sparse.csr_array(np.array([[1.0, 1.0, 1.0]]))
+    C = sparse.csr_array(np.eye(3))
+    prob = _Problem(A, np.array([10.0]), np.array([10.0]), np.zeros(3), np.full(3, 10.0), C)
+    seen = np.array([0.0, 0.0, 10.0])
+    apart, objective = prob.apart([0, 1, 2], seen, seen)
+    (values,) = _Problem.solve_blocks([apart], [objective], deadline=float("inf"))
+    assert values.sum() == 10 and (values == np.round(values)).all() and (values >= 0).all()
+    assert values[0] >= 1 and values[1] >= 1 and values[2] <= 9
