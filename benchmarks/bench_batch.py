@@ -148,6 +148,7 @@ def _batch_and_floor(data: Path, work: Path, k: int) -> dict:
 
 def main(repeat: int = 3, batches: int = 1) -> dict:
     work = Path(tempfile.mkdtemp(prefix="hk-bench-"))
+    os.environ["HOMEKIT_CACHE"] = str(work / "cache")  # (each batch writes its own folder: nothing reused)
     try:
         return _measure(work, repeat, batches)
     finally:

@@ -37,7 +37,10 @@ def one_batch(data: Path, work: Path) -> dict:
     shutil.rmtree(timing, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     timing.mkdir()
-    env = {**os.environ, TIMING_ENV: str(timing)}
+    # (a cache of its own per batch: a batch must not take the audit's programs from the one before)
+    cache = work / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    env = {**os.environ, TIMING_ENV: str(timing), "HOMEKIT_CACHE": str(cache)}
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "homekit", "run", "--data-dir", str(data), "--output-dir", str(out), "--jobs", "2"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -107,7 +107,17 @@ Path(sys.argv[1], "case_reviews.csv").unlink()
 
 
 def main(quick: bool = False, sizes=None, dask: bool = True, million_rows: bool = True):
+    import shutil
+
     work = Path(tempfile.mkdtemp(prefix="hk-scale-"))
+    os.environ["HOMEKIT_CACHE"] = str(work / "cache")  # (each batch writes its own folder: nothing reused)
+    try:
+        _measure(work, quick, sizes, dask, million_rows)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # (the bench's data and outputs: gigabytes at 150 sites)
+
+
+def _measure(work: Path, quick: bool, sizes, dask: bool, million_rows: bool) -> None:
     floor_nb = work / "floor.ipynb"
     floor_notebook(floor_nb)
     floor = sorted(timed_task(work, f"floor{i}", str(floor_nb), {}) for i in range(3))[1]

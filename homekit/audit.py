@@ -151,6 +151,9 @@ class AuditResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     unsettled: int = 0
+    #: linked-table components whose integer programs were settled as in an earlier audit (``cache``)
+    reused: int = 0
+    components: int = 0
 
     @property
     def passed(self) -> bool:
@@ -166,8 +169,10 @@ class AuditResult:
             return (f"audit INCOMPLETE: nothing pinned down so far, but {self.unsettled} counts could not be settled in "
                     f"{self.seconds:.0f} s; the run cannot be vouched for")
         if self.passed:
+            reused = (f"; {self.reused} of its {self.components} linked-table programs unchanged since the folder's last audit, "
+                      "taken as settled then" if self.reused else "")
             return (f"audit passed: nothing could be pinned down in {len(self.files)} published files "
-                    f"({self.rows} rows, {self.cells} counts checked) in {self.seconds:.1f} s")
+                    f"({self.rows} rows, {self.cells} counts checked) in {self.seconds:.1f} s{reused}")
         rows = {(f.file, f.site_id, f.indicator, f.group, f.period) for f in self.findings}
         return (f"audit FAILED: {len(self.findings)} cells pinned down in {len(rows)} published rows of "
                 f"{len({f.file for f in self.findings})} files ({self.cells} counts checked in {self.seconds:.1f} s)")
@@ -191,7 +196,7 @@ class AuditResult:
         return {"passed": self.passed, "findings": len(self.findings), "files": len(self.files), "rows": self.rows,
                 "counts_checked": self.cells, "linked_tables": self.linked_tables, "seconds": round(self.seconds, 2),
                 "by_attack": by_attack, "by_rule": by_rule, "first_findings": [f.as_dict() for f in sample],
-                "notes": self.notes[:20]}
+                "notes": self.notes[:20], "components": self.components, "components_reused": self.reused}
 
     def table(self, limit: int | None = 50) -> str:
         lines = [self.summary()]
@@ -1664,7 +1669,7 @@ def _base_at_least_one(pub: _Published, row: _Row) -> bool:
 NATIONAL = "national minus the other sites"
 
 
-def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> tuple[list[Finding], int]:
+def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float, settled: dict | None = None) -> tuple[list[Finding], int]:
     """Findings, and how many checks could not be settled before ``deadline``.
 
     1. each row alone (its integer tuples): estimate x base, mean and interval inversion;
@@ -1727,7 +1732,7 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float) -> 
             by_comp.setdefault(root, []).append(ch)
     unsettled = 0
     roots = list(by_comp)
-    ranges_of = _component_ranges(model, comp_rows, comp_cons, by_comp, roots, policy, deadline)
+    ranges_of = _component_ranges(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, {} if settled is None else settled)
     for root in roots:
         checks = by_comp[root]
         ranges, open_ = ranges_of[root]
@@ -1757,47 +1762,123 @@ _FORKED: tuple | None = None
 
 
 def _component_ranges(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, roots: list, policy: AuditPolicy,
-                      deadline: float) -> dict:
+                      deadline: float, settled: dict) -> dict:
     """``{root: (ranges or None, unsettled)}``: the integer programs of every component, in two
     processes where the machine has two cores (the components share no variable: each half is
     solved on its own, with the same programs as in one process; the run's batch has ended, so
-    both cores are free). Forked, so that the worker inherits the model instead of receiving it."""
+    both cores are free). Forked, so that the worker inherits the model instead of receiving it.
+
+    ``settled`` maps a component's key (:func:`_component_key`) to its ranges from an earlier
+    audit; it is updated to hold this audit's components only (and ``_reused``, ``_components``:
+    how many were taken from it, of how many)."""
     global _FORKED
     import multiprocessing as mp
 
+    known = {k: v for k, v in settled.items() if not k.startswith("_")}
+    settled.clear()
     weight = {r: len(comp_rows.get(r, ())) + len(comp_cons.get(r, ())) for r in roots}
     if (os.cpu_count() or 1) < 2 or len(roots) < 2 or sum(weight.values()) < _PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
-        return _ranges_of(model, comp_rows, comp_cons, by_comp, roots, policy, deadline)
-    halves: tuple[list, list] = ([], [])
-    load = [0, 0]
-    for r in sorted(roots, key=lambda r: -weight[r]):
-        k = 0 if load[0] <= load[1] else 1
-        halves[k].append(r)
-        load[k] += weight[r]
-    _FORKED = (model, comp_rows, comp_cons, by_comp, policy, deadline)
-    try:
-        with mp.get_context("fork").Pool(1) as pool:
-            theirs = pool.apply_async(_ranges_forked, (halves[1],))
-            mine = _ranges_of(model, comp_rows, comp_cons, by_comp, halves[0], policy, deadline)
-            return {**mine, **theirs.get()}
-    finally:
-        _FORKED = None
+        out, keys = _ranges_of(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, known)
+    else:
+        halves: tuple[list, list] = ([], [])
+        load = [0, 0]
+        for r in sorted(roots, key=lambda r: -weight[r]):
+            k = 0 if load[0] <= load[1] else 1
+            halves[k].append(r)
+            load[k] += weight[r]
+        _FORKED = (model, comp_rows, comp_cons, by_comp, policy, deadline, known)
+        try:
+            with mp.get_context("fork").Pool(1) as pool:
+                theirs = pool.apply_async(_ranges_forked, (halves[1],))
+                mine, mine_keys = _ranges_of(model, comp_rows, comp_cons, by_comp, halves[0], policy, deadline, known)
+                other, other_keys = theirs.get()
+        finally:
+            _FORKED = None
+        out, keys = {**mine, **other}, {**mine_keys, **other_keys}
+    for root, key in keys.items():
+        ranges, unsettled = out[root]
+        if not unsettled:  # (a program cut short by the time limit is not settled)
+            settled[key] = (ranges, unsettled)
+    settled["_reused"] = sum(1 for key in keys.values() if key in known)
+    settled["_components"] = len(roots)
+    return out
 
 
 #: Components' rows and constraints from which the audit's programs use two processes.
 _PARALLEL_FROM = 5_000
 
 
-def _ranges_forked(roots: list) -> dict:
-    model, comp_rows, comp_cons, by_comp, policy, deadline = _FORKED
-    return _ranges_of(model, comp_rows, comp_cons, by_comp, roots, policy, deadline)
+def _ranges_forked(roots: list) -> tuple[dict, dict]:
+    model, comp_rows, comp_cons, by_comp, policy, deadline, known = _FORKED
+    return _ranges_of(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, known)
 
 
 def _ranges_of(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, roots: list, policy: AuditPolicy,
-               deadline: float) -> dict:
-    """The feasible range of every check of these components (see :func:`_solve`, step 3)."""
-    pub = model.pub
+               deadline: float, known: dict | None = None) -> tuple[dict, dict]:
+    """The feasible range of every check of these components (see :func:`_solve`, step 3), and
+    each component's key; a component whose key is in ``known`` takes its ranges from there."""
     problems = {root: _Problem.build(model, comp_rows.get(root, []), comp_cons.get(root, []), by_comp[root], policy) for root in roots}
+    keys = {root: _component_key(model, problems[root], by_comp[root], policy) for root in roots}
+    known = known or {}
+    out = {root: known[keys[root]] for root in roots if keys[root] in known}
+    todo = [root for root in roots if root not in out]
+    if todo:
+        out.update(_solve_components(model, {r: problems[r] for r in todo}, by_comp, todo, policy, deadline))
+    return out, keys
+
+
+def _component_key(model: _Model, problem: "_Problem", checks: list, policy: AuditPolicy) -> str:
+    """What a component's ranges depend on: its integer program (every array of it, bounds after
+    propagation included), what each check is (the facts :func:`_fails` reads), and the policy."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=20)
+    for arr in (problem.A.indptr, problem.A.indices, problem.A.data, problem.clo, problem.chi, problem.lo, problem.hi,
+                problem.C.indptr, problem.C.indices, problem.C.data, problem.integral):
+        a = np.ascontiguousarray(arr)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    pub = model.pub
+    facts = [(ch.row.subjects, ch.role, ch.status, pub.rounding.get((ch.row.folder, ch.row.subjects), 1), _b(ch.row, "n"),
+              _base_at_least_one(pub, ch.row)) for ch in checks]
+    h.update(repr((facts, policy)).encode())
+    return h.hexdigest()
+
+
+def _read_settled(cache) -> dict:
+    """The settled components of an earlier audit (nothing when there is no such file, or it cannot be read)."""
+    import pickle
+
+    if cache is None:
+        return {}
+    try:
+        with open(cache, "rb") as f:
+            got = pickle.load(f)
+        return got if isinstance(got, dict) else {}
+    except Exception:  # noqa: BLE001 - a missing or unreadable cache only means solving again
+        return {}
+
+
+def _write_settled(cache, settled: dict) -> None:
+    """Keep this audit's settled components (written whole, then moved into place)."""
+    import pickle
+    import tempfile
+
+    path = Path(cache)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump({k: v for k, v in settled.items() if not k.startswith("_")}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:  # a cache that cannot be written only costs the next audit time
+        with contextlib.suppress(Exception):
+            os.unlink(tmp)
+
+
+def _solve_components(model: _Model, problems: dict, by_comp: dict, roots: list, policy: AuditPolicy, deadline: float) -> dict:
+    """The integer programs of these components: witnesses stacked, then what still looks narrow."""
+    pub = model.pub
     # witnesses for every component at once (stacked programs), then each component alone
     seen: dict[int, tuple] = {}
     plist = [problems[r] for r in roots]
@@ -2220,7 +2301,7 @@ def _milp_ranges(model: _Model, problem: _Problem, checks: list, policy: AuditPo
 # --------------------------------------------------------------------------------------------
 
 
-def audit(output_dir, *, policy: AuditPolicy | None = None) -> AuditResult:
+def audit(output_dir, *, policy: AuditPolicy | None = None, cache: str | os.PathLike | None = None) -> AuditResult:
     """Attack the published files of a run in ``output_dir``; return every cell pinned down.
 
     Parameters
@@ -2230,6 +2311,13 @@ def audit(output_dir, *, policy: AuditPolicy | None = None) -> AuditResult:
         optional ``history.csv``, ``change.csv`` and ``summary.xlsx``).
     policy : AuditPolicy, optional
         Thresholds (default: counts of 1-7 people, professional groups of 11, rounding to 5).
+    cache : path, optional
+        A file of integer programs settled by earlier audits (created when missing): a linked-table
+        component whose program, checks and policy are exactly those of a settled one takes its
+        ranges from there instead of solving again (the same ranges, so the same verdict), and the
+        file then keeps the programs of this audit only. ``homekit run`` keeps one per output
+        folder, outside it, so that an ``--update`` solves again only what changed. The file holds
+        only what follows from the published figures.
 
     Returns
     -------
@@ -2237,7 +2325,7 @@ def audit(output_dir, *, policy: AuditPolicy | None = None) -> AuditResult:
         ``findings`` (one :class:`Finding` per cell pinned down), ``passed``, ``verdict()``.
     """
     with _gc_paused():
-        return _audit(output_dir, policy)
+        return _audit(output_dir, policy, cache)
 
 
 @contextlib.contextmanager
@@ -2253,7 +2341,7 @@ def _gc_paused():
             gc.enable()
 
 
-def _audit(output_dir, policy: AuditPolicy | None) -> AuditResult:
+def _audit(output_dir, policy: AuditPolicy | None, cache=None) -> AuditResult:
     start = time.perf_counter()
     policy = policy or AuditPolicy()
     out = Path(output_dir)
@@ -2275,10 +2363,13 @@ def _audit(output_dir, policy: AuditPolicy | None) -> AuditResult:
     _change_filter(pub, policy)
     model = _build(pub, policy)
     limit = policy.seconds_for(len(model.checks))
-    findings, unsettled = _solve(model, policy, notes, start + limit)
+    settled = _read_settled(cache)
+    findings, unsettled = _solve(model, policy, notes, start + limit, settled)
+    if cache is not None:
+        _write_settled(cache, settled)
     findings.extend(_workbook_only_numbers(workbooks, rows, changes))
     notes.extend(pub.notes)
     if unsettled:
         notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {limit:.0f} s")
     return AuditResult(out, findings, files, len(rows), len(model.checks), dict(sorted(model.linked.items())),
-                       time.perf_counter() - start, notes, unsettled)
+                       time.perf_counter() - start, notes, unsettled, settled.get("_reused", 0), settled.get("_components", 0))

@@ -1122,10 +1122,11 @@ def example_data_dir() -> Path:
     import hashlib
 
     from . import __version__
+    from .io import cache_dir
 
     here = Path(__file__).resolve().parent
     code = hashlib.sha256(b"".join((here / f).read_bytes() for f in ("example_data.py", "instruments.py"))).hexdigest()[:12]
-    cache = Path(os.environ.get("HOMEKIT_CACHE", Path.home() / ".cache" / "homekit")) / f"example_data-{__version__}-{code}"
+    cache = cache_dir() / f"example_data-{__version__}-{code}"
     if not (cache / "sites.csv").exists():
         tmp = cache.with_name(cache.name + f".{os.getpid()}")
         write_example_data(tmp, overwrite=True)

@@ -41,6 +41,14 @@ RESAVE = "in Excel: Save As 'CSV UTF-8'"
 MAX_FILE_BYTES = int(os.environ.get("HOMEKIT_MAX_FILE_BYTES", 1024**3))
 #: CSV files with more data rows than this are refused before parsing (memory stays bounded).
 MAX_ROWS = int(os.environ.get("HOMEKIT_MAX_ROWS", 5_000_000))
+#: The environment variable naming homekit's private cache folder (default ``~/.cache/homekit``).
+CACHE_ENV = "HOMEKIT_CACHE"
+
+
+def cache_dir() -> Path:
+    """homekit's private cache folder: ``$HOMEKIT_CACHE``, else ``~/.cache/homekit``. It holds the
+    bundled example data as generated, and what each output folder's last audit settled."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "homekit")
 
 
 @dataclass

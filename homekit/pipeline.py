@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -767,11 +768,30 @@ def run(
     return result
 
 
+def audit_cache(out: Path) -> Path:
+    """The private file where the audit of output folder ``out`` keeps the integer programs it
+    settled (:func:`homekit.audit.audit`, ``cache``): in homekit's cache folder
+    (:func:`homekit.io.cache_dir`), never in the published folder, named by the folder's path.
+    Files of folders not audited for 30 days are removed."""
+    import hashlib
+
+    from .io import cache_dir
+
+    folder = cache_dir() / "audit"
+    with contextlib.suppress(OSError):
+        old = time.time() - 30 * 86400
+        for f in folder.glob("*.pkl"):
+            if f.stat().st_mtime < old:
+                f.unlink()
+    return folder / (hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:24] + ".pkl")
+
+
 def _audit(out: Path) -> dict:
-    """The run ends with its own attacker: what can be worked back from what it published."""
+    """The run ends with its own attacker: what can be worked back from what it published (the
+    programs an earlier audit of this folder settled, unchanged, are taken as settled)."""
     from .audit import audit
 
-    result = audit(out)
+    result = audit(out, cache=audit_cache(out))
     verdict = result.verdict()
     verdict["summary"] = result.summary()
     return verdict

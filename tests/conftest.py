@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HOMEKIT_SHARED", ROOT.parent / "shared"))
+
+# homekit's private cache (the example data as generated, what each output folder's audit
+# settled) in a folder of this test session's own, inherited by the CLI and kernels the tests
+# start and removed at the end: a test run leaves nothing in ~/.cache
+CACHE = tempfile.mkdtemp(prefix="homekit-test-cache-")
+os.environ["HOMEKIT_CACHE"] = CACHE
+atexit.register(shutil.rmtree, CACHE, True)
 
 
 @pytest.fixture(scope="session")

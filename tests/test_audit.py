@@ -541,3 +541,33 @@ def test_witness_program_moves_every_check_that_can_move():
     (values,) = _Problem.solve_blocks([apart], [objective], deadline=float("inf"))
     assert values.sum() == 10 and (values == np.round(values)).all() and (values >= 0).all()
     assert values[0] >= 1 and values[1] >= 1 and values[2] <= 9
+
+
+def _likert_mean_site(top2, bottom2):
+    """The Likert item of test_mean_and_interval_give_the_answer_levels: levels 3, 9, 20, 13 of 45,
+    the mean and its t interval to 10 figures, top two and bottom two as given."""
+    codes = [1] * 3 + [2] * 9 + [3] * 20 + [4] * 13
+    n, s = len(codes), sum(codes)
+    mean, half = s / n, stats.t.ppf(0.975, n - 1) * stats.tstd(codes) / n ** 0.5
+    return [derived("a", "op_likert_top2", "trust_gp_advice", top2, 45), derived("a", "op_likert_bottom2", "trust_gp_advice", bottom2, 45),
+            f"a,op_likert_mean,trust_gp_advice,{r5(s)},45,{mean:.10g},{mean - half:.10g},{mean + half:.10g},Student's t,false"]
+
+
+def test_cache_of_settled_programs_gives_the_same_verdict(tmp_path):
+    """An audit that takes components from the cache of an earlier audit finds exactly what a fresh
+    audit finds; a component whose program changed (one published count) is solved again."""
+    cache = tmp_path / "cache" / "settled.pkl"
+    leak = tmp_path / "leak"
+    write(leak, "sites/a", _likert_mean_site(33, 12))
+    fresh = audit(leak, policy=POLICY)
+    first = audit(leak, policy=POLICY, cache=cache)
+    again = audit(leak, policy=POLICY, cache=cache)
+    assert cache.exists() and first.reused == 0 and again.components > 0 and again.reused == again.components
+    assert [f.as_dict() for f in again.findings] == [f.as_dict() for f in fresh.findings] == [f.as_dict() for f in first.findings]
+    assert [(f.low, f.high) for f in found(again, cell="answers at level 1 of 4")] == [(3, 5)]  # worked out by hand above
+    # the same item published with other top-two and bottom-two counts: another program
+    other = tmp_path / "other"
+    write(other, "sites/a", _likert_mean_site(28, 17))
+    cached = audit(other, policy=POLICY, cache=cache)
+    assert cached.reused == 0
+    assert [f.as_dict() for f in cached.findings] == [f.as_dict() for f in audit(other, policy=POLICY).findings]

@@ -2,6 +2,7 @@
 the indicators.csv contract, HTML without code, byte-identical reruns, and the CLI's refusals."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -250,6 +251,11 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
     published = [k for k in now if k.startswith(("sites/", "national/"))]
     same = [k for k in first if k.startswith(("sites/", "national/"))] == published and all(now[k] == first[k] for k in published)
     assert res.audit["passed"] and bool(res.audit.get("reused")) == same  # changed files are attacked again
+    # (here the correction moves published figures of Wiltshire and the national file) ... the
+    # unchanged site's programs are taken as settled by the first run's audit, from a private cache
+    assert not same and 0 < res.audit["components_reused"] < res.audit["components"]
+    cache = pipeline.audit_cache(out)
+    assert cache.is_file() and Path(os.environ["HOMEKIT_CACHE"]) in cache.parents and not list(out.rglob("*.pkl"))
     assert {k: v for k, v in now.items() if k.startswith("sites/barnsley/")} == \
            {k: v for k, v in first.items() if k.startswith("sites/barnsley/")}
     keys_after = {e["site_id"]: e["key"] for e in json.loads((out / "manifest.json").read_text())["sites"]}
