@@ -1847,33 +1847,17 @@ def _component_key(model: _Model, problem: "_Problem", checks: list, policy: Aud
 
 def _read_settled(cache) -> dict:
     """The settled components of an earlier audit (nothing when there is no such file, or it cannot be read)."""
-    import pickle
+    from .io import read_private
 
-    if cache is None:
-        return {}
-    try:
-        with open(cache, "rb") as f:
-            got = pickle.load(f)
-        return got if isinstance(got, dict) else {}
-    except Exception:  # noqa: BLE001 - a missing or unreadable cache only means solving again
-        return {}
+    got = None if cache is None else read_private(cache)
+    return got if isinstance(got, dict) else {}
 
 
 def _write_settled(cache, settled: dict) -> None:
-    """Keep this audit's settled components (written whole, then moved into place)."""
-    import pickle
-    import tempfile
+    """Keep this audit's settled components."""
+    from .io import write_private
 
-    path = Path(cache)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump({k: v for k, v in settled.items() if not k.startswith("_")}, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:  # a cache that cannot be written only costs the next audit time
-        with contextlib.suppress(Exception):
-            os.unlink(tmp)
+    write_private(cache, {k: v for k, v in settled.items() if not k.startswith("_")})
 
 
 def _solve_components(model: _Model, problems: dict, by_comp: dict, roots: list, policy: AuditPolicy, deadline: float) -> dict:

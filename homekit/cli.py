@@ -71,7 +71,7 @@ def _cmd_run(args) -> int:
     try:
         result = run(args.data_dir, args.output_dir, sites=sites, jobs=args.jobs, timeout=args.timeout, overwrite=args.overwrite,
                      update=args.update, executor=args.executor, scheduler=args.scheduler, parameters_dir=args.parameters, work_dir=args.work_dir,
-                     progress=not args.quiet, redact_names=names, notebooks_dir=args.keep_notebooks or None)
+                     progress=not args.quiet, redact_names=names, notebooks_dir=args.keep_notebooks or None, cache=not args.no_cache)
     except VErr as err:
         print(err.table(limit=None if args.all else 200))
         print("homekit run: the data has problems; nothing was written.", file=sys.stderr)
@@ -239,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--redact-names", help="file of names (one per line) to remove from published quotes")
     p.add_argument("--keep-notebooks", metavar="DIR", help="keep every executed notebook in DIR (outside the output folder) "
                    "for debugging; they are never published")
+    p.add_argument("--no-cache", action="store_true",
+                   help="keep nothing of this run in homekit's cache folder (~/.cache/homekit or $HOMEKIT_CACHE), and use "
+                        "nothing kept there: a later --update then gates and audits everything again (default: off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--all", action="store_true", help="print every validation problem, not only the first 200")
     p.set_defaults(func=_cmd_run)

@@ -7,6 +7,7 @@ are opened read-only and never modified.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import hashlib
@@ -47,8 +48,41 @@ CACHE_ENV = "HOMEKIT_CACHE"
 
 def cache_dir() -> Path:
     """homekit's private cache folder: ``$HOMEKIT_CACHE``, else ``~/.cache/homekit``. It holds the
-    bundled example data as generated, and what each output folder's last audit settled."""
+    bundled example data as generated, and per output folder what its last run prepared and what
+    its last audit settled (:func:`homekit.pipeline.prepared_cache`, :func:`homekit.pipeline.audit_cache`)."""
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "homekit")
+
+
+def read_private(path):
+    """The object :func:`write_private` kept in ``path``; None when there is none or it cannot be read
+    (a cache that is missing or damaged only means doing the work again)."""
+    import pickle
+
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def write_private(path, obj) -> None:
+    """Keep ``obj`` in ``path``, readable by its owner only (the folder 0700, the file 0600), written
+    whole and then moved into place; a cache that cannot be written is left unwritten."""
+    import pickle
+    import tempfile
+
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)  # (mode 0600)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 @dataclass

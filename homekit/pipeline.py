@@ -459,7 +459,7 @@ class DaskExecutor:
 RUN_FILES = ("national_indicators.csv", "national_counts.csv", "site_spread.csv")
 
 
-def prepare_run(data, disclosure_file, benefits_file, work: Path) -> dict:
+def prepare_run(data, disclosure_file, benefits_file, work: Path, previous: dict | None = None) -> dict:
     """The run's preparation (:func:`homekit.preparation.prepare_national` with the run's rules and
     costs), and the files of :data:`RUN_FILES` the site notebooks read, written in ``work``.
 
@@ -471,14 +471,15 @@ def prepare_run(data, disclosure_file, benefits_file, work: Path) -> dict:
     national counts (private, never published: a site's comparison with the other sites is these
     minus the site's own counts); the range of every site's published figures (spine charts: from
     the sites' rows after the gate, so the site notebooks see no more than the other sites
-    publish themselves)."""
+    publish themselves). ``previous``: an earlier preparation with the same rules and code (see
+    :func:`homekit.preparation.prepare_national`)."""
     from .benefits import weekly_costs
     from .disclosure import load_rules
     from .indicators.compare import spread_of_sites
     from .preparation import prepare_national
 
     prepared = prepare_national(data, load_rules(disclosure_file, "site"), weekly_costs(benefits_file),
-                                national_rules=load_rules(disclosure_file, "national"))
+                                national_rules=load_rules(disclosure_file, "national"), previous=previous)
     national_file, counts_file, spread_file = (Path(work) / f for f in RUN_FILES)
     prepared["published_national"].to_csv(national_file, index=False)
     prepared["indicators"].to_csv(counts_file, index=False)
@@ -559,6 +560,7 @@ def run(
     progress: bool = True,
     redact_names: list[str] | None = None,
     notebooks_dir: str | os.PathLike | None = None,
+    cache: bool = True,
 ) -> RunResult:
     """Run the whole batch. See the module docstring.
 
@@ -573,6 +575,11 @@ def run(
     parameters, notebook, disclosure rules or homekit version changed are run again (their content
     hashes are kept in the manifest), and the national synthesis when any of its inputs changed;
     every other report is kept as it is, byte for byte.
+
+    With ``cache`` (the default), the run keeps every site's rows before and after the gate
+    (:func:`prepared_cache`) and what its audit settled (:func:`audit_cache`) in homekit's private
+    cache folder, never in the output folder, so that a later ``update`` gates and solves again
+    only what changed; without it, nothing is kept there and nothing kept there is used.
     """
     from tqdm.auto import tqdm
 
@@ -605,7 +612,7 @@ def run(
     nb_dir.mkdir(parents=True, exist_ok=True)
     options = {"jobs": jobs, "timeout": timeout, "executor": executor, "sites": chosen}
     ctx = {"data": data, "data_dir": data_dir, "out": out, "params_dir": params_dir, "params_source": params_source,
-           "before": inputs_before, "started": started, "options": options, "update": update}
+           "before": inputs_before, "started": started, "options": options, "update": update, "cache": cache}
     ctx["code"] = code = _code_fingerprint()
     ctx["previous"] = previous
     rules = {f: sha256(params_dir / f) for f in ("disclosure.yaml", "benefits.yaml")}
@@ -640,12 +647,18 @@ def run(
         prepared = None
         own_rows: dict = {}
         if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
-            from .preparation import site_rows
+            from .preparation import kept_rows, site_rows
 
             # "national" is the sites of this run (a site that publishes nothing here must not be
             # in a national figure the site reports show: national minus the published sites
             # would be that site)
-            prepared = prepare_run(data.only_sites(chosen), disclosure_file, benefits_file, work)
+            # (an --update gates again only the sites' rounds whose rows changed since the last run
+            # into this folder with the same rules and code: see prepared_cache)
+            kept_key = _digest([rules, code])
+            previous_rows = _read_private(prepared_cache(out), kept_key) if update and cache else None
+            prepared = prepare_run(data.only_sites(chosen), disclosure_file, benefits_file, work, previous=previous_rows)
+            if cache:
+                _write_private(prepared_cache(out), kept_key, kept_rows(prepared))
             own_rows = site_rows(prepared)
         tasks = []
         sizes = {}
@@ -768,16 +781,15 @@ def run(
     return result
 
 
-def audit_cache(out: Path) -> Path:
-    """The private file where the audit of output folder ``out`` keeps the integer programs it
-    settled (:func:`homekit.audit.audit`, ``cache``): in homekit's cache folder
+def _private_file(kind: str, out: Path) -> Path:
+    """This output folder's private file of ``kind`` in homekit's cache folder
     (:func:`homekit.io.cache_dir`), never in the published folder, named by the folder's path.
-    Files of folders not audited for 30 days are removed."""
+    Files of folders not run for 30 days are removed."""
     import hashlib
 
     from .io import cache_dir
 
-    folder = cache_dir() / "audit"
+    folder = cache_dir() / kind
     with contextlib.suppress(OSError):
         old = time.time() - 30 * 86400
         for f in folder.glob("*.pkl"):
@@ -786,12 +798,39 @@ def audit_cache(out: Path) -> Path:
     return folder / (hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:24] + ".pkl")
 
 
-def _audit(out: Path) -> dict:
-    """The run ends with its own attacker: what can be worked back from what it published (the
-    programs an earlier audit of this folder settled, unchanged, are taken as settled)."""
+def audit_cache(out: Path) -> Path:
+    """Where the audit of output folder ``out`` keeps the integer programs it settled
+    (:func:`homekit.audit.audit`, ``cache``)."""
+    return _private_file("audit", out)
+
+
+def prepared_cache(out: Path) -> Path:
+    """Where a run into ``out`` keeps every site's rows before and after the gate
+    (:func:`homekit.preparation.kept_rows`), for an ``--update`` to gate only what changed. They
+    hold exact counts: the file is readable by its owner only, like the data it comes from."""
+    return _private_file("prepared", out)
+
+
+def _read_private(path: Path, key: str):
+    """What :func:`_write_private` kept under ``key`` (None when missing, unreadable or of another key)."""
+    from .io import read_private
+
+    got = read_private(path)
+    return got.get("value") if isinstance(got, dict) and got.get("key") == key else None
+
+
+def _write_private(path: Path, key: str, value) -> None:
+    from .io import write_private
+
+    write_private(path, {"key": key, "value": value})
+
+
+def _audit(out: Path, cache: bool = True) -> dict:
+    """The run ends with its own attacker: what can be worked back from what it published (with
+    ``cache``, the programs an earlier audit of this folder settled, unchanged, are taken as settled)."""
     from .audit import audit
 
-    result = audit(out, cache=audit_cache(out))
+    result = audit(out, cache=audit_cache(out) if cache else None)
     verdict = result.verdict()
     verdict["summary"] = result.summary()
     return verdict
@@ -833,7 +872,7 @@ def _finish(ctx: dict, results: dict, national: SiteRun, status: str, inputs_aft
             note = "; the published files are byte for byte those audited by the previous run"
             verdict["summary"] = verdict.get("summary", "").split(note)[0] + note
         else:
-            verdict = _audit(ctx["out"])
+            verdict = _audit(ctx["out"], ctx.get("cache", True))
     manifest["audit"] = verdict
     manifest["status"] = status
     for entry in manifest["sites"]:

@@ -18,14 +18,14 @@ from .disclosure import DisclosureRules, disclose_indicators
 from .indicators import compute_indicators, indicator_history
 from .loaders import Dataset
 
-__all__ = ["prepare_national", "gate_national", "site_rows"]
+__all__ = ["prepare_national", "gate_national", "site_rows", "kept_rows"]
 
 #: What :func:`site_rows` hands a site report: its rows before and after the gate, latest and every round.
 SITE_KEYS = ("raw_sites", "published_sites", "raw_history", "published_history")
 
 
 def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: dict | None = None,
-                     national_rules: DisclosureRules | None = None) -> dict:
+                     national_rules: DisclosureRules | None = None, previous: dict | None = None) -> dict:
     """National rows -> every site's rows (compared with the other sites) -> the sites' rows gated.
 
     Parameters
@@ -39,6 +39,12 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
         (:func:`homekit.benefits.weekly_costs`); the packaged costs when not given.
     national_rules : DisclosureRules, optional
         The national level rules: the national rows are gated too (``published_national``).
+    previous : dict, optional
+        An earlier preparation with the same rules and the same code (its ``raw_sites``,
+        ``published_sites``, ``raw_history`` and ``published_history``; :func:`kept_rows`): a
+        site's round whose rows are exactly as they were then is published as it was, not gated
+        again (``gated`` of :func:`homekit.disclosure.disclose_indicators`), so that a run updated
+        after one site's data changed gates that site only.
 
     Returns
     -------
@@ -73,14 +79,44 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
     """
     national = compute_indicators(data, level="national", weekly_costs=weekly_costs)
     sites = compute_indicators(data, national=national, weekly_costs=weekly_costs)
-    published = disclose_indicators(sites, site_rules)
+    published = disclose_indicators(sites, site_rules, gated=None if previous is None else (previous["raw_sites"], previous["published_sites"]))
     history = indicator_history(data)
+    # (each site's latest round is the rows just gated: only the earlier rounds are gated here, or
+    # taken from the previous preparation where they are as they were)
+    before, after = sites, published
+    if previous is not None:
+        before, after = _with_earlier(sites, published, previous["raw_history"], previous["published_history"])
     out = {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": sites, "published_sites": published,
-           # (each site's latest round is the rows just gated: only the earlier rounds are gated here)
-           "raw_history": history, "published_history": disclose_indicators(history, site_rules, gated=(sites, published))}
+           "raw_history": history, "published_history": disclose_indicators(history, site_rules, gated=(before, after))}
     if national_rules is not None:
         out["published_national"] = gate_national(out, national_rules)
     return out
+
+
+def _with_earlier(raw: pd.DataFrame, published: pd.DataFrame, raw_earlier: pd.DataFrame, published_earlier: pd.DataFrame):
+    """The rounds of an earlier preparation, with the rows gated now of the scopes (site and
+    period) they do not hold: one ``(before, after)`` pair for ``gated``, each scope whole from one
+    source. (A scope of the rounds holds every instrument surveyed in that period; the latest rows
+    may hold only some of them, e.g. a site's older people survey of 2013 beside its GP survey of
+    2019, so a scope is taken from the earlier rounds where they have it.)"""
+    def scope(df):
+        return df["site_id"].astype(str) + "\x1f" + df["period"].astype(str)
+
+    earlier = set(scope(raw_earlier))
+    new_raw, new_pub = ~scope(raw).isin(earlier), ~scope(published).isin(earlier)
+    return (pd.concat([raw_earlier, raw[new_raw]], ignore_index=True),
+            pd.concat([published_earlier, published[new_pub]], ignore_index=True))
+
+
+#: What :func:`kept_rows` keeps of a preparation for a later one (``previous``).
+KEPT_KEYS = ("raw_sites", "published_sites", "raw_history", "published_history")
+
+
+def kept_rows(prepared: dict) -> dict:
+    """The part of a preparation a later preparation with the same rules can reuse (``previous``):
+    every site's rows before and after the gate, latest round and every round. They hold exact
+    counts: kept privately, never published."""
+    return {k: prepared[k] for k in KEPT_KEYS}
 
 
 def gate_national(prepared: dict, national_rules: DisclosureRules):

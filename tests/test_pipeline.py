@@ -256,6 +256,10 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
     assert not same and 0 < res.audit["components_reused"] < res.audit["components"]
     cache = pipeline.audit_cache(out)
     assert cache.is_file() and Path(os.environ["HOMEKIT_CACHE"]) in cache.parents and not list(out.rglob("*.pkl"))
+    # every site's rows before and after the gate (exact counts) are kept for the next --update, for
+    # the owner's eyes only and outside the output folder
+    kept = pipeline.prepared_cache(out)
+    assert kept.is_file() and kept.stat().st_mode & 0o777 == 0o600 and out not in kept.parents
     assert {k: v for k, v in now.items() if k.startswith("sites/barnsley/")} == \
            {k: v for k, v in first.items() if k.startswith("sites/barnsley/")}
     keys_after = {e["site_id"]: e["key"] for e in json.loads((out / "manifest.json").read_text())["sites"]}
@@ -279,6 +283,13 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
         fh.write("\n# reviewed\n")
     res = pipeline.run(example_copy, out, sites=sites, jobs=2, parameters_dir=params, progress=False, update=True)
     assert not any(s.kept for s in res.sites) and not res.national.kept
+
+
+def test_no_cache_keeps_nothing_in_the_cache_folder(example_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOMEKIT_CACHE", str(tmp_path / "cache"))
+    res = pipeline.run(example_dir, tmp_path / "out", sites=["barnsley"], jobs=1, progress=False, cache=False)
+    assert res.audit["passed"] and res.audit["components_reused"] == 0
+    assert not (tmp_path / "cache" / "audit").exists() and not (tmp_path / "cache" / "prepared").exists()
 
 
 def test_update_needs_a_previous_run(example_dir, tmp_path):

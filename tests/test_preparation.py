@@ -95,3 +95,43 @@ def test_a_site_restricted_to_some_instruments_computes_its_own_rows(prepared, t
     report = SiteReport("croydon", two_sites.site("croydon"), national=prepared["indicators"], rules=load_rules(None, "site"),
                         parameters={"instruments": ["gp_survey"]}, prepared=part)
     assert set(report.indicators.indicator.str.split("_").str[0]) <= {"gp"} < set(part["published_sites"].indicator.str.split("_").str[0])
+
+
+def test_a_previous_preparation_gates_again_only_what_changed(example_dir, tmp_path, monkeypatch):
+    """An --update's preparation: with the previous run's rows (same rules), every table equals a
+    preparation from nothing, and only the changed site's scopes go through the gate again."""
+    import shutil
+
+    from homekit import disclosure
+    from homekit.preparation import kept_rows
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(example_dir, data_dir)
+    rules, nat_rules = load_rules(None, "site"), load_rules(None, "national")
+    sites = ["barnsley", "croydon", "wiltshire"]
+    before = prepare_national(load_data_dir(data_dir).only_sites(sites), rules, national_rules=nat_rules)
+    # one answer of one Croydon respondent of its latest round corrected
+    gp = pd.read_csv(data_dir / "gp_survey.csv", dtype=str, keep_default_na=False)
+    mine = gp.index[(gp.site_id == "croydon") & (gp.survey_year == gp.loc[gp.site_id == "croydon", "survey_year"].max())]
+    gp.at[mine[0], "trust_asc"] = "Disagree" if gp.at[mine[0], "trust_asc"] != "Disagree" else "Agree"
+    gp.to_csv(data_dir / "gp_survey.csv", index=False)
+    data = load_data_dir(data_dir).only_sites(sites)
+
+    gated_again = []
+    real = disclosure._scopes_gated_alike
+
+    def spy(frame, raw):
+        same = real(frame, raw)
+        gated_again.append(set(frame.loc[~same, "site_id"]))
+        return same
+
+    monkeypatch.setattr(disclosure, "_scopes_gated_alike", spy)
+    updated = prepare_national(data, rules, national_rules=nat_rules, previous=kept_rows(before))
+    monkeypatch.setattr(disclosure, "_scopes_gated_alike", real)
+    fresh = prepare_national(data, rules, national_rules=nat_rules)
+    for key in ("raw_sites", "published_sites", "raw_history", "published_history", "published_national"):
+        pd.testing.assert_frame_equal(updated[key], fresh[key], check_like=False)
+    # the latest rounds, then every round: Croydon's is gated again (and a site whose comparison
+    # with the other sites moved with Croydon's answer, if any), never the rounds nothing touched
+    assert gated_again and "croydon" in gated_again[0] and len(gated_again[0]) < len(sites)
+    assert all(g <= set(gated_again[0]) for g in gated_again[1:])
