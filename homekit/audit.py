@@ -74,7 +74,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .disclosure import SITE_SUM_METHOD
 
-__all__ = ["AuditPolicy", "AuditResult", "Finding", "audit", "read_published"]
+__all__ = ["AuditPolicy", "AuditResult", "Finding", "audit", "read_published", "read_folder", "published_folders"]
 
 Z95 = float(_st.norm.ppf(0.975))
 _BIG = 10**7
@@ -324,47 +324,87 @@ def _workbook_only_numbers(workbooks: dict[str, dict], rows: pd.DataFrame, chang
 WORKBOOK_ONLY = "a number in the workbook that no published CSV holds (it did not pass the gate)"
 
 
-def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Every published indicator row (one row per file and row) and every change row.
-
-    Returns ``(rows, changes, files)``; all values are kept as the text that was published.
-    ``workbooks``, when given a dict, receives every workbook read (file -> its sheets other than
-    the indicator sheet, which is read into ``rows``).
-    """
+def published_folders(output_dir) -> list[Path]:
+    """The folders of a run whose files the audit reads: every ``sites/<id>/``, then ``national/``."""
     out = Path(output_dir)
     folders = sorted(p for p in (out / "sites").glob("*") if p.is_dir()) if (out / "sites").is_dir() else []
     if (out / "national").is_dir():
         folders.append(out / "national")
-    frames, changes, files = [], [], []
-    for folder in folders:
-        for name in ("indicators.csv", "history.csv"):
-            path = folder / name
-            if path.exists():
-                df = _read_csv(path)
-                if "indicator" not in df.columns:
-                    continue
-                df["file"] = str(path.relative_to(out))
-                df["source"] = name
-                frames.append(df)
-                files.append(str(path.relative_to(out)))
-        if read_xlsx and (folder / "summary.xlsx").exists():
-            sheets = _read_workbook(folder / "summary.xlsx")
-            found = _indicator_sheet(sheets) if sheets else None
-            df = None if found is None else found[1]
-            if sheets is not None and workbooks is not None:  # (its other sheets, for _workbook_only_numbers)
-                workbooks[str((folder / "summary.xlsx").relative_to(out))] = {
-                    n: t for n, t in sheets.items() if found is None or n != found[0]}
-            if df is not None:
-                df["file"] = str((folder / "summary.xlsx").relative_to(out))
-                df["source"] = "summary.xlsx"
-                frames.append(df)
-                files.append(str((folder / "summary.xlsx").relative_to(out)))
-        path = folder / "change.csv"
+    return folders
+
+
+#: The files of a folder the audit reads.
+_READ = ("indicators.csv", "history.csv", "summary.xlsx", "change.csv")
+
+
+def _files_now(folder: Path) -> tuple:
+    """What the files of ``folder`` the audit reads are now (name, size, modification time)."""
+    out = []
+    for name in _READ:
+        with contextlib.suppress(OSError):
+            st = (folder / name).stat()
+            out.append((name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def read_folder(output_dir, folder, *, read_xlsx: bool = True) -> dict:
+    """One published folder as :func:`read_published` reads it: ``frames`` (indicator rows of each
+    file), ``changes``, ``files``, ``workbooks`` (a workbook's other sheets), and the folder's
+    ``signature``, so that a folder read ahead (while a run's last notebook runs) is used only if
+    no file of it changed since."""
+    out, folder = Path(output_dir), Path(folder)
+    signature = _files_now(folder)
+    frames, changes, files, books = [], [], [], {}
+    for name in ("indicators.csv", "history.csv"):
+        path = folder / name
         if path.exists():
             df = _read_csv(path)
+            if "indicator" not in df.columns:
+                continue
             df["file"] = str(path.relative_to(out))
-            changes.append(df)
+            df["source"] = name
+            frames.append(df)
             files.append(str(path.relative_to(out)))
+    if read_xlsx and (folder / "summary.xlsx").exists():
+        sheets = _read_workbook(folder / "summary.xlsx")
+        found = _indicator_sheet(sheets) if sheets else None
+        df = None if found is None else found[1]
+        if sheets is not None:  # (its other sheets, for _workbook_only_numbers)
+            books[str((folder / "summary.xlsx").relative_to(out))] = {n: t for n, t in sheets.items() if found is None or n != found[0]}
+        if df is not None:
+            df["file"] = str((folder / "summary.xlsx").relative_to(out))
+            df["source"] = "summary.xlsx"
+            frames.append(df)
+            files.append(str((folder / "summary.xlsx").relative_to(out)))
+    path = folder / "change.csv"
+    if path.exists():
+        df = _read_csv(path)
+        df["file"] = str(path.relative_to(out))
+        changes.append(df)
+        files.append(str(path.relative_to(out)))
+    return {"frames": frames, "changes": changes, "files": files, "workbooks": books, "signature": signature, "read_xlsx": read_xlsx}
+
+
+def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None = None,
+                   read_ahead: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every published indicator row (one row per file and row) and every change row.
+
+    Returns ``(rows, changes, files)``; all values are kept as the text that was published.
+    ``workbooks``, when given a dict, receives every workbook read (file -> its sheets other than
+    the indicator sheet, which is read into ``rows``). ``read_ahead``: folders already read
+    (:func:`read_folder`, by folder path), used where none of their files changed since.
+    """
+    out = Path(output_dir)
+    frames, changes, files = [], [], []
+    for folder in published_folders(out):
+        got = (read_ahead or {}).get(str(folder))
+        if got is None or got["signature"] != _files_now(folder) or got["read_xlsx"] != read_xlsx:
+            got = read_folder(out, folder, read_xlsx=read_xlsx)
+        frames += got["frames"]
+        changes += got["changes"]
+        files += got["files"]
+        if workbooks is not None:
+            workbooks.update(got["workbooks"])
     cols = ["site_id", "indicator", "group", "period", *_FIELDS, "method", "suppressed", "file", "source"]
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     for c in cols:
@@ -2285,7 +2325,8 @@ def _milp_ranges(model: _Model, problem: _Problem, checks: list, policy: AuditPo
 # --------------------------------------------------------------------------------------------
 
 
-def audit(output_dir, *, policy: AuditPolicy | None = None, cache: str | os.PathLike | None = None) -> AuditResult:
+def audit(output_dir, *, policy: AuditPolicy | None = None, cache: str | os.PathLike | None = None,
+          read_ahead: dict | None = None) -> AuditResult:
     """Attack the published files of a run in ``output_dir``; return every cell pinned down.
 
     Parameters
@@ -2302,6 +2343,11 @@ def audit(output_dir, *, policy: AuditPolicy | None = None, cache: str | os.Path
         file then keeps the programs of this audit only. ``homekit run`` keeps one per output
         folder, outside it, so that an ``--update`` solves again only what changed. The file holds
         only what follows from the published figures.
+    read_ahead : dict, optional
+        Folders read before the audit started (:func:`read_folder`, by folder path; ``homekit
+        run`` reads each site's folder while the last notebooks run), used where none of their
+        files changed since; the key ``"seconds"`` holds the time their reading took, counted in
+        the audit's ``seconds``.
 
     Returns
     -------
@@ -2309,7 +2355,7 @@ def audit(output_dir, *, policy: AuditPolicy | None = None, cache: str | os.Path
         ``findings`` (one :class:`Finding` per cell pinned down), ``passed``, ``verdict()``.
     """
     with _gc_paused():
-        return _audit(output_dir, policy, cache)
+        return _audit(output_dir, policy, cache, read_ahead)
 
 
 @contextlib.contextmanager
@@ -2325,12 +2371,12 @@ def _gc_paused():
             gc.enable()
 
 
-def _audit(output_dir, policy: AuditPolicy | None, cache=None) -> AuditResult:
-    start = time.perf_counter()
+def _audit(output_dir, policy: AuditPolicy | None, cache=None, read_ahead: dict | None = None) -> AuditResult:
+    start = time.perf_counter() - float((read_ahead or {}).get("seconds", 0.0))
     policy = policy or AuditPolicy()
     out = Path(output_dir)
     workbooks: dict = {}
-    rows, changes, files = read_published(out, read_xlsx=policy.read_xlsx, workbooks=workbooks)
+    rows, changes, files = read_published(out, read_xlsx=policy.read_xlsx, workbooks=workbooks, read_ahead=read_ahead)
     notes: list[str] = []
     if rows.empty:
         return AuditResult(out, [], files, 0, 0, {}, time.perf_counter() - start, ["no published indicator files found"])

@@ -632,6 +632,11 @@ def run(
     national = SiteRun("national")
     ctx["keys"] = keys
     _finish(ctx, results, national, "running", inputs_before)  # a folder that always says what it holds
+    # each site's folder read for the audit once its report is written (a kept one now), while the
+    # other notebooks run: the audit at the end reads only what changed since (the national folder)
+    ctx["read_ahead"] = ahead = _ReadAhead(out)
+    for s in kept:
+        ahead.add(out / "sites" / s)
     runner = None
     status = "complete"
     try:
@@ -734,6 +739,8 @@ def run(
                 national = run
             else:
                 results[task["name"]] = run
+                if run.status == "ok":
+                    ahead.add(out / "sites" / task["name"])
                 bar.set_postfix_str(f"{task['name']}: {res['status']}")
                 bar.update(1)
         bar.close()
@@ -825,12 +832,47 @@ def _write_private(path: Path, key: str, value) -> None:
     write_private(path, {"key": key, "value": value})
 
 
-def _audit(out: Path, cache: bool = True) -> dict:
+class _ReadAhead:
+    """Published folders read for the run's audit (:func:`homekit.audit.read_folder`) in a thread
+    of the run's process while notebooks still run, each as soon as it is added; the audit uses a
+    folder read ahead only if none of its files changed since. The time the reading took is
+    counted in the audit's time."""
+
+    def __init__(self, out: Path):
+        import queue
+        import threading
+
+        self.out, self.read, self.seconds = out, {}, 0.0
+        self._todo: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def add(self, folder: Path) -> None:
+        self._todo.put(folder)
+
+    def _work(self) -> None:
+        while (folder := self._todo.get()) is not None:
+            start = time.perf_counter()
+            with contextlib.suppress(Exception):  # (a folder that cannot be read now is read by the audit)
+                from .audit import read_folder
+
+                self.read[str(folder)] = read_folder(self.out, folder)
+            self.seconds += time.perf_counter() - start
+
+    def result(self) -> dict:
+        """Every folder read (by path), with ``"seconds"``: once the reading has finished."""
+        self._todo.put(None)
+        self._thread.join()
+        return {**self.read, "seconds": self.seconds}
+
+
+def _audit(out: Path, cache: bool = True, read_ahead: dict | None = None) -> dict:
     """The run ends with its own attacker: what can be worked back from what it published (with
-    ``cache``, the programs an earlier audit of this folder settled, unchanged, are taken as settled)."""
+    ``cache``, the programs an earlier audit of this folder settled, unchanged, are taken as
+    settled; ``read_ahead``: the folders :class:`_ReadAhead` read)."""
     from .audit import audit
 
-    result = audit(out, cache=audit_cache(out) if cache else None)
+    result = audit(out, cache=audit_cache(out) if cache else None, read_ahead=read_ahead)
     verdict = result.verdict()
     verdict["summary"] = result.summary()
     return verdict
@@ -872,7 +914,7 @@ def _finish(ctx: dict, results: dict, national: SiteRun, status: str, inputs_aft
             note = "; the published files are byte for byte those audited by the previous run"
             verdict["summary"] = verdict.get("summary", "").split(note)[0] + note
         else:
-            verdict = _audit(ctx["out"], ctx.get("cache", True))
+            verdict = _audit(ctx["out"], ctx.get("cache", True), ctx["read_ahead"].result() if ctx.get("read_ahead") else None)
     manifest["audit"] = verdict
     manifest["status"] = status
     for entry in manifest["sites"]:

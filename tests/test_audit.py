@@ -571,3 +571,22 @@ def test_cache_of_settled_programs_gives_the_same_verdict(tmp_path):
     cached = audit(other, policy=POLICY, cache=cache)
     assert cached.reused == 0
     assert [f.as_dict() for f in cached.findings] == [f.as_dict() for f in audit(other, policy=POLICY).findings]
+
+
+def test_folders_read_ahead_are_used_only_while_unchanged(tmp_path, monkeypatch):
+    """A run reads each site's folder for its audit while the last notebooks run: the audit uses
+    such a reading where no file of the folder changed since, and reads a changed folder again
+    (here the leaking Likert item written after the safe one was read ahead)."""
+    import homekit.audit as A
+
+    write(tmp_path, "sites/a", _likert_mean_site(33, 12)[:2])  # top two and bottom two only: nothing to pin
+    ahead = {str(tmp_path / "sites" / "a"): A.read_folder(tmp_path, tmp_path / "sites" / "a", read_xlsx=False), "seconds": 0.5}
+    reads = []
+    real = A._read_csv
+    monkeypatch.setattr(A, "_read_csv", lambda path: reads.append(path) or real(path))
+    used = audit(tmp_path, policy=POLICY, read_ahead=ahead)
+    assert used.passed and reads == [] and used.seconds >= 0.5  # (the reading ahead is counted in the audit's time)
+    write(tmp_path, "sites/a", _likert_mean_site(33, 12))  # the mean row added after the folder was read
+    again = audit(tmp_path, policy=POLICY, read_ahead=ahead)
+    assert reads and [f.as_dict() for f in again.findings] == [f.as_dict() for f in audit(tmp_path, policy=POLICY).findings]
+    assert found(again, cell="answers at level 1 of 4")
