@@ -632,11 +632,10 @@ def run(
     national = SiteRun("national")
     ctx["keys"] = keys
     _finish(ctx, results, national, "running", inputs_before)  # a folder that always says what it holds
-    # each site's folder read for the audit once its report is written (a kept one now), while the
-    # other notebooks run: the audit at the end reads only what changed since (the national folder)
+    # each site's folder read for the audit once its report is written (a kept one as the notebooks
+    # start, not during the preparation they wait for), while the other notebooks run: the audit at
+    # the end reads only what changed since (the national folder)
     ctx["read_ahead"] = ahead = _ReadAhead(out)
-    for s in kept:
-        ahead.add(out / "sites" / s)
     runner = None
     status = "complete"
     try:
@@ -733,6 +732,8 @@ def run(
                 beside = (nat_task, nat_key)
                 tasks.insert(0, nat_task)
         bar = tqdm(total=len(tasks) - (beside is not None), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
+        for s in kept:
+            ahead.add(out / "sites" / s)
         for task, res in runner.map(tasks):
             run = SiteRun.from_result(task["name"], res)
             if beside is not None and task is beside[0]:
