@@ -836,8 +836,8 @@ def _write_private(path: Path, key: str, value) -> None:
 class _ReadAhead:
     """Published folders read for the run's audit (:func:`homekit.audit.read_folder`) in a thread
     of the run's process while notebooks still run, each as soon as it is added; the audit uses a
-    folder read ahead only if none of its files changed since. The time the reading took is
-    counted in the audit's time."""
+    folder read ahead only if none of its files changed since. The processor time the reading
+    took is counted in the audit's time."""
 
     def __init__(self, out: Path):
         import queue
@@ -853,12 +853,12 @@ class _ReadAhead:
 
     def _work(self) -> None:
         while (folder := self._todo.get()) is not None:
-            start = time.perf_counter()
+            start = time.thread_time()  # (the processor time it takes from the notebooks running beside it)
             with contextlib.suppress(Exception):  # (a folder that cannot be read now is read by the audit)
                 from .audit import read_folder
 
                 self.read[str(folder)] = read_folder(self.out, folder)
-            self.seconds += time.perf_counter() - start
+            self.seconds += time.thread_time() - start
 
     def result(self) -> dict:
         """Every folder read (by path), with ``"seconds"``: once the reading has finished."""
