@@ -1867,12 +1867,28 @@ def _ranges_of(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, r
     return out, keys
 
 
+def _code() -> bytes:
+    """This module's source: how a component is solved and what counts as a finding. A cache of
+    settled programs written by other code is not used."""
+    global _CODE
+    if _CODE is None:
+        import hashlib
+
+        _CODE = hashlib.sha256(Path(__file__).read_bytes()).digest()
+    return _CODE
+
+
+_CODE: bytes | None = None
+
+
 def _component_key(model: _Model, problem: "_Problem", checks: list, policy: AuditPolicy) -> str:
     """What a component's ranges depend on: its integer program (every array of it, bounds after
-    propagation included), what each check is (the facts :func:`_fails` reads), and the policy."""
+    propagation included), what each check is (the facts :func:`_fails` reads), the policy, and
+    the code that solves it (:func:`_code`)."""
     import hashlib
 
     h = hashlib.blake2b(digest_size=20)
+    h.update(_code())
     for arr in (problem.A.indptr, problem.A.indices, problem.A.data, problem.clo, problem.chi, problem.lo, problem.hi,
                 problem.C.indptr, problem.C.indices, problem.C.data, problem.integral):
         a = np.ascontiguousarray(arr)

@@ -590,3 +590,17 @@ def test_folders_read_ahead_are_used_only_while_unchanged(tmp_path, monkeypatch)
     again = audit(tmp_path, policy=POLICY, read_ahead=ahead)
     assert reads and [f.as_dict() for f in again.findings] == [f.as_dict() for f in audit(tmp_path, policy=POLICY).findings]
     assert found(again, cell="answers at level 1 of 4")
+
+
+def test_cache_of_settled_programs_is_not_used_by_other_code(tmp_path, monkeypatch):
+    """Programs settled by another version of the audit (another way of solving, or of judging a
+    range) are solved again."""
+    import homekit.audit as A
+
+    cache = tmp_path / "settled.pkl"
+    write(tmp_path / "out", "sites/a", _likert_mean_site(33, 12))
+    audit(tmp_path / "out", policy=POLICY, cache=cache)
+    assert audit(tmp_path / "out", policy=POLICY, cache=cache).reused > 0
+    monkeypatch.setattr(A, "_CODE", b"another version of homekit/audit.py")
+    other = audit(tmp_path / "out", policy=POLICY, cache=cache)
+    assert other.components > 0 and other.reused == 0
