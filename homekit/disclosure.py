@@ -902,10 +902,12 @@ def _keyed(df: pd.DataFrame, values: list) -> pd.DataFrame:
 
 def _scopes_gated_alike(data: pd.DataFrame, raw: pd.DataFrame) -> np.ndarray:
     """Rows of ``data`` in a scope whose rows are exactly those of the same scope of ``raw``: the
-    same indicators and groups, with the same value in every public column of ``data`` (counts,
+    same indicators and groups, with the same value in every column of ``data`` (counts,
     estimates, intervals, method, comparisons, ...: a row taken from ``gated`` must be the row
-    this gate would publish now); see ``gated`` in :func:`disclose_indicators`."""
-    values = [c for c in data.columns if not str(c).startswith("_") and c not in _ROW_KEY and c != "suppressed"]
+    this gate would publish now), the private ones the gate decides on included (the smallest
+    answer level behind a mean, the largest contributions to a total: a mean's public figures
+    can stay the same while they change); see ``gated`` in :func:`disclose_indicators`."""
+    values = [c for c in data.columns if c not in _ROW_KEY and c != "suppressed"]
     if not (set(_ROW_KEY + values + _ROW_COUNTS + ["method"]) <= set(data.columns) and set(_ROW_KEY + values) <= set(raw.columns)) or (
             "suppressed" in data.columns and data["suppressed"].astype(str).str.lower().eq("true").any()):
         return np.zeros(len(data), bool)
@@ -1306,13 +1308,16 @@ def _pinned_at_bounds(a, b: np.ndarray, ub: list, truth: list) -> np.ndarray:
     A = sparse.csr_array((vals, (rows, cols)), shape=(r3 + nt, n + 1 + k))
     lo = np.concatenate([np.zeros(m), np.full(A.shape[0] - m, -np.inf)])
     hi = np.zeros(A.shape[0])
-    obj = np.concatenate([np.zeros(n + 1), -np.ones(k)])
-    bounds = Bounds(np.concatenate([np.zeros(n), [1.0], np.zeros(k)]), np.concatenate([np.full(n, np.inf), [1e6], np.ones(k)]))
+    # (t costs a little, so that the solver keeps the scaling no larger than it needs: at a cap of
+    # 1e6 it scaled counts of 10^5 past what it solves reliably)
+    obj = np.concatenate([np.zeros(n), [1e-9], -np.ones(k)])
+    bounds = Bounds(np.concatenate([np.zeros(n), [1.0], np.zeros(k)]), np.concatenate([np.full(n, np.inf), [1e4], np.ones(k)]))
     # (milp with no integer variable is HiGHS's LP solver with less input checking than linprog)
     res = milp(obj, integrality=np.zeros(n + 1 + k), bounds=bounds, constraints=[LinearConstraint(A, lo, hi)])
-    if res.status != 0:
-        return np.zeros(n, bool)
     out = np.zeros(n, bool)
+    if res.status != 0 or res.x is None:
+        out[tried] = True  # not solved: every unknown tried is taken as forced (more is withheld, never less)
+        return out
     out[tried] = res.x[n + 1:] < 1e-6
     return out
 

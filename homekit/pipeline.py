@@ -601,6 +601,13 @@ def run(
     if notebooks_dir and (Path(notebooks_dir).resolve() == out or out in Path(notebooks_dir).resolve().parents):
         raise HomekitError("the folder for executed notebooks must be outside the output folder (they are not published)")
     inputs_before = {s.path: s.sha256 for s in data.sources}
+    from .io import cache_dir
+
+    if cache and (cache_dir().resolve() == out or out in cache_dir().resolve().parents or cache_dir().resolve() in out.parents):
+        cache = False  # (a cache folder inside the output folder would be published, or the other way round)
+    if not cache:  # nothing of this folder kept from an earlier run stays behind either
+        for f in (prepared_cache(out), audit_cache(out)):
+            f.unlink(missing_ok=True)
     timings = _previous_timings(out)  # (read before --overwrite clears the folder)
     previous = _prepare_output(out, overwrite, update)
     own_work = work_dir is None
@@ -765,6 +772,7 @@ def run(
         status = "interrupted"
         _hold_sigint(True)  # a second Ctrl-C must not cut the clean-up short
     finally:
+        ahead.close()
         if runner is not None:
             runner.close()
         if own_work:
@@ -860,10 +868,15 @@ class _ReadAhead:
                 self.read[str(folder)] = read_folder(self.out, folder)
             self.seconds += time.thread_time() - start
 
+    def close(self) -> None:
+        """Stop reading once what was added is read (again: nothing)."""
+        if self._thread.is_alive():
+            self._todo.put(None)
+            self._thread.join()
+
     def result(self) -> dict:
         """Every folder read (by path), with ``"seconds"``: once the reading has finished."""
-        self._todo.put(None)
-        self._thread.join()
+        self.close()
         return {**self.read, "seconds": self.seconds}
 
 

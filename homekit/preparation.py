@@ -85,7 +85,7 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
     # taken from the previous preparation where they are as they were)
     before, after = sites, published
     if previous is not None:
-        before, after = _with_earlier(sites, published, previous["raw_history"], previous["published_history"])
+        before, after = _with_earlier(history, sites, published, previous["raw_history"], previous["published_history"])
     out = {"sites": sorted(data.site_ids), "indicators": national, "raw_sites": sites, "published_sites": published,
            "raw_history": history, "published_history": disclose_indicators(history, site_rules, gated=(before, after))}
     if national_rules is not None:
@@ -93,19 +93,23 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
     return out
 
 
-def _with_earlier(raw: pd.DataFrame, published: pd.DataFrame, raw_earlier: pd.DataFrame, published_earlier: pd.DataFrame):
-    """The rounds of an earlier preparation, with the rows gated now of the scopes (site and
-    period) they do not hold: one ``(before, after)`` pair for ``gated``, each scope whole from one
-    source. (A scope of the rounds holds every instrument surveyed in that period; the latest rows
-    may hold only some of them, e.g. a site's older people survey of 2013 beside its GP survey of
-    2019, so a scope is taken from the earlier rounds where they have it.)"""
+def _with_earlier(history: pd.DataFrame, raw: pd.DataFrame, published: pd.DataFrame, raw_earlier: pd.DataFrame,
+                  published_earlier: pd.DataFrame):
+    """One ``(before, after)`` pair for gating ``history`` with ``gated``, each scope (site and
+    period) whole from one source: the rows just gated (``raw``, ``published``: the latest rounds)
+    where a scope of ``history`` is exactly theirs, as without an earlier preparation (the same
+    round then publishes the same cells in ``indicators.csv`` and ``history.csv``), else the
+    earlier preparation's rounds. (A scope of the rounds holds every instrument surveyed in that
+    period; the latest rows may hold only some of them, e.g. a site's older people survey of 2013
+    beside its GP survey of 2019, and such a scope is taken from the earlier rounds.)"""
+    from .disclosure import _scopes_gated_alike
+
     def scope(df):
         return df["site_id"].astype(str) + "\x1f" + df["period"].astype(str)
 
-    earlier = set(scope(raw_earlier))
-    new_raw, new_pub = ~scope(raw).isin(earlier), ~scope(published).isin(earlier)
-    return (pd.concat([raw_earlier, raw[new_raw]], ignore_index=True),
-            pd.concat([published_earlier, published[new_pub]], ignore_index=True))
+    now = set(scope(history)[_scopes_gated_alike(history, raw)])
+    return (pd.concat([raw[scope(raw).isin(now)], raw_earlier[~scope(raw_earlier).isin(now)]], ignore_index=True),
+            pd.concat([published[scope(published).isin(now)], published_earlier[~scope(published_earlier).isin(now)]], ignore_index=True))
 
 
 #: What :func:`kept_rows` keeps of a preparation for a later one (``previous``).

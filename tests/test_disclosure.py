@@ -923,3 +923,34 @@ def test_every_round_gated_with_the_latest_taken_is_every_round_gated(example_di
 def test_pinned_at_bounds_hand_solved_systems(a, b, ub, truth, forced):
     got = disclosure._pinned_at_bounds(np.array(a, float), np.array(b, float), ub, truth)
     assert got.tolist() == forced
+
+
+def test_pinned_at_bounds_large_counts_and_systems_solved_together():
+    """Counts of 10^5 (a national table): x1 + x2 = 200,000 with each at most 100,000 forces both to
+    their bound; solved together with a small system (x3 + x4 = 0) whose zeros are forced too.
+    Worked out by hand; the gate solves many systems in one block-diagonal program."""
+    from scipy.sparse import block_diag
+
+    big = np.array([[1.0, 1.0]])
+    small = np.array([[1.0, 1.0]])
+    a = block_diag([big, small], format="csr")
+    got = disclosure._pinned_at_bounds(a, np.array([200_000.0, 0.0]), [100_000, 100_000, 9, 9], [100_000, 100_000, 0, 0])
+    assert got.tolist() == [True, True, True, True]
+    # and a large system with room: x1 + x2 = 150,000, each at most 100,000, x1 = 100,000 today: not forced
+    got = disclosure._pinned_at_bounds(big, np.array([150_000.0]), [100_000, 100_000], [100_000, 50_000])
+    assert got.tolist() == [False, False]
+
+
+def test_gated_rows_are_reused_only_when_the_private_figures_match_too():
+    """A total's public figures can stay the same while the largest contributions behind it
+    change (cases' costs corrected): the scope must be gated again, as a fresh gate would."""
+    rules = DisclosureRules()
+    before = pd.DataFrame({"site_id": ["a"], "indicator": ["case_weekly_cost_difference"], "group": [""], "numerator": [4000.0],
+                           "denominator": [40.0], "estimate": [100.0], "lower": [80.0], "upper": [120.0], "method": ["Student's t"],
+                           "suppressed": [False], "period": ["2019"], "_abs_total": [4000.0], "_top1": [150.0], "_top2": [140.0]})
+    published = disclose_indicators(before, rules)
+    after = before.assign(_top1=[2500.0], _top2=[1300.0])  # two cases now make up 95% of the total
+    fresh = disclose_indicators(after, rules)
+    assert not published["suppressed"].iloc[0] and fresh["suppressed"].iloc[0]  # (the dominance rule, by hand: 3800 of 4000)
+    reused = disclose_indicators(after, rules, gated=(before, published))
+    pd.testing.assert_frame_equal(reused, fresh)

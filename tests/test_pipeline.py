@@ -286,10 +286,18 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
 
 
 def test_no_cache_keeps_nothing_in_the_cache_folder(example_dir, tmp_path, monkeypatch):
+    """--no-cache keeps nothing of the run in the cache folder and removes what an earlier run into
+    the same folder kept there; a cache folder inside the output folder is never used."""
     monkeypatch.setenv("HOMEKIT_CACHE", str(tmp_path / "cache"))
-    res = pipeline.run(example_dir, tmp_path / "out", sites=["barnsley"], jobs=1, progress=False, cache=False)
+    out = tmp_path / "out"
+    pipeline.run(example_dir, out, sites=["barnsley"], jobs=1, progress=False)
+    assert pipeline.prepared_cache(out).is_file() and pipeline.audit_cache(out).is_file()
+    res = pipeline.run(example_dir, out, sites=["barnsley"], jobs=1, progress=False, overwrite=True, cache=False)
     assert res.audit["passed"] and res.audit["components_reused"] == 0
-    assert not (tmp_path / "cache" / "audit").exists() and not (tmp_path / "cache" / "prepared").exists()
+    assert not list((tmp_path / "cache").rglob("*.pkl"))
+    monkeypatch.setenv("HOMEKIT_CACHE", str(out / "cache"))
+    pipeline.run(example_dir, out, sites=["barnsley"], jobs=1, progress=False, overwrite=True)
+    assert not (out / "cache").exists()
 
 
 def test_update_needs_a_previous_run(example_dir, tmp_path):
