@@ -73,6 +73,7 @@ from scipy import stats as _st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .disclosure import SITE_SUM_METHOD
+from .io import read_private, write_private
 
 __all__ = ["AuditPolicy", "AuditResult", "Finding", "audit", "read_published", "read_folder", "published_folders"]
 
@@ -351,7 +352,8 @@ def read_folder(output_dir, folder, *, read_xlsx: bool = True) -> dict:
     """One published folder as :func:`read_published` reads it: ``frames`` (indicator rows of each
     file), ``changes``, ``files``, ``workbooks`` (a workbook's other sheets), and the folder's
     ``signature``, so that a folder read ahead (while a run's last notebook runs) is used only if
-    no file of it changed since."""
+    no file of it changed since, and the processor ``seconds`` its reading took."""
+    started = time.thread_time()
     out, folder = Path(output_dir), Path(folder)
     signature = _files_now(folder)
     frames, changes, files, books = [], [], [], {}
@@ -382,7 +384,8 @@ def read_folder(output_dir, folder, *, read_xlsx: bool = True) -> dict:
         df["file"] = str(path.relative_to(out))
         changes.append(df)
         files.append(str(path.relative_to(out)))
-    return {"frames": frames, "changes": changes, "files": files, "workbooks": books, "signature": signature, "read_xlsx": read_xlsx}
+    return {"frames": frames, "changes": changes, "files": files, "workbooks": books, "signature": signature, "read_xlsx": read_xlsx,
+            "seconds": time.thread_time() - started}
 
 
 def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None = None,
@@ -1709,8 +1712,9 @@ def _base_at_least_one(pub: _Published, row: _Row) -> bool:
 NATIONAL = "national minus the other sites"
 
 
-def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float, settled: dict | None = None) -> tuple[list[Finding], int]:
-    """Findings, and how many checks could not be settled before ``deadline``.
+def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float, known: dict | None = None) -> tuple[list[Finding], int, "_Settled"]:
+    """Findings, how many checks could not be settled before ``deadline``, and the components'
+    programs settled (``known``: those of an earlier audit, see :func:`_component_ranges`).
 
     1. each row alone (its integer tuples): estimate x base, mean and interval inversion;
     2. interval propagation over every linked table (national minus the other sites, subtraction);
@@ -1772,7 +1776,7 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float, set
             by_comp.setdefault(root, []).append(ch)
     unsettled = 0
     roots = list(by_comp)
-    ranges_of = _component_ranges(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, {} if settled is None else settled)
+    ranges_of, settled = _component_ranges(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, known or {})
     for root in roots:
         checks = by_comp[root]
         ranges, open_ = ranges_of[root]
@@ -1794,7 +1798,7 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float, set
         for (ch, lo, hi, rule), attack in zip(linked_failures, attacks):
             report(ch, lo, hi, rule, attack)
     findings.sort(key=lambda f: (f.file, f.indicator, f.group, f.period, f.cell))
-    return findings, unsettled
+    return findings, unsettled, settled
 
 
 #: What a forked worker of :func:`_component_ranges` reads (inherited, never pickled).
@@ -1802,20 +1806,17 @@ _FORKED: tuple | None = None
 
 
 def _component_ranges(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, roots: list, policy: AuditPolicy,
-                      deadline: float, settled: dict) -> dict:
+                      deadline: float, known: dict) -> tuple[dict, "_Settled"]:
     """``{root: (ranges or None, unsettled)}``: the integer programs of every component, in two
     processes where the machine has two cores (the components share no variable: each half is
     solved on its own, with the same programs as in one process; the run's batch has ended, so
     both cores are free). Forked, so that the worker inherits the model instead of receiving it.
 
-    ``settled`` maps a component's key (:func:`_component_key`) to its ranges from an earlier
-    audit; it is updated to hold this audit's components only (and ``_reused``, ``_components``:
-    how many were taken from it, of how many)."""
+    ``known`` maps a component's key (:func:`_component_key`) to its ranges from an earlier
+    audit; also returned: this audit's settled components (:class:`_Settled`)."""
     global _FORKED
     import multiprocessing as mp
 
-    known = {k: v for k, v in settled.items() if not k.startswith("_")}
-    settled.clear()
     weight = {r: len(comp_rows.get(r, ())) + len(comp_cons.get(r, ())) for r in roots}
     if (os.cpu_count() or 1) < 2 or len(roots) < 2 or sum(weight.values()) < _PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
         out, keys = _ranges_of(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, known)
@@ -1835,13 +1836,20 @@ def _component_ranges(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: 
         finally:
             _FORKED = None
         out, keys = {**mine, **other}, {**mine_keys, **other_keys}
-    for root, key in keys.items():
-        ranges, unsettled = out[root]
-        if not unsettled:  # (a program cut short by the time limit is not settled)
-            settled[key] = (ranges, unsettled)
-    settled["_reused"] = sum(1 for key in keys.values() if key in known)
-    settled["_components"] = len(roots)
-    return out
+    # (a program cut short by the time limit is not settled)
+    settled = _Settled({key: out[root] for root, key in keys.items() if not out[root][1]},
+                       reused=sum(1 for key in keys.values() if key in known), components=len(roots))
+    return out, settled
+
+
+@dataclass
+class _Settled:
+    """The components' programs an audit settled (key -> ranges), and how many of its components
+    were taken as settled by an earlier audit, of how many."""
+
+    programs: dict
+    reused: int = 0
+    components: int = 0
 
 
 #: Components' rows and constraints from which the audit's programs use two processes.
@@ -1899,21 +1907,6 @@ def _component_key(model: _Model, problem: "_Problem", checks: list, policy: Aud
               _base_at_least_one(pub, ch.row)) for ch in checks]
     h.update(repr((facts, policy)).encode())
     return h.hexdigest()
-
-
-def _read_settled(cache) -> dict:
-    """The settled components of an earlier audit (nothing when there is no such file, or it cannot be read)."""
-    from .io import read_private
-
-    got = None if cache is None else read_private(cache)
-    return got if isinstance(got, dict) else {}
-
-
-def _write_settled(cache, settled: dict) -> None:
-    """Keep this audit's settled components."""
-    from .io import write_private
-
-    write_private(cache, {k: v for k, v in settled.items() if not k.startswith("_")})
 
 
 def _solve_components(model: _Model, problems: dict, by_comp: dict, roots: list, policy: AuditPolicy, deadline: float) -> dict:
@@ -2362,8 +2355,8 @@ def audit(output_dir, *, policy: AuditPolicy | None = None, cache: str | os.Path
     read_ahead : dict, optional
         Folders read before the audit started (:func:`read_folder`, by folder path; ``homekit
         run`` reads each site's folder while the last notebooks run), used where none of their
-        files changed since; the key ``"seconds"`` holds the time their reading took, counted in
-        the audit's ``seconds``.
+        files changed since; the processor time their reading took (each one's ``seconds``) is
+        counted in the audit's ``seconds``.
 
     Returns
     -------
@@ -2388,7 +2381,7 @@ def _gc_paused():
 
 
 def _audit(output_dir, policy: AuditPolicy | None, cache=None, read_ahead: dict | None = None) -> AuditResult:
-    start = time.perf_counter() - float((read_ahead or {}).get("seconds", 0.0))
+    start = time.perf_counter() - sum(got["seconds"] for got in (read_ahead or {}).values())
     policy = policy or AuditPolicy()
     out = Path(output_dir)
     workbooks: dict = {}
@@ -2409,13 +2402,13 @@ def _audit(output_dir, policy: AuditPolicy | None, cache=None, read_ahead: dict 
     _change_filter(pub, policy)
     model = _build(pub, policy)
     limit = policy.seconds_for(len(model.checks))
-    settled = _read_settled(cache)
-    findings, unsettled = _solve(model, policy, notes, start + limit, settled)
+    known = read_private(cache) if cache is not None else None
+    findings, unsettled, settled = _solve(model, policy, notes, start + limit, known if isinstance(known, dict) else {})
     if cache is not None:
-        _write_settled(cache, settled)
+        write_private(cache, settled.programs)
     findings.extend(_workbook_only_numbers(workbooks, rows, changes))
     notes.extend(pub.notes)
     if unsettled:
         notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {limit:.0f} s")
     return AuditResult(out, findings, files, len(rows), len(model.checks), dict(sorted(model.linked.items())),
-                       time.perf_counter() - start, notes, unsettled, settled.get("_reused", 0), settled.get("_components", 0))
+                       time.perf_counter() - start, notes, unsettled, settled.reused, settled.components)

@@ -521,8 +521,8 @@ def disclose_indicators(data: pd.DataFrame, rules: DisclosureRules, *, sites: pd
         rows given to it and what it returned (e.g. every site's latest round, when ``data`` is
         every round). No linked table spans two scopes (a site and a period) and each scope is
         protected on its own, so a scope of ``data`` whose rows are exactly those of the same
-        scope of ``before`` (the same indicators and groups, with the same value in every public
-        column of ``data``) is published as it was in ``after``, not gated again. Site level
+        scope of ``before`` (the same indicators and groups, with the same value in every column of
+        ``data``, private ones included) is published as it was in ``after``, not gated again. Site level
         tables only (not with ``sites``).
 
     Returns

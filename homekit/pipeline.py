@@ -603,7 +603,8 @@ def run(
     inputs_before = {s.path: s.sha256 for s in data.sources}
     from .io import cache_dir
 
-    if cache and (cache_dir().resolve() == out or out in cache_dir().resolve().parents or cache_dir().resolve() in out.parents):
+    cache_root = cache_dir().resolve()
+    if cache and (cache_root == out or out in cache_root.parents or cache_root in out.parents):
         cache = False  # (a cache folder inside the output folder would be published, or the other way round)
     if not cache:  # nothing of this folder kept from an earlier run stays behind either
         for f in (prepared_cache(out), audit_cache(out)):
@@ -844,14 +845,14 @@ def _write_private(path: Path, key: str, value) -> None:
 class _ReadAhead:
     """Published folders read for the run's audit (:func:`homekit.audit.read_folder`) in a thread
     of the run's process while notebooks still run, each as soon as it is added; the audit uses a
-    folder read ahead only if none of its files changed since. The processor time the reading
-    took is counted in the audit's time."""
+    folder read ahead only if none of its files changed since, and counts the processor time
+    each reading took in its own time."""
 
     def __init__(self, out: Path):
         import queue
         import threading
 
-        self.out, self.read, self.seconds = out, {}, 0.0
+        self.out, self.read = out, {}
         self._todo: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._work, daemon=True)
         self._thread.start()
@@ -861,12 +862,10 @@ class _ReadAhead:
 
     def _work(self) -> None:
         while (folder := self._todo.get()) is not None:
-            start = time.thread_time()  # (the processor time it takes from the notebooks running beside it)
             with contextlib.suppress(Exception):  # (a folder that cannot be read now is read by the audit)
                 from .audit import read_folder
 
                 self.read[str(folder)] = read_folder(self.out, folder)
-            self.seconds += time.thread_time() - start
 
     def close(self) -> None:
         """Stop reading once what was added is read (again: nothing)."""
@@ -875,9 +874,9 @@ class _ReadAhead:
             self._thread.join()
 
     def result(self) -> dict:
-        """Every folder read (by path), with ``"seconds"``: once the reading has finished."""
+        """Every folder read (by path), once the reading has finished."""
         self.close()
-        return {**self.read, "seconds": self.seconds}
+        return self.read
 
 
 def _audit(out: Path, cache: bool = True, read_ahead: dict | None = None) -> dict:

@@ -12,6 +12,7 @@ This room sits after :mod:`homekit.disclosure` (it gates) and before :mod:`homek
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .disclosure import DisclosureRules, disclose_indicators
@@ -102,25 +103,21 @@ def _with_earlier(history: pd.DataFrame, raw: pd.DataFrame, published: pd.DataFr
     earlier preparation's rounds. (A scope of the rounds holds every instrument surveyed in that
     period; the latest rows may hold only some of them, e.g. a site's older people survey of 2013
     beside its GP survey of 2019, and such a scope is taken from the earlier rounds.)"""
-    from .disclosure import _scopes_gated_alike
+    from .disclosure import _scope, _scopes_gated_alike
 
-    def scope(df):
-        return df["site_id"].astype(str) + "\x1f" + df["period"].astype(str)
+    now = list(set(_scope(history)[_scopes_gated_alike(history, raw)]))
 
-    now = set(scope(history)[_scopes_gated_alike(history, raw)])
-    return (pd.concat([raw[scope(raw).isin(now)], raw_earlier[~scope(raw_earlier).isin(now)]], ignore_index=True),
-            pd.concat([published[scope(published).isin(now)], published_earlier[~scope(published_earlier).isin(now)]], ignore_index=True))
+    def pick(current, earlier):
+        return pd.concat([current[np.isin(_scope(current), now)], earlier[~np.isin(_scope(earlier), now)]], ignore_index=True)
 
-
-#: What :func:`kept_rows` keeps of a preparation for a later one (``previous``).
-KEPT_KEYS = ("raw_sites", "published_sites", "raw_history", "published_history")
+    return pick(raw, raw_earlier), pick(published, published_earlier)
 
 
 def kept_rows(prepared: dict) -> dict:
     """The part of a preparation a later preparation with the same rules can reuse (``previous``):
     every site's rows before and after the gate, latest round and every round. They hold exact
     counts: kept privately, never published."""
-    return {k: prepared[k] for k in KEPT_KEYS}
+    return {k: prepared[k] for k in SITE_KEYS}
 
 
 def gate_national(prepared: dict, national_rules: DisclosureRules):

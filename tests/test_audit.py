@@ -580,7 +580,7 @@ def test_folders_read_ahead_are_used_only_while_unchanged(tmp_path, monkeypatch)
     import homekit.audit as A
 
     write(tmp_path, "sites/a", _likert_mean_site(33, 12)[:2])  # top two and bottom two only: nothing to pin
-    ahead = {str(tmp_path / "sites" / "a"): A.read_folder(tmp_path, tmp_path / "sites" / "a", read_xlsx=False), "seconds": 0.5}
+    ahead = {str(tmp_path / "sites" / "a"): {**A.read_folder(tmp_path, tmp_path / "sites" / "a", read_xlsx=False), "seconds": 0.5}}
     reads = []
     real = A._read_csv
     monkeypatch.setattr(A, "_read_csv", lambda path: reads.append(path) or real(path))
