@@ -59,6 +59,7 @@ import contextlib
 import gc
 import math
 import os
+import pickle
 import re
 import sys
 import time
@@ -75,7 +76,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from .disclosure import SITE_SUM_METHOD
 from .io import read_private, write_private
 
-__all__ = ["AuditPolicy", "AuditResult", "Finding", "audit", "read_published", "read_folder", "published_folders"]
+__all__ = ["AuditPolicy", "AuditResult", "Finding", "audit", "audit_readings", "read_published", "read_folder", "published_folders",
+           "readings_hold", "same_reading"]
 
 Z95 = float(_st.norm.ppf(0.975))
 _BIG = 10**7
@@ -212,7 +214,8 @@ class AuditResult:
 # Reading what was published
 # --------------------------------------------------------------------------------------------
 
-_NUM = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
+#: A number as written (at least one digit: "-", "." or "e5" are text, not numbers).
+_NUM = re.compile(r"^[+-]?(?=\.?\d)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
 
 
 def _precision(text: str) -> tuple[int, int]:
@@ -339,12 +342,13 @@ _READ = ("indicators.csv", "history.csv", "summary.xlsx", "change.csv")
 
 
 def _files_now(folder: Path) -> tuple:
-    """What the files of ``folder`` the audit reads are now (name, size, modification time)."""
+    """What the files of ``folder`` the audit reads are now (name, size, modification and change
+    times, inode: a file replaced or rewritten since differs)."""
     out = []
     for name in _READ:
         with contextlib.suppress(OSError):
             st = (folder / name).stat()
-            out.append((name, st.st_size, st.st_mtime_ns))
+            out.append((name, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
     return tuple(out)
 
 
@@ -398,11 +402,58 @@ def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None
     (:func:`read_folder`, by folder path), used where none of their files changed since.
     """
     out = Path(output_dir)
-    frames, changes, files = [], [], []
+    readings = []
     for folder in published_folders(out):
         got = (read_ahead or {}).get(str(folder))
         if got is None or got["signature"] != _files_now(folder) or got["read_xlsx"] != read_xlsx:
             got = read_folder(out, folder, read_xlsx=read_xlsx)
+        readings.append(got)
+    return _assemble(readings, workbooks)
+
+
+def same_reading(a: dict, b: dict) -> bool:
+    """Whether two readings of a folder (:func:`read_folder`) give the audit the same input: the
+    same files, the same text in every cell of their rows and changes, the same workbook cells."""
+    def frames_equal(x: list, y: list) -> bool:
+        return len(x) == len(y) and all(f.columns.equals(g.columns) and f.equals(g) for f, g in zip(x, y))
+
+    # (workbook cells compared with their types: True == 1 and -0.0 == 0.0, which the audit tells apart)
+    return (a["files"] == b["files"] and a["read_xlsx"] == b["read_xlsx"]
+            and pickle.dumps(a["workbooks"], 5) == pickle.dumps(b["workbooks"], 5)
+            and frames_equal(a["frames"], b["frames"]) and frames_equal(a["changes"], b["changes"]))
+
+
+def readings_hold(output_dir, readings: dict) -> bool:
+    """Whether ``readings`` (folder path -> :func:`read_folder` result) are what the audit reads
+    from ``output_dir`` now: the same folders; each folder read from disk with none of its files
+    changed since (its ``signature``); each folder read before it was written (``signature``
+    None: its files as predicted) giving, read now, the same rows, changes and workbook cells. An
+    audit of such readings (:func:`audit_readings`) is then the audit of the folder."""
+    out = Path(output_dir)
+    if sorted(readings) != sorted(str(f) for f in published_folders(out)):
+        return False
+    for folder, got in readings.items():
+        if got["signature"] is None:
+            if not same_reading(got, read_folder(out, folder, read_xlsx=got["read_xlsx"])):
+                return False
+        elif got["signature"] != _files_now(Path(folder)):
+            return False
+    return True
+
+
+def _field_text(value: str) -> tuple[str, bool]:
+    """A published number cell as the audit reads it: its text stripped, or "" when it is not a
+    number; and whether it is a marker of a withheld figure (text in brackets, such as "[c]")."""
+    text = value.strip()
+    if text == "" or _NUM.match(text):
+        return text, False
+    return "", text.startswith("[")
+
+
+def _assemble(readings: list, workbooks: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """:func:`read_published`'s tables from the readings of its folders, in folder order."""
+    frames, changes, files = [], [], []
+    for got in readings:
         frames += got["frames"]
         changes += got["changes"]
         files += got["files"]
@@ -414,13 +465,17 @@ def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None
         if c not in rows.columns:
             rows[c] = ""
     rows = rows[cols].fillna("").astype(str)
-    for c in _FIELDS:  # a marker such as "[c]" or any other text is not a number
-        text = rows[c].str.strip()
-        bad = (text != "") & ~text.str.match(_NUM.pattern)
-        rows.loc[bad & text.str.startswith("["), "suppressed"] = "true"
-        rows[c] = text.where(~bad, "")
-    rows["group"] = rows["group"].str.strip()
-    rows["period"] = rows["period"].str.strip()
+    # (each distinct text judged once: cell by cell, these took a tenth of a 150-site audit)
+    for c in (_FIELDS if len(rows) else ()):  # a marker such as "[c]" or any other text is not a number
+        values = rows[c].to_numpy(dtype=object)
+        judged = {v: _field_text(v) for v in set(values)}
+        marker = np.fromiter((judged[v][1] for v in values), bool, len(values))
+        rows.loc[marker, "suppressed"] = "true"
+        rows[c] = [judged[v][0] for v in values]
+    for c in (("group", "period") if len(rows) else ()):
+        values = rows[c].to_numpy(dtype=object)
+        stripped = {v: v.strip() for v in set(values)}
+        rows[c] = [stripped[v] for v in values]
     # the same row published in two files (indicators.csv and summary.xlsx) is one observation
     rows = rows.drop_duplicates(subset=["site_id", "indicator", "group", "period", *_FIELDS, "method", "suppressed"]).reset_index(drop=True)
     # a workbook row without a period is the same row of indicators.csv in its folder
@@ -840,9 +895,9 @@ def _enumerate_row(row: _Row, policy: AuditPolicy, nmax: int) -> None:
     row.names = ("a", "n")
     if not row.estimates and not row.intervals:
         return
+    if not 0 < nhi - max(nlo, 1) + 1 <= 20000:  # (told before the range is made: a base of up to a
+        return  # national total was once a second of the audit spent making arrays to throw away)
     ns = np.arange(max(nlo, 1), nhi + 1)
-    if len(ns) == 0 or len(ns) > 20000:
-        return
     lo = np.full(len(ns), float(alo))
     hi = np.minimum(float(ahi), ns.astype(float))
     if row.kind == "diff":
@@ -1712,7 +1767,8 @@ def _base_at_least_one(pub: _Published, row: _Row) -> bool:
 NATIONAL = "national minus the other sites"
 
 
-def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float, known: dict | None = None) -> tuple[list[Finding], int, "_Settled"]:
+def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float, known: dict | None = None,
+           parallel: bool = True) -> tuple[list[Finding], int, "_Settled"]:
     """Findings, how many checks could not be settled before ``deadline``, and the components'
     programs settled (``known``: those of an earlier audit, see :func:`_component_ranges`).
 
@@ -1776,7 +1832,7 @@ def _solve(model: _Model, policy: AuditPolicy, notes: list, deadline: float, kno
             by_comp.setdefault(root, []).append(ch)
     unsettled = 0
     roots = list(by_comp)
-    ranges_of, settled = _component_ranges(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, known or {})
+    ranges_of, settled = _component_ranges(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, known or {}, parallel)
     for root in roots:
         checks = by_comp[root]
         ranges, open_ = ranges_of[root]
@@ -1806,11 +1862,12 @@ _FORKED: tuple | None = None
 
 
 def _component_ranges(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, roots: list, policy: AuditPolicy,
-                      deadline: float, known: dict) -> tuple[dict, "_Settled"]:
+                      deadline: float, known: dict, parallel: bool = True) -> tuple[dict, "_Settled"]:
     """``{root: (ranges or None, unsettled)}``: the integer programs of every component, in two
     processes where the machine has two cores (the components share no variable: each half is
     solved on its own, with the same programs as in one process; the run's batch has ended, so
-    both cores are free). Forked, so that the worker inherits the model instead of receiving it.
+    both cores are free; not with ``parallel`` False). Forked, so that the worker inherits the
+    model instead of receiving it.
 
     ``known`` maps a component's key (:func:`_component_key`) to its ranges from an earlier
     audit; also returned: this audit's settled components (:class:`_Settled`)."""
@@ -1818,7 +1875,7 @@ def _component_ranges(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: 
     import multiprocessing as mp
 
     weight = {r: len(comp_rows.get(r, ())) + len(comp_cons.get(r, ())) for r in roots}
-    if (os.cpu_count() or 1) < 2 or len(roots) < 2 or sum(weight.values()) < _PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+    if not parallel or (os.cpu_count() or 1) < 2 or len(roots) < 2 or sum(weight.values()) < _PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
         out, keys = _ranges_of(model, comp_rows, comp_cons, by_comp, roots, policy, deadline, known)
     else:
         halves: tuple[list, list] = ([], [])
@@ -2367,6 +2424,27 @@ def audit(output_dir, *, policy: AuditPolicy | None = None, cache: str | os.Path
         return _audit(output_dir, policy, cache, read_ahead)
 
 
+def audit_readings(output_dir, readings: dict, *, policy: AuditPolicy | None = None,
+                   cache: str | os.PathLike | None = None, cancelled=None) -> AuditResult | None:
+    """The audit of folders as read or predicted, reading nothing from disk (``homekit run``
+    audits a national folder predicted from its preparation while the national notebook writes
+    it): :func:`audit` of ``readings`` (folder path -> :func:`read_folder` result; a predicted
+    folder has ``signature`` None), in one process (the run's notebooks use the other core).
+
+    Its verdict is the verdict on ``output_dir`` only while :func:`readings_hold`: the caller
+    checks that once the folder is written, and audits the folder itself otherwise. ``cancelled``
+    (a function) is asked between the audit's steps; once it says so, the audit stops and
+    returns None (a run interrupted meanwhile).
+    """
+    policy = policy or AuditPolicy()
+    mixed = sorted(f for f, got in readings.items() if got["read_xlsx"] != policy.read_xlsx)
+    if mixed:
+        raise ValueError(f"folders read {'with' if not policy.read_xlsx else 'without'} their workbooks, "
+                         f"unlike the policy: {', '.join(mixed)}")
+    with _gc_paused():
+        return _audit(output_dir, policy, cache, readings=readings, parallel=False, cancelled=cancelled)
+
+
 @contextlib.contextmanager
 def _gc_paused():
     """The audit builds about a million small objects that all live until it returns; Python's
@@ -2380,16 +2458,38 @@ def _gc_paused():
             gc.enable()
 
 
-def _audit(output_dir, policy: AuditPolicy | None, cache=None, read_ahead: dict | None = None) -> AuditResult:
-    start = time.perf_counter() - sum(got["seconds"] for got in (read_ahead or {}).values())
+class _Cancelled(Exception):
+    """An audit made ahead that its run no longer needs (:func:`audit_readings`, ``cancelled``)."""
+
+
+def _audit(output_dir, policy: AuditPolicy | None, cache=None, read_ahead: dict | None = None, readings: dict | None = None,
+           parallel: bool = True, cancelled=None) -> AuditResult | None:
+    try:
+        return _audit_steps(output_dir, policy, cache, read_ahead, readings, parallel, cancelled or (lambda: False))
+    except _Cancelled:
+        return None
+
+
+def _audit_steps(output_dir, policy, cache, read_ahead, readings, parallel, cancelled) -> AuditResult:
+    def step() -> None:
+        if cancelled():
+            raise _Cancelled
+
+    start = time.perf_counter() - sum(got["seconds"] for got in (readings or read_ahead or {}).values())
     policy = policy or AuditPolicy()
     out = Path(output_dir)
     workbooks: dict = {}
-    rows, changes, files = read_published(out, read_xlsx=policy.read_xlsx, workbooks=workbooks, read_ahead=read_ahead)
+    if readings is None:
+        rows, changes, files = read_published(out, read_xlsx=policy.read_xlsx, workbooks=workbooks, read_ahead=read_ahead)
+    else:  # (in the order read_published reads the folders: the sites', then the national)
+        order = sorted(readings, key=lambda f: (Path(f) == out / "national", Path(f)))
+        rows, changes, files = _assemble([readings[f] for f in order], workbooks)
     notes: list[str] = []
     if rows.empty:
         return AuditResult(out, [], files, 0, 0, {}, time.perf_counter() - start, ["no published indicator files found"])
+    step()
     pub = _Published(rows, changes, policy)
+    step()
     nat_n = {}
     for r in pub.rows.values():
         if r.folder.startswith("national") and "n" in r.bounds:
@@ -2400,15 +2500,31 @@ def _audit(output_dir, policy: AuditPolicy | None, cache=None, read_ahead: dict 
         if getattr(r, "inconsistent", False):
             notes.append(f"{r.file}: {r.indicator} {r.group}: no whole numbers give the published figures; the row was not inverted")
     _change_filter(pub, policy)
+    step()
     model = _build(pub, policy)
+    step()
     limit = policy.seconds_for(len(model.checks))
     known = read_private(cache) if cache is not None else None
-    findings, unsettled, settled = _solve(model, policy, notes, start + limit, known if isinstance(known, dict) else {})
+    findings, unsettled, settled = _solve(model, policy, notes, start + limit, known if isinstance(known, dict) else {}, parallel)
     if cache is not None:
         write_private(cache, settled.programs)
     findings.extend(_workbook_only_numbers(workbooks, rows, changes))
     notes.extend(pub.notes)
     if unsettled:
         notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {limit:.0f} s")
-    return AuditResult(out, findings, files, len(rows), len(model.checks), dict(sorted(model.linked.items())),
-                       time.perf_counter() - start, notes, unsettled, settled.reused, settled.components)
+    result = AuditResult(out, findings, files, len(rows), len(model.checks), dict(sorted(model.linked.items())),
+                         time.perf_counter() - start, notes, unsettled, settled.reused, settled.components)
+    pub.model = None  # (the one cycle: the model is then freed by reference counts alone)
+    box = [pub, model, rows, changes, known, workbooks]
+    del pub, model, rows, changes, known, workbooks
+    _release(box)
+    return result
+
+
+def _release(box: list) -> None:
+    """Drop the last references to the audit's model in a thread of its own: a model of millions
+    of small objects takes a second or more to free (at 150 sites), which the caller need not wait
+    for. (The caller holds no reference to any of it.)"""
+    import threading
+
+    threading.Thread(target=box.clear, name="homekit-audit-release", daemon=True).start()

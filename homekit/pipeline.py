@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import html
 import json
 import os
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -643,20 +645,24 @@ def run(
     # each site's folder read for the audit once its report is written (a kept one as the notebooks
     # start, not during the preparation they wait for), while the other notebooks run: the audit at
     # the end reads only what changed since (the national folder)
-    ctx["read_ahead"] = ahead = _ReadAhead(out)
+    ctx["read_ahead"] = ahead = _ReadAhead(out, scratch=work)
     runner = None
     status = "complete"
+    finished = False
     try:
         to_run = [s for s in chosen if s not in kept]
         runner = DaskExecutor(scheduler, client) if executor == "dask" else LocalExecutor(jobs, scratch=work / "scratch", keep_warm=True)
         if to_run and isinstance(runner, LocalExecutor):
-            runner.warm(min(jobs, len(to_run)))  # kernels start and import homekit while the slices are written
+            # kernels start and import homekit while the slices are written: one per lane the site
+            # notebooks and the national synthesis (which runs beside them when data changed) fill
+            runner.warm(min(jobs, len(to_run) + 1))
         # The run's own copy of the parameters it uses, beside the slices (shared with Dask workers).
         run_params = work / "parameters"
         run_params.mkdir(exist_ok=True)
         disclosure_file, benefits_file = (shutil.copyfile(params_dir / f, run_params / f) for f in ("disclosure.yaml", "benefits.yaml"))
         national_file, counts_file, spread_file = (work / f for f in RUN_FILES)
         prepared = None
+        keep_rows = None
         own_rows: dict = {}
         if len(kept) < len(chosen):  # what the site notebooks read (nothing to prepare when every site is kept)
             from .preparation import kept_rows, site_rows
@@ -669,9 +675,9 @@ def run(
             kept_key = _digest([rules, code])
             previous_rows = _read_private(prepared_cache(out), kept_key) if update and cache else None
             prepared = prepare_run(data.only_sites(chosen), disclosure_file, benefits_file, work, previous=previous_rows)
-            if cache:
-                _write_private(prepared_cache(out), kept_key, kept_rows(prepared))
-            own_rows = site_rows(prepared)
+            if cache:  # (for the next run only: written by the reading thread while the notebooks run)
+                keep_rows = functools.partial(_write_private, prepared_cache(out), kept_key, kept_rows(prepared))
+            own_rows = site_rows(prepared, to_run)
         tasks = []
         sizes = {}
         for site_id in to_run:
@@ -739,17 +745,45 @@ def run(
                 start_national(nat_task)
                 beside = (nat_task, nat_key)
                 tasks.insert(0, nat_task)
-        bar = tqdm(total=len(tasks) - (beside is not None), desc="site reports", unit="site", disable=not progress, file=sys.stderr)
-        for s in kept:
-            ahead.add(out / "sites" / s)
+        site_tasks = len(tasks) - (beside is not None)
+        bar = tqdm(total=site_tasks, desc="site reports", unit="site", disable=not progress, file=sys.stderr)
+        if keep_rows is not None:
+            ahead.call(keep_rows)
+        if tasks:  # (with nothing to run there is nothing to read beside)
+            for s in kept:
+                ahead.add(out / "sites" / s)
+        # The audit made while the national notebook is the last one left (as in an --update after
+        # a few sites changed): the national folder predicted from the preparation as the notebooks
+        # start when the site notebooks are fewer than the lanes (they end soon), else once they
+        # have ended with the national notebook still running (_ReadAhead); the audit itself once
+        # every site's folder is written
+        spare = beside is not None and isinstance(runner, LocalExecutor)
+        predicted = False
+
+        def audit_ahead() -> None:
+            nonlocal predicted
+            if not predicted:
+                ahead.predict(nat_out, functools.partial(_write_national, beside[0]["parameters"]))
+                predicted = True
+            ahead.audit_ahead(audit_cache(out) if cache else None)
+
+        if spare and site_tasks < jobs:
+            ahead.predict(nat_out, functools.partial(_write_national, beside[0]["parameters"]))
+            predicted = True
+        if spare and site_tasks == 0:
+            audit_ahead()
+        done = 0
         for task, res in runner.map(tasks):
             run = SiteRun.from_result(task["name"], res)
             if beside is not None and task is beside[0]:
                 national = run
             else:
                 results[task["name"]] = run
+                done += 1
                 if run.status == "ok":
                     ahead.add(out / "sites" / task["name"])
+                if spare and done == site_tasks and national.status == "pending" and all(r.status == "ok" for r in results.values()):
+                    audit_ahead()
                 bar.set_postfix_str(f"{task['name']}: {res['status']}")
                 bar.update(1)
         bar.close()
@@ -769,11 +803,12 @@ def run(
                 start_national(nat_task)
                 res = next(iter(runner.map([nat_task])))[1]
                 national = SiteRun.from_result("national", res)
+        finished = True
     except KeyboardInterrupt:
         status = "interrupted"
         _hold_sigint(True)  # a second Ctrl-C must not cut the clean-up short
     finally:
-        ahead.close()
+        ahead.close(wait=finished)  # (an interrupted or failed run does not wait for an audit made ahead)
         if runner is not None:
             runner.close()
         if own_work:
@@ -796,6 +831,17 @@ def run(
     if inputs_before != inputs_after:
         raise HomekitError("input files changed during the run (SHA-256 differs); see manifest.json")
     return result
+
+
+def _write_national(parameters: dict, dest: Path) -> None:
+    """The national folder's tables as the national notebook writes them, into ``dest``: the
+    notebook's :meth:`NationalReport.open` on the same parameters, then its ``write_outputs``."""
+    from .report import NationalReport
+
+    files = ("data_dir", "data_file", "sites", "site_dirs", "disclosure_file", "benefits_file")
+    report = NationalReport.open(**{k: parameters[k] for k in files if k in parameters},
+                                 parameters={k: v for k, v in parameters.items() if k not in (*files, "output_dir")})
+    report.write_outputs(str(dest))
 
 
 def _private_file(kind: str, out: Path) -> Path:
@@ -846,48 +892,122 @@ class _ReadAhead:
     """Published folders read for the run's audit (:func:`homekit.audit.read_folder`) in a thread
     of the run's process while notebooks still run, each as soon as it is added; the audit uses a
     folder read ahead only if none of its files changed since, and counts the processor time
-    each reading took in its own time."""
+    each reading took in its own time.
 
-    def __init__(self, out: Path):
+    When the national notebook will be the last left to run (an ``--update`` after fewer sites
+    changed than there are lanes: their notebooks end soon, and a core is then free while it
+    runs), the same thread audits the run ahead of it: the national folder as that notebook will
+    write it (:meth:`predict`: the national report's tables, built from the
+    run's preparation by the code the notebook runs) with every site's folder as read
+    (:meth:`audit_ahead`). That verdict stands only if, once the notebook has written the folder,
+    every reading still holds (:func:`homekit.audit.readings_hold`: the prediction read back
+    cell for cell the same, no other file changed); otherwise the folder is audited again."""
+
+    def __init__(self, out: Path, scratch: Path | None = None):
         import queue
         import threading
 
-        self.out, self.read = out, {}
+        self.out, self.read, self.scratch = out, {}, scratch
+        self.predicted: dict = {}
+        self._spec: tuple | None = None
+        self._stopped = False
         self._todo: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread = threading.Thread(target=self._work, name="homekit-read-ahead", daemon=True)
         self._thread.start()
 
     def add(self, folder: Path) -> None:
         self._todo.put(folder)
 
+    def call(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` in the thread, after what was added before."""
+        self._todo.put(("call", fn))
+
+    def predict(self, folder: Path, write: Callable[[Path], None]) -> None:
+        """Read ``folder`` (of the output folder) as ``write(dest)`` writes it into a private
+        folder ``dest`` (in ``scratch``), before the notebook that publishes it has finished."""
+        self._todo.put(("predict", folder, write))
+
+    def audit_ahead(self, cache: Path | None) -> None:
+        """Audit every folder read or predicted so far (after what was added before)."""
+        self._todo.put(("audit", cache))
+
     def _work(self) -> None:
-        while (folder := self._todo.get()) is not None:
-            with contextlib.suppress(Exception):  # (a folder that cannot be read now is read by the audit)
-                from .audit import read_folder
+        import tempfile
 
-                self.read[str(folder)] = read_folder(self.out, folder)
+        from .audit import audit_readings, published_folders, read_folder
 
-    def close(self) -> None:
-        """Stop reading once what was added is read (again: nothing)."""
+        while (item := self._todo.get()) is not None:
+            if self._stopped:
+                continue
+            with contextlib.suppress(Exception):  # (what cannot be read or audited now is, at the end)
+                if isinstance(item, Path):
+                    self.read[str(item)] = read_folder(self.out, item)
+                elif item[0] == "call":
+                    item[1]()
+                elif item[0] == "predict":
+                    _, folder, write = item
+                    # (in the run's work folder, which the run removes whatever happens)
+                    root = Path(tempfile.mkdtemp(prefix="predicted-", dir=self.scratch))
+                    try:
+                        dest = root / folder.relative_to(self.out)
+                        write(dest)
+                        self.predicted[str(folder)] = {**read_folder(root, dest), "signature": None}
+                    finally:
+                        shutil.rmtree(root, ignore_errors=True)
+                else:
+                    readings = {}
+                    for folder in published_folders(self.out):
+                        readings[str(folder)] = self.predicted.get(str(folder)) or self.read.get(str(folder))
+                    if all(readings.values()):
+                        result = audit_readings(self.out, readings, cache=item[1], cancelled=lambda: self._stopped)
+                        self._spec = (result, readings) if result is not None else None
+
+    def close(self, wait: bool = True) -> None:
+        """Stop once what was added is done (again: nothing); with ``wait`` False (an interrupted
+        or failed run), at once: an audit under way stops at its next step, unused."""
+        if not wait:
+            self._stopped = True
         if self._thread.is_alive():
             self._todo.put(None)
-            self._thread.join()
+            if wait:
+                self._thread.join()
 
     def result(self) -> dict:
         """Every folder read (by path), once the reading has finished."""
         self.close()
         return self.read
 
+    def verdict(self):
+        """The audit made ahead (:meth:`audit_ahead`) if it is the audit of the folder as it is
+        now (every reading holds), else None."""
+        from .audit import readings_hold
 
-def _audit(out: Path, cache: bool = True, read_ahead: dict | None = None) -> dict:
+        self.close()
+        if self._spec is None or self._spec[0].unsettled:  # (cut short by its time limit: audited again, on both cores)
+            return None
+        result, readings = self._spec
+        started = time.perf_counter()
+        if not readings_hold(self.out, readings):
+            return None
+        result.seconds += time.perf_counter() - started
+        return result
+
+
+def _audit(out: Path, cache: bool = True, read_ahead: _ReadAhead | None = None) -> dict:
     """The run ends with its own attacker: what can be worked back from what it published (with
     ``cache``, the programs an earlier audit of this folder settled, unchanged, are taken as
-    settled; ``read_ahead``: the folders :class:`_ReadAhead` read)."""
+    settled; ``read_ahead``: the folders :class:`_ReadAhead` read, and its audit made ahead)."""
     from .audit import audit
 
-    result = audit(out, cache=audit_cache(out) if cache else None, read_ahead=read_ahead)
+    result = read_ahead.verdict() if read_ahead is not None else None
+    made_ahead = result is not None
+    if result is None:
+        result = audit(out, cache=audit_cache(out) if cache else None, read_ahead=read_ahead.result() if read_ahead is not None else None)
     verdict = result.verdict()
     verdict["summary"] = result.summary()
+    verdict["made_ahead"] = made_ahead
+    if made_ahead:
+        verdict["summary"] += "; made while the national notebook ran, on its tables as predicted, which it then wrote cell for cell"
     return verdict
 
 
@@ -927,7 +1047,7 @@ def _finish(ctx: dict, results: dict, national: SiteRun, status: str, inputs_aft
             note = "; the published files are byte for byte those audited by the previous run"
             verdict["summary"] = verdict.get("summary", "").split(note)[0] + note
         else:
-            verdict = _audit(ctx["out"], ctx.get("cache", True), ctx["read_ahead"].result() if ctx.get("read_ahead") else None)
+            verdict = _audit(ctx["out"], ctx.get("cache", True), ctx.get("read_ahead"))
     manifest["audit"] = verdict
     manifest["status"] = status
     for entry in manifest["sites"]:

@@ -604,3 +604,66 @@ def test_cache_of_settled_programs_is_not_used_by_other_code(tmp_path, monkeypat
     monkeypatch.setattr(A, "_CODE", b"another version of homekit/audit.py")
     other = audit(tmp_path / "out", policy=POLICY, cache=cache)
     assert other.components > 0 and other.reused == 0
+
+
+def test_an_audit_of_a_predicted_folder_holds_only_while_the_folder_is_as_predicted(tmp_path):
+    """``homekit run`` audits the national folder as predicted from its preparation while the
+    national notebook writes it (``audit_readings``): that audit finds what the audit of the
+    written folder finds, and stands only while every reading holds (``readings_hold``): the
+    written folder read back cell for cell as predicted, no other folder changed, no folder added."""
+    import homekit.audit as A
+
+    out, pred = tmp_path / "out", tmp_path / "predicted"
+    write(pred, "sites/a", _likert_mean_site(33, 12))  # the leaking Likert item, predicted
+    write(out, "sites/a", _likert_mean_site(33, 12))  # ... and as written
+    write(out, "sites/b", _likert_mean_site(33, 12)[:2])
+    readings = {str(out / "sites" / "a"): {**A.read_folder(pred, pred / "sites" / "a", read_xlsx=False), "signature": None},
+                str(out / "sites" / "b"): A.read_folder(out, out / "sites" / "b", read_xlsx=False)}
+    ahead = A.audit_readings(out, readings, policy=POLICY)
+    fresh = audit(out, policy=POLICY)
+    assert found(fresh, cell="answers at level 1 of 4")
+    assert [f.as_dict() for f in ahead.findings] == [f.as_dict() for f in fresh.findings]
+    assert (ahead.rows, ahead.cells, ahead.files) == (fresh.rows, fresh.cells, fresh.files)
+    assert A.readings_hold(out, readings)
+    # written otherwise than predicted (the mean row left out): the folder must be audited again
+    write(out, "sites/a", _likert_mean_site(33, 12)[:2])
+    assert not A.readings_hold(out, readings)
+    write(out, "sites/a", _likert_mean_site(33, 12))
+    assert A.readings_hold(out, readings)
+    # a folder read from disk changed since
+    write(out, "sites/b", _likert_mean_site(33, 12)[:1])
+    assert not A.readings_hold(out, readings)
+    readings[str(out / "sites" / "b")] = A.read_folder(out, out / "sites" / "b", read_xlsx=False)
+    assert A.readings_hold(out, readings)
+    # a folder that was not read
+    write(out, "sites/c", _likert_mean_site(33, 12)[:2])
+    assert not A.readings_hold(out, readings)
+
+
+def test_readings_differ_on_workbook_cell_types_and_the_audit_made_ahead_can_be_stopped(tmp_path):
+    """Two readings agree only if every workbook cell has the same type too (True == 1 for Python,
+    not for the audit, which reads a 1 in a headline sheet as a number and skips a true/false);
+    folders read with or without their workbooks unlike the policy are refused; an audit made
+    ahead stops, unused, once its run no longer needs it."""
+    import homekit.audit as A
+
+    write(tmp_path, "sites/a", _likert_mean_site(33, 12)[:2])
+    got = A.read_folder(tmp_path, tmp_path / "sites" / "a", read_xlsx=False)
+    one = {**got, "workbooks": {"sites/a/summary.xlsx": {"headlines": [["indicator", "withheld"], ["x", 1]]}}}
+    true = {**got, "workbooks": {"sites/a/summary.xlsx": {"headlines": [["indicator", "withheld"], ["x", True]]}}}
+    assert one["workbooks"] == true["workbooks"] and not A.same_reading(one, true) and A.same_reading(one, dict(one))
+    readings = {str(tmp_path / "sites" / "a"): got}
+    with pytest.raises(ValueError, match="without their workbooks"):
+        A.audit_readings(tmp_path, readings)  # (the default policy reads workbooks)
+    assert A.audit_readings(tmp_path, readings, policy=POLICY, cancelled=lambda: True) is None
+    assert A.audit_readings(tmp_path, readings, policy=POLICY).passed
+
+
+def test_a_lone_sign_or_point_is_text_not_a_number(tmp_path):
+    """A cell of "-", "." or "e5" is not a published number (it used to stop the audit at float())."""
+    rows = [naive("a", "op_planned_ahead", "", 68, 74).replace(",70,75,", ",-,75,"),
+            naive("a", "op_lives_alone", "", 20, 74).replace(",20,75,", ",.,e5,")]
+    assert rows[0].startswith("a,op_planned_ahead,,-,75,") and rows[1].startswith("a,op_lives_alone,,.,e5,")
+    write(tmp_path / "out", "sites/a", rows)
+    result = audit(tmp_path / "out", policy=POLICY)
+    assert result.rows == 2 and not result.unsettled

@@ -14,6 +14,7 @@ import yaml
 
 from conftest import ROOT
 from homekit import pipeline
+from homekit.audit import audit
 
 CONTRACT = ["site_id", "indicator", "group", "numerator", "denominator", "estimate", "lower", "upper", "method", "suppressed",
             # second release: the round described, the indicator's direction, and its comparison in words
@@ -222,7 +223,7 @@ def _files(out):
             if p.is_file() and p.name not in ("manifest.json", "index.html")}
 
 
-def test_update_reruns_only_what_changed(example_copy, tmp_path):
+def test_update_reruns_only_what_changed(example_copy, tmp_path, monkeypatch):
     params = tmp_path / "parameters"
     shutil.copytree(ROOT / "parameters", params)
     out = tmp_path / "out"
@@ -244,6 +245,20 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
     row = gp.index[gp.site_id == "wiltshire"][0]
     gp.at[row, "trust_asc"] = "Disagree" if gp.at[row, "trust_asc"] != "Disagree" else "Agree"
     gp.to_csv(example_copy / "gp_survey.csv", index=False)
+    # (at 150 sites the national notebook is the last to finish; with two sites either may be: its
+    # result is handed over last here, as it is there)
+    real_map = pipeline.LocalExecutor.map
+
+    def national_last(self, tasks):
+        held = []
+        for task, result in real_map(self, tasks):
+            if task["name"] == "national":
+                held.append((task, result))
+            else:
+                yield task, result
+        yield from held
+
+    monkeypatch.setattr(pipeline.LocalExecutor, "map", national_last)
     res = pipeline.run(example_copy, out, sites=sites, jobs=2, parameters_dir=params, progress=False, update=True)
     assert {s.site_id: s.kept for s in res.sites} == {"barnsley": True, "wiltshire": False}
     assert not res.national.kept and not res.failed and res.national.status == "ok"
@@ -254,6 +269,12 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
     # (here the correction moves published figures of Wiltshire and the national file) ... the
     # unchanged site's programs are taken as settled by the first run's audit, from a private cache
     assert not same and 0 < res.audit["components_reused"] < res.audit["components"]
+    # ... and, only the national notebook left to run with a core free, the audit was made on the
+    # national tables as predicted, which the notebook then wrote: the audit of the folder as written
+    fresh = audit(out)
+    assert res.audit["made_ahead"] and "as predicted" in res.audit["summary"]
+    assert (res.audit["rows"], res.audit["counts_checked"], res.audit["files"], res.audit["findings"], res.audit["linked_tables"]) == \
+           (fresh.rows, fresh.cells, len(fresh.files), len(fresh.findings), fresh.linked_tables)
     cache = pipeline.audit_cache(out)
     assert cache.is_file() and Path(os.environ["HOMEKIT_CACHE"]) in cache.parents and not list(out.rglob("*.pkl"))
     # every site's rows before and after the gate (exact counts) are kept for the next --update, for
@@ -266,6 +287,26 @@ def test_update_reruns_only_what_changed(example_copy, tmp_path):
     keys_before = {e["site_id"]: e["key"] for e in manifest["sites"]}
     assert keys_after["wiltshire"]["data"] != keys_before["wiltshire"]["data"]  # (its published figures may round the same)
     assert keys_after["barnsley"] == keys_before["barnsley"]
+
+    # Corrected back, with a prediction of the national tables that the notebook does not write (a
+    # row short): the audit made ahead does not stand; the folder as written is audited
+    real = pipeline._write_national
+
+    def short(parameters, dest):
+        real(parameters, dest)
+        lines = (dest / "indicators.csv").read_text().splitlines(keepends=True)
+        (dest / "indicators.csv").write_text("".join(lines[:-1]))
+
+    monkeypatch.setattr(pipeline, "_write_national", short)
+    gp.at[row, "trust_asc"] = "Disagree" if gp.at[row, "trust_asc"] != "Disagree" else "Agree"
+    gp.to_csv(example_copy / "gp_survey.csv", index=False)
+    back = pipeline.run(example_copy, out, sites=sites, jobs=2, parameters_dir=params, progress=False, update=True)
+    assert [s.kept for s in back.sites] == [True, False] and not back.national.kept
+    fresh = audit(out)
+    assert back.audit["passed"] and not back.audit["made_ahead"] and "as predicted" not in back.audit["summary"]
+    assert (back.audit["rows"], back.audit["counts_checked"]) == (fresh.rows, fresh.cells)
+    monkeypatch.undo()
+    now = _files(out)
 
     # A site parameter changed (Barnsley) and a report file damaged by hand (Wiltshire): both rebuilt;
     # the national synthesis reads their indicators, unchanged by either, so it is kept.
@@ -391,3 +432,15 @@ def test_national_runs_beside_the_sites_and_again_when_one_fails(example_dir, tm
     assert res.national.status == "ok" and [s.site_id for s in res.sites if s.status == "failed"] == ["croydon"]
     key = json.loads((tmp_path / "out" / "manifest.json").read_text())["national"]["key"]
     assert key["sites"] == ["barnsley", "wiltshire"] and sorted(key["site_indicators"]) == ["barnsley", "wiltshire"]
+
+
+def test_an_audit_made_ahead_and_cut_short_is_made_again(tmp_path):
+    """An audit made while the national notebook ran (one process, beside the notebooks) that its
+    time limit cut short is not the run's verdict: the folder is audited again, on both cores."""
+    from homekit.audit import AuditResult
+
+    for unsettled, used in ((0, True), (3, False)):
+        ahead = pipeline._ReadAhead(tmp_path)
+        made = AuditResult(tmp_path, [], [], 0, 0, {}, 1.0, unsettled=unsettled)
+        ahead._spec = (made, {})  # (an empty folder: the readings of no folder hold)
+        assert (ahead.verdict() is made) == used

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..instruments import INDICATORS, polarity
+from ..instruments import INDICATORS, polarities
 from ..rounds import ROUND_COLUMNS, SURVEY_INSTRUMENTS, add_period, period_key
 from ._core import INDICATOR_COLUMNS
 from .change import change_table
@@ -192,7 +192,7 @@ def _tidy(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     if "period" not in out.columns:
         out["period"] = ""
     out["period"] = out["period"].fillna("").astype(str)
-    out["polarity"] = [polarity(i, g) for i, g in zip(out["indicator"], out["group"].fillna("").astype(str))]
+    out["polarity"] = polarities(out["indicator"], out["group"].fillna("").astype(str))
     for c in columns:
         if c not in out.columns:
             out[c] = ""

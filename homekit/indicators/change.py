@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..instruments import INDICATORS, polarity
+from ..instruments import INDICATORS, polarities
 from ..rounds import add_period, period_key, rounds_of, SURVEY_INSTRUMENTS
 from ..loaders import Dataset
 from .compare import _sd_from_interval
@@ -89,7 +89,7 @@ def change_table(history: pd.DataFrame, *, by=("site_id",), confidence: float = 
     if p.empty:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     kind = p["indicator"].map(lambda i: INDICATORS[i].kind if i in INDICATORS else "")
-    pol = pd.Series([polarity(i, g) for i, g in zip(p["indicator"], p["group"])], index=p.index, dtype=object)
+    pol = pd.Series(polarities(p["indicator"], p["group"]), index=p.index, dtype=object)
     x1, n1 = p["numerator_1"].astype(float), p["denominator_1"].astype(float)
     x2, n2 = p["numerator_2"].astype(float), p["denominator_2"].astype(float)
     withheld = p["suppressed_1"].astype(bool) | p["suppressed_2"].astype(bool)

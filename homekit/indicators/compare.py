@@ -30,7 +30,7 @@ from scipy import stats as st
 
 from .. import stats
 from ..exceptions import ParameterError
-from ..instruments import INDICATORS, polarity
+from ..instruments import INDICATORS, polarities
 
 __all__ = ["compare_with_benchmarks", "load_benchmarks", "rest_of_sites", "spread_of_sites", "BENCHMARK_FILE", "NOT_COMPARED"]
 
@@ -154,7 +154,7 @@ def compare_with_benchmarks(site: pd.DataFrame, national: pd.DataFrame | None = 
     [['better', 'national_excluding_site']]
     """
     out = site.copy()
-    pol = pd.Series([polarity(i, g) for i, g in zip(out["indicator"], out["group"].fillna("").astype(str))], index=out.index, dtype=object)
+    pol = pd.Series(polarities(out["indicator"], out["group"].fillna("").astype(str)), index=out.index, dtype=object)
     out["polarity"] = pol
     comparison = pd.Series(NOT_COMPARED, index=out.index, dtype=object)
     benchmark = pd.Series("", index=out.index, dtype=object)
