@@ -2166,6 +2166,7 @@ class _Problem:
     def __init__(self, A, clo, chi, lo, hi, C, integral=None):
         self.A, self.clo, self.chi, self.lo, self.hi, self.C = A, clo, chi, lo, hi, C
         self.integral = np.ones(len(lo)) if integral is None else integral
+        self.infeasible = False
 
     def apart(self, idx: list, seen_lo, seen_hi) -> tuple["_Problem", np.ndarray]:
         """This program with one continuous variable per check ``idx[k]``, at most 1 and at most
@@ -2274,13 +2275,17 @@ class _Problem:
         return [p.C @ x[offs[k]:offs[k + 1]] for k, p in enumerate(problems)]
 
     def solve(self, c, deadline: float):
+        """An optimal point for ``c``, or None; ``infeasible`` then says whether the solver proved
+        that no point exists (rather than running out of time or failing)."""
         left = deadline - time.perf_counter()
+        self.infeasible = False
         if left <= 0:
             return None
         cons = [LinearConstraint(self.A, self.clo, self.chi)] if self.A.shape[0] else []
         with _solver_quiet():
             res = milp(np.asarray(c, float).ravel(), integrality=self.integral, bounds=Bounds(self.lo, self.hi),
                        constraints=cons, options={"presolve": True, "time_limit": max(1.0, left)})
+        self.infeasible = res.status == 2
         return None if res.x is None or res.status != 0 else np.round(res.x)
 
 
@@ -2348,7 +2353,7 @@ def _milp_ranges(model: _Model, problem: _Problem, checks: list, policy: AuditPo
         seen_hi = np.full(len(checks), -np.inf)
         x = problem.solve(C.sum(axis=0), deadline)
         if x is None:
-            if time.perf_counter() >= deadline:
+            if not problem.infeasible:  # (out of time, or the solver failed: nothing is settled)
                 return [(0, 0)] * len(checks), len(checks)
             return None, 0
         seen_lo, seen_hi = C @ x, C @ x
@@ -2511,7 +2516,8 @@ def _audit_steps(output_dir, policy, cache, read_ahead, readings, parallel, canc
     findings.extend(_workbook_only_numbers(workbooks, rows, changes))
     notes.extend(pub.notes)
     if unsettled:
-        notes.append(f"{unsettled} counts could not be settled within the audit's time limit of {limit:.0f} s")
+        notes.append(f"{unsettled} counts could not be settled (the integer programs ran out of the audit's time limit of "
+                     f"{limit:.0f} s, or the solver failed on them)")
     result = AuditResult(out, findings, files, len(rows), len(model.checks), dict(sorted(model.linked.items())),
                          time.perf_counter() - start, notes, unsettled, settled.reused, settled.components)
     pub.model = None  # (the one cycle: the model is then freed by reference counts alone)

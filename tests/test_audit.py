@@ -667,3 +667,22 @@ def test_a_lone_sign_or_point_is_text_not_a_number(tmp_path):
     write(tmp_path / "out", "sites/a", rows)
     result = audit(tmp_path / "out", policy=POLICY)
     assert result.rows == 2 and not result.unsettled
+
+
+def test_a_program_the_solver_fails_on_is_unsettled_not_contradictory(tmp_path, monkeypatch):
+    """A linked table whose integer program the solver neither solves nor proves infeasible (a
+    numerical failure) leaves its counts unsettled, so the audit does not pass; it used to be
+    read as published figures that contradict one another, checked row by row, and passed."""
+    import types
+
+    import homekit.audit as A
+
+    write(tmp_path, "sites/a", _likert_mean_site(33, 12))
+    monkeypatch.setattr(A, "milp", lambda *a, **k: types.SimpleNamespace(x=None, status=4))
+    failed = audit(tmp_path, policy=POLICY)
+    assert failed.unsettled > 0 and not failed.passed and any("the solver failed" in n for n in failed.notes)
+    assert not any("do not fit one reading" in n for n in failed.notes)
+    # proved infeasible (status 2): the rows are checked one by one, as before
+    monkeypatch.setattr(A, "milp", lambda *a, **k: types.SimpleNamespace(x=None, status=2))
+    contradictory = audit(tmp_path, policy=POLICY)
+    assert contradictory.unsettled == 0 and any("do not fit one reading" in n for n in contradictory.notes)
