@@ -1007,7 +1007,8 @@ def _audit(out: Path, cache: bool = True, read_ahead: _ReadAhead | None = None) 
     verdict["summary"] = result.summary()
     verdict["made_ahead"] = made_ahead
     if made_ahead:
-        verdict["summary"] += "; made while the national notebook ran, on its tables as predicted, which it then wrote cell for cell"
+        verdict["summary"] += ("; audited while the national report was being made, on its tables as predicted, then "
+                               "checked cell for cell against the files written")
     return verdict
 
 
