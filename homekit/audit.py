@@ -1933,13 +1933,16 @@ def _ranges_of(model: _Model, comp_rows: dict, comp_cons: dict, by_comp: dict, r
 
 
 def _code() -> bytes:
-    """This module's source: how a component is solved and what counts as a finding. A cache of
-    settled programs written by other code is not used."""
+    """This module's source (how a component is solved and what counts as a finding) and the
+    versions of the solver and the arrays it is given (scipy with its HiGHS, numpy). A cache of
+    settled programs written by other code, or solved by another solver, is not used."""
     global _CODE
     if _CODE is None:
         import hashlib
 
-        _CODE = hashlib.sha256(Path(__file__).read_bytes()).digest()
+        import scipy
+
+        _CODE = hashlib.sha256(Path(__file__).read_bytes() + f"|scipy {scipy.__version__}|numpy {np.__version__}".encode()).digest()
     return _CODE
 
 

@@ -672,7 +672,7 @@ def run(
             # would be that site)
             # (an --update gates again only the sites' rounds whose rows changed since the last run
             # into this folder with the same rules and code: see prepared_cache)
-            kept_key = _digest([rules, code])
+            kept_key = _digest([rules, code, _libraries()])
             previous_rows = _read_private(prepared_cache(out), kept_key) if update and cache else None
             prepared = prepare_run(data.only_sites(chosen), disclosure_file, benefits_file, work, previous=previous_rows)
             if cache:  # (for the next run only: written by the reading thread while the notebooks run)
@@ -831,6 +831,15 @@ def run(
     if inputs_before != inputs_after:
         raise HomekitError("input files changed during the run (SHA-256 differs); see manifest.json")
     return result
+
+
+def _libraries() -> dict:
+    """The versions of the libraries the preparation's figures come from (a cache of rows
+    computed with others is not used)."""
+    import numpy
+    import scipy
+
+    return {"pandas": pd.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__}
 
 
 def _write_national(parameters: dict, dest: Path) -> None:

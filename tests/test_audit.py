@@ -604,6 +604,15 @@ def test_cache_of_settled_programs_is_not_used_by_other_code(tmp_path, monkeypat
     monkeypatch.setattr(A, "_CODE", b"another version of homekit/audit.py")
     other = audit(tmp_path / "out", policy=POLICY, cache=cache)
     assert other.components > 0 and other.reused == 0
+    # ... or by another solver (scipy brings its HiGHS)
+    import scipy
+
+    monkeypatch.setattr(A, "_CODE", None)
+    again = audit(tmp_path / "out", policy=POLICY, cache=cache)
+    assert again.reused == 0 and audit(tmp_path / "out", policy=POLICY, cache=cache).reused > 0
+    monkeypatch.setattr(A, "_CODE", None)
+    monkeypatch.setattr(scipy, "__version__", "0.0-another")
+    assert audit(tmp_path / "out", policy=POLICY, cache=cache).reused == 0
 
 
 def test_an_audit_of_a_predicted_folder_holds_only_while_the_folder_is_as_predicted(tmp_path):
