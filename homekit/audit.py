@@ -331,10 +331,15 @@ WORKBOOK_ONLY = "a number in the workbook that no published CSV holds (it did no
 def published_folders(output_dir) -> list[Path]:
     """The folders of a run whose files the audit reads: every ``sites/<id>/``, then ``national/``."""
     out = Path(output_dir)
-    folders = sorted(p for p in (out / "sites").glob("*") if p.is_dir()) if (out / "sites").is_dir() else []
+    folders = [p for p in (out / "sites").glob("*") if p.is_dir()] if (out / "sites").is_dir() else []
     if (out / "national").is_dir():
         folders.append(out / "national")
-    return folders
+    return sorted(folders, key=_reading_order(out))
+
+
+def _reading_order(out: Path):
+    """The order the audit reads a run's folders in (a sort key): the sites' by name, then the national."""
+    return lambda folder: (Path(folder) == out / "national", Path(folder))
 
 
 #: The files of a folder the audit reads.
@@ -405,7 +410,7 @@ def read_published(output_dir, *, read_xlsx: bool = True, workbooks: dict | None
     readings = []
     for folder in published_folders(out):
         got = (read_ahead or {}).get(str(folder))
-        if got is None or got["signature"] != _files_now(folder) or got["read_xlsx"] != read_xlsx:
+        if got is None or not _unchanged(got, folder) or got["read_xlsx"] != read_xlsx:
             got = read_folder(out, folder, read_xlsx=read_xlsx)
         readings.append(got)
     return _assemble(readings, workbooks)
@@ -436,9 +441,14 @@ def readings_hold(output_dir, readings: dict) -> bool:
         if got["signature"] is None:
             if not same_reading(got, read_folder(out, folder, read_xlsx=got["read_xlsx"])):
                 return False
-        elif got["signature"] != _files_now(Path(folder)):
+        elif not _unchanged(got, folder):
             return False
     return True
+
+
+def _unchanged(got: dict, folder) -> bool:
+    """Whether no file of ``folder`` the audit reads changed since it was read into ``got``."""
+    return got["signature"] == _files_now(Path(folder))
 
 
 def _field_text(value: str) -> tuple[str, bool]:
@@ -2490,7 +2500,7 @@ def _audit_steps(output_dir, policy, cache, read_ahead, readings, parallel, canc
     if readings is None:
         rows, changes, files = read_published(out, read_xlsx=policy.read_xlsx, workbooks=workbooks, read_ahead=read_ahead)
     else:  # (in the order read_published reads the folders: the sites', then the national)
-        order = sorted(readings, key=lambda f: (Path(f) == out / "national", Path(f)))
+        order = sorted(readings, key=_reading_order(out))
         rows, changes, files = _assemble([readings[f] for f in order], workbooks)
     notes: list[str] = []
     if rows.empty:

@@ -760,16 +760,18 @@ def run(
         spare = beside is not None and isinstance(runner, LocalExecutor)
         predicted = False
 
-        def audit_ahead() -> None:
+        def predict_national() -> None:
             nonlocal predicted
             if not predicted:
                 ahead.predict(nat_out, functools.partial(_write_national, beside[0]["parameters"]))
                 predicted = True
+
+        def audit_ahead() -> None:
+            predict_national()
             ahead.audit_ahead(audit_cache(out) if cache else None)
 
         if spare and site_tasks < jobs:
-            ahead.predict(nat_out, functools.partial(_write_national, beside[0]["parameters"]))
-            predicted = True
+            predict_national()
         if spare and site_tasks == 0:
             audit_ahead()
         done = 0
