@@ -234,8 +234,8 @@ class LocalExecutor:
 
     def _worker(self):
         with self._lock:
-            while self._idle:
-                proc, lines = self._idle.pop()
+            while self._idle:  # (the longest started first: the first task, the longest, gets the warmest)
+                proc, lines = self._idle.pop(0)
                 if proc.poll() is None:
                     return proc, lines
                 self._procs.discard(proc)
@@ -260,15 +260,18 @@ class LocalExecutor:
             todo.put(t)
         done: queue.Queue = queue.Queue()
 
+        assign = threading.Lock()  # (a task and a worker taken together: the first task gets the first worker)
+
         def lane():
             proc = lines = None
             while not self._stopping:
-                try:
-                    task = todo.get_nowait()
-                except queue.Empty:
-                    break
-                if proc is None or proc.poll() is not None:
-                    proc, lines = self._worker()
+                with assign:
+                    try:
+                        task = todo.get_nowait()
+                    except queue.Empty:
+                        break
+                    if proc is None or proc.poll() is not None:
+                        proc, lines = self._worker()
                     if self._stopping:  # close() ran while this worker started
                         _kill(proc)
                         break
@@ -946,11 +949,13 @@ class _ReadAhead:
         import tempfile
 
         from .audit import audit_readings, published_folders, read_folder
+        from .io import gc_paused
 
         while (item := self._todo.get()) is not None:
             if self._stopped:
                 continue
-            with contextlib.suppress(Exception):  # (what cannot be read or audited now is, at the end)
+            # (the collector paused for each step: see homekit.io.gc_paused)
+            with contextlib.suppress(Exception), gc_paused():  # (what cannot be read or audited now is, at the end)
                 if isinstance(item, Path):
                     self.read[str(item)] = read_folder(self.out, item)
                 elif item[0] == "call":

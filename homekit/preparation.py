@@ -16,6 +16,7 @@ import pandas as pd
 
 from .disclosure import DisclosureRules, disclose_indicators
 from .indicators import compute_indicators, indicator_history
+from .io import gc_paused
 from .loaders import Dataset
 
 __all__ = ["prepare_national", "gate_national", "site_rows", "kept_rows"]
@@ -77,6 +78,11 @@ def prepare_national(data: Dataset, site_rules: DisclosureRules, weekly_costs: d
     >>> sorted(prepared["raw_sites"].site_id.unique()) == prepared["sites"]
     True
     """
+    with gc_paused():  # (a few thousand small tables, all kept to the end: see homekit.io.gc_paused)
+        return _prepare(data, site_rules, weekly_costs, national_rules, previous)
+
+
+def _prepare(data, site_rules, weekly_costs, national_rules, previous) -> dict:
     national = compute_indicators(data, level="national", weekly_costs=weekly_costs)
     sites = compute_indicators(data, national=national, weekly_costs=weekly_costs)
     published = disclose_indicators(sites, site_rules, gated=None if previous is None else (previous["raw_sites"], previous["published_sites"]))
