@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -444,3 +445,33 @@ def test_an_audit_made_ahead_and_cut_short_is_made_again(tmp_path):
         made = AuditResult(tmp_path, [], [], 0, 0, {}, 1.0, unsettled=unsettled)
         ahead._spec = (made, {})  # (an empty folder: the readings of no folder hold)
         assert (ahead.verdict() is made) == used
+
+
+def test_output_hashes_are_reused_only_for_files_unchanged_and_not_just_written(tmp_path, monkeypatch):
+    """A run hashes a kept file once (the --update check, the manifest saying "running", the final
+    one), but a file rewritten since, or written within the last moments (file times tick
+    coarsely), is hashed again: the manifest never lists a stale hash."""
+    import hashlib
+
+    calls = []
+    real = pipeline.sha256
+    monkeypatch.setattr(pipeline, "sha256", lambda p: calls.append(p) or real(p))
+    pipeline._OUTPUT_HASHES.clear()
+    new = tmp_path / "new.csv"
+    new.write_text("x\n1\n")
+    assert pipeline._output_sha256(new) == hashlib.sha256(b"x\n1\n").hexdigest()
+    new.write_text("x\n2\n")  # same size, maybe within the same tick of the file clock: still hashed again
+    assert pipeline._output_sha256(new) == hashlib.sha256(b"x\n2\n").hexdigest()
+    assert len(calls) == 2
+    monkeypatch.setattr(pipeline, "_RECENT_NS", 0)  # (as for files written a while ago)
+    old = tmp_path / "old.csv"
+    old.write_text("a,b\n1,2\n")
+    first = pipeline._output_sha256(old)
+    assert pipeline._output_sha256(old) == first == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    assert len(calls) == 3  # hashed once
+    time.sleep(0.05)  # (the next tick of the file clock)
+    old.write_text("a,b\n9,9\n")  # same size, rewritten: its change time moved
+    past = time.time() - 60
+    os.utime(old, (past, past))  # (even with its modification time put back)
+    assert pipeline._output_sha256(old) == hashlib.sha256(b"a,b\n9,9\n").hexdigest()
+    assert len(calls) == 4
