@@ -81,6 +81,7 @@ def test_kept_kernel_runs_notebooks_on_one_client(tmp_path):
         outs = []
         second = ("import gc, types\nassert 'leftover' not in globals()  # the first notebook's namespace is gone\n"
                   "assert isinstance(gc.collect, types.BuiltinFunctionType)  # and the collector is Python's own again\n"
+                  "assert gc.get_freeze_count() > 10_000  # what the kernel preloaded is set aside from the collector\n"
                   "print('second'); 'second done'")
         for k, code in enumerate(["import time\nleftover = 1\nfor i in range(3):\n    print('first', i); time.sleep(0.05)\n'first done'",
                                   second]):
