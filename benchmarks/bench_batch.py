@@ -96,6 +96,10 @@ def in_process_floor(data_dir: Path, work: Path) -> dict:
     from homekit.preparation import site_rows
     from homekit.resources import default_parameters, notebook
 
+    import gc
+
+    gc.collect()  # as a kernel does after its preload (homekit.worker.PRELOAD): what was imported is
+    gc.freeze()  # set aside from the collector, so the floor gains what the batch gains from it
     data = load_data_dir(data_dir)
     params_dir = default_parameters()
     # the run's preparation, as the batch makes it: the national rows, every site's rows gated once

@@ -1275,7 +1275,7 @@ def _link_likert(pub, model, by_folder, index) -> None:
             owner = mean or top or bottom or answered[0]
             if _restricted(pub, owner):
                 for code, c in zip(codes, levels):
-                    model.checks.append(_Check({c: 1}, owner, f"answers at level {code} of {k}", "count", "derived"))
+                    model.checks.append(_Check({c: 1}, owner, f"answers at level {code} of {k}", "count", "withheld" if owner.suppressed else "derived"))
             model.count(kind)
         # relationship scores (1-5, no top/bottom rows): the levels behind a mean
         for r in members:

@@ -843,6 +843,7 @@ def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, ga
         # two more subtractions leave each withheld count a range wider than the rule's)
         parts += [(h, np.asarray(prof, bool)) for _, h in hidden.groupby(hidden["period"].astype(str), sort=True)]
     out = np.zeros(len(nat), bool)
+    code_mean = np.asarray(prof, bool) & nat["indicator"].astype(str).str.endswith("likert_mean").to_numpy()
     for part, judged in parts:
         found = part.groupby(["indicator", "group"], sort=False)[["numerator", "denominator"]].sum().reindex(keys)
         un = found["numerator"].to_numpy(float)
@@ -853,6 +854,13 @@ def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, ga
         # meetings, 2 desired, then gave "none" for two settings of 7 observations)
         alone = part.groupby(["indicator", "group"], sort=False)["site_id"].nunique().reindex(keys).to_numpy(float) == 1
         out |= alone & judged & np.asarray(prof, bool) & ~suppressed & ~np.isnan(ud)
+        # a mean of professionals' answer codes, with its interval and the top two and bottom two,
+        # gives every answer level (five levels, five facts), nationally as at each published
+        # site: national minus the published sites would then give the withheld sites' answers
+        # level by level, not only their top two and bottom two, which the test below protects (a
+        # red-team review: none of the GPs of three withheld sites rated telecare "very good").
+        # The national mean is withheld wherever a site with answers withholds its own
+        out |= code_mean & judged & ~suppressed & (np.nan_to_num(ud) > 0)
         # where counts are rounded, national minus the published sites still narrows the withheld
         # sites' sum to a few values (with answered + missing = responses, to within 1-7): the same
         # test applies to exact and rounded counts

@@ -954,3 +954,71 @@ def test_gated_rows_are_reused_only_when_the_private_figures_match_too():
     assert not published["suppressed"].iloc[0] and fresh["suppressed"].iloc[0]  # (the dominance rule, by hand: 3800 of 4000)
     reused = disclose_indicators(after, rules, gated=(before, published))
     pd.testing.assert_frame_equal(reused, fresh)
+
+
+def _likert_rows(site, levels, item="quality_telecare"):
+    """A GP survey item's published rows from its answer levels (1 to 5): top two, bottom two, and
+    the mean with its Student's t interval, as a site or the nation computes them."""
+    from scipy import stats
+
+    codes = np.arange(1, 6)
+    n = sum(levels)
+    values = np.repeat(codes, levels)
+    mean, sd = values.mean(), values.std(ddof=1)
+    half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+    return _rows([{"indicator": "gp_likert_top2", "group": item, "numerator": levels[3] + levels[4], "denominator": n},
+                  {"indicator": "gp_likert_bottom2", "group": item, "numerator": levels[0] + levels[1], "denominator": n},
+                  {"indicator": "gp_likert_mean", "group": item, "numerator": values.sum(), "denominator": n,
+                   "estimate": mean, "lower": mean - half, "upper": mean + half, "method": "Student's t"}], site=site).assign(
+        estimate=lambda d: np.where(d["indicator"] == "gp_likert_mean", mean, d["estimate"]))
+
+
+def _levels_behind(published: pd.DataFrame) -> list[tuple]:
+    """The attacker's step: every answer-level vector (1 to 5) that gives a published item's n,
+    top two, bottom two and, where published, its mean and t interval to their decimals."""
+    from itertools import product
+
+    from scipy import stats
+
+    row = published.set_index("indicator")
+    n, top, bottom = int(row.loc["gp_likert_top2", "denominator"]), row.loc["gp_likert_top2", "numerator"], row.loc["gp_likert_bottom2", "numerator"]
+    mean = row.loc["gp_likert_mean"]
+    found = []
+    for l1, l5 in product(range(int(bottom) + 1), range(int(top) + 1)):
+        lv = (l1, int(bottom) - l1, n - int(top) - int(bottom), int(top) - l5, l5)
+        if not mean["suppressed"]:
+            values = np.repeat(np.arange(1, 6), lv)
+            m, half = values.mean(), stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
+            if (round(m, 2), round(m - half, 2), round(m + half, 2)) != (mean["estimate"], mean["lower"], mean["upper"]):
+                continue
+        found.append(lv)
+    return found
+
+
+def test_attack_national_mean_and_interval_minus_sites_gives_a_withheld_sites_answer_levels():
+    # A red-team review of the demo: a GP item's mean with its t interval and its top two and
+    # bottom two give every answer level (five levels, five facts), nationally as at each site;
+    # national minus the published sites then gave the withheld sites' answers level by level:
+    # "none of the GPs of Havering, Medway and North Ayrshire rated telecare very good". Here
+    # sites c and d (5 and 7 GPs answered: each withheld) said (1, 1, 2, 1, 0) and (2, 1, 2, 2, 0):
+    # together 12 answers, top two 3 and bottom two 5, neither none nor all, which the national top
+    # two and bottom two were already checked for; that none of them said "very good" came back
+    # from the national mean and interval.
+    a, b, c, d = (2, 4, 6, 5, 3), (1, 3, 5, 4, 2), (1, 1, 2, 1, 0), (2, 1, 2, 2, 0)
+    sites = pd.concat([_likert_rows(s, lv) for s, lv in zip("abcd", (a, b, c, d))], ignore_index=True)
+    nat = _likert_rows("national", tuple(map(sum, zip(a, b, c, d))))
+    site_pub = disclose_indicators(sites, DisclosureRules())
+    assert site_pub.groupby("site_id")["suppressed"].all().to_dict() == {"a": False, "b": False, "c": True, "d": True}
+    assert _levels_behind(site_pub[site_pub.site_id == "a"]) == [a] and _levels_behind(site_pub[site_pub.site_id == "b"]) == [b]
+    # the attack on the national rows published as they were before: mean and interval pin the
+    # levels, and national minus a and b gives c and d's "very good": 0
+    before = nat.assign(suppressed=False).round({"estimate": 2, "lower": 2, "upper": 2})
+    assert [lv[4] - a[4] - b[4] for lv in _levels_behind(before)] == [0]
+    # now: the national mean is withheld (sites with answers withhold theirs), and the levels
+    # behind the published top two and bottom two leave c and d's "very good" anywhere from 0 to 3
+    pub = disclose_indicators(nat, load_rules(None, "national"), sites=sites).set_index("indicator")
+    assert pub.loc["gp_likert_mean", "suppressed"] and np.isnan(pub.loc["gp_likert_mean", "estimate"])
+    assert not pub.loc["gp_likert_top2", "suppressed"] and not pub.loc["gp_likert_bottom2", "suppressed"]
+    residual_top2 = pub.loc["gp_likert_top2", "numerator"] - (a[3] + a[4]) - (b[3] + b[4])
+    assert residual_top2 == 3
+    assert {lv[4] - a[4] - b[4] for lv in _levels_behind(pub.reset_index())} >= set(range(int(residual_top2) + 1))
