@@ -68,6 +68,7 @@ text), :func:`disclose_change` (change between survey rounds, from the published
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -825,6 +826,52 @@ def _sum_of_published_sites(nat: pd.DataFrame, sites: pd.DataFrame, gated: pd.Da
     return mask, agg["num"].to_numpy(float), agg["den"].to_numpy(float)
 
 
+#: Means of professionals' answer codes 1 to 5 with no top two and bottom two rows (scores).
+_SCORES = ("prof_relationship_score",)
+def score_levels_pinned(n: int, mean: float, lower: float, upper: float, decimals: int = 2) -> bool:
+    """Whether a published score (a mean of answers 1 to 5 with its 95% Student's t interval,
+    written to ``decimals``, on ``n`` answers) tells an attacker that some answer level holds none,
+    or all, of the answers: true when, among every count of answers at levels 1 to 5 that gives
+    the published mean and interval, a level is 0 in all of them (or n in all of them), or when
+    none gives them. Exact at any n: for each sum of the answers the rounded mean allows, the
+    interval bounds the sum of their squares, and an integer program finds each level's largest
+    and smallest count (scipy's HiGHS; written here because it is the attacker's arithmetic).
+
+    Examples
+    --------
+    >>> score_levels_pinned(27, 2.48, 2.23, 2.74)  # 27 answers: a 5 fits none of the readings
+    True
+    >>> score_levels_pinned(28, 2.86, 2.39, 3.33)
+    False
+    """
+    from scipy import stats
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    codes = np.arange(1, 6, dtype=float)
+    tol = 0.5 * 10.0**-decimals + 1e-9
+    t = stats.t.ppf(0.975, max(n - 1, 1))
+    # each level must be shown to hold more than none and fewer than all in some reading
+    need = {(k, sign) for k in range(5) for sign in (1, -1)}
+    for total in range(math.ceil(n * (mean - tol)), math.floor(n * (mean + tol)) + 1):
+        m = total / n
+        # the interval's half-width the rounded limits allow, then the sum of squares it gives
+        h_lo, h_hi = max(m - lower - tol, upper - m - tol, 0.0), min(m - lower + tol, upper - m + tol)
+        if h_hi < h_lo or n < 2:
+            continue
+        q_lo, q_hi = ((n - 1) * n * (h / t) ** 2 + total * total / n for h in (h_lo, h_hi))
+        cons = LinearConstraint(np.vstack([np.ones(5), codes, codes**2]), [n, total, math.ceil(q_lo - 1e-6)],
+                                [n, total, math.floor(q_hi + 1e-6)])
+        for k, sign in sorted(need):
+            c = np.zeros(5)
+            c[k] = -sign  # sign 1: the most answers at level k; -1: the fewest
+            res = milp(c, constraints=cons, integrality=np.ones(5), bounds=Bounds(0, n))
+            if res.status == 0 and (round(res.x[k]) >= 1 if sign == 1 else round(res.x[k]) <= n - 1):
+                need.discard((k, sign))
+        if not need:
+            return False
+    return True  # a level none (or all) in every reading, or nothing fits: withheld
+
+
 def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, gated: pd.DataFrame, rules: DisclosureRules,
                           prof) -> np.ndarray:
     """National rows that would give back (exactly, or within 1-7) what the sites withhold.
@@ -844,6 +891,7 @@ def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, ga
         parts += [(h, np.asarray(prof, bool)) for _, h in hidden.groupby(hidden["period"].astype(str), sort=True)]
     out = np.zeros(len(nat), bool)
     code_mean = np.asarray(prof, bool) & nat["indicator"].astype(str).str.endswith("likert_mean").to_numpy()
+    score = np.asarray(prof, bool) & nat["indicator"].astype(str).isin(_SCORES).to_numpy()
     for part, judged in parts:
         found = part.groupby(["indicator", "group"], sort=False)[["numerator", "denominator"]].sum().reindex(keys)
         un = found["numerator"].to_numpy(float)
@@ -861,6 +909,21 @@ def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, ga
         # red-team review: none of the GPs of three withheld sites rated telecare "very good").
         # The national mean is withheld wherever a site with answers withholds its own
         out |= code_mean & judged & ~suppressed & (np.nan_to_num(ud) > 0)
+        # a score (a mean of answer codes with no top and bottom two: relationship scores) gives
+        # fewer facts, but its mean and interval alone can still leave a level that no answer can
+        # have taken (a red-team review: nobody of the withheld sites' 27 hospital discharge staff
+        # gave adult social care a 5). Where the national row is the withheld sites together (no
+        # published site has answers), it is withheld when an attacker's readings of it leave a
+        # level at none (or all) in every one (score_levels_pinned); where published sites would
+        # be subtracted first, whenever a site with answers withholds its own.
+        for i in np.flatnonzero(score & judged & ~suppressed & ~out & (np.nan_to_num(ud) > 0)):
+            n = float(nat["denominator"].iloc[i])
+            if n != ud[i]:
+                out[i] = True
+                continue
+            d = rules.precision["mean"]
+            shown = [float(np.round(float(nat[c].iloc[i]), d)) for c in ("estimate", "lower", "upper")]
+            out[i] = score_levels_pinned(int(n), *shown, decimals=d)
         # where counts are rounded, national minus the published sites still narrows the withheld
         # sites' sum to a few values (with answered + missing = responses, to within 1-7): the same
         # test applies to exact and rounded counts

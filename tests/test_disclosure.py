@@ -1022,3 +1022,59 @@ def test_attack_national_mean_and_interval_minus_sites_gives_a_withheld_sites_an
     residual_top2 = pub.loc["gp_likert_top2", "numerator"] - (a[3] + a[4]) - (b[3] + b[4])
     assert residual_top2 == 3
     assert {lv[4] - a[4] - b[4] for lv in _levels_behind(pub.reset_index())} >= set(range(int(residual_top2) + 1))
+
+
+def _score_rows(site, levels, group):
+    """A relationship score (1 to 5) with its Student's t interval, from its answer levels."""
+    from scipy import stats
+
+    values = np.repeat(np.arange(1, 6), levels)
+    n, mean = len(values), values.mean()
+    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
+    return {"site_id": site, "indicator": "prof_relationship_score", "group": group, "numerator": values.sum(), "denominator": n,
+            "estimate": mean, "lower": mean - half, "upper": mean + half, "method": "Student's t"}
+
+
+def _attacker_levels(n, mean, lower, upper):
+    """Every answer-level vector of n answers whose mean and t interval round to the published
+    two decimals: the attacker's brute force, written out with the statistics module."""
+    import statistics
+    from itertools import combinations
+
+    from scipy import stats
+
+    t = stats.t.ppf(0.975, n - 1)
+    found = []
+    for cuts in combinations(range(n + 4), 4):  # stars and bars: 5 levels adding up to n
+        lv = [b - a - 1 for a, b in zip((-1, *cuts), (*cuts, n + 4))]
+        values = [code for code, k in zip(range(1, 6), lv) for _ in range(k)]
+        m = statistics.fmean(values)
+        half = t * statistics.stdev(values) / math.sqrt(n)
+        if all(abs(x - y) <= 0.005 + 1e-9 for x, y in ((m, mean), (m - half, lower), (m + half, upper))):
+            found.append(tuple(lv))
+    return found
+
+
+def test_attack_a_national_score_and_its_interval_show_a_level_no_withheld_site_gave():
+    # A red-team review of the demo: every site withheld its hospital discharge staff's score of
+    # adult social care (under 11 each), the national score of the 27 together was published,
+    # 2.48 (2.23 to 2.74), and only three answer-level vectors give that: none of them has a 5,
+    # so none of the withheld sites' staff gave a 5. Now withheld; a score whose levels the
+    # attacker cannot pin (gp->asc here: 32 vectors, every level 0 in some) is still published.
+    pinned = {"a": (1, 3, 4, 0, 0), "b": (1, 4, 5, 0, 0), "c": (0, 3, 6, 0, 0)}
+    free = {"a": (1, 2, 3, 2, 1), "b": (2, 3, 2, 1, 1), "c": (1, 2, 4, 2, 1)}
+    sites = pd.DataFrame([_score_rows(s, lv, g) for g, parts in (("hospital_discharge->asc", pinned), ("gp->asc", free))
+                          for s, lv in parts.items()])
+    nat = pd.DataFrame([_score_rows("national", tuple(map(sum, zip(*parts.values()))), g)
+                        for g, parts in (("hospital_discharge->asc", pinned), ("gp->asc", free))])
+    assert disclose_indicators(sites, DisclosureRules())["suppressed"].all()
+    before = nat.round({"estimate": 2, "lower": 2, "upper": 2}).set_index("group")
+    got = _attacker_levels(27, *before.loc["hospital_discharge->asc", ["estimate", "lower", "upper"]])
+    assert len(got) == 3 and {lv[4] for lv in got} == {0}  # the attack, on the row as it was published
+    free_levels = _attacker_levels(28, *before.loc["gp->asc", ["estimate", "lower", "upper"]])
+    assert all(len({lv[k] for lv in free_levels}) > 1 for k in range(5))  # nothing pinned
+    assert disclosure.score_levels_pinned(27, *before.loc["hospital_discharge->asc", ["estimate", "lower", "upper"]])
+    assert not disclosure.score_levels_pinned(28, *before.loc["gp->asc", ["estimate", "lower", "upper"]])
+    pub = disclose_indicators(nat, load_rules(None, "national"), sites=sites).set_index("group")
+    assert pub.loc["hospital_discharge->asc", "suppressed"] and np.isnan(pub.loc["hospital_discharge->asc", "estimate"])
+    assert not pub.loc["gp->asc", "suppressed"] and pub.loc["gp->asc", "estimate"] == 2.86

@@ -212,3 +212,22 @@ def test_national_benefits_by_site_are_the_sites_own_figures(example_dir):
         assert table.loc[name, "total"] == rows.loc["Total", "central estimate"]
         withheld += rows.loc["NHS: excess bed days", "central estimate"] == "not estimated"
     assert withheld >= 1  # (the example data has such a site: the test exercises the case)
+
+
+def test_asymmetry_table_shows_no_withheld_score(national):
+    # The national relationship scores the gate withholds ([c] in the matrix: a red-team review
+    # worked back "none gave 5" from a score and its interval) were still printed in the
+    # asymmetry table below it, computed from the answers: 2.48 for hospital discharge rating
+    # adult social care. A pair with a withheld score is left out, and the note says how many.
+    rel = national.published[national.published.indicator == "prof_relationship_score"]
+    withheld = rel[rel["suppressed"].astype(str).str.lower() == "true"]
+    assert len(withheld), "the example data has withheld national scores (the attack needs them)"
+    block = synthesis.matrices(national)
+    shown = {str(g) for g in rel.dropna(subset=["estimate"])["group"]}
+    names = {v: k for k, v in synthesis.PROFESSION_NAMES.items()}
+    for pair in block.table["professions (A and B)"]:
+        a, b = (names[p] for p in pair.split(" and "))
+        assert f"{a}->{b}" in shown and f"{b}->{a}" in shown, pair
+    left = sum(1 for n in block.notes if "score withheld" in n)
+    assert left == 1
+    plt.close("all")

@@ -273,6 +273,12 @@ def matrices(report) -> Block | None:
     # Groups of professionals held to the reporting threshold on both sides.
     q = report.rules.professional.min_group_size if report.rules.apply else 0
     asy = asy[(asy.measure == "relationship") & (asy.n_a >= q) & (asy.n_b >= q)]
+    # only pairs whose two scores are published: a score the gate withheld (the matrix's [c]) is
+    # not shown here either, nor its difference with the other (which would give it back)
+    shown = set(rel.dropna(subset=["estimate"])["group"].astype(str))
+    both = [f"{a}->{b}" in shown and f"{b}->{a}" in shown for a, b in zip(asy["a"], asy["b"])]
+    left_out = len(asy) - sum(both)
+    asy = asy[both]
     table = pd.DataFrame([{"professions (A and B)": f"{PROFESSION_NAMES[r['a']]} and {PROFESSION_NAMES[r['b']]}",
                            "score A gives B": f"{r['a_rates_b']:.2f}", "score B gives A": f"{r['b_rates_a']:.2f}",
                            "difference (95% CI)": f"{r['difference']:+.2f} ({r['lower']:+.2f} to {r['upper']:+.2f})",
@@ -281,7 +287,8 @@ def matrices(report) -> Block | None:
     return Block("Trust and relationship matrices", reading, figure=fig, table=table,
                  notes=["Asymmetry: mean score A gives B minus B gives A, Welch 95% interval; one test per pair of professions, "
                         f"{len(table)} tests, not corrected for multiplicity (read the intervals). Each cell shows its number, so the "
-                        "colour is never the only cue."],
+                        "colour is never the only cue."]
+                 + ([f"{left_out} pair(s) of professions with a score withheld ([c] in the matrix) are not in the table."] if left_out else []),
                  alt="Two heatmaps, professions rating professions: relationship score and % trusting. " + reading)
 
 
