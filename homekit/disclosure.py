@@ -834,8 +834,8 @@ def score_levels_pinned(n: int, mean: float, lower: float, upper: float, decimal
     or all, of the answers: true when, among every count of answers at levels 1 to 5 that gives
     the published mean and interval, a level is 0 in all of them (or n in all of them), or when
     none gives them. Exact at any n: for each sum of the answers the rounded mean allows, the
-    interval bounds the sum of their squares, and an integer program finds each level's largest
-    and smallest count (scipy's HiGHS; written here because it is the attacker's arithmetic).
+    interval bounds the sum of their squares, and integer programs find a reading with each level
+    above none (scipy's HiGHS; written here because it is the attacker's arithmetic).
 
     Examples
     --------
@@ -850,8 +850,12 @@ def score_levels_pinned(n: int, mean: float, lower: float, upper: float, decimal
     codes = np.arange(1, 6, dtype=float)
     tol = 0.5 * 10.0**-decimals + 1e-9
     t = stats.t.ppf(0.975, max(n - 1, 1))
-    # each level must be shown to hold more than none and fewer than all in some reading
-    need = {(k, sign) for k in range(5) for sign in (1, -1)}
+    # each level must be shown to hold more than none in some reading (a level holding all the
+    # answers in every reading holds the others at none: the same test finds it)
+    need = set(range(5))
+    rows = np.vstack([np.hstack([np.ones(5), np.zeros(5)]), np.hstack([codes, np.zeros(5)]),
+                      np.hstack([codes**2, np.zeros(5)]), np.hstack([-np.eye(5), np.eye(5)])])
+    bounds = Bounds(0, np.hstack([np.full(5, n), np.ones(5)]))
     for total in range(math.ceil(n * (mean - tol)), math.floor(n * (mean + tol)) + 1):
         m = total / n
         # the interval's half-width the rounded limits allow, then the sum of squares it gives
@@ -859,17 +863,20 @@ def score_levels_pinned(n: int, mean: float, lower: float, upper: float, decimal
         if h_hi < h_lo or n < 2:
             continue
         q_lo, q_hi = ((n - 1) * n * (h / t) ** 2 + total * total / n for h in (h_lo, h_hi))
-        cons = LinearConstraint(np.vstack([np.ones(5), codes, codes**2]), [n, total, math.ceil(q_lo - 1e-6)],
-                                [n, total, math.floor(q_hi + 1e-6)])
-        for k, sign in sorted(need):
-            c = np.zeros(5)
-            c[k] = -sign  # sign 1: the most answers at level k; -1: the fewest
-            res = milp(c, constraints=cons, integrality=np.ones(5), bounds=Bounds(0, n))
-            if res.status == 0 and (round(res.x[k]) >= 1 if sign == 1 else round(res.x[k]) <= n - 1):
-                need.discard((k, sign))
+        cons = LinearConstraint(rows, [n, total, math.ceil(q_lo - 1e-6), *[-np.inf] * 5],
+                                [n, total, math.floor(q_hi + 1e-6), *[0] * 5])
+        # the reading with the most of the levels still to show above none (x: the counts at
+        # levels 1 to 5; y_k = 1 only where x_k >= 1), again while it shows more of them
+        while need:
+            c = np.hstack([np.zeros(5), -np.isin(np.arange(5), sorted(need)).astype(float)])
+            res = milp(c, constraints=cons, integrality=np.ones(10), bounds=bounds)
+            shown = {k for k in need if res.status == 0 and round(res.x[k]) >= 1}
+            if not shown:
+                break
+            need -= shown
         if not need:
             return False
-    return True  # a level none (or all) in every reading, or nothing fits: withheld
+    return True  # a level at none in every reading, or nothing fits: withheld
 
 
 def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, gated: pd.DataFrame, rules: DisclosureRules,
