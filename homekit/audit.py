@@ -73,7 +73,7 @@ from scipy import stats as _st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .disclosure import SITE_SUM_METHOD
-from .io import gc_paused, read_private, write_private
+from .io import file_state, gc_paused, read_private, write_private
 
 __all__ = ["AuditPolicy", "AuditResult", "Finding", "audit", "audit_readings", "read_published", "read_folder", "published_folders",
            "readings_hold", "same_reading"]
@@ -351,8 +351,7 @@ def _files_now(folder: Path) -> tuple:
     out = []
     for name in _READ:
         with contextlib.suppress(OSError):
-            st = (folder / name).stat()
-            out.append((name, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
+            out.append((name, *file_state(folder / name)))
     return tuple(out)
 
 
@@ -2207,10 +2206,6 @@ class _Problem:
         prob = _Problem(A, clo, chi, np.concatenate([self.lo, np.full(k, -np.inf)]), np.concatenate([self.hi, np.ones(k)]), C,
                         np.concatenate([self.integral, np.zeros(k)]))
         return prob, np.concatenate([np.zeros(n), -np.ones(k)])
-
-    @classmethod
-    def build(cls, model: _Model, crow: list, ccons: list, checks: list, policy: AuditPolicy) -> "_Problem":
-        return cls.assemble(cls.parts(model, crow, ccons, checks, policy))
 
     @staticmethod
     def parts(model: _Model, crow: list, ccons: list, checks: list, policy: AuditPolicy) -> tuple:

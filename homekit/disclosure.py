@@ -828,6 +828,8 @@ def _sum_of_published_sites(nat: pd.DataFrame, sites: pd.DataFrame, gated: pd.Da
 
 #: Means of professionals' answer codes 1 to 5 with no top two and bottom two rows (scores).
 _SCORES = ("prof_relationship_score",)
+
+
 def score_levels_pinned(n: int, mean: float, lower: float, upper: float, decimals: int = 2) -> bool:
     """Whether a published score (a mean of answers 1 to 5 with its 95% Student's t interval,
     written to ``decimals``, on ``n`` answers) tells an attacker that some answer level holds none,
@@ -847,6 +849,8 @@ def score_levels_pinned(n: int, mean: float, lower: float, upper: float, decimal
     from scipy import stats
     from scipy.optimize import Bounds, LinearConstraint, milp
 
+    if n < 2:
+        return True  # (no interval to read levels from, and a group of one: withheld)
     codes = np.arange(1, 6, dtype=float)
     tol = 0.5 * 10.0**-decimals + 1e-9
     t = stats.t.ppf(0.975, max(n - 1, 1))
@@ -860,7 +864,7 @@ def score_levels_pinned(n: int, mean: float, lower: float, upper: float, decimal
         m = total / n
         # the interval's half-width the rounded limits allow, then the sum of squares it gives
         h_lo, h_hi = max(m - lower - tol, upper - m - tol, 0.0), min(m - lower + tol, upper - m + tol)
-        if h_hi < h_lo or n < 2:
+        if h_hi < h_lo:
             continue
         q_lo, q_hi = ((n - 1) * n * (h / t) ** 2 + total * total / n for h in (h_lo, h_hi))
         cons = LinearConstraint(rows, [n, total, math.ceil(q_lo - 1e-6), *[-np.inf] * 5],
@@ -923,12 +927,12 @@ def _national_minus_sites(nat: pd.DataFrame, suppressed, sites: pd.DataFrame, ga
         # published site has answers), it is withheld when an attacker's readings of it leave a
         # level at none (or all) in every one (score_levels_pinned); where published sites would
         # be subtracted first, whenever a site with answers withholds its own.
+        d = rules.precision["mean"]
         for i in np.flatnonzero(score & judged & ~suppressed & ~out & (np.nan_to_num(ud) > 0)):
             n = float(nat["denominator"].iloc[i])
             if n != ud[i]:
                 out[i] = True
                 continue
-            d = rules.precision["mean"]
             shown = [float(np.round(float(nat[c].iloc[i]), d)) for c in ("estimate", "lower", "upper")]
             out[i] = score_levels_pinned(int(n), *shown, decimals=d)
         # where counts are rounded, national minus the published sites still narrows the withheld

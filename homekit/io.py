@@ -53,6 +53,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "homekit")
 
 
+def file_state(path) -> tuple:
+    """What a file is now: its size, modification time, inode and change time (a file replaced or
+    rewritten since differs in one of them)."""
+    st = Path(path).stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
+
+
 @contextlib.contextmanager
 def gc_paused():
     """Python's cyclic collector paused: for work that builds many small objects which all live

@@ -41,7 +41,7 @@ import yaml
 
 from . import __version__
 from .exceptions import HomekitError
-from .io import sha256
+from .io import file_state, sha256
 from .loaders import load_data_dir
 from .worker import SCRATCH_ENV
 
@@ -203,10 +203,10 @@ _RECENT_NS = 2_000_000_000
 
 
 def _output_sha256(path: Path) -> str:
-    st = path.stat()
-    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < _RECENT_NS:
+    state = file_state(path)
+    if time.time_ns() - max(state[1], state[3]) < _RECENT_NS:
         return sha256(path)
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    key = (str(path), *state)
     if key not in _OUTPUT_HASHES:
         _OUTPUT_HASHES[key] = sha256(path)
     return _OUTPUT_HASHES[key]
@@ -967,8 +967,6 @@ class _ReadAhead:
         self._todo.put(("audit", cache))
 
     def _work(self) -> None:
-        import tempfile
-
         from .audit import audit_readings, published_folders, read_folder
         from .io import gc_paused
 
